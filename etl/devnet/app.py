@@ -1,0 +1,172 @@
+"""The devnet's HTTP application: one Starlette app, one mount per protocol, fault switches in front."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from etl.devnet.faults import FaultPlan, apply_pointer
+from etl.devnet.market import COINS, MarketModel
+
+COINGECKO_PREFIX = "/api/v3"
+
+
+@dataclass
+class RateLimiter:
+    """CoinGecko's per-minute call budget: beyond it, 429 with Retry-After until the minute turns."""
+
+    per_minute: int
+    _window: int = -1
+    _used: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self) -> float | None:
+        """None when the call is within budget, else seconds until the budget refills."""
+        if self.per_minute <= 0:
+            return None
+        now = time.time()
+        window = int(now // 60)
+        with self._lock:
+            if window != self._window:
+                self._window, self._used = window, 0
+            if self._used < self.per_minute:
+                self._used += 1
+                return None
+        return max(0.0, (window + 1) * 60 - now)
+
+
+@dataclass
+class DevnetState:
+    seed: int
+    now: int | None
+    market: MarketModel
+    limiter: RateLimiter
+    faults: FaultPlan
+    requests_served: dict[str, int] = field(default_factory=dict)
+
+    def current_time(self) -> int:
+        return self.now if self.now is not None else int(time.time())
+
+
+def _cg_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "status": {"error_code": status, "error_message": message}}, status)
+
+
+async def market_chart_range(request: Request) -> Response:
+    state: DevnetState = request.app.state.devnet
+    wait = state.limiter.admit()
+    if wait is not None:
+        return JSONResponse(
+            {"status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}},
+            429,
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    coin_id = request.path_params["coin_id"]
+    if coin_id not in COINS:
+        return _cg_error(404, "coin not found")
+    params = request.query_params
+    if params.get("vs_currency", "").lower() != "usd":
+        return _cg_error(400, "invalid vs_currency; this devnet quotes usd")
+    try:
+        start = int(float(params["from"]))
+        end = int(float(params["to"]))
+    except (KeyError, ValueError):
+        return _cg_error(400, "from and to are required UNIX timestamps in seconds")
+    body = state.market.market_chart_range(coin_id, start, end, state.current_time())
+    return JSONResponse(body)
+
+
+async def control_faults(request: Request) -> Response:
+    state: DevnetState = request.app.state.devnet
+    if request.method == "POST":
+        spec = await request.json()
+        try:
+            state.faults.set(spec.get("rules", []), seed=spec.get("seed"))
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+    elif request.method == "DELETE":
+        state.faults.clear()
+    return JSONResponse({"rules": state.faults.describe()})
+
+
+async def control_stats(request: Request) -> Response:
+    state: DevnetState = request.app.state.devnet
+    return JSONResponse({"requests_served": state.requests_served, "seed": state.seed, "now": state.now})
+
+
+class FaultMiddleware:
+    """Applies the fault plan to every protocol route (never to the control routes)."""
+
+    def __init__(self, app, state: DevnetState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_devnet"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        self.state.requests_served[path.split("/")[1]] = self.state.requests_served.get(path.split("/")[1], 0) + 1
+        rules = self.state.faults.take(path)
+        for rule in rules:
+            if rule.kind == "slow":
+                await asyncio.sleep(rule.seconds)
+        for rule in rules:
+            if rule.kind == "status":
+                headers = {"Retry-After": str(rule.retry_after)} if rule.status == 429 else {}
+                response = JSONResponse({"error": f"injected HTTP {rule.status}"}, rule.status, headers=headers)
+                await response(scope, receive, send)
+                return
+        body_rules = [r for r in rules if r.kind in ("truncate", "mutate")]
+        if not body_rules:
+            await self.app(scope, receive, send)
+            return
+        await self._send_altered(scope, receive, send, body_rules)
+
+    async def _send_altered(self, scope, receive, send, rules) -> None:
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        for rule in rules:
+            if rule.kind == "mutate":
+                body = json.dumps(apply_pointer(json.loads(body), rule.pointer, rule.value)).encode()
+            elif rule.kind == "truncate":
+                body = body[: len(body) // 2]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_devnet_app(seed: int = 7, now: int | None = None, rate_limit_per_minute: int = 30):
+    state = DevnetState(
+        seed=seed,
+        now=now,
+        market=MarketModel(seed),
+        limiter=RateLimiter(rate_limit_per_minute),
+        faults=FaultPlan(seed=seed),
+    )
+    routes = [
+        Route(COINGECKO_PREFIX + "/coins/{coin_id}/market_chart/range", market_chart_range),
+        Route("/_devnet/faults", control_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_devnet/stats", control_stats),
+    ]
+    app = Starlette(routes=routes)
+    app.state.devnet = state
+    return FaultMiddleware(app, state), state

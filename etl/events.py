@@ -1,0 +1,148 @@
+"""The canonical event envelope: one shape for every chain and for market data.
+
+Every fact enters the warehouse as an immutable ``Event``. ``event_id`` is a deterministic hash of
+(chain, block_number, position, event_type), so the same source event always gets the same id and
+writing it twice is a no-op in the event store. Token amounts inside ``payload`` are integer strings in
+base units (rao for TAO, 18-decimal units for Sahara); prices are decimal strings exactly as received.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+CHAINS = ("bittensor", "sahara", "market")
+SOURCES = ("subtensor", "cometbft", "evm", "coingecko")
+
+EVENT_COLUMNS = (
+    "event_id",
+    "chain",
+    "source",
+    "block_number",
+    "block_hash",
+    "block_time",
+    "position",
+    "event_type",
+    "payload",
+    "spec_version",
+    "batch_id",
+    "ingested_at",
+)
+
+
+def make_event_id(chain: str, block_number: int, position: str, event_type: str) -> str:
+    """Deterministic id: the same (chain, block, position, type) always hashes to the same id."""
+    key = f"{chain}\x1f{block_number}\x1f{position}\x1f{event_type}".encode()
+    return hashlib.sha256(key).hexdigest()[:32]
+
+
+def to_base_units(amount: Any) -> str:
+    """Token amounts travel as integer strings in base units; refuse anything fractional or negative."""
+    if isinstance(amount, bool) or isinstance(amount, float):
+        raise ValueError(f"token amount {amount!r} must be an integer in base units, not a float")
+    value = int(Decimal(str(amount)))
+    if Decimal(str(amount)) != value:
+        raise ValueError(f"token amount {amount!r} has a fractional part; base units are integers")
+    if value < 0:
+        raise ValueError(f"token amount {amount!r} is negative")
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into an event payload")
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """Canonical JSON text of a payload: sorted keys, no floats allowed for token fields."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+@dataclass(frozen=True)
+class Event:
+    chain: str
+    source: str
+    block_number: int
+    position: str
+    event_type: str
+    block_time: datetime
+    payload: dict[str, Any]
+    block_hash: str | None = None
+    spec_version: int | None = None
+    batch_id: str | None = None
+    ingested_at: datetime | None = None
+    event_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.chain not in CHAINS:
+            raise ValueError(f"unknown chain {self.chain!r}; expected one of {CHAINS}")
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown source {self.source!r}; expected one of {SOURCES}")
+        if self.block_time.tzinfo is None:
+            raise ValueError("block_time must be timezone-aware (UTC)")
+        expected = make_event_id(self.chain, self.block_number, self.position, self.event_type)
+        if not self.event_id:
+            object.__setattr__(self, "event_id", expected)
+        elif self.event_id != expected:
+            raise ValueError(f"event_id {self.event_id} does not match its content (expected {expected})")
+
+    def with_batch(self, batch_id: str, ingested_at: datetime | None = None) -> Event:
+        """The same event stamped with the ingest run that writes it."""
+        return Event(
+            chain=self.chain,
+            source=self.source,
+            block_number=self.block_number,
+            position=self.position,
+            event_type=self.event_type,
+            block_time=self.block_time,
+            payload=self.payload,
+            block_hash=self.block_hash,
+            spec_version=self.spec_version,
+            batch_id=batch_id,
+            ingested_at=ingested_at or datetime.now(UTC),
+            event_id=self.event_id,
+        )
+
+    def as_row(self) -> dict[str, Any]:
+        """A flat row for the event store; block_time as naive UTC, payload as canonical JSON text."""
+        return {
+            "event_id": self.event_id,
+            "chain": self.chain,
+            "source": self.source,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+            "block_time": self.block_time.astimezone(UTC).replace(tzinfo=None),
+            "position": self.position,
+            "event_type": self.event_type,
+            "payload": payload_json(self.payload),
+            "spec_version": self.spec_version,
+            "batch_id": self.batch_id,
+            "ingested_at": (self.ingested_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None),
+        }
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """An input row that did not become an event, with the reason in words a person can act on."""
+
+    source: str
+    chain: str
+    position: str
+    raw: str
+    reason: str
+    rule: str
+    block_number: int | None = None
+
+    @property
+    def quarantine_id(self) -> str:
+        key = f"{self.source}\x1f{self.position}\x1f{self.rule}\x1f{self.raw}".encode()
+        return hashlib.sha256(key).hexdigest()[:32]

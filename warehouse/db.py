@@ -1,0 +1,126 @@
+"""Engines for the warehouse, one URL for every engine.
+
+DuckDB lets one process write and locks every other process out meanwhile. Writers therefore keep
+transactions short, readers open read-only with short-lived connections, and both retry while the
+file is locked, so a dashboard user never sees a lock error while a DAG writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+from etl.settings import PROJECT_ROOT, get_settings
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 120.0
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The warehouse URL, with a relative DuckDB path anchored at the project root."""
+    url = url or get_settings().warehouse_url
+    if url.startswith("duckdb:///") and not url.startswith("duckdb:////"):
+        rel = url[len("duckdb:///") :]
+        if rel and rel != ":memory:":
+            url = "duckdb:///" + str((PROJECT_ROOT / rel).resolve())
+    return url
+
+
+def dialect_of(url_or_engine: str | Engine | Connection) -> str:
+    if isinstance(url_or_engine, str):
+        return sa.engine.make_url(url_or_engine).get_backend_name()
+    return url_or_engine.dialect.name
+
+
+def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
+    """An engine for the warehouse; read-only engines refuse every write at the database level."""
+    url = resolve_url(url)
+    backend = dialect_of(url)
+    if backend == "duckdb":
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:" and not read_only:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"read_only": True} if read_only else {}
+        # NullPool: each use opens and closes the file, so no process holds DuckDB's lock when idle.
+        # DuckDB raises on a rollback with no open transaction, so skip the reset-on-return.
+        return sa.create_engine(
+            url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args
+        )
+    if backend == "postgresql":
+        connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    raise ValueError(f"WAREHOUSE_URL {url!r}: unsupported engine {backend!r}; use duckdb:/// or postgresql+psycopg://")
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def retry_on_lock(max_wait: float = LOCK_WAIT_SECONDS) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception(_is_lock_conflict),
+        wait=wait_exponential_jitter(initial=0.05, max=2.0),
+        stop=stop_after_delay(max_wait),
+        reraise=True,
+    )
+
+
+@contextlib.contextmanager
+def begin(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that waits for DuckDB's file lock instead of failing on it."""
+    for attempt in retry_on_lock():
+        with attempt:
+            conn = engine.connect()
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A read connection that waits for DuckDB's file lock instead of failing on it."""
+    for attempt in retry_on_lock():
+        with attempt:
+            conn = engine.connect()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def read_sql(sql: str, params: dict | None = None, *, url: str | None = None):
+    """Run a read-only query and return a DataFrame; retries while a writer holds the lock."""
+    import pandas as pd
+
+    engine = make_engine(url, read_only=True)
+    try:
+        for attempt in retry_on_lock():
+            with attempt, connect(engine) as conn:
+                return pd.read_sql_query(sa.text(sql), conn, params=params or {})
+    finally:
+        engine.dispose()
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the warehouse schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", resolve_url(url))
+    cfg.attributes["configure_logger"] = False
+    for attempt in retry_on_lock():
+        with attempt:
+            command.upgrade(cfg, "head")

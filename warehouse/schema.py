@@ -1,0 +1,109 @@
+"""SQLAlchemy Core models of the warehouse: the event store and the projection tables.
+
+The event store (`events`, `ingest_checkpoints`, `quarantine`, `ingest_batches`) is the source of
+truth. Every other table is a projection that `decai rebuild` can recreate from `events` alone.
+Alembic migrations in `warehouse/migrations` create these tables; this module is what code imports.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+
+#: JSON on DuckDB, JSONB on PostgreSQL; both answer `payload->>'key'`.
+PayloadJSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+events_seq = sa.Sequence("events_seq", metadata=metadata)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True, comment="hash of chain, block, position, type"),
+    # Position in the store: projections remember the last seq they folded in.
+    sa.Column("seq", sa.BigInteger, events_seq, server_default=events_seq.next_value(), nullable=False),
+    sa.Column("chain", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_hash", sa.String(80)),
+    sa.Column("block_time", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("position", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(96), nullable=False),
+    sa.Column("payload", PayloadJSON, nullable=False),
+    sa.Column("spec_version", sa.Integer),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False, comment="UTC"),
+)
+sa.Index("ix_events_seq", events.c.seq, unique=True)
+sa.Index("ix_events_chain_block", events.c.chain, events.c.source, events.c.block_number)
+sa.Index("ix_events_type_time", events.c.event_type, events.c.block_time)
+
+ingest_checkpoints = sa.Table(
+    "ingest_checkpoints",
+    metadata,
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True, comment="coin id, chain id or contract"),
+    sa.Column("position", sa.BigInteger, nullable=False, comment="last block (or unix second) covered"),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("quarantine_id", sa.String(32), primary_key=True, comment="hash of source, position, rule, raw"),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("chain", sa.String(16), nullable=False),
+    sa.Column("position", sa.String(128), nullable=False),
+    sa.Column("block_number", sa.BigInteger),
+    sa.Column("rule", sa.String(128), nullable=False, comment="expectation or parser rule that failed"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False, comment="the input exactly as received"),
+    sa.Column("quarantined_at", sa.DateTime, nullable=False),
+)
+sa.Index("ix_quarantine_source", quarantine.c.source, quarantine.c.rule)
+
+ingest_batches = sa.Table(
+    "ingest_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("range_unit", sa.String(8), nullable=False, comment="'block' or 'unix_s'"),
+    sa.Column("range_start", sa.BigInteger, nullable=False, comment="inclusive"),
+    sa.Column("range_end", sa.BigInteger, nullable=False, comment="exclusive"),
+    sa.Column("rows_in", sa.Integer, nullable=False),
+    sa.Column("rows_loaded", sa.Integer, nullable=False, comment="new events plus ones already stored"),
+    sa.Column("rows_new", sa.Integer, nullable=False),
+    sa.Column("rows_quarantined", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("run_id", sa.String(250)),
+)
+sa.Index("ix_ingest_batches_source", ingest_batches.c.source, ingest_batches.c.stream, ingest_batches.c.started_at)
+
+projection_state = sa.Table(
+    "projection_state",
+    metadata,
+    sa.Column("projection", sa.String(64), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+market_caps = sa.Table(
+    "market_caps",
+    metadata,
+    sa.Column("coin_id", sa.String(32), primary_key=True),
+    sa.Column("hour", sa.DateTime, primary_key=True, comment="UTC hour the quote falls in"),
+    sa.Column("price_usd", sa.Float, nullable=False),
+    sa.Column("market_cap_usd", sa.Float, nullable=False),
+    sa.Column("total_volume_usd", sa.Float, nullable=False),
+    sa.Column("observed_at", sa.DateTime, nullable=False, comment="time of the last quote in the hour"),
+    sa.Column("quotes", sa.Integer, nullable=False, comment="quotes observed in the hour"),
+    sa.Column("event_id", sa.String(32), nullable=False, comment="the quote this row shows (provenance)"),
+    comment="Grain: one row per coin per UTC hour, from the last market.Quote observed in that hour.",
+)
+
+EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

@@ -1,0 +1,230 @@
+"""The append-only event store.
+
+`append_batch` writes one ingest batch in a single transaction: new events (an event already stored
+is a no-op), quarantined rows with their reasons, the checkpoint of the stream, and the batch's row
+in `ingest_batches`. A crash anywhere before commit leaves nothing behind, so re-running the same
+range resumes without duplicates or gaps.
+
+Bulk rows go through each engine's native path: DuckDB scans an Arrow table in place, PostgreSQL
+receives them by COPY into a temporary table. Both then insert only the rows whose key is new.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl.events import EVENT_COLUMNS, Event, QuarantinedRow
+from warehouse import db
+
+QUARANTINE_COLUMNS = (
+    "quarantine_id",
+    "batch_id",
+    "source",
+    "chain",
+    "position",
+    "block_number",
+    "rule",
+    "reason",
+    "raw",
+    "quarantined_at",
+)
+
+# Column types for the temporary staging tables that PostgreSQL COPYs into.
+_PG_TYPES = {
+    "block_number": "BIGINT",
+    "spec_version": "INTEGER",
+    "block_time": "TIMESTAMP",
+    "ingested_at": "TIMESTAMP",
+    "quarantined_at": "TIMESTAMP",
+    "payload": "JSONB",
+}
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    source: str
+    stream: str
+    range_unit: str
+    range_start: int
+    range_end: int
+    rows_in: int
+    rows_new: int = 0
+    rows_already_stored: int = 0
+    rows_quarantined: int = 0
+    duration_s: float = 0.0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_new + self.rows_already_stored
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "stream": self.stream,
+            "range_unit": self.range_unit,
+            "range_start": self.range_start,
+            "range_end": self.range_end,
+            "rows_in": self.rows_in,
+            "rows_loaded": self.rows_loaded,
+            "rows_new": self.rows_new,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_reasons": self.quarantine_reasons,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+def new_batch_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _arrow_table(rows: Sequence[dict], columns: Sequence[str]):
+    import pyarrow as pa
+
+    return pa.table({col: [row[col] for row in rows] for col in columns})
+
+
+def insert_new_rows(conn: Connection, table: str, key: str, columns: Sequence[str], rows: Sequence[dict]) -> int:
+    """Insert the rows whose `key` is not in `table` yet, by the engine's bulk path; returns how many."""
+    if not rows:
+        return 0
+    # The same key twice in one batch: the first occurrence wins, as it would across batches.
+    seen: set = set()
+    unique_rows = []
+    for row in rows:
+        if row[key] not in seen:
+            seen.add(row[key])
+            unique_rows.append(row)
+    col_list = ", ".join(columns)
+    if conn.dialect.name == "duckdb":
+        raw = conn.connection.driver_connection
+        staged = f"_staged_{table}"
+        raw.register(staged, _arrow_table(unique_rows, columns))
+        try:
+            select_cols = ", ".join(f"b.{c}" for c in columns)
+            result = raw.execute(
+                f"INSERT INTO {table} ({col_list}) SELECT {select_cols} FROM {staged} b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key}) ORDER BY b.{key}"
+            ).fetchone()
+        finally:
+            raw.unregister(staged)
+        return int(result[0]) if result else 0
+    if conn.dialect.name == "postgresql":
+        staged = f"_staged_{table}"
+        defs = ", ".join(f"{c} {_PG_TYPES.get(c, 'TEXT')}" for c in columns)
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {staged} ({defs}) ON COMMIT DROP")
+        conn.exec_driver_sql(f"TRUNCATE {staged}")
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {staged} ({col_list}) FROM STDIN") as copy:
+            for row in unique_rows:
+                copy.write_row([row[c] for c in columns])
+        result = conn.exec_driver_sql(
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key} "
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
+        return result.rowcount
+    raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
+
+
+def _lock_event_store(conn: Connection) -> None:
+    """Serialise appends on PostgreSQL so `seq` commits in order (projections rely on it)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7317101)")
+
+
+def append_batch(
+    engine: Engine,
+    *,
+    source: str,
+    stream: str,
+    range_unit: str,
+    range_start: int,
+    range_end: int,
+    events: Iterable[Event],
+    quarantined: Iterable[QuarantinedRow] = (),
+    checkpoint: int | None = None,
+    run_id: str | None = None,
+    rows_in: int | None = None,
+) -> BatchResult:
+    """Write one batch atomically: events, quarantine, checkpoint and the batch record."""
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    batch_id = new_batch_id()
+    now = datetime.now(UTC)
+    event_rows = [e.with_batch(batch_id, now).as_row() for e in events]
+    q_rows = [
+        {
+            "quarantine_id": q.quarantine_id,
+            "batch_id": batch_id,
+            "source": q.source,
+            "chain": q.chain,
+            "position": q.position,
+            "block_number": q.block_number,
+            "rule": q.rule,
+            "reason": q.reason,
+            "raw": q.raw,
+            "quarantined_at": now.replace(tzinfo=None),
+        }
+        for q in quarantined
+    ]
+    counted_in = len(event_rows) + len(q_rows)
+    if rows_in is not None and rows_in != counted_in:
+        raise ValueError(
+            f"batch {source}/{stream} [{range_start}, {range_end}): {rows_in} rows came in but "
+            f"{len(event_rows)} events + {len(q_rows)} quarantined = {counted_in}; rows would be lost"
+        )
+    result = BatchResult(batch_id, source, stream, range_unit, range_start, range_end, rows_in=counted_in)
+    for row in q_rows:
+        result.quarantine_reasons[row["rule"]] = result.quarantine_reasons.get(row["rule"], 0) + 1
+    with db.begin(engine) as conn:
+        _lock_event_store(conn)
+        result.rows_new = insert_new_rows(conn, "events", "event_id", EVENT_COLUMNS, event_rows)
+        result.rows_already_stored = len(event_rows) - result.rows_new
+        insert_new_rows(conn, "quarantine", "quarantine_id", QUARANTINE_COLUMNS, q_rows)
+        result.rows_quarantined = len(q_rows)
+        if checkpoint is not None:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ingest_checkpoints (source, stream, position, batch_id, updated_at) "
+                    "VALUES (:source, :stream, :position, :batch_id, :now) "
+                    "ON CONFLICT (source, stream) DO UPDATE SET "
+                    "position = excluded.position, "
+                    "batch_id = excluded.batch_id, updated_at = excluded.updated_at "
+                    "WHERE excluded.position > ingest_checkpoints.position"
+                ),
+                {
+                    "source": source,
+                    "stream": stream,
+                    "position": checkpoint,
+                    "batch_id": batch_id,
+                    "now": now.replace(tzinfo=None),
+                },
+            )
+        result.duration_s = time.perf_counter() - started
+        conn.execute(
+            sa.text(
+                "INSERT INTO ingest_batches (batch_id, source, stream, range_unit, range_start, range_end, "
+                "rows_in, rows_loaded, rows_new, rows_quarantined, started_at, duration_s, run_id) VALUES "
+                "(:batch_id, :source, :stream, :range_unit, :range_start, :range_end, :rows_in, "
+                ":rows_loaded, :rows_new, :rows_quarantined, :started_at, :duration_s, :run_id)"
+            ),
+            {**result.as_dict(), "started_at": started_at, "run_id": run_id},
+        )
+    return result
+
+
+def get_checkpoint(engine: Engine, source: str, stream: str) -> int | None:
+    with db.connect(engine) as conn:
+        return conn.execute(
+            sa.text("SELECT position FROM ingest_checkpoints WHERE source = :s AND stream = :t"),
+            {"s": source, "t": stream},
+        ).scalar()
