@@ -51,13 +51,17 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         connect_args = {"read_only": True} if read_only else {}
         # NullPool: each use opens and closes the file, so no process holds DuckDB's lock when idle.
         # DuckDB raises on a rollback with no open transaction, so skip the reset-on-return.
-        return sa.create_engine(
-            url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args
-        )
+        return sa.create_engine(url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args)
     if backend == "postgresql":
-        connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+        connect_args = {}
+        if read_only:
+            # Keep options already in the URL (a search_path, say) and add the read-only default.
+            options = sa.engine.make_url(url).query.get("options", "")
+            connect_args["options"] = f"{options} -c default_transaction_read_only=on".strip()
         return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-    raise ValueError(f"WAREHOUSE_URL {url!r}: unsupported engine {backend!r}; use duckdb:/// or postgresql+psycopg://")
+    raise ValueError(
+        f"WAREHOUSE_URL {url!r}: unsupported engine {backend!r}; use duckdb:/// or postgresql+psycopg://"
+    )
 
 
 def _is_lock_conflict(exc: BaseException) -> bool:
@@ -119,7 +123,7 @@ def migrate(url: str | None = None) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", resolve_url(url))
+    cfg.set_main_option("sqlalchemy.url", resolve_url(url).replace("%", "%%"))  # configparser escaping
     cfg.attributes["configure_logger"] = False
     for attempt in retry_on_lock():
         with attempt:

@@ -52,7 +52,9 @@ ingest_checkpoints = sa.Table(
 quarantine = sa.Table(
     "quarantine",
     metadata,
-    sa.Column("quarantine_id", sa.String(32), primary_key=True, comment="hash of source, position, rule, raw"),
+    sa.Column(
+        "quarantine_id", sa.String(32), primary_key=True, comment="hash of source, position, rule, raw"
+    ),
     sa.Column("batch_id", sa.String(36), nullable=False),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("chain", sa.String(16), nullable=False),
@@ -82,7 +84,9 @@ ingest_batches = sa.Table(
     sa.Column("duration_s", sa.Float, nullable=False),
     sa.Column("run_id", sa.String(250)),
 )
-sa.Index("ix_ingest_batches_source", ingest_batches.c.source, ingest_batches.c.stream, ingest_batches.c.started_at)
+sa.Index(
+    "ix_ingest_batches_source", ingest_batches.c.source, ingest_batches.c.stream, ingest_batches.c.started_at
+)
 
 projection_state = sa.Table(
     "projection_state",

@@ -93,7 +93,9 @@ def _arrow_table(rows: Sequence[dict], columns: Sequence[str]):
     return pa.table({col: [row[col] for row in rows] for col in columns})
 
 
-def insert_new_rows(conn: Connection, table: str, key: str, columns: Sequence[str], rows: Sequence[dict]) -> int:
+def insert_new_rows(
+    conn: Connection, table: str, key: str, columns: Sequence[str], rows: Sequence[dict]
+) -> int:
     """Insert the rows whose `key` is not in `table` yet, by the engine's bulk path; returns how many."""
     if not rows:
         return 0

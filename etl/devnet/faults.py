@@ -68,11 +68,13 @@ class FaultPlan:
             self.rules = []
 
     def take(self, path: str) -> list[FaultRule]:
-        """The rules that fire for this request (consuming their counts)."""
+        """The rules that fire for this request (consuming their counts); at most one `status` rule."""
         fired = []
         with self._lock:
             for rule in self.rules:
                 if not path.startswith(rule.path):
+                    continue
+                if rule.kind == "status" and any(f.kind == "status" for f in fired):
                     continue
                 if rule.probability is not None:
                     if self._rng.random() >= rule.probability:

@@ -45,8 +45,12 @@ class Coin:
 
 
 COINS = {
-    "bittensor": Coin("bittensor", "tao", 270.0, 0.011, 0.035, int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())),
-    "sahara-ai": Coin("sahara-ai", "sahara", 0.021, 0.017, 0.12, int(datetime(2025, 6, 26, tzinfo=UTC).timestamp())),
+    "bittensor": Coin(
+        "bittensor", "tao", 270.0, 0.011, 0.035, int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
+    ),
+    "sahara-ai": Coin(
+        "sahara-ai", "sahara", 0.021, 0.017, 0.12, int(datetime(2025, 6, 26, tzinfo=UTC).timestamp())
+    ),
 }
 
 

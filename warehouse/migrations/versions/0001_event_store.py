@@ -97,6 +97,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("market_caps", "projection_state", "ingest_batches", "quarantine", "ingest_checkpoints", "events"):
+    for table in (
+        "market_caps",
+        "projection_state",
+        "ingest_batches",
+        "quarantine",
+        "ingest_checkpoints",
+        "events",
+    ):
         op.drop_table(table)
     op.execute(sa.schema.DropSequence(sa.Sequence("events_seq")))

@@ -1,0 +1,56 @@
+# DecAI Compare. `make demo` and `make test` work on a fresh clone; everything installs from the lock.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.lock | md5sum | cut -c1-12)
+DAYS ?= 30
+PORT ?= 8050
+export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export GX_ANALYTICS_ENABLED ?= False
+
+.PHONY: install demo test lint format airflow devnet dashboard backfill clean
+
+$(STAMP): pyproject.toml constraints.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install -q --python $(BIN)/python -c constraints.lock -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, load the last $(DAYS) days from the devnet through the real DAGs, serve the dashboard
+demo: install
+	$(BIN)/decai backfill --days $(DAYS)
+	@echo "Dashboard: http://127.0.0.1:$(PORT)/"
+	$(BIN)/decai dashboard --port $(PORT)
+
+## test: lint and format checks, then the whole suite
+test: install lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+backfill: install
+	$(BIN)/decai backfill --days $(DAYS)
+
+dashboard: install
+	$(BIN)/decai dashboard --port $(PORT)
+
+devnet: install
+	$(BIN)/decai devnet
+
+## airflow: the real scheduler and UI on this project's DAGs (http://127.0.0.1:8080)
+airflow: install
+	$(BIN)/airflow standalone
+
+clean:
+	rm -rf data airflow_home artifacts .pytest_cache

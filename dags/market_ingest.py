@@ -1,0 +1,87 @@
+"""
+### market_ingest
+
+Hourly market data for the two networks' tokens (`bittensor`, `sahara-ai`) from the CoinGecko API v3
+(`/coins/{id}/market_chart/range`), through the Airflow connection `coingecko` (the local devnet when
+it is not set).
+
+1. `plan_window`: the window is the run configuration's `start`/`end` (ISO or unix seconds; backfills
+   use this) or else the data interval.
+2. `ingest_coin` (mapped per coin): fetch, validate with the `market_quotes` suite, append
+   `market.Quote` events; rows that fail go to `quarantine` with the reason. Produces `events.market`.
+3. `project_market_caps`: folds new quotes into `market_caps` (one row per coin per hour).
+
+Re-running a window changes nothing: events are keyed by content and appends are idempotent.
+Catchup is off on purpose: history is loaded with `decai backfill` (or `airflow backfill create`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from etl.assets import EVENTS_MARKET, MARKET_CAPS
+
+COINS = ["bittensor", "sahara-ai"]
+
+
+@dag(
+    dag_id="market_ingest",
+    schedule="@hourly",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ingest", "market", "coingecko"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "decai-data",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "start": Param(None, type=["null", "string", "integer"], description="window start (ISO or unix s)"),
+        "end": Param(None, type=["null", "string", "integer"], description="window end, exclusive"),
+    },
+)
+def market_ingest():
+    @task
+    def plan_window() -> dict:
+        from etl.windows import resolve_window
+
+        ctx = get_current_context()
+        start, end = resolve_window(
+            ctx["params"],
+            ctx.get("data_interval_start"),
+            ctx.get("data_interval_end"),
+            ctx["dag_run"].run_after,
+        )
+        return {"start": start, "end": end}
+
+    @task(outlets=[EVENTS_MARKET], max_active_tis_per_dag=2)
+    def ingest_coin(coin_id: str, window: dict) -> dict:
+        from etl.connections import coingecko_connection
+        from etl.pipeline.market import ingest_coin_window
+
+        run_id = get_current_context()["run_id"]
+        return ingest_coin_window(
+            coingecko_connection(), coin_id, window["start"], window["end"], run_id=run_id
+        )
+
+    @task(outlets=[MARKET_CAPS])
+    def project_market_caps(batches: list[dict]) -> dict:
+        from warehouse import db
+        from warehouse.projections import run_all
+
+        engine = db.make_engine()
+        try:
+            (summary,) = run_all(engine, ["market_caps"])
+        finally:
+            engine.dispose()
+        return summary | {"batches": len(batches)}
+
+    project_market_caps(ingest_coin.partial(window=plan_window()).expand(coin_id=COINS))
+
+
+dag = market_ingest()

@@ -1,0 +1,43 @@
+"""
+### warehouse_projections
+
+Folds new events from the event store into every projection (staging tables and marts), whenever
+an ingest DAG reports new events through its Asset. Each projection advances from the position it
+last committed, so this costs what is new, not what is old; `decai rebuild` replays from zero.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from etl.assets import EVENTS_MARKET, WAREHOUSE_MARTS
+
+
+@dag(
+    dag_id="warehouse_projections",
+    schedule=[EVENTS_MARKET],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["warehouse", "projections"],
+    doc_md=__doc__,
+    default_args={"owner": "decai-data", "retries": 2, "retry_delay": timedelta(minutes=1)},
+)
+def warehouse_projections():
+    @task(outlets=[WAREHOUSE_MARTS])
+    def run_projections() -> list[dict]:
+        from warehouse import db
+        from warehouse.projections import run_all
+
+        engine = db.make_engine()
+        try:
+            return run_all(engine)
+        finally:
+            engine.dispose()
+
+    run_projections()
+
+
+dag = warehouse_projections()

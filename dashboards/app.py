@@ -1,0 +1,49 @@
+"""The Dash app factory: `create_app()` builds the multi-page comparison dashboard (read-only)."""
+
+from __future__ import annotations
+
+import dash
+from dash import Dash, dcc, html
+
+from warehouse.db import resolve_url
+
+
+def create_app(warehouse_url: str | None = None) -> Dash:
+    app = Dash(
+        __name__,
+        use_pages=True,
+        # Pages are imported as `dashboards.pages.*` below, not discovered from a folder.
+        pages_folder="",
+        title="DecAI Compare",
+        suppress_callback_exceptions=True,
+    )
+    app.server.config["WAREHOUSE_URL"] = resolve_url(warehouse_url)
+    from dashboards.pages import PAGE_MODULES
+
+    for module in PAGE_MODULES:
+        if module.__name__ not in dash.page_registry:
+            dash.register_page(module.__name__, **module.PAGE)
+    app.layout = html.Div(
+        [
+            html.Header(
+                [
+                    html.H1("DecAI Compare", className="brand"),
+                    html.Span("Bittensor and Sahara AI, side by side", className="tagline"),
+                    html.Nav(
+                        [
+                            dcc.Link(page["name"], href=page["relative_path"])
+                            for page in dash.page_registry.values()
+                        ]
+                    ),
+                ],
+                className="topbar",
+            ),
+            html.Main(dash.page_container),
+        ]
+    )
+    return app
+
+
+def warehouse_url() -> str:
+    """The warehouse the running app reads (set by `create_app`)."""
+    return dash.get_app().server.config["WAREHOUSE_URL"]

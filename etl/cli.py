@@ -1,0 +1,226 @@
+"""`decai`: the command line of DecAI Compare."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="DecAI Compare: Bittensor and Sahara AI side by side.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("great_expectations", "airflow", "sqlalchemy", "alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _listening(host: str, port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+@app.command()
+def devnet(
+    seed: int = typer.Option(7, help="same seed, same chains and prices, byte for byte"),
+    port: int = typer.Option(None, help="port on 127.0.0.1 (default: DECAI_DEVNET_PORT or 18545)"),
+    now: str = typer.Option(None, help="freeze the devnet's clock at this ISO time (default: real time)"),
+    rate_limit: int = typer.Option(30, help="CoinGecko calls per minute before HTTP 429 (0: unlimited)"),
+    endpoints_file: Path = typer.Option(None, help="write the endpoints as JSON to this file"),
+) -> None:
+    """Serve the local devnet (market feed now; chains as they are added) until Ctrl-C."""
+    from etl.devnet.server import DevnetServer
+    from etl.settings import get_settings
+
+    frozen = int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()) if now else None
+    server = DevnetServer(
+        seed=seed,
+        port=port if port is not None else get_settings().devnet_port,
+        now=frozen,
+        rate_limit_per_minute=rate_limit,
+    )
+    for name, url in server.endpoints.items():
+        console.print(f"[bold]{name:>10}[/] {url}")
+    if endpoints_file:
+        server.write_endpoints(endpoints_file)
+    console.print(f"devnet on {server.base_url} (seed {seed}); Ctrl-C stops it")
+    server.serve_forever()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the warehouse schema (WAREHOUSE_URL)."""
+    from warehouse import db
+
+    db.migrate()
+    console.print(f"warehouse at {db.resolve_url()} is up to date")
+
+
+@contextlib.contextmanager
+def _devnet_if_needed(seed: int):
+    """Start the devnet in this process when the connections point at it and nothing serves there yet."""
+    from etl.connections import coingecko_connection, points_at_devnet
+    from etl.settings import get_settings
+
+    settings = get_settings()
+    url = coingecko_connection().base_url
+    if points_at_devnet(url) and not _listening(settings.devnet_host, settings.devnet_port):
+        from etl.devnet.server import DevnetServer
+
+        with DevnetServer(seed=seed, port=settings.devnet_port, rate_limit_per_minute=0) as server:
+            console.print(f"started the devnet on {server.base_url}")
+            yield
+        return
+    yield
+
+
+@app.command()
+def backfill(
+    days: int = typer.Option(7, min=1, help="how many days back from --end"),
+    end: str = typer.Option(None, help="end of the window, ISO (default: the last full hour)"),
+    chunk_days: int = typer.Option(30, min=1, help="days per DAG run"),
+    seed: int = typer.Option(7, help="devnet seed, when the devnet is started here"),
+) -> None:
+    """Run the real ingest DAGs over a past window (dag.test), then the projections."""
+    _quiet_logs()
+    from rich.progress import Progress
+
+    from etl.orchestrate import configure_airflow, run_dag
+    from warehouse import db
+
+    configure_airflow()
+    end_dt = (
+        datetime.fromisoformat(end.replace("Z", "+00:00")).astimezone(UTC)
+        if end
+        else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    )
+    start_dt = end_dt - timedelta(days=days)
+    db.migrate()
+    chunks = []
+    lo = start_dt
+    while lo < end_dt:
+        hi = min(lo + timedelta(days=chunk_days), end_dt)
+        chunks.append((lo, hi))
+        lo = hi
+    started = time.perf_counter()
+    with _devnet_if_needed(seed), Progress(console=console) as progress:
+        task = progress.add_task(
+            f"market_ingest {start_dt:%Y-%m-%d %H:%M} → {end_dt:%Y-%m-%d %H:%M}", total=len(chunks)
+        )
+        for lo, hi in chunks:
+            run_dag("market_ingest", {"start": lo.isoformat(), "end": hi.isoformat()})
+            progress.advance(task)
+        projections = progress.add_task("warehouse_projections", total=1)
+        run_dag("warehouse_projections")
+        progress.advance(projections)
+    counts = db.read_sql(
+        "SELECT (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM quarantine) AS quarantined, "
+        "(SELECT COUNT(*) FROM market_caps) AS market_caps_rows"
+    ).iloc[0]
+    console.print(
+        f"backfill done in {time.perf_counter() - started:.1f}s: {counts['events']} events, "
+        f"{counts['quarantined']} quarantined, {counts['market_caps_rows']} market_caps rows"
+    )
+
+
+@app.command()
+def project() -> None:
+    """Fold new events into every projection (what the warehouse DAG does)."""
+    from warehouse import db
+    from warehouse.projections import run_all
+
+    db.migrate()
+    engine = db.make_engine()
+    for summary in run_all(engine):
+        console.print(summary)
+
+
+@app.command()
+def rebuild(projection: list[str] = typer.Option(None, help="only these projections")) -> None:
+    """Drop every projection and replay it from the event store."""
+    from warehouse import db
+    from warehouse.projections import rebuild as rebuild_projections
+
+    db.migrate()
+    engine = db.make_engine()
+    for summary in rebuild_projections(engine, projection or None):
+        console.print(summary)
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="a read-only SQL query"),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+    limit: int = typer.Option(1000, help="rows shown in table format"),
+) -> None:
+    """Query the warehouse read-only (writes are refused by the database)."""
+    from warehouse import db
+
+    try:
+        frame = db.read_sql(query)
+    except Exception as exc:  # noqa: BLE001 - show the database's own words, not a traceback
+        message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        console.print(f"[red]query failed:[/] {message}")
+        raise typer.Exit(2) from None
+    if output is OutputFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    elif output is OutputFormat.json:
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso") + "\n")
+    else:
+        table = Table(show_lines=False)
+        for col in frame.columns:
+            table.add_column(str(col))
+        for row in frame.head(limit).itertuples(index=False):
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
+        if len(frame) > limit:
+            console.print(f"({len(frame)} rows, {limit} shown)")
+
+
+@app.command()
+def dashboard(
+    port: int = typer.Option(8050),
+    host: str = typer.Option("127.0.0.1"),
+    debug: bool = typer.Option(False),
+) -> None:
+    """Serve the comparison dashboard."""
+    from dashboards.app import create_app
+
+    dash_app = create_app()
+    console.print(f"dashboard: http://{host}:{port}/")
+    dash_app.run(host=host, port=port, debug=debug)
+
+
+@app.command()
+def endpoints() -> None:
+    """Show where the connectors read from (Airflow connections or the devnet)."""
+    from etl.connections import coingecko_connection
+
+    print(
+        json.dumps(
+            {"coingecko": coingecko_connection().base_url, "warehouse": os.environ.get("WAREHOUSE_URL")}
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

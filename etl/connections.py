@@ -1,0 +1,53 @@
+"""Endpoints of the outside networks, from Airflow connections, with the local devnet as the default.
+
+Production sets the connection (UI, `airflow connections add`, or an environment variable such as
+`AIRFLOW_CONN_COINGECKO='{"conn_type": "http", "host": "https://api.coingecko.com/api/v3",
+"password": "<demo key>"}'`); without one, connectors talk to the devnet on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from etl.pipeline.market import CoinGeckoConnection
+from etl.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _base_url(host: str, port: int | None, schema: str | None, extra: dict) -> str:
+    if "://" in host:
+        return host.rstrip("/")
+    url = f"{extra.get('scheme', 'https')}://{host}"
+    if port:
+        url += f":{port}"
+    if schema:
+        url += "/" + schema.strip("/")
+    return url
+
+
+def coingecko_connection() -> CoinGeckoConnection:
+    """The `coingecko` Airflow connection, or the devnet's market feed when none is defined."""
+    conn = None
+    if os.environ.get("AIRFLOW_CONN_COINGECKO") or os.environ.get("AIRFLOW_HOME"):
+        try:
+            from airflow.sdk import BaseHook
+
+            conn = BaseHook.get_connection("coingecko")
+        except Exception as exc:  # noqa: BLE001 - any lookup failure means "not configured"
+            log.info("no `coingecko` connection (%s); using the devnet", type(exc).__name__)
+    if conn is None or not conn.host:
+        return CoinGeckoConnection(base_url=get_settings().devnet_coingecko_url)
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+    return CoinGeckoConnection(
+        base_url=_base_url(conn.host, conn.port, conn.schema, extra),
+        api_key=conn.password or None,
+        key_header=extra.get("key_header", "x-cg-demo-api-key"),
+    )
+
+
+def points_at_devnet(url: str) -> bool:
+    settings = get_settings()
+    return url.startswith(settings.devnet_base_url)

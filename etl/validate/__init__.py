@@ -1,0 +1,1 @@
+"""Great Expectations suites, one per event family; failing rows go to quarantine with the reason."""

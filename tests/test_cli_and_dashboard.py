@@ -1,0 +1,77 @@
+"""What an analyst touches: `decai sql` (read-only) and the dashboard built by create_app()."""
+
+import json
+
+from typer.testing import CliRunner
+
+from etl.cli import app as cli
+from etl.pipeline.market import ingest_coin_window
+from tests.conftest import DEVNET_NOW
+from warehouse import db
+from warehouse.projections import run_all
+
+DAY = 86400
+runner = CliRunner()
+
+
+def _load(coingecko_conn, url):
+    for coin in ("bittensor", "sahara-ai"):
+        ingest_coin_window(coingecko_conn, coin, DEVNET_NOW - 3 * DAY, DEVNET_NOW, warehouse_url=url)
+    engine = db.make_engine(url)
+    run_all(engine)
+    engine.dispose()
+
+
+def test_sql_answers_in_every_format_and_refuses_writes(coingecko_conn, warehouse_url):
+    _load(coingecko_conn, warehouse_url)
+    query = "SELECT coin_id, COUNT(*) AS hours FROM market_caps GROUP BY coin_id ORDER BY coin_id"
+    as_json = runner.invoke(cli, ["sql", "--format", "json", query])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == [
+        {"coin_id": "bittensor", "hours": 72},
+        {"coin_id": "sahara-ai", "hours": 72},
+    ]
+    as_csv = runner.invoke(cli, ["sql", "-f", "csv", query])
+    assert as_csv.stdout.splitlines() == ["coin_id,hours", "bittensor,72", "sahara-ai,72"]
+    as_table = runner.invoke(cli, ["sql", query])
+    assert "bittensor" in as_table.stdout and "72" in as_table.stdout
+    refused = runner.invoke(cli, ["sql", "DELETE FROM events"])
+    assert refused.exit_code == 2 and "query failed" in refused.output
+    assert "read" in refused.output.lower()
+    still = runner.invoke(cli, ["sql", "-f", "json", "SELECT COUNT(*) AS n FROM events"])
+    assert json.loads(still.stdout) == [{"n": 144}]
+
+
+def test_overview_renders_both_market_caps_from_the_warehouse(coingecko_conn, duckdb_url):
+    from dashboards.app import create_app
+    from dashboards.pages import overview
+
+    _load(coingecko_conn, duckdb_url)
+    app = create_app(duckdb_url)
+    with app.server.app_context():
+        page = overview.layout()
+    ids = {getattr(child, "id", None) for child in page.children}
+    assert {"as-of", "market-cap-log"} <= ids
+    assert "2026-01-15 11:00" in page.children[0].children
+    graph = page.children[3].children
+    traces = {trace.name: trace for trace in graph.figure.data}
+    assert set(traces) == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
+    assert all(len(t.y) == 72 for t in traces.values())
+    assert graph.figure.layout.yaxis.type == "log"
+    # TAO's market cap is in the billions, SAHARA's in the tens of millions.
+    assert traces["Bittensor (TAO)"].y[-1] > 20 * traces["Sahara AI (SAHARA)"].y[-1]
+    with app.server.app_context():
+        linear = overview.toggle_log_scale([])
+    assert linear.layout.yaxis.type == "linear"
+    response = app.server.test_client().get("/")
+    assert response.status_code == 200 and b"DecAI Compare" in response.data
+
+
+def test_overview_shows_an_empty_state_before_any_data(duckdb_url):
+    from dashboards.app import create_app
+    from dashboards.pages import overview
+
+    app = create_app(duckdb_url)
+    with app.server.app_context():
+        page = overview.layout()
+    assert page.id == "empty-state" and "decai backfill" in str(page.children)
