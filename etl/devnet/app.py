@@ -57,7 +57,9 @@ class DevnetState:
 
 
 def _cg_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "status": {"error_code": status, "error_message": message}}, status)
+    return JSONResponse(
+        {"error": message, "status": {"error_code": status, "error_message": message}}, status
+    )
 
 
 async def market_chart_range(request: Request) -> Response:
@@ -114,7 +116,9 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        self.state.requests_served[path.split("/")[1]] = self.state.requests_served.get(path.split("/")[1], 0) + 1
+        self.state.requests_served[path.split("/")[1]] = (
+            self.state.requests_served.get(path.split("/")[1], 0) + 1
+        )
         rules = self.state.faults.take(path)
         for rule in rules:
             if rule.kind == "slow":
@@ -122,7 +126,9 @@ class FaultMiddleware:
         for rule in rules:
             if rule.kind == "status":
                 headers = {"Retry-After": str(rule.retry_after)} if rule.status == 429 else {}
-                response = JSONResponse({"error": f"injected HTTP {rule.status}"}, rule.status, headers=headers)
+                response = JSONResponse(
+                    {"error": f"injected HTTP {rule.status}"}, rule.status, headers=headers
+                )
                 await response(scope, receive, send)
                 return
         body_rules = [r for r in rules if r.kind in ("truncate", "mutate")]

@@ -28,7 +28,9 @@ class DevnetServer:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the devnet binds to the loopback interface only")
         self.host = host
-        self.app, self.state = create_devnet_app(seed=seed, now=now, rate_limit_per_minute=rate_limit_per_minute)
+        self.app, self.state = create_devnet_app(
+            seed=seed, now=now, rate_limit_per_minute=rate_limit_per_minute
+        )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
@@ -49,7 +51,9 @@ class DevnetServer:
         Path(path).write_text(json.dumps(self.endpoints, indent=2) + "\n")
 
     def start(self) -> DevnetServer:
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
