@@ -48,9 +48,12 @@ dashboard: install
 devnet: install
 	$(BIN)/decai devnet
 
-## airflow: the real scheduler and UI on this project's DAGs (http://127.0.0.1:8080)
+## airflow: the real scheduler and UI on this project's DAGs (http://127.0.0.1:8080), with the devnet
 airflow: install
-	$(BIN)/airflow standalone
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/decai devnet > $(AIRFLOW_HOME)/devnet.log 2>&1 & devnet=$$!; \
+	trap "kill $$devnet" EXIT; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/airflow standalone
 
 clean:
 	rm -rf data airflow_home artifacts .pytest_cache

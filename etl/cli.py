@@ -45,9 +45,10 @@ def devnet(
     port: int = typer.Option(None, help="port on 127.0.0.1 (default: DECAI_DEVNET_PORT or 18545)"),
     now: str = typer.Option(None, help="freeze the devnet's clock at this ISO time (default: real time)"),
     rate_limit: int = typer.Option(30, help="CoinGecko calls per minute before HTTP 429 (0: unlimited)"),
+    scale: float = typer.Option(0.05, help="size of the simulated networks; 1.0 approximates early 2026"),
     endpoints_file: Path = typer.Option(None, help="write the endpoints as JSON to this file"),
 ) -> None:
-    """Serve the local devnet (market feed now; chains as they are added) until Ctrl-C."""
+    """Serve the local devnet (subtensor, Sahara CometBFT + EVM, CoinGecko) until Ctrl-C."""
     from etl.devnet.server import DevnetServer
     from etl.settings import get_settings
 
@@ -57,6 +58,7 @@ def devnet(
         port=port if port is not None else get_settings().devnet_port,
         now=frozen,
         rate_limit_per_minute=rate_limit,
+        scale=scale,
     )
     for name, url in server.endpoints.items():
         console.print(f"[bold]{name:>10}[/] {url}")

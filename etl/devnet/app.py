@@ -15,6 +15,8 @@ from starlette.routing import Route
 
 from etl.devnet.faults import FaultPlan, apply_pointer
 from etl.devnet.market import COINS, MarketModel
+from etl.devnet.sahara import SaharaDevnet
+from etl.devnet.subtensor import DEFAULT_SCALE, SubtensorChain, SubtensorRpc, subtensor_routes
 
 COINGECKO_PREFIX = "/api/v3"
 
@@ -160,7 +162,13 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def create_devnet_app(seed: int = 7, now: int | None = None, rate_limit_per_minute: int = 30):
+def create_devnet_app(
+    seed: int = 7,
+    now: int | None = None,
+    rate_limit_per_minute: int = 30,
+    scale: float = DEFAULT_SCALE,
+    sahara: dict | None = None,
+):
     state = DevnetState(
         seed=seed,
         now=now,
@@ -172,6 +180,8 @@ def create_devnet_app(seed: int = 7, now: int | None = None, rate_limit_per_minu
         Route(COINGECKO_PREFIX + "/coins/{coin_id}/market_chart/range", market_chart_range),
         Route("/_devnet/faults", control_faults, methods=["GET", "POST", "DELETE"]),
         Route("/_devnet/stats", control_stats),
+        *subtensor_routes(SubtensorRpc(SubtensorChain(seed=seed, scale=scale), state.current_time)),
+        *SaharaDevnet.from_options(seed, scale, state.current_time, sahara).routes(),
     ]
     app = Starlette(routes=routes)
     app.state.devnet = state

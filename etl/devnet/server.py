@@ -11,6 +11,9 @@ from pathlib import Path
 import uvicorn
 
 from etl.devnet.app import COINGECKO_PREFIX, create_devnet_app
+from etl.devnet.subtensor import DEFAULT_SCALE
+from etl.devnet.subtensor import HTTP_PATH as SUBTENSOR_HTTP_PATH
+from etl.devnet.subtensor import WS_PATH as SUBTENSOR_WS_PATH
 
 
 class DevnetServer:
@@ -24,12 +27,14 @@ class DevnetServer:
         host: str = "127.0.0.1",
         now: int | None = None,
         rate_limit_per_minute: int = 30,
+        scale: float = DEFAULT_SCALE,
+        sahara: dict | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the devnet binds to the loopback interface only")
         self.host = host
         self.app, self.state = create_devnet_app(
-            seed=seed, now=now, rate_limit_per_minute=rate_limit_per_minute
+            seed=seed, now=now, rate_limit_per_minute=rate_limit_per_minute, scale=scale, sahara=sahara
         )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -45,7 +50,14 @@ class DevnetServer:
 
     @property
     def endpoints(self) -> dict[str, str]:
-        return {"coingecko": self.base_url + COINGECKO_PREFIX, "control": self.base_url + "/_devnet"}
+        return {
+            "coingecko": self.base_url + COINGECKO_PREFIX,
+            "control": self.base_url + "/_devnet",
+            "subtensor": self.base_url + SUBTENSOR_HTTP_PATH,
+            "subtensor_ws": f"ws://{self.host}:{self.port}" + SUBTENSOR_WS_PATH,
+            "cometbft": self.base_url + "/cometbft",
+            "evm": self.base_url + "/evm",
+        }
 
     def write_endpoints(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.endpoints, indent=2) + "\n")

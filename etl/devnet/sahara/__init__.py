@@ -1,0 +1,58 @@
+"""A deterministic simulated Sahara Chain (Cosmos SDK v0.50 on CometBFT v0.38, plus an EVM).
+
+`SaharaDevnet` bundles the chain simulation (`economy.SaharaChain`) with its two wire protocols:
+CometBFT RPC (`cometbft.py`, mounts `/cometbft` = v0.38, `/cometbft-v0.37`, `/cometbft-v0.34`) and
+EVM JSON-RPC (`evm.py`, POST `/evm`). `/_devnet/sahara` shows the settings and, on POST
+`{"lowest_height": N}`, turns the node into a pruned one whose lowest available height is N.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from etl.devnet.sahara import cometbft, evm
+from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
+
+__all__ = ["SaharaChain", "SaharaConfig", "SaharaDevnet"]
+
+
+class SaharaDevnet:
+    def __init__(self, config: SaharaConfig, clock: Callable[[], float]) -> None:
+        self.chain = SaharaChain(config, clock)
+        self.comet = cometbft.CometRPC(self.chain)
+        self.evm = evm.EvmRPC(self.chain)
+
+    @classmethod
+    def from_options(
+        cls, seed: int, scale: float | None, clock: Callable[[], float], options: dict | None = None
+    ) -> SaharaDevnet:
+        """`options` are SaharaConfig fields (e.g. lowest_height, max_block_range, genesis_time)."""
+        fields = dict(options or {})
+        fields["seed"] = seed
+        if scale is not None:
+            fields.setdefault("scale", scale)
+        return cls(SaharaConfig(**fields), clock)
+
+    async def control(self, request: Request) -> Response:
+        chain = self.chain
+        if request.method == "POST":
+            try:
+                spec = json.loads(await request.body())
+                lowest = int(spec["lowest_height"])
+            except (ValueError, KeyError, TypeError):
+                return JSONResponse({"error": 'expected {"lowest_height": N}'}, 400)
+            chain.config = dataclasses.replace(chain.config, lowest_height=max(1, lowest))
+        return JSONResponse({**dataclasses.asdict(chain.config), "head": chain.head()})
+
+    def routes(self) -> list[Route]:
+        return [
+            *cometbft.make_routes(self.comet),
+            *evm.make_routes(self.evm),
+            Route("/_devnet/sahara", self.control, methods=["GET", "POST"]),
+        ]

@@ -1,0 +1,805 @@
+"""The simulated subtensor chain: deterministic from (seed, scale), generated lazily window by window.
+
+Time: 12 s blocks from GENESIS. The chain advances in windows of `tempo + 1` = 361 blocks; every
+subnet runs exactly one Yuma epoch per window, at the block where `(block + netuid + 1) % 361 == 0`
+(subtensor's rule). A window is simulated from the state at its start: the randomness of window `w`
+comes from `np.random.default_rng([seed, w, ...])` only, so any window is reproducible from the state
+before it. Windows are simulated on demand in order, their events kept in a bounded cache, and the
+state is checkpointed every few windows so an evicted window is recomputed from the nearest
+checkpoint; nothing is generated upfront.
+
+History (defaults): genesis 2025-12-01 with the issuance counter set so that issuance reaches 10.5M TAO
+at 2025-12-12 00:00 UTC (the first halving: 1 -> 0.5 TAO per block); runtime upgrade 342 -> 343
+enacted at 2026-01-05 00:00 UTC; subnets grow from about 30*scale to about 128*scale by 2026-01-15
+and keep registering after it, the lowest-priced subnet being removed once the limit is reached.
+
+Block hashes are derived (blake2b-256 of the chain id and the number), not computed over the header:
+no client verifies them, and it keeps every block reachable without hashing the whole chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import pickle
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import numpy as np
+
+from etl.devnet.subtensor import economics as eco
+from etl.devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD
+
+BLOCK_SECONDS = 12
+TEMPO = 360
+WINDOW = TEMPO + 1
+GENESIS = int(datetime(2025, 12, 1, tzinfo=UTC).timestamp())
+HALVING_AT = int(datetime(2025, 12, 12, tzinfo=UTC).timestamp())
+UPGRADE_AT = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
+DEFAULT_NOW = int(datetime(2026, 1, 15, tzinfo=UTC).timestamp())
+FINALITY_LAG = 2
+ALPHA_PER_BLOCK = eco.RAO_PER_TAO
+SWAP_FEE_BPS = 5  # 0.05%
+IMMUNITY_PERIOD = 4096
+ROOT = 0
+
+INIT = -1  # Phase::Initialization
+
+# Plausible weights (ref_time, proof_size) of the extrinsics, for ExtrinsicSuccess.dispatch_info.
+WEIGHTS = {
+    "timestamp": (6_208_000, 1_493, "Mandatory", "No"),
+    "transfer": (190_154_000, 3_593, "Normal", "Yes"),
+    "add_stake": (340_800_000, 15_872, "Normal", "Yes"),
+    "remove_stake": (410_100_000, 16_233, "Normal", "Yes"),
+    "burned_register": (354_400_000, 13_600, "Normal", "Yes"),
+    "set_weights": (4_000_000_000, 0, "Normal", "No"),
+    "serve_axon": (33_620_000, 4_104, "Normal", "No"),
+    "register_network": (229_900_000, 20_400, "Normal", "Yes"),
+}
+
+
+def _hash32(*parts: object) -> bytes:
+    return hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=32).digest()
+
+
+def hexs(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+@dataclass(frozen=True)
+class ChainParams:
+    """Sizes derived from `scale` (1.0 approximates the early-2026 mainnet)."""
+
+    seed: int
+    scale: float
+    genesis: int = GENESIS
+    halving_at: int = HALVING_AT
+    upgrade_at: int = UPGRADE_AT
+    reference_now: int = DEFAULT_NOW
+
+    @property
+    def subnets_at_genesis(self) -> int:
+        return max(2, round(30 * self.scale))
+
+    @property
+    def subnets_at_reference(self) -> int:
+        return max(self.subnets_at_genesis + 2, round(128 * self.scale))
+
+    @property
+    def max_uids(self) -> int:
+        return int(min(256, max(16, round(1024 * self.scale))))
+
+    @property
+    def max_validators(self) -> int:
+        return max(3, round(64 * self.max_uids / 256))
+
+    @property
+    def wallets(self) -> int:
+        return max(200, round(121_600 * self.scale))
+
+    @property
+    def transfers_per_block(self) -> float:
+        return max(0.15, 3.0 * self.scale)
+
+    @property
+    def stake_ops_per_subnet_window(self) -> float:
+        return 4.0
+
+    @property
+    def registrations_per_subnet_window(self) -> float:
+        return max(0.3, self.max_uids / 100)
+
+    def block_at(self, ts: int) -> int:
+        return max(0, (ts - self.genesis) // BLOCK_SECONDS)
+
+    @property
+    def halving_block(self) -> int:
+        return self.block_at(self.halving_at)
+
+    @property
+    def upgrade_block(self) -> int:
+        return self.block_at(self.upgrade_at)
+
+    @property
+    def initial_issuance(self) -> int:
+        # Issuance reaches exactly 10.5M TAO after the halving block.
+        return max(0, eco.TAO_CAP // 2 - self.halving_block * eco.BLOCK_EMISSION)
+
+
+@dataclass
+class Subnet:
+    netuid: int
+    registered_at: int
+    owner_cold: int
+    owner_hot: str
+    name: str
+    symbol: str
+    size: int  # max UIDs
+    n: int = 0
+    hotkeys: list[str] = field(default_factory=list)
+    coldkeys: np.ndarray = None  # type: ignore[assignment]
+    quality: np.ndarray = None  # type: ignore[assignment]
+    registered_block: np.ndarray = None  # type: ignore[assignment]
+    last_update: np.ndarray = None  # type: ignore[assignment]
+    axon_block: np.ndarray = None  # type: ignore[assignment]
+    emission: np.ndarray = None  # type: ignore[assignment]
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # u16 arrays: rank, incentive, ...
+    permit: np.ndarray = None  # type: ignore[assignment]
+    weights: dict[int, np.ndarray] = field(default_factory=dict)  # validator uid -> row
+    bonds: dict[int, np.ndarray] = field(default_factory=dict)
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)  # (hotkey, coldkey id) -> alpha
+    hot_stake: dict[str, int] = field(default_factory=dict)
+    tao_in: int = 0
+    alpha_in: int = 0
+    alpha_out: int = 0
+    volume: int = 0
+    last_step: int = 0
+    last_tao_emission: int = 0
+    moving_price: float = 0.0
+    last_split: tuple[int, int, int, int] | None = None  # (E, owner, miners, validators)
+
+    def __post_init__(self) -> None:
+        if self.coldkeys is None:
+            z = self.size
+            self.hotkeys = [""] * z
+            self.coldkeys = np.zeros(z, dtype=np.int64)
+            self.quality = np.zeros(z)
+            self.registered_block = np.zeros(z, dtype=np.int64)
+            self.last_update = np.zeros(z, dtype=np.int64)
+            self.axon_block = np.zeros(z, dtype=np.int64)
+            self.emission = np.zeros(z, dtype=np.int64)
+            self.permit = np.zeros(z, dtype=bool)
+            for key in ("rank", "incentive", "consensus", "trust", "validator_trust", "dividends", "pruning"):
+                self.scores[key] = np.zeros(z, dtype=np.int64)
+
+    @property
+    def price(self) -> float:
+        return self.tao_in / self.alpha_in if self.alpha_in else 0.0
+
+    def stake_of_uids(self) -> np.ndarray:
+        return np.array(
+            [self.hot_stake.get(h, 0) if h else 0 for h in self.hotkeys[: self.n]], dtype=np.float64
+        )
+
+    def credit(self, hotkey: str, cold: int, alpha: int) -> None:
+        if alpha <= 0:
+            return
+        self.positions[(hotkey, cold)] = self.positions.get((hotkey, cold), 0) + alpha
+        self.hot_stake[hotkey] = self.hot_stake.get(hotkey, 0) + alpha
+
+
+@dataclass
+class ChainState:
+    block: int  # state after this block (the window's first block - 1 at a window start)
+    subnets: dict[int, Subnet]
+    networks_registered: int  # registrations of networks so far (the schedule's counter)
+    hotkey_counter: int = 0
+
+
+@dataclass
+class Op:
+    block: int
+    kind: str
+    args: tuple
+
+
+@dataclass
+class Window:
+    index: int
+    ops: list[Op]
+    events: dict[int, list[tuple]]  # block -> [(phase, pallet, event, args)]
+    extrinsics: dict[int, list[tuple]]  # block -> [(call name, args)] after the timestamp inherent
+
+
+class SubtensorChain:
+    """The devnet's subtensor chain. Thread-safe; every answer is a pure function of (seed, scale, block)."""
+
+    CACHE_WINDOWS = 2048
+
+    def __init__(self, seed: int = 7, scale: float = 0.05, params: ChainParams | None = None) -> None:
+        self.params = params or ChainParams(seed=seed, scale=scale)
+        self.seed = self.params.seed
+        self.issuance = eco.IssuanceSchedule(self.params.initial_issuance)
+        self._lock = threading.RLock()
+        self._chain_id = f"decai-subtensor/{self.seed}/{self.params.scale:g}/{self.params.genesis}"
+        self._windows: OrderedDict[int, Window] = OrderedDict()
+        self._checkpoint_every = 32 if self.params.max_uids <= 64 else 64
+        self._checkpoints: dict[int, ChainState] = {0: self._genesis_state()}
+        self._frontier = 0  # window whose start state is _frontier_state
+        self._frontier_state = _clone(self._checkpoints[0])
+        self.encoded_events = lru_cache(maxsize=8192)(self._encoded_events)
+        self._state_cache: OrderedDict[int, ChainState] = OrderedDict()
+        self._handlers = {name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_op_")}
+
+    # ------------------------------------------------------------------ time, hashes, versions
+    def head(self, now: int) -> int:
+        return self.params.block_at(now)
+
+    def finalized(self, now: int) -> int:
+        return max(0, self.head(now) - FINALITY_LAG)
+
+    def timestamp_ms(self, block: int) -> int:
+        return (self.params.genesis + block * BLOCK_SECONDS) * 1000
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - the chain lives as long as the process
+    def block_hash(self, block: int) -> str:
+        """A derived 32-byte hash whose last 4 bytes, XOR the first 4, give the number back."""
+        digest = _hash32(self._chain_id, "block", block)
+        tail = (int.from_bytes(digest[:4], "big") ^ block).to_bytes(4, "big")
+        return hexs(digest[:28] + tail)
+
+    def block_number(self, block_hash: str) -> int | None:
+        """The number of a block hash of this chain, or None when the hash is not one of its blocks."""
+        try:
+            raw = bytes.fromhex(block_hash.removeprefix("0x"))
+        except (AttributeError, ValueError):
+            return None
+        if len(raw) != 32:
+            return None
+        block = int.from_bytes(raw[:4], "big") ^ int.from_bytes(raw[28:], "big")
+        return block if self.block_hash(block) == "0x" + raw.hex() else None
+
+    def spec_version(self, block: int) -> int:
+        """The runtime in the state after `block` (what state_getRuntimeVersion reports)."""
+        return SPEC_NEW if block >= self.params.upgrade_block else SPEC_OLD
+
+    def spec_executing(self, block: int) -> int:
+        """The runtime that executed `block` (its parent's), which encodes the block's events."""
+        return self.spec_version(max(0, block - 1)) if block > 0 else SPEC_OLD
+
+    def coldkey(self, i: int) -> str:
+        return _coldkey(self._chain_id, int(i))
+
+    # ------------------------------------------------------------------ genesis and schedule
+    def _network_registration_block(self, k: int) -> int:
+        """Block of the k-th network registration after genesis (closed form, seeded jitter)."""
+        p = self.params
+        count = p.subnets_at_reference - p.subnets_at_genesis + 1
+        span = max(1, p.block_at(p.reference_now) - 1)
+        interval = span / count
+        jitter = int(_hash32(self._chain_id, "netreg", k)[0]) / 256.0
+        return 1 + int((k + 0.25 + 0.5 * jitter) * interval)
+
+    def _new_subnet(self, netuid: int, block: int, rng: np.random.Generator, owner_cold: int) -> Subnet:
+        p = self.params
+        owner_hot = hexs(_hash32(self._chain_id, "owner-hot", netuid, block))
+        sn = Subnet(
+            netuid=netuid,
+            registered_at=block,
+            owner_cold=owner_cold,
+            owner_hot=owner_hot,
+            name=f"subnet-{netuid}",
+            symbol=_symbol(netuid),
+            size=p.max_uids,
+            last_step=block,
+        )
+        price = float(np.clip(rng.lognormal(math.log(0.02), 0.9), 0.002, 0.5))
+        sn.tao_in = int(rng.lognormal(math.log(20_000), 0.8) * eco.RAO_PER_TAO)
+        sn.alpha_in = int(sn.tao_in / price)
+        sn.moving_price = price
+        return sn
+
+    def _genesis_state(self) -> ChainState:
+        p = self.params
+        rng = np.random.default_rng([p.seed, 0xC0FFEE])
+        subnets: dict[int, Subnet] = {}
+        root = Subnet(ROOT, 0, 0, hexs(_hash32(self._chain_id, "root")), "root", "τ", size=p.max_uids)
+        root.tao_in, root.alpha_in = 0, 0
+        subnets[ROOT] = root
+        state = ChainState(block=0, subnets=subnets, networks_registered=0)
+        for netuid in range(1, p.subnets_at_genesis + 1):
+            sn = self._new_subnet(netuid, 0, rng, int(rng.integers(p.wallets)))
+            subnets[netuid] = sn
+            # Genesis neurons: the owner as the first validator, a few more validators, miners.
+            initial = max(4, int(0.7 * p.max_uids))
+            validators = max(2, p.max_validators // 2)
+            for uid in range(initial):
+                hot = sn.owner_hot if uid == 0 else self._next_hotkey(state, netuid)
+                cold = sn.owner_cold if uid == 0 else int(rng.integers(p.wallets))
+                self._place_neuron(sn, uid, hot, cold, float(rng.lognormal(0.0, 1.2)), 0)
+                sn.n = uid + 1
+                if uid < validators:
+                    sn.credit(hot, cold, int(rng.lognormal(math.log(60_000), 0.8) * eco.RAO_PER_TAO))
+            sn.alpha_out = sum(sn.hot_stake.values())
+        return state
+
+    def _next_hotkey(self, state: ChainState, netuid: int) -> str:
+        state.hotkey_counter += 1
+        return hexs(_hash32(self._chain_id, "hot", netuid, state.hotkey_counter))
+
+    @staticmethod
+    def _place_neuron(sn: Subnet, uid: int, hot: str, cold: int, quality: float, block: int) -> None:
+        sn.hotkeys[uid] = hot
+        sn.coldkeys[uid] = cold
+        sn.quality[uid] = quality
+        sn.registered_block[uid] = block
+        sn.last_update[uid] = block
+        sn.axon_block[uid] = 0
+        sn.emission[uid] = 0
+        sn.permit[uid] = False
+        for arr in sn.scores.values():
+            arr[uid] = 0
+        sn.weights.pop(uid, None)
+        sn.bonds.pop(uid, None)
+        for row in sn.weights.values():
+            row[uid] = 0.0
+        for row in sn.bonds.values():
+            row[uid] = 0.0
+
+    # ------------------------------------------------------------------ window simulation
+    def _epoch_block(self, window: int, netuid: int) -> int:
+        return window * WINDOW + (-(netuid + 1)) % WINDOW
+
+    def _generate_ops(self, state: ChainState, w: int) -> list[Op]:
+        """The window's operations, drawn from the state at its start and the window's own randomness."""
+        p = self.params
+        rng = np.random.default_rng([p.seed, w, 0x5EED])
+        first, last = w * WINDOW, w * WINDOW + WINDOW - 1
+        ops: list[Op] = []
+        lo = max(1, first)
+        # Network registrations on the closed-form schedule.
+        k = state.networks_registered
+        while True:
+            b = self._network_registration_block(k)
+            if b > last:
+                break
+            if b >= lo:
+                ops.append(Op(b, "register_network", (k, int(rng.integers(p.wallets)))))
+            k += 1
+        if first <= p.upgrade_block <= last and p.upgrade_block > 0:
+            ops.append(Op(p.upgrade_block, "code_update", ()))
+        # Transfers between wallets.
+        n_transfers = rng.poisson(p.transfers_per_block * WINDOW)
+        for b, a, c, amt in zip(
+            rng.integers(lo, last + 1, n_transfers),
+            rng.integers(p.wallets, size=n_transfers),
+            rng.integers(p.wallets, size=n_transfers),
+            rng.lognormal(math.log(15.0), 1.6, n_transfers),
+            strict=True,
+        ):
+            if a != c:
+                ops.append(Op(int(b), "transfer", (int(a), int(c), int(amt * eco.RAO_PER_TAO))))
+        for netuid, sn in state.subnets.items():
+            if netuid == ROOT:
+                continue
+            srng = np.random.default_rng([p.seed, w, netuid])
+            epoch = self._epoch_block(w, netuid)
+            if epoch >= lo:
+                ops.append(Op(epoch, "epoch", (netuid,)))
+            # Registrations (faster while the subnet fills up), each serving its axon soon after.
+            rate = p.registrations_per_subnet_window * (4.0 if sn.n < sn.size else 1.0)
+            for b in np.sort(srng.integers(lo, last + 1, srng.poisson(rate))):
+                hot = self._next_hotkey(state, netuid)
+                cold = int(srng.integers(p.wallets))
+                validator = srng.random() < 0.1
+                quality = float(srng.lognormal(0.0, 1.2))
+                ops.append(Op(int(b), "burned_register", (netuid, hot, cold, quality)))
+                if validator:
+                    tao = int(srng.lognormal(math.log(800), 0.8) * eco.RAO_PER_TAO)
+                    ops.append(Op(int(b), "add_stake", (netuid, hot, cold, tao)))
+                axon = int(b) + int(srng.integers(1, 40))
+                if axon <= last:
+                    ops.append(Op(axon, "serve_axon", (netuid, hot)))
+            # Validators set weights once per window (rows drawn together from the window's randomness).
+            validators = np.flatnonzero(sn.permit[: sn.n])
+            if validators.size:
+                rows = self._weight_rows(sn, validators, srng)
+                for uid, row, b in zip(
+                    validators, rows, srng.integers(lo, last + 1, validators.size), strict=True
+                ):
+                    ops.append(Op(int(b), "set_weights", (netuid, int(uid), sn.hotkeys[uid], row)))
+            # Stake added to (mostly) validators, and removed from existing positions.
+            n_add = srng.poisson(p.stake_ops_per_subnet_window * 0.6)
+            n_rem = srng.poisson(p.stake_ops_per_subnet_window * 0.4)
+            candidates = np.flatnonzero(sn.permit[: sn.n]) if sn.permit[: sn.n].any() else np.arange(sn.n)
+            for _ in range(n_add):
+                uid = (
+                    int(srng.choice(candidates))
+                    if srng.random() < 0.8 or sn.n == 0
+                    else int(srng.integers(sn.n))
+                )
+                tao = int(srng.lognormal(math.log(12.0), 1.3) * eco.RAO_PER_TAO)
+                ops.append(
+                    Op(
+                        int(srng.integers(lo, last + 1)),
+                        "add_stake",
+                        (netuid, sn.hotkeys[uid], int(srng.integers(p.wallets)), tao),
+                    )
+                )
+            if sn.positions and n_rem:
+                keys = list(sn.positions)  # insertion order is part of the deterministic state
+                for _ in range(n_rem):
+                    hot, cold = keys[int(srng.integers(len(keys)))]
+                    fraction = float(srng.uniform(0.05, 1.0))
+                    ops.append(
+                        Op(int(srng.integers(lo, last + 1)), "remove_stake", (netuid, hot, cold, fraction))
+                    )
+        # Stable order: by block, epochs and upgrades first (they run in on_initialize).
+        order = {"code_update": 0, "epoch": 1}
+        ops.sort(key=lambda op: (op.block, order.get(op.kind, 2)))
+        return ops
+
+    def _simulate_window(self, state: ChainState, w: int) -> Window:
+        """Advance `state` (at the window start) through window w; returns its events and extrinsics."""
+        ops = self._generate_ops(state, w)
+        window = Window(w, ops, {}, {})
+        for op in ops:
+            self._apply(state, op, window)
+        state.block = w * WINDOW + WINDOW - 1
+        return window
+
+    def _apply(self, state: ChainState, op: Op, window: Window | None) -> None:
+        """Apply one operation; when `window` is given, record its events and extrinsic."""
+        events: list[tuple] = []
+        call = self._handlers[op.kind](state, op, events)
+        if window is None or not events:
+            return
+        block_events = window.events.get(op.block)
+        if block_events is None:
+            block_events = window.events[op.block] = []
+        if call is None:  # runs in on_initialize: Phase::Initialization
+            block_events.extend([(INIT, *e) for e in events])
+            return
+        extrinsics = window.extrinsics.get(op.block)
+        if extrinsics is None:
+            extrinsics = window.extrinsics[op.block] = []
+        index = len(extrinsics) + 1  # extrinsic 0 is the timestamp inherent
+        extrinsics.append(call)
+        block_events.extend([(index, *e) for e in events])
+        block_events.append((index, "System", "ExtrinsicSuccess", _SUCCESS[call[0]]))
+
+    # Each _op_* mutates the state, appends (pallet, event, args) and returns the extrinsic or None.
+    def _op_code_update(self, state: ChainState, op: Op, events: list) -> None:
+        events.append(("System", "CodeUpdated", {}))
+        return None
+
+    def _op_transfer(self, state: ChainState, op: Op, events: list) -> tuple:
+        a, c, amount = op.args
+        events.append(("Balances", "Withdraw", {"who": self.coldkey(a), "amount": 125_000}))
+        events.append(
+            ("Balances", "Transfer", {"from": self.coldkey(a), "to": self.coldkey(c), "amount": amount})
+        )
+        return ("transfer", a, c, amount)
+
+    def _op_register_network(self, state: ChainState, op: Op, events: list) -> tuple:
+        k, owner_cold = op.args
+        p = self.params
+        state.networks_registered = k + 1
+        limit = p.subnets_at_reference  # non-root subnets
+        live = [n for n in state.subnets if n != ROOT]
+        if len(live) >= limit:
+            # Prune the lowest-priced subnet that is past its immunity; its netuid is reused.
+            candidates = [n for n in live if op.block - state.subnets[n].registered_at > 7 * 7200] or live
+            victim = min(candidates, key=lambda n: (state.subnets[n].price, n))
+            del state.subnets[victim]
+            events.append(("SubtensorModule", "NetworkRemoved", (victim,)))
+            netuid = victim
+        else:
+            netuid = next(n for n in range(1, 65536) if n not in state.subnets)
+        rng = np.random.default_rng([p.seed, op.block, 0x5B])
+        sn = self._new_subnet(netuid, op.block, rng, owner_cold)
+        self._place_neuron(sn, 0, sn.owner_hot, owner_cold, 1.0, op.block)
+        sn.n = 1
+        state.subnets[netuid] = sn
+        events.append(("SubtensorModule", "NetworkAdded", (netuid, 1)))
+        events.append(("SubtensorModule", "NeuronRegistered", (netuid, 0, sn.owner_hot)))
+        return ("register_network", sn.owner_hot, owner_cold)
+
+    def _op_burned_register(self, state: ChainState, op: Op, events: list) -> tuple | None:
+        netuid, hot, cold, quality = op.args
+        sn = state.subnets.get(netuid)
+        if sn is None:
+            return None
+        if sn.n < sn.size:
+            uid = sn.n
+            sn.n += 1
+        else:
+            # Full: replace the lowest pruning score outside the immunity period (oldest first on ties).
+            immune = (op.block - sn.registered_block[: sn.n]) < IMMUNITY_PERIOD
+            immune[0] = True  # the owner's hotkey is never pruned
+            pruning = sn.scores["pruning"][: sn.n].astype(np.float64)
+            pruning = np.where(immune, np.inf, pruning)
+            if np.isinf(pruning).all():
+                return None
+            uid = int(np.lexsort((sn.registered_block[: sn.n], pruning))[0])
+        self._place_neuron(sn, uid, hot, cold, quality, op.block)
+        events.append(("SubtensorModule", "NeuronRegistered", (netuid, uid, hot)))
+        return ("burned_register", netuid, hot, cold)
+
+    def _op_serve_axon(self, state: ChainState, op: Op, events: list) -> tuple | None:
+        netuid, hot = op.args
+        sn = state.subnets.get(netuid)
+        if sn is None or hot not in sn.hotkeys[: sn.n]:
+            return None
+        sn.axon_block[sn.hotkeys.index(hot)] = op.block
+        events.append(("SubtensorModule", "AxonServed", (netuid, hot)))
+        return ("serve_axon", netuid, hot)
+
+    @staticmethod
+    def _weight_rows(sn: Subnet, validators: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each validator's weights: its noisy view of miner quality, top quarter kept, squared, normalised.
+
+        About one validator in eight is lazy or dishonest and sets random weights; consensus clips it.
+        """
+        n, v = sn.n, validators.size
+        miners = ~sn.permit[:n]
+        if not miners.any():
+            miners = np.ones(n, dtype=bool)
+        score = sn.quality[:n][None, :] * rng.lognormal(0.0, 0.25, (v, n))
+        lazy = rng.random(v) < 0.12
+        score[lazy] = rng.random((int(lazy.sum()), n))
+        score = np.where(miners[None, :], score, 0.0)
+        score[np.arange(v), validators] = 0.0
+        top = max(4, n // 4)
+        if n > top:
+            cutoff = np.partition(score, n - top, axis=1)[:, n - top]
+            score = np.where(score >= cutoff[:, None], score, 0.0)
+        score = score**2
+        total = score.sum(axis=1, keepdims=True)
+        return np.divide(score, total, out=np.zeros_like(score), where=total > 0).astype(np.float32)
+
+    def _op_set_weights(self, state: ChainState, op: Op, events: list) -> tuple | None:
+        netuid, uid, hot, weights = op.args
+        sn = state.subnets.get(netuid)
+        if sn is None or uid >= sn.n or sn.hotkeys[uid] != hot:
+            return None
+        row = np.zeros(sn.size, dtype=np.float32)
+        row[: weights.size] = weights
+        sn.weights[uid] = row
+        sn.last_update[uid] = op.block
+        events.append(("SubtensorModule", "WeightsSet", (netuid, uid)))
+        dests = np.flatnonzero(weights)
+        top = float(weights.max()) if dests.size else 1.0
+        values = [int(round(float(weights[d]) / top * eco.U16_MAX)) for d in dests]
+        return ("set_weights", netuid, hot, [int(d) for d in dests], values)
+
+    def _op_add_stake(self, state: ChainState, op: Op, events: list) -> tuple | None:
+        netuid, hot, cold, tao = op.args
+        sn = state.subnets.get(netuid)
+        if sn is None or tao <= 0:
+            return None
+        fee = tao * SWAP_FEE_BPS // 10_000
+        k = sn.tao_in * sn.alpha_in
+        new_tao = sn.tao_in + tao
+        alpha = sn.alpha_in - -(-k // (new_tao - fee))
+        if alpha <= 0:
+            return None
+        sn.tao_in, sn.alpha_in, sn.alpha_out = new_tao, sn.alpha_in - alpha, sn.alpha_out + alpha
+        sn.volume += tao
+        sn.credit(hot, cold, alpha)
+        events.append(("SubtensorModule", "StakeAdded", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
+        return ("add_stake", netuid, hot, cold, tao)
+
+    def _op_remove_stake(self, state: ChainState, op: Op, events: list) -> tuple | None:
+        netuid, hot, cold, fraction = op.args
+        sn = state.subnets.get(netuid)
+        if sn is None:
+            return None
+        held = sn.positions.get((hot, cold), 0)
+        alpha = min(held, int(held * fraction))
+        if alpha <= 0:
+            return None
+        k = sn.tao_in * sn.alpha_in
+        tao_out = sn.tao_in - -(-k // (sn.alpha_in + alpha))
+        fee = tao_out * SWAP_FEE_BPS // 10_000
+        tao = tao_out - fee
+        sn.tao_in, sn.alpha_in, sn.alpha_out = sn.tao_in - tao, sn.alpha_in + alpha, sn.alpha_out - alpha
+        sn.volume += tao_out
+        if held - alpha:
+            sn.positions[(hot, cold)] = held - alpha
+        else:
+            del sn.positions[(hot, cold)]
+        sn.hot_stake[hot] -= alpha
+        if not sn.hot_stake[hot]:
+            del sn.hot_stake[hot]
+        events.append(("SubtensorModule", "StakeRemoved", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
+        return ("remove_stake", netuid, hot, cold, alpha)
+
+    def _op_epoch(self, state: ChainState, op: Op, events: list) -> None:
+        netuid = op.args[0]
+        sn = state.subnets.get(netuid)
+        if sn is None or sn.n == 0:
+            return None
+        p = self.params
+        # TAO injected into the pool since the last step: the subnet's price share of the issuance.
+        prices = {n: s.moving_price for n, s in state.subnets.items() if n != ROOT}
+        share = sn.moving_price / sum(prices.values()) if sum(prices.values()) > 0 else 0.0
+        minted = self.issuance.issued_at(op.block) - self.issuance.issued_at(sn.last_step)
+        tao_injected = int(minted * share)
+        if sn.price > 0:
+            sn.alpha_in += int(tao_injected / sn.price)
+        sn.tao_in += tao_injected
+        sn.last_tao_emission = tao_injected
+        sn.moving_price = 0.9 * sn.moving_price + 0.1 * sn.price
+        emission = (op.block - sn.last_step) * ALPHA_PER_BLOCK
+        sn.last_step = op.block
+        n = sn.n
+        stake = sn.stake_of_uids()
+        # Validator permits: the top stakes (ties broken by UID).
+        ranked = np.lexsort((np.arange(n), -stake))
+        permit_uids = np.sort(ranked[: p.max_validators][stake[ranked[: p.max_validators]] > 0])
+        if permit_uids.size == 0:
+            permit_uids = np.array([0])
+        sn.permit[:] = False
+        sn.permit[permit_uids] = True
+        zeros = np.zeros(sn.size, dtype=np.float32)
+        w_mat = np.stack([sn.weights.get(int(u), zeros)[:n] for u in permit_uids]).astype(np.float64)
+        b_prev = np.stack([sn.bonds.get(int(u), zeros)[:n] for u in permit_uids]).astype(np.float64)
+        result = eco.yuma_consensus(stake[permit_uids], w_mat, b_prev)
+        split = eco.split_emission(emission, result.incentive, result.dividends)
+        per_uid = split.miners.copy()
+        per_uid[permit_uids] += split.validators
+        for uid in range(n):
+            if per_uid[uid]:
+                sn.credit(sn.hotkeys[uid], int(sn.coldkeys[uid]), int(per_uid[uid]))
+        sn.credit(sn.owner_hot, sn.owner_cold, split.owner)
+        sn.alpha_out += emission
+        bonds = np.zeros((permit_uids.size, sn.size), dtype=np.float32)
+        bonds[:, :n] = result.bonds
+        sn.bonds = {int(u): bonds[i] for i, u in enumerate(permit_uids)}
+        sn.emission[:] = 0
+        sn.emission[:n] = per_uid
+        dividends = np.zeros(n)
+        dividends[permit_uids] = result.dividends
+        vtrust = np.zeros(n)
+        vtrust[permit_uids] = result.validator_trust
+        for key, values in (
+            ("rank", result.rank / max(result.rank.max(), 1e-12)),
+            ("incentive", result.incentive),
+            ("consensus", result.consensus),
+            ("trust", result.trust),
+            ("validator_trust", vtrust),
+            ("dividends", dividends),
+        ):
+            sn.scores[key][:] = 0
+            sn.scores[key][:n] = eco.to_u16(values)
+        top = per_uid.max() if per_uid.size and per_uid.max() > 0 else 1
+        sn.scores["pruning"][:] = 0
+        sn.scores["pruning"][:n] = eco.to_u16(per_uid / top)
+        sn.last_split = (emission, split.owner, split.miner_total, split.validator_total)
+        events.append(
+            (
+                "SubtensorModule",
+                "IncentiveAlphaEmittedToMiners",
+                {"netuid": netuid, "emissions": [int(x) for x in split.miners]},
+            )
+        )
+        return None
+
+    # ------------------------------------------------------------------ access with caching
+    def window(self, w: int) -> Window:
+        with self._lock:
+            if w in self._windows:
+                self._windows.move_to_end(w)
+                return self._windows[w]
+            if w < self._frontier:
+                ck = max(c for c in self._checkpoints if c <= w)
+                state = _clone(self._checkpoints[ck])
+                for i in range(ck, w + 1):
+                    win = self._simulate_window(state, i)
+                    self._remember(win)
+                return self._windows[w]
+            while self._frontier <= w:
+                win = self._simulate_window(self._frontier_state, self._frontier)
+                self._remember(win)
+                self._frontier += 1
+                if self._frontier % self._checkpoint_every == 0:
+                    self._checkpoints[self._frontier] = _clone(self._frontier_state)
+            return self._windows[w]
+
+    def _remember(self, win: Window) -> None:
+        self._windows[win.index] = win
+        self._windows.move_to_end(win.index)
+        while len(self._windows) > self.CACHE_WINDOWS:
+            self._windows.popitem(last=False)
+
+    def state_at(self, block: int) -> ChainState:
+        """The chain state after `block` (a private copy callers may read)."""
+        with self._lock:
+            if block in self._state_cache:
+                self._state_cache.move_to_end(block)
+                return self._state_cache[block]
+            w = block // WINDOW
+            self.window(w)  # make sure the window and a checkpoint before it exist
+            ck = max(c for c in self._checkpoints if c <= w)
+            state = _clone(self._checkpoints[ck])
+            for i in range(ck, w):
+                self._simulate_window(state, i)
+            ops = self._generate_ops(state, w)
+            for op in ops:
+                if op.block > block:
+                    break
+                self._apply(state, op, None)
+            state.block = block
+            self._state_cache[block] = state
+            while len(self._state_cache) > 32:
+                self._state_cache.popitem(last=False)
+            return state
+
+    def events(self, block: int) -> list[tuple]:
+        """The block's events as (phase, pallet, event, args); phase -1 = Initialization, i = extrinsic i."""
+        if block <= 0:
+            return []
+        win = self.window(block // WINDOW)
+        ts_event = (0, "System", "ExtrinsicSuccess", _SUCCESS["timestamp"])
+        own = win.events.get(block, [])
+        init = [e for e in own if e[0] == INIT]
+        return init + [ts_event] + [e for e in own if e[0] != INIT]
+
+    def extrinsics(self, block: int) -> list[tuple]:
+        if block <= 0:
+            return []
+        win = self.window(block // WINDOW)
+        return [("timestamp", self.timestamp_ms(block))] + win.extrinsics.get(block, [])
+
+    def _encoded_events(self, block: int) -> bytes:
+        from etl.devnet.subtensor.metadata import runtime_metadata
+
+        spec = self.spec_executing(block)
+        meta = runtime_metadata(spec)
+        return meta.encode("EventRecords", [_event_value(e, spec) for e in self.events(block)])
+
+
+def _clone(state: ChainState) -> ChainState:
+    """A deep copy of a state (pickle round trip: several times faster than copy.deepcopy)."""
+    return pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@lru_cache(maxsize=1 << 16)
+def _coldkey(chain_id: str, i: int) -> str:
+    return hexs(_hash32(chain_id, "cold", i))
+
+
+def _symbol(netuid: int) -> str:
+    letters = "αβγδεζηθικλμνξοπρστυφχψω"
+    return letters[netuid % len(letters)]
+
+
+def _dispatch_info(ref_time: int, proof: int, cls: str, pays: str) -> dict:
+    return {
+        "dispatch_info": {
+            "weight": {"ref_time": ref_time, "proof_size": proof},
+            "class": cls,
+            "pays_fee": pays,
+        }
+    }
+
+
+def _event_value(event: tuple, spec: int) -> dict:
+    """One event as the codec's value for EventRecord, in the layout of runtime `spec`."""
+    phase, pallet, name, args = event
+    if name in ("StakeAdded", "StakeRemoved") and spec < SPEC_NEW:
+        args = args[:5]  # before spec 343 the fee was not part of the event
+    if isinstance(args, tuple) and len(args) == 1:
+        args = args[0]  # the codec takes a one-field variant's value bare
+    return {
+        "phase": "Initialization" if phase == INIT else {"ApplyExtrinsic": phase},
+        "event": {pallet: {name: args}},
+        "topics": [],
+    }
+
+
+_SUCCESS = {name: _dispatch_info(*w) for name, w in WEIGHTS.items()}

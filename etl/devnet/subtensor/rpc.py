@@ -1,0 +1,272 @@
+"""Substrate JSON-RPC for the devnet's subtensor: HTTP POST at /subtensor, WebSocket at /subtensor/ws.
+
+Both accept single requests and batches. Answers follow a Substrate node: a block beyond the head is
+`null`, an unknown method is error -32601, a runtime API that does not exist fails like a node does.
+The head follows the devnet clock (`now_fn`); blocks up to FINALITY_LAG behind it are finalized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from etl.devnet.subtensor import encoding
+from etl.devnet.subtensor.chain import SubtensorChain
+from etl.devnet.subtensor.metadata import runtime_metadata
+
+HTTP_PATH = "/subtensor"
+WS_PATH = "/subtensor/ws"
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+
+class SubtensorRpc:
+    """Dispatches JSON-RPC requests to the chain; pure apart from the clock."""
+
+    def __init__(self, chain: SubtensorChain, now_fn: Callable[[], int]) -> None:
+        self.chain = chain
+        self.now_fn = now_fn
+        self.methods: dict[str, Callable[..., Any]] = {
+            "system_chain": lambda: "Bittensor",
+            "system_name": lambda: "Subtensor Node",
+            "system_version": lambda: "4.0.0-dev-decai-devnet",
+            "system_properties": lambda: {"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"},
+            "system_health": lambda: {"peers": 8, "isSyncing": False, "shouldHavePeers": True},
+            "system_chainType": lambda: "Live",
+            "system_syncState": self._sync_state,
+            "rpc_methods": lambda: {"version": 1, "methods": sorted(self.methods)},
+            "chain_getHead": self._best_hash,
+            "chain_getBlockHash": self._get_block_hash,
+            "chain_getFinalizedHead": self._finalized_hash,
+            "chain_getFinalisedHead": self._finalized_hash,
+            "chain_getHeader": self._get_header,
+            "chain_getBlock": self._get_block,
+            "chain_getRuntimeVersion": self._runtime_version,
+            "state_getRuntimeVersion": self._runtime_version,
+            "state_getMetadata": self._get_metadata,
+            "state_getStorage": self._get_storage,
+            "state_getStorageAt": self._get_storage,
+            "state_getStorageHash": self._get_storage_hash,
+            "state_getStorageSize": self._get_storage_size,
+            "state_queryStorageAt": self._query_storage_at,
+            "state_getKeys": self._get_keys,
+            "state_getKeysPaged": self._get_keys_paged,
+            "state_getKeysPagedAt": self._get_keys_paged,
+            "state_call": self._state_call,
+            "author_pendingExtrinsics": lambda: [],
+            "author_submitExtrinsic": self._read_only,
+            "author_submitAndWatchExtrinsic": self._read_only,
+        }
+
+    # ------------------------------------------------------------------ block addressing
+    def head(self) -> int:
+        return self.chain.head(self.now_fn())
+
+    def _hash_of(self, block: int) -> str:
+        return self.chain.block_hash(block)
+
+    def _block_of(self, block_hash: str | None) -> int:
+        """The block a hash names (None: the best block); unknown hashes fail like a node."""
+        if block_hash is None:
+            return self.head()
+        if not isinstance(block_hash, str):
+            raise RpcError(-32602, "Invalid params: expected a block hash")
+        block = self.chain.block_number(block_hash.lower())
+        if block is None or block > self.head():
+            raise RpcError(
+                4003, f"Client error: UnknownBlock: Header was not found in the database: {block_hash}"
+            )
+        return block
+
+    def _maybe_block(self, block_hash: str | None) -> int | None:
+        try:
+            return self._block_of(block_hash)
+        except RpcError:
+            return None
+
+    def _best_hash(self) -> str:
+        return self._hash_of(self.head())
+
+    def _finalized_hash(self) -> str:
+        return self._hash_of(self.chain.finalized(self.now_fn()))
+
+    def _sync_state(self) -> dict:
+        head = self.head()
+        return {"startingBlock": 0, "currentBlock": head, "highestBlock": head}
+
+    def _get_block_hash(self, number: Any = None) -> str | list | None:
+        if isinstance(number, list):
+            return [self._get_block_hash(n) for n in number]
+        if number is None:
+            return self._best_hash()
+        try:
+            n = int(number, 16) if isinstance(number, str) else int(number)
+        except (TypeError, ValueError) as exc:
+            raise RpcError(-32602, f"Invalid params: block number {number!r}") from exc
+        if n < 0 or n > self.head():
+            return None
+        return self._hash_of(n)
+
+    def _get_header(self, block_hash: str | None = None) -> dict | None:
+        block = self._maybe_block(block_hash)
+        if block is None:
+            return None
+        return encoding.header(self.chain, block)
+
+    def _get_block(self, block_hash: str | None = None) -> dict | None:
+        block = self._maybe_block(block_hash)
+        if block is None:
+            return None
+        return {
+            "block": {
+                "header": encoding.header(self.chain, block),
+                "extrinsics": encoding.extrinsics(self.chain, block),
+            },
+            "justifications": None,
+        }
+
+    def _runtime_version(self, block_hash: str | None = None) -> dict:
+        block = self._block_of(block_hash)
+        return runtime_metadata(self.chain.spec_version(block)).runtime_version()
+
+    def _get_metadata(self, block_hash: str | None = None) -> str:
+        block = self._block_of(block_hash)
+        return "0x" + encoding.meta_for(self.chain, block).v14.hex()
+
+    # ------------------------------------------------------------------ storage
+    def _get_storage(self, key: str, block_hash: str | None = None) -> str | None:
+        if not isinstance(key, str) or not key.startswith("0x"):
+            raise RpcError(-32602, "Invalid params: storage key must be hex")
+        return encoding.storage_value(self.chain, key, self._block_of(block_hash))
+
+    def _get_storage_hash(self, key: str, block_hash: str | None = None) -> str | None:
+        value = self._get_storage(key, block_hash)
+        if value is None:
+            return None
+        return "0x" + hashlib.blake2b(bytes.fromhex(value[2:]), digest_size=32).hexdigest()
+
+    def _get_storage_size(self, key: str, block_hash: str | None = None) -> int | None:
+        value = self._get_storage(key, block_hash)
+        return None if value is None else (len(value) - 2) // 2
+
+    def _query_storage_at(self, keys: list[str], block_hash: str | None = None) -> list[dict]:
+        block = self._block_of(block_hash)
+        changes = [[k, encoding.storage_value(self.chain, k, block)] for k in keys]
+        return [{"block": self._hash_of(block), "changes": changes}]
+
+    def _get_keys(self, prefix: str, block_hash: str | None = None) -> list[str]:
+        return encoding.storage_keys(self.chain, prefix, self._block_of(block_hash))
+
+    def _get_keys_paged(
+        self, prefix: str, count: int, start_key: str | None = None, block_hash: str | None = None
+    ):
+        keys = encoding.storage_keys(self.chain, prefix, self._block_of(block_hash))
+        if start_key:
+            keys = [k for k in keys if k > start_key.lower()]
+        return keys[: int(count)]
+
+    # ------------------------------------------------------------------ runtime API
+    def _state_call(self, method: str, data: str = "0x", block_hash: str | None = None) -> str:
+        block = self._block_of(block_hash)
+        raw = bytes.fromhex((data or "0x").removeprefix("0x"))
+        try:
+            return "0x" + encoding.state_call(self.chain, method, raw, block).hex()
+        except encoding.RuntimeApiError as exc:
+            raise RpcError(4003, str(exc)) from exc
+
+    def _read_only(self, *_args: Any) -> None:
+        raise RpcError(
+            1010, "Invalid Transaction", "the devnet replays a simulated history and accepts no extrinsics"
+        )
+
+    # ------------------------------------------------------------------ JSON-RPC envelope
+    def call(self, request: Any) -> dict | None:
+        if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or "method" not in request:
+            return _error(
+                None if not isinstance(request, dict) else request.get("id"), -32600, "Invalid Request"
+            )
+        rid = request.get("id")
+        handler = self.methods.get(request["method"])
+        if handler is None:
+            return _error(rid, -32601, "Method not found")
+        params = request.get("params") or []
+        try:
+            result = handler(*params) if isinstance(params, list) else handler(**params)
+        except RpcError as exc:
+            return _error(rid, exc.code, exc.message, exc.data)
+        except TypeError as exc:
+            return _error(rid, -32602, f"Invalid params: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a node answers internal failures, it does not hang up
+            return _error(rid, -32603, f"Internal error: {exc}")
+        if "id" not in request:
+            return None  # a notification
+        return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+    def handle_text(self, text: str | bytes) -> str | None:
+        """One HTTP body or WebSocket frame in, the serialised answer out (None: nothing to send)."""
+        try:
+            payload = json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            return json.dumps(_error(None, -32700, "Parse error"))
+        if isinstance(payload, list):
+            if not payload:
+                return json.dumps(_error(None, -32600, "Invalid Request"))
+            answers = [a for a in (self.call(r) for r in payload) if a is not None]
+            return json.dumps(answers, separators=(",", ":")) if answers else None
+        answer = self.call(payload)
+        return None if answer is None else json.dumps(answer, separators=(",", ":"))
+
+
+def _error(rid: Any, code: int, message: str, data: Any = None) -> dict:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return {"jsonrpc": "2.0", "id": rid, "error": err}
+
+
+def subtensor_routes(rpc: SubtensorRpc) -> list:
+    """The Starlette routes of the subtensor endpoint (HTTP POST and WebSocket)."""
+
+    async def http_endpoint(request: Request) -> Response:
+        body = await request.body()
+        answer = await run_in_threadpool(rpc.handle_text, body)
+        if answer is None:
+            return Response(status_code=200)
+        return Response(answer, media_type="application/json")
+
+    async def ws_endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    text = (message.get("bytes") or b"").decode("utf-8", "replace")
+                answer = await run_in_threadpool(rpc.handle_text, text)
+                if answer is not None:
+                    await websocket.send_text(answer)
+        except WebSocketDisconnect:
+            pass
+
+    async def http_get(_request: Request) -> Response:
+        return JSONResponse(_error(None, -32600, "Invalid Request: use POST"), 405)
+
+    return [
+        Route(HTTP_PATH, http_endpoint, methods=["POST"]),
+        Route(HTTP_PATH, http_get, methods=["GET"]),
+        WebSocketRoute(WS_PATH, ws_endpoint),
+    ]

@@ -1,0 +1,376 @@
+"""The devnet's subtensor: real clients read it, its metadata matches subtensor's, its economics hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bt_decode
+import httpx
+import numpy as np
+import pytest
+from async_substrate_interface import SubstrateInterface
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etl.devnet.server import DevnetServer
+from etl.devnet.subtensor import economics as eco
+from etl.devnet.subtensor.bench import measure
+from etl.devnet.subtensor.chain import DEFAULT_NOW, WINDOW, ChainParams, SubtensorChain
+from etl.devnet.subtensor.encoding import EVENTS_KEY, storage_prefix, twox128
+from etl.devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD, decode_metadata, runtime_metadata
+from etl.devnet.subtensor.rpc import SubtensorRpc
+
+SEED = 7
+FIXTURE = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "fixtures"
+    / "bittensor"
+    / "subtensor_spec343_metadata_v14.hex"
+)
+
+
+@pytest.fixture(scope="module")
+def devnet():
+    with DevnetServer(seed=SEED, now=DEFAULT_NOW, rate_limit_per_minute=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """The same chain as the devnet's (same seed and scale), read directly to find interesting blocks."""
+    return SubtensorChain(seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def substrate(devnet):
+    client = SubstrateInterface(devnet.endpoints["subtensor_ws"])
+    yield client
+    client.close()
+
+
+def _first_block_with(chain: SubtensorChain, name: str, start: int, stop: int) -> int:
+    for block in range(start, stop):
+        if any(e[2] == name for e in chain.events(block)):
+            return block
+    raise AssertionError(f"no {name} between blocks {start} and {stop}")
+
+
+def _rpc(url: str, calls: list[tuple[str, list]]) -> list[dict]:
+    payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    answers = httpx.post(url, json=payload, timeout=60).json()
+    return sorted(answers, key=lambda a: a["id"])
+
+
+# ---------------------------------------------------------------------------- real clients
+def test_client_reads_blocks_and_events_across_the_runtime_upgrade(substrate, chain):
+    upgrade = chain.params.upgrade_block
+    assert substrate.chain == "Bittensor"
+    assert substrate.properties["ss58Format"] == 42 and substrate.token_decimals == 9
+    assert substrate.runtime.runtime_version == SPEC_NEW  # at the head
+    before = _first_block_with(chain, "StakeAdded", upgrade - 3 * WINDOW, upgrade)
+    after = _first_block_with(chain, "StakeAdded", upgrade + 1, upgrade + 3 * WINDOW)
+    layouts = {}
+    for block in (before, upgrade, after):
+        block_hash = substrate.get_block_hash(block)
+        assert substrate.get_block_number(block_hash) == block
+        events = substrate.get_events(block_hash)
+        assert len(events) == len(chain.events(block))
+        assert substrate.runtime.runtime_version == (SPEC_OLD if block <= upgrade else SPEC_NEW)
+        for event in events:
+            if event["event"]["event_id"] == "StakeAdded":
+                layouts[block] = event["event"]["attributes"]
+    assert any(
+        e["event"]["event_id"] == "CodeUpdated"
+        for e in substrate.get_events(substrate.get_block_hash(upgrade))
+    )
+    old, new = layouts[before], layouts[after]
+    assert len(old) == 5 and len(new) == 6  # StakeAdded gained its fee in spec 343
+    expected = next(e[3] for e in chain.events(after) if e[2] == "StakeAdded")
+    assert new[2:] == expected[2:]
+    assert substrate.query("Timestamp", "Now", block_hash=substrate.get_block_hash(after)).value == (
+        chain.timestamp_ms(after)
+    )
+
+
+def test_client_reads_block_bodies_and_runtime_apis(substrate, chain):
+    block = _first_block_with(
+        chain, "StakeRemoved", chain.params.upgrade_block + 10, chain.params.upgrade_block + 2000
+    )
+    block_hash = substrate.get_block_hash(block)
+    body = substrate.get_block(block_hash)
+    calls = [(x.value["call"]["call_module"], x.value["call"]["call_function"]) for x in body["extrinsics"]]
+    assert calls[0] == ("Timestamp", "set")
+    assert ("SubtensorModule", "remove_stake") in calls
+    neurons = substrate.runtime_call("NeuronInfoRuntimeApi", "get_neurons_lite", [1], block_hash)
+    assert len(neurons) == chain.params.max_uids
+    incentive = sum(n["incentive"] for n in neurons) / 65535
+    assert incentive == pytest.approx(1.0, abs=len(neurons) / 65535)
+    subnets = substrate.runtime_call("SubnetInfoRuntimeApi", "get_all_dynamic_info", [], block_hash)
+    live = [s for s in subnets if s is not None]
+    assert len(live) == len(chain.state_at(block).subnets)
+    assert all(s["tempo"] == 360 and s["tao_in"] >= 0 for s in live)
+
+
+def test_bt_decode_decodes_the_same_events_and_neurons(devnet, chain, substrate):
+    url = devnet.endpoints["subtensor"]
+    upgrade = chain.params.upgrade_block
+    for block in (
+        _first_block_with(chain, "StakeAdded", upgrade - 3 * WINDOW, upgrade),
+        _first_block_with(chain, "StakeAdded", upgrade + 1, upgrade + 3 * WINDOW),
+    ):
+        block_hash, parent = chain.block_hash(block), chain.block_hash(block - 1)
+        meta_hex, events_hex, neurons_hex = (
+            a["result"]
+            for a in _rpc(
+                url,
+                [
+                    ("state_call", ["Metadata_metadata_at_version", "0x0f000000", parent]),
+                    ("state_getStorageAt", [EVENTS_KEY, block_hash]),
+                    ("state_call", ["NeuronInfoRuntimeApi_get_neurons_lite", "0x0100", block_hash]),
+                ],
+            )
+        )
+        v15 = bt_decode.MetadataV15.decode_from_metadata_option(bytes.fromhex(meta_hex[2:]))
+        registry = bt_decode.PortableRegistry.from_metadata_v15(v15)
+        system = next(p for p in v15.value()["pallets"] if p["name"] == "System")
+        events_ty = next(e for e in system["storage"]["entries"] if e["name"] == "Events")["ty"]["Plain"]
+        records = bt_decode.decode(f"scale_info::{events_ty}", registry, bytes.fromhex(events_hex[2:]))
+        ours = chain.events(block)
+        assert len(records) == len(ours)
+        stake = [
+            r["event"]["SubtensorModule"][0]["StakeAdded"]
+            for r in records
+            if "SubtensorModule" in r["event"] and "StakeAdded" in r["event"]["SubtensorModule"][0]
+        ]
+        expected = next(e[3] for e in ours if e[2] == "StakeAdded")
+        assert len(stake[0]) == (6 if block > upgrade else 5)
+        assert list(stake[0][2:5]) == list(expected[2:5])
+        # bt-decode's compiled NeuronInfoLite (subtensor's real layout) reads the runtime-API answer.
+        neurons = bt_decode.NeuronInfoLite.decode_vec(bytes.fromhex(neurons_hex[2:]))
+        via_client = substrate.runtime_call("NeuronInfoRuntimeApi", "get_neurons_lite", [1], block_hash)
+        assert [n.uid for n in neurons] == [n["uid"] for n in via_client]
+        assert [n.incentive for n in neurons] == [n["incentive"] for n in via_client]
+        assert [n.emission for n in neurons] == [n["emission"] for n in via_client]
+
+
+def test_real_spec343_metadata_decodes_like_ours_and_agrees_on_event_layout():
+    if not FIXTURE.exists():
+        pytest.skip(f"real subtensor metadata fixture not found at {FIXTURE}")
+    real, real_codec = decode_metadata(FIXTURE.read_text().strip())
+    ours, our_codec = decode_metadata(runtime_metadata(SPEC_NEW).v14)
+    for metadata in (real, ours):
+        assert "V14" in metadata.value[1]
+        pallets = {p["name"]: p for p in metadata.value[1]["V14"]["pallets"]}
+        assert pallets["SubtensorModule"]["index"] == 7 and pallets["Balances"]["index"] == 5
+    # The same events encode to the same bytes under the real registry and under ours.
+    acct_a, acct_b = "0x" + "11" * 32, "0x" + "22" * 32
+    records = [
+        {
+            "phase": {"ApplyExtrinsic": 1},
+            "event": {"SubtensorModule": {"StakeAdded": (acct_a, acct_b, 5, 6, 3, 7)}},
+            "topics": [],
+        },
+        {
+            "phase": {"ApplyExtrinsic": 1},
+            "event": {"SubtensorModule": {"StakeRemoved": (acct_a, acct_b, 9, 8, 3, 1)}},
+            "topics": [],
+        },
+        {
+            "phase": {"ApplyExtrinsic": 2},
+            "event": {"SubtensorModule": {"NeuronRegistered": (3, 17, acct_b)}},
+            "topics": [],
+        },
+        {"phase": {"ApplyExtrinsic": 2}, "event": {"SubtensorModule": {"WeightsSet": (3, 17)}}, "topics": []},
+        {
+            "phase": {"ApplyExtrinsic": 2},
+            "event": {"SubtensorModule": {"AxonServed": (3, acct_b)}},
+            "topics": [],
+        },
+        {
+            "phase": {"ApplyExtrinsic": 3},
+            "event": {"SubtensorModule": {"NetworkAdded": (12, 1)}},
+            "topics": [],
+        },
+        {"phase": {"ApplyExtrinsic": 3}, "event": {"SubtensorModule": {"NetworkRemoved": 12}}, "topics": []},
+        {
+            "phase": "Initialization",
+            "event": {"Balances": {"Transfer": {"from": acct_a, "to": acct_b, "amount": 10**9}}},
+            "topics": [],
+        },
+    ]
+
+    def encode(metadata, codec) -> bytes:
+        pallets = {p["name"]: p for p in metadata.value[1]["V14"]["pallets"]}
+        entries = {e["name"]: e for e in pallets["System"]["storage"]["entries"]}
+        ty = entries["Events"]["type"]["Plain"]
+        return bytes(codec.create_scale_object(f"scale_info::{ty}", metadata=metadata).encode(records).data)
+
+    assert encode(real, real_codec) == encode(ours, our_codec)
+
+
+# ---------------------------------------------------------------------------- protocol
+def test_json_rpc_batches_over_http_and_node_like_answers(devnet, chain):
+    url = devnet.endpoints["subtensor"]
+    head = chain.head(DEFAULT_NOW)
+    answers = _rpc(
+        url,
+        [
+            ("system_chain", []),
+            ("system_properties", []),
+            ("chain_getBlockHash", [head + 1000]),
+            ("no_such_method", []),
+            ("chain_getFinalizedHead", []),
+            ("chain_getHead", []),
+            ("state_getStorage", [storage_prefix("System", "Number"), chain.block_hash(1234)]),
+            ("state_getStorageAt", [storage_prefix("Timestamp", "Now"), chain.block_hash(1234)]),
+            ("rpc_methods", []),
+            ("chain_getHeader", [chain.block_hash(head + 10)]),
+            ("state_getRuntimeVersion", [chain.block_hash(10)]),
+        ],
+    )
+    assert [a["id"] for a in answers] == list(range(11))
+    assert answers[0]["result"] == "Bittensor"
+    assert answers[1]["result"] == {"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"}
+    assert answers[2]["result"] is None  # beyond the head, like a node
+    assert answers[3]["error"]["code"] == -32601
+    assert answers[4]["result"] == chain.block_hash(head - 2)
+    assert answers[5]["result"] == chain.block_hash(head)
+    assert int.from_bytes(bytes.fromhex(answers[6]["result"][2:]), "little") == 1234
+    assert int.from_bytes(bytes.fromhex(answers[7]["result"][2:]), "little") == chain.timestamp_ms(1234)
+    assert "state_call" in answers[8]["result"]["methods"]
+    assert answers[9]["result"] is None
+    assert answers[10]["result"]["specVersion"] == SPEC_OLD
+    assert EVENTS_KEY == "0x" + (twox128(b"System") + twox128(b"Events")).hex()
+    bad = httpx.post(url, content=b"{not json", timeout=10).json()
+    assert bad["error"]["code"] == -32700
+
+
+def test_same_seed_gives_identical_bytes():
+    def answers(seed: int) -> str:
+        rpc = SubtensorRpc(SubtensorChain(seed=seed), lambda: DEFAULT_NOW)
+        chain = rpc.chain
+        calls = []
+        for block in (5, 700, 1500, 2900):
+            h = chain.block_hash(block)
+            calls += [
+                {"jsonrpc": "2.0", "id": len(calls), "method": "chain_getBlock", "params": [h]},
+                {
+                    "jsonrpc": "2.0",
+                    "id": len(calls) + 1,
+                    "method": "state_getStorageAt",
+                    "params": [EVENTS_KEY, h],
+                },
+            ]
+        h = chain.block_hash(2900)
+        calls.append(
+            {
+                "jsonrpc": "2.0",
+                "id": 99,
+                "method": "state_call",
+                "params": ["SubnetInfoRuntimeApi_get_all_dynamic_info", "0x", h],
+            }
+        )
+        return rpc.handle_text(json.dumps(calls))
+
+    first, second, other = answers(11), answers(11), answers(12)
+    assert first == second
+    assert first != other
+
+
+# ---------------------------------------------------------------------------- economics (hypothesis)
+@given(st.integers(min_value=0, max_value=eco.TAO_CAP), st.integers(min_value=1, max_value=10**8))
+@settings(max_examples=200, deadline=None)
+def test_emission_follows_the_halving_schedule_and_respects_the_cap(initial, block):
+    schedule = eco.IssuanceSchedule(initial)
+    before = schedule.issued_at(block - 1)
+    minted = schedule.emission_of_block(block)
+    assert minted == eco.block_emission(before)
+    assert minted == min(eco.BLOCK_EMISSION >> eco.halvings_at(before), eco.TAO_CAP - before)
+    assert schedule.issued_at(block) <= eco.TAO_CAP
+
+
+def test_default_history_halves_on_2025_12_12():
+    chain = SubtensorChain(seed=SEED)
+    halving = chain.params.halving_block
+    assert chain.issuance.issued_at(halving) == 10_500_000 * eco.RAO_PER_TAO
+    assert chain.issuance.emission_of_block(halving) == eco.RAO_PER_TAO  # 7,200 TAO/day
+    assert chain.issuance.emission_of_block(halving + 1) == eco.RAO_PER_TAO // 2  # 3,600 TAO/day
+    assert 0 < halving < chain.params.upgrade_block < chain.head(DEFAULT_NOW)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**15),
+    st.lists(st.floats(0, 1e6), min_size=1, max_size=64),
+    st.lists(st.floats(0, 1e6), min_size=1, max_size=32),
+)
+@settings(max_examples=200, deadline=None)
+def test_epoch_split_is_41_41_18(emission, incentive, dividends):
+    split = eco.split_emission(emission, np.array(incentive), np.array(dividends))
+    assert split.owner + split.miner_total + split.validator_total == emission
+    assert split.owner == emission * 18 // 100
+    assert abs(split.miner_total - emission * 41 / 100) <= 1
+    assert abs(split.validator_total - emission * 41 / 100) <= 1
+    assert (split.miners >= 0).all() and (split.validators >= 0).all()
+
+
+@st.composite
+def subnet_epochs(draw):
+    v = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 40))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    stake = rng.lognormal(0, 2, v)
+    weights = rng.random((v, n)) * (rng.random((v, n)) < 0.6)
+    return stake, weights, rng.random((v, n))
+
+
+@given(subnet_epochs())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_yuma_incentive_sums_to_one_and_consensus_is_the_stake_weighted_median(epoch):
+    stake, weights, bonds_prev = epoch
+    result = eco.yuma_consensus(stake, weights, bonds_prev)
+    assert result.incentive.sum() == pytest.approx(1.0)
+    assert (result.incentive >= 0).all()
+    assert result.dividends.sum() == pytest.approx(1.0)
+    s = stake / stake.sum()
+    w = weights / np.where(weights.sum(1, keepdims=True) > 0, weights.sum(1, keepdims=True), 1)
+    for j, c in enumerate(result.consensus):
+        assert s[w[:, j] >= c].sum() >= eco.KAPPA - 1e-9  # enough stake supports C_j
+        above = w[:, j][w[:, j] > c]
+        if above.size:  # and no larger value is supported by kappa of the stake
+            assert s[w[:, j] >= above.min()].sum() < eco.KAPPA + 1e-9
+    assert (result.bonds.sum(axis=0)[weights.sum(0) > 0] <= 1 + 1e-9).all()
+
+
+@given(st.integers(0, 2**31 - 1))
+@settings(max_examples=4, deadline=None)
+def test_simulated_chain_keeps_stake_non_negative_and_splits_every_epoch(seed):
+    params = ChainParams(seed=seed, scale=0.03)
+    chain = SubtensorChain(params=params)
+    windows = 24
+    chain.window(windows)
+    state = chain.state_at(windows * WINDOW - 1)
+    assert chain.issuance.issued_at(state.block) <= eco.TAO_CAP
+    for netuid, sn in state.subnets.items():
+        assert all(alpha > 0 for alpha in sn.positions.values())
+        assert all(alpha > 0 for alpha in sn.hot_stake.values())
+        assert sn.tao_in >= 0 and sn.alpha_in >= 0 and sn.alpha_out >= 0
+        if netuid and sn.last_split:
+            emission, owner, miners, validators = sn.last_split
+            assert owner + miners + validators == emission
+            assert owner == emission * 18 // 100 and abs(miners - validators) <= 1
+        if netuid and sn.n and sn.last_split:
+            assert sn.scores["incentive"][: sn.n].sum() / 65535 == pytest.approx(1.0, abs=sn.n / 65535)
+    for block in range(1, windows * WINDOW, 97):
+        for _phase, _pallet, name, args in chain.events(block):
+            if name in ("StakeAdded", "StakeRemoved"):
+                assert min(args[2], args[3], args[5]) >= 0
+
+
+def test_bench_reports_blocks_per_second(devnet):
+    result = measure(devnet.endpoints["subtensor"], blocks=300, batch_size=100)
+    assert result.blocks == 300
+    assert result.blocks_per_second > 50
