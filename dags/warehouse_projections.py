@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from etl.assets import EVENTS_MARKET, WAREHOUSE_MARTS
+from etl.assets import EVENTS_BITTENSOR, EVENTS_MARKET, EVENTS_SAHARA, WAREHOUSE_MARTS
 
 
 @dag(
     dag_id="warehouse_projections",
-    schedule=[EVENTS_MARKET],
+    schedule=(EVENTS_MARKET | EVENTS_BITTENSOR | EVENTS_SAHARA),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

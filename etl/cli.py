@@ -213,6 +213,40 @@ def dashboard(
 
 
 @app.command()
+def decode(
+    kind: str = typer.Argument(
+        ...,
+        help="subtensor-events, subtensor-neurons-lite, cometbft-block-results, evm-logs, coingecko-market-chart",
+    ),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="a captured response ('-' not supported)"
+    ),
+    metadata: Path = typer.Option(
+        None, exists=True, dir_okay=False, help="state_getMetadata result (subtensor kinds)"
+    ),
+    block: int = typer.Option(None, help="block number the capture was taken at"),
+    coin: str = typer.Option("bittensor", help="coin id (coingecko-market-chart)"),
+) -> None:
+    """Decode one captured response as ingestion would: one JSON object per event, decoded or quarantined."""
+    _quiet_logs()
+    from etl.decode import decode as run_decode
+
+    options: dict = {}
+    if metadata is not None:
+        options["metadata"] = metadata.read_text()
+    if block is not None:
+        options["block"] = block
+    if kind == "coingecko-market-chart":
+        options["coin_id"] = coin
+    try:
+        for record in run_decode(kind, file.read_text(), **options):
+            sys.stdout.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def endpoints() -> None:
     """Show where the connectors read from (Airflow connections or the devnet)."""
     from etl.connections import coingecko_connection

@@ -48,6 +48,47 @@ def coingecko_connection() -> CoinGeckoConnection:
     )
 
 
+#: Where each connection points when it is not defined: the devnet's mount for that protocol.
+DEVNET_PATHS = {
+    "coingecko": "/api/v3",
+    "bittensor_rpc": "/subtensor",
+    "bittensor_rpc_ws": "/subtensor/ws",
+    "sahara_cometbft": "/cometbft",
+    "sahara_evm": "/evm",
+}
+
+
+def rpc_url(conn_id: str) -> str:
+    """Base URL of an RPC connection (`bittensor_rpc`, `sahara_cometbft`, `sahara_evm`), else the devnet's.
+
+    Set one with e.g. `AIRFLOW_CONN_SAHARA_EVM='{"conn_type": "http", "host": "https://rpc.example/evm"}'`.
+    For `bittensor_rpc` a `ws://`/`wss://` host is the WebSocket endpoint; `rpc_url("bittensor_rpc_ws")`
+    answers it (derived from an http host when only that is set).
+    """
+    lookup = "bittensor_rpc" if conn_id == "bittensor_rpc_ws" else conn_id
+    conn = None
+    if os.environ.get(f"AIRFLOW_CONN_{lookup.upper()}") or os.environ.get("AIRFLOW_HOME"):
+        try:
+            from airflow.sdk import BaseHook
+
+            conn = BaseHook.get_connection(lookup)
+        except Exception as exc:  # noqa: BLE001 - any lookup failure means "not configured"
+            log.info("no `%s` connection (%s); using the devnet", lookup, type(exc).__name__)
+    if conn is None or not conn.host:
+        settings = get_settings()
+        base = settings.devnet_base_url
+        if conn_id == "bittensor_rpc_ws":
+            base = base.replace("http://", "ws://", 1)
+        return base + DEVNET_PATHS[conn_id]
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+    url = _base_url(conn.host, conn.port, conn.schema, extra)
+    if conn_id == "bittensor_rpc_ws" and url.startswith("http"):
+        url = "ws" + url[len("http") :]
+    if conn_id == "bittensor_rpc" and url.startswith("ws"):
+        url = "http" + url[len("ws") :]
+    return url
+
+
 def points_at_devnet(url: str) -> bool:
     settings = get_settings()
-    return url.startswith(settings.devnet_base_url)
+    return url.split("://", 1)[-1].startswith(f"{settings.devnet_host}:{settings.devnet_port}")

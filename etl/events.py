@@ -146,3 +146,39 @@ class QuarantinedRow:
     def quarantine_id(self) -> str:
         key = f"{self.source}\x1f{self.position}\x1f{self.rule}\x1f{self.raw}".encode()
         return hashlib.sha256(key).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block as ingestion saw it, for the chain audits (contiguity, parent hashes, counts)."""
+
+    number: int
+    hash: str
+    parent_hash: str | None
+    time: datetime
+    spec_version: int | None = None
+    event_count: int = 0
+
+
+@dataclass
+class DQRecord:
+    """One suite's run on one batch, as stored in `dq_results`."""
+
+    suite: str
+    rows_validated: int
+    rows_quarantined: int
+    expectations_evaluated: int
+    expectations_failed: int
+    run_seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+    failed_batch: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.failed_batch:
+            return "failed"
+        return "quarantined" if self.rows_quarantined else "passed"
+
+    @property
+    def success(self) -> bool:
+        return self.expectations_failed == 0 and not self.failed_batch

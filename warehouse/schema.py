@@ -110,4 +110,43 @@ market_caps = sa.Table(
     comment="Grain: one row per coin per UTC hour, from the last market.Quote observed in that hour.",
 )
 
+chain_blocks = sa.Table(
+    "chain_blocks",
+    metadata,
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("block_number", sa.BigInteger, primary_key=True),
+    sa.Column("block_hash", sa.String(80), nullable=False),
+    sa.Column("parent_hash", sa.String(80)),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    sa.Column("spec_version", sa.Integer),
+    sa.Column("event_count", sa.Integer, nullable=False, comment="events the source reported in the block"),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    comment="Grain: one row per ingested block per source; the chain audits read it.",
+)
+sa.Index("ix_chain_blocks_time", chain_blocks.c.source, chain_blocks.c.block_time)
+
+dq_results = sa.Table(
+    "dq_results",
+    metadata,
+    sa.Column("result_id", sa.String(36), primary_key=True),
+    sa.Column("suite", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.String(36), comment="the batch it let through; null when the batch failed"),
+    sa.Column("range_start", sa.BigInteger, nullable=False),
+    sa.Column("range_end", sa.BigInteger, nullable=False),
+    sa.Column("rows_validated", sa.Integer, nullable=False),
+    sa.Column("rows_quarantined", sa.Integer, nullable=False),
+    sa.Column("expectations_evaluated", sa.Integer, nullable=False),
+    sa.Column("expectations_failed", sa.Integer, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False, comment="'passed', 'quarantined' or 'failed'"),
+    sa.Column("details", PayloadJSON, nullable=False, comment="per expectation: failing rows"),
+    sa.Column("run_seconds", sa.Float, nullable=False),
+    sa.Column("validated_at", sa.DateTime, nullable=False),
+    comment="Grain: one row per suite run on one batch (a run log, like ingest_batches).",
+)
+sa.Index("ix_dq_results_suite", dq_results.c.suite, dq_results.c.validated_at)
+
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from etl.events import EVENT_COLUMNS, Event, QuarantinedRow
+from etl.events import EVENT_COLUMNS, BlockRef, DQRecord, Event, QuarantinedRow
 from warehouse import db
 
 QUARANTINE_COLUMNS = (
@@ -36,6 +36,19 @@ QUARANTINE_COLUMNS = (
     "quarantined_at",
 )
 
+BLOCK_COLUMNS = (
+    "source",
+    "stream",
+    "block_number",
+    "block_hash",
+    "parent_hash",
+    "block_time",
+    "spec_version",
+    "event_count",
+    "batch_id",
+)
+BLOCK_KEY = ("source", "stream", "block_number")
+
 # Column types for the temporary staging tables that PostgreSQL COPYs into.
 _PG_TYPES = {
     "block_number": "BIGINT",
@@ -44,6 +57,8 @@ _PG_TYPES = {
     "ingested_at": "TIMESTAMP",
     "quarantined_at": "TIMESTAMP",
     "payload": "JSONB",
+    "parent_hash": "TEXT",
+    "event_count": "INTEGER",
 }
 
 
@@ -94,28 +109,33 @@ def _arrow_table(rows: Sequence[dict], columns: Sequence[str]):
 
 
 def insert_new_rows(
-    conn: Connection, table: str, key: str, columns: Sequence[str], rows: Sequence[dict]
+    conn: Connection, table: str, key: str | tuple[str, ...], columns: Sequence[str], rows: Sequence[dict]
 ) -> int:
     """Insert the rows whose `key` is not in `table` yet, by the engine's bulk path; returns how many."""
     if not rows:
         return 0
+    keys = (key,) if isinstance(key, str) else tuple(key)
     # The same key twice in one batch: the first occurrence wins, as it would across batches.
     seen: set = set()
     unique_rows = []
     for row in rows:
-        if row[key] not in seen:
-            seen.add(row[key])
+        marker = tuple(row[k] for k in keys)
+        if marker not in seen:
+            seen.add(marker)
             unique_rows.append(row)
     col_list = ", ".join(columns)
+    key_list = ", ".join(keys)
     if conn.dialect.name == "duckdb":
         raw = conn.connection.driver_connection
         staged = f"_staged_{table}"
         raw.register(staged, _arrow_table(unique_rows, columns))
         try:
             select_cols = ", ".join(f"b.{c}" for c in columns)
+            match = " AND ".join(f"t.{k} = b.{k}" for k in keys)
+            order = ", ".join(f"b.{k}" for k in keys)
             result = raw.execute(
                 f"INSERT INTO {table} ({col_list}) SELECT {select_cols} FROM {staged} b "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key}) ORDER BY b.{key}"
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}) ORDER BY {order}"
             ).fetchone()
         finally:
             raw.unregister(staged)
@@ -130,8 +150,8 @@ def insert_new_rows(
             for row in unique_rows:
                 copy.write_row([row[c] for c in columns])
         result = conn.exec_driver_sql(
-            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key} "
-            f"ON CONFLICT ({key}) DO NOTHING"
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
+            f"ON CONFLICT ({key_list}) DO NOTHING"
         )
         return result.rowcount
     raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
@@ -156,8 +176,10 @@ def append_batch(
     checkpoint: int | None = None,
     run_id: str | None = None,
     rows_in: int | None = None,
+    blocks: Iterable[BlockRef] = (),
+    dq: Iterable[DQRecord] = (),
 ) -> BatchResult:
-    """Write one batch atomically: events, quarantine, checkpoint and the batch record."""
+    """Write one batch atomically: events, quarantine, blocks, DQ results, checkpoint, batch record."""
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
     batch_id = new_batch_id()
@@ -193,6 +215,23 @@ def append_batch(
         result.rows_already_stored = len(event_rows) - result.rows_new
         insert_new_rows(conn, "quarantine", "quarantine_id", QUARANTINE_COLUMNS, q_rows)
         result.rows_quarantined = len(q_rows)
+        block_rows = [
+            {
+                "source": source,
+                "stream": stream,
+                "block_number": b.number,
+                "block_hash": b.hash,
+                "parent_hash": b.parent_hash,
+                "block_time": b.time.astimezone(UTC).replace(tzinfo=None),
+                "spec_version": b.spec_version,
+                "event_count": b.event_count,
+                "batch_id": batch_id,
+            }
+            for b in blocks
+        ]
+        insert_new_rows(conn, "chain_blocks", BLOCK_KEY, BLOCK_COLUMNS, block_rows)
+        for record in dq:
+            write_dq_result(conn, record, source, stream, range_start, range_end, batch_id)
         if checkpoint is not None:
             conn.execute(
                 sa.text(
@@ -222,6 +261,55 @@ def append_batch(
             {**result.as_dict(), "started_at": started_at, "run_id": run_id},
         )
     return result
+
+
+def write_dq_result(
+    conn: Connection,
+    record: DQRecord,
+    source: str,
+    stream: str,
+    range_start: int,
+    range_end: int,
+    batch_id: str | None,
+) -> None:
+    import json
+
+    conn.execute(
+        sa.text(
+            "INSERT INTO dq_results (result_id, suite, source, stream, batch_id, range_start, range_end, "
+            "rows_validated, rows_quarantined, expectations_evaluated, expectations_failed, success, outcome, "
+            "details, run_seconds, validated_at) VALUES (:result_id, :suite, :source, :stream, :batch_id, "
+            ":range_start, :range_end, :rows_validated, :rows_quarantined, :expectations_evaluated, "
+            ":expectations_failed, :success, :outcome, :details, :run_seconds, :validated_at)"
+        ),
+        {
+            "result_id": str(uuid.uuid4()),
+            "suite": record.suite,
+            "source": source,
+            "stream": stream,
+            "batch_id": batch_id,
+            "range_start": range_start,
+            "range_end": range_end,
+            "rows_validated": record.rows_validated,
+            "rows_quarantined": record.rows_quarantined,
+            "expectations_evaluated": record.expectations_evaluated,
+            "expectations_failed": record.expectations_failed,
+            "success": record.success,
+            "outcome": record.outcome,
+            "details": json.dumps(record.details, default=str),
+            "run_seconds": round(record.run_seconds, 4),
+            "validated_at": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
+
+
+def record_failed_batch(
+    engine: Engine, record: DQRecord, *, source: str, stream: str, range_start: int, range_end: int
+) -> None:
+    """A batch that failed validation writes nothing to the store, but its DQ result is kept."""
+    record.failed_batch = True
+    with db.begin(engine) as conn:
+        write_dq_result(conn, record, source, stream, range_start, range_end, None)
 
 
 def get_checkpoint(engine: Engine, source: str, stream: str) -> int | None:

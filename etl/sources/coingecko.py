@@ -255,3 +255,38 @@ def fetch_quotes(client: CoinGeckoClient, coin_id: str, start: int, end: int) ->
         time.perf_counter() - started,
     )
     return result
+
+
+def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = None, end: int | None = None):
+    """`decai decode coingecko-market-chart`: a captured body as events and quarantine records."""
+    from etl.validate.quotes import validate_quotes
+
+    try:
+        body = json.loads(text)
+        quotes = _rows_from_body(coin_id, body) if isinstance(body, dict) else None
+        unreadable = []
+        if quotes is None:
+            raise ValueError("body is JSON but not an object")
+    except ValueError as exc:
+        quotes, unreadable = (
+            [],
+            [UnreadableChunk(coin_id, start or 0, end or 0, text[:RAW_BODY_LIMIT], str(exc))],
+        )
+    stamps = [q.ts_ms for q in quotes if isinstance(q.ts_ms, int | float) and not isinstance(q.ts_ms, bool)]
+    lo = start if start is not None else (int(min(stamps)) // 1000 if stamps else 0)
+    hi = end if end is not None else (int(max(stamps)) // 1000 + 1 if stamps else 1)
+    checked = validate_quotes(FetchResult(coin_id, lo, hi, quotes=quotes, unreadable=unreadable))
+    for event in checked.events:
+        yield {**event.as_row(), "payload": event.payload, "block_time": event.block_time.isoformat()} | {
+            "ingested_at": None,
+            "batch_id": None,
+        }
+    for row in checked.quarantined:
+        yield {
+            "quarantined": True,
+            "source": row.source,
+            "position": row.position,
+            "rule": row.rule,
+            "reason": row.reason,
+            "raw": row.raw,
+        }

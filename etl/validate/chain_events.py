@@ -1,0 +1,178 @@
+"""Validation of decoded chain events: one Great Expectations suite per event family.
+
+Every family shares the envelope checks (keys present, block inside the requested range, block time
+never going backwards, a well-formed event type, token amounts as non-negative integers in base units);
+a family adds its own (u16 scores within 0..65535 or 0..1 once normalised, for example).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from etl.events import DQRecord, Event, QuarantinedRow
+from etl.validate.gx import ROW_ID, run_suite
+
+#: Payload keys that hold token amounts in base units (integer strings).
+AMOUNT_KEYS = re.compile(
+    r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
+)
+#: Payload keys that hold a chain's u16 score (raw 0..65535) or its normalised value (0..1).
+SCORE_KEYS = ("incentive", "dividends", "consensus", "trust", "validator_trust")
+EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
+
+
+@dataclass
+class ChainValidation:
+    events: list[Event]
+    quarantined: list[QuarantinedRow]
+    record: DQRecord
+
+
+def _is_amount_key(key: str) -> bool:
+    return bool(AMOUNT_KEYS.search(key.lower())) and not key.lower().endswith(("_usd", "_id", "_per_s"))
+
+
+def _amount_problem(payload: dict) -> tuple[float | None, str | None]:
+    """(smallest amount, a problem) over the payload's amount fields; floats are a problem."""
+    smallest = None
+    for key, value in payload.items():
+        if not _is_amount_key(key) or value is None:
+            continue
+        if isinstance(value, bool) or isinstance(value, float):
+            return None, f"{key} = {value!r} is not an integer in base units"
+        text = str(value)
+        if not re.fullmatch(r"-?\d+", text):
+            return None, f"{key} = {value!r} is not an integer string in base units"
+        number = float(int(text))
+        smallest = number if smallest is None else min(smallest, number)
+    return smallest, None
+
+
+def _scores(payload: dict) -> tuple[float | None, float | None]:
+    values = [float(payload[k]) for k in SCORE_KEYS if isinstance(payload.get(k), int | float | str)]
+    values = [v for v in values if v == v]
+    return (min(values), max(values)) if values else (None, None)
+
+
+@cache
+def chain_suite(family: str):
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    return gx.ExpectationSuite(
+        name=f"{family}_events",
+        expectations=[
+            gxe.ExpectColumnValuesToNotBeNull(column="block_number"),
+            gxe.ExpectColumnValuesToNotBeNull(column="block_time"),
+            gxe.ExpectColumnValuesToNotBeNull(column="event_type"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="block_number",
+                min_value={"$PARAMETER": "first_block"},
+                max_value={"$PARAMETER": "last_block"},
+            ),
+            gxe.ExpectColumnValuesToMatchRegex(column="event_type", regex=EVENT_TYPE_PATTERN),
+            gxe.ExpectColumnValuesToBeIncreasing(column="block_time"),
+            gxe.ExpectColumnValuesToBeBetween(column="min_amount", min_value=0),
+            gxe.ExpectColumnValuesToBeBetween(column="min_score", min_value=0),
+            gxe.ExpectColumnValuesToBeBetween(column="max_score", max_value=65535),
+        ],
+    )
+
+
+DESCRIPTIONS = {
+    "expect_column_values_to_not_be_null(block_number)": "block number is missing",
+    "expect_column_values_to_not_be_null(block_time)": "block time is missing",
+    "expect_column_values_to_not_be_null(event_type)": "event type is missing",
+    "expect_column_values_to_be_between(block_number)": "block is outside the requested range",
+    "expect_column_values_to_match_regex(event_type)": "event type is not `Module.Event`",
+    "expect_column_values_to_be_increasing(block_time)": "block time goes backwards",
+    "expect_column_values_to_be_between(min_amount)": "a token amount is negative",
+    "expect_column_values_to_be_between(min_score)": "a score is negative",
+    "expect_column_values_to_be_between(max_score)": "a score is above the u16 range 0..65535",
+}
+
+
+def validate_chain_events(events: Iterable[Event], *, family: str, start: int, end: int) -> ChainValidation:
+    """Split decoded events of blocks [start, end) into valid events and quarantined rows."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    events = sorted(events, key=lambda e: (e.block_number, e.position))
+    quarantined: list[QuarantinedRow] = []
+    rows = []
+    kept: list[Event] = []
+    for event in events:
+        smallest, problem = _amount_problem(event.payload)
+        if problem:
+            quarantined.append(
+                _reject(event, "amount_integer", f"block {event.block_number} {event.event_type}: {problem}")
+            )
+            continue
+        low, high = _scores(event.payload)
+        rows.append(
+            {
+                ROW_ID: len(kept),
+                "block_number": event.block_number,
+                "block_time": event.block_time.timestamp(),
+                "event_type": event.event_type,
+                "min_amount": smallest,
+                "min_score": low,
+                "max_score": high,
+            }
+        )
+        kept.append(event)
+    evaluated = failed = 0
+    details: dict = {}
+    valid = kept
+    if rows:
+        frame = pd.DataFrame(rows)
+        outcome = run_suite(
+            chain_suite(family), frame, {"first_block": start, "last_block": end - 1}, DESCRIPTIONS
+        )
+        evaluated, failed = outcome.evaluated, outcome.failed
+        by_row = outcome.failures_by_row()
+        valid = []
+        for row_id, event in enumerate(kept):
+            broken = by_row.get(row_id)
+            if not broken:
+                valid.append(event)
+                continue
+            detail = "; ".join(f"{f.description} (value: {f.value!r})" for f in broken)
+            quarantined.append(
+                _reject(event, broken[0].rule, f"block {event.block_number} {event.event_type}: {detail}")
+            )
+            details[broken[0].rule] = details.get(broken[0].rule, 0) + 1
+    for q in quarantined:
+        if q.rule == "amount_integer":
+            details["amount_integer"] = details.get("amount_integer", 0) + 1
+    record = DQRecord(
+        suite=f"{family}_events",
+        rows_validated=len(events),
+        rows_quarantined=len(quarantined),
+        expectations_evaluated=evaluated,
+        expectations_failed=failed + (1 if "amount_integer" in details else 0),
+        run_seconds=time.perf_counter() - started,
+        details=details,
+    )
+    return ChainValidation(valid, quarantined, record)
+
+
+def _reject(event: Event, rule: str, reason: str) -> QuarantinedRow:
+    from etl.events import payload_json
+
+    raw = payload_json(
+        {"event_type": event.event_type, "block_hash": event.block_hash, "payload": event.payload}
+    )
+    return QuarantinedRow(
+        event.source,
+        event.chain,
+        f"{event.block_number}:{event.position}",
+        raw,
+        reason,
+        rule,
+        event.block_number,
+    )
