@@ -4,6 +4,7 @@
 Folds new events from the event store into every projection (staging tables and marts), whenever
 an ingest DAG reports new events through its Asset. Each projection advances from the position it
 last committed, so this costs what is new, not what is old; `decai rebuild` replays from zero.
+Then it rebuilds the Great Expectations Data Docs, which the dashboard serves at `/data-docs/`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def warehouse_projections():
         finally:
             engine.dispose()
 
-    run_projections()
+    @task
+    def build_data_docs(projections: list[dict]) -> str:
+        from etl.validate.gx import build_data_docs as build
+
+        return str(build().name)
+
+    build_data_docs(run_projections())
 
 
 dag = warehouse_projections()

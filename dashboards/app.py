@@ -41,7 +41,23 @@ def create_app(warehouse_url: str | None = None) -> Dash:
             html.Main(dash.page_container),
         ]
     )
+    _serve_data_docs(app)
     return app
+
+
+def _serve_data_docs(app: Dash) -> None:
+    """Serve the Great Expectations Data Docs site (built by `decai docs` or the warehouse DAG)."""
+    from flask import abort, send_from_directory
+
+    from etl.validate.gx import gx_dir
+
+    @app.server.route("/data-docs/")
+    @app.server.route("/data-docs/<path:path>")
+    def data_docs(path: str = "index.html"):
+        site = gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site"
+        if not (site / path).is_file():
+            abort(404, description="No Data Docs yet: run `decai docs` or the warehouse_projections DAG.")
+        return send_from_directory(site, path)
 
 
 def warehouse_url() -> str:

@@ -247,6 +247,16 @@ def decode(
 
 
 @app.command()
+def docs() -> None:
+    """Build the Great Expectations Data Docs from every stored validation result."""
+    _quiet_logs()
+    from etl.validate.gx import build_data_docs
+
+    index = build_data_docs()
+    console.print(f"Data Docs: {index} (also served by the dashboard at /data-docs/)")
+
+
+@app.command()
 def endpoints() -> None:
     """Show where the connectors read from (Airflow connections or the devnet)."""
     from etl.connections import coingecko_connection

@@ -75,3 +75,16 @@ def test_overview_shows_an_empty_state_before_any_data(duckdb_url):
     with app.server.app_context():
         page = overview.layout()
     assert page.id == "empty-state" and "decai backfill" in str(page.children)
+
+
+def test_data_docs_are_built_and_served_by_the_dashboard(coingecko_conn, duckdb_url, faults):
+    from dashboards.app import create_app
+
+    faults({"kind": "mutate", "path": "/api/v3/coins/bittensor", "pointer": "/prices/2/1", "value": -1})
+    _load(coingecko_conn, duckdb_url)
+    built = runner.invoke(cli, ["docs"])
+    assert built.exit_code == 0, built.output
+    client = create_app(duckdb_url).server.test_client()
+    index = client.get("/data-docs/")
+    assert index.status_code == 200 and b"market_quotes" in index.data
+    assert client.get("/data-docs/no-such-page.html").status_code == 404

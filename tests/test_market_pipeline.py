@@ -37,6 +37,10 @@ def test_bad_values_are_quarantined_with_reasons_and_the_rest_loads(coingecko_co
     assert "price 'n/a' is not a number" in reasons[f"bittensor@{t5}"]
     assert "market cap is missing" in reasons[f"bittensor@{t7}"]
     assert "outside the requested interval" in reasons[f"bittensor@{(END + 7200) * 1000}"]
+    dq = _rows(
+        warehouse_url, "SELECT suite, outcome, rows_validated, rows_quarantined, success FROM dq_results"
+    )
+    assert dq == [("market_quotes", "quarantined", 49, 4, False)]
     rules = {r[0] for r in _rows(warehouse_url, "SELECT rule FROM quarantine")}
     assert "expect_column_values_to_be_between(price_usd)" in rules and "parse_number" in rules
     assert _rows(warehouse_url, "SELECT COUNT(*) FROM events")[0][0] == 45
@@ -68,6 +72,10 @@ def test_too_many_bad_rows_fail_the_batch_and_write_nothing(coingecko_conn, duck
         ingest_coin_window(coingecko_conn, "bittensor", START, END, warehouse_url=duckdb_url)
     assert _rows(duckdb_url, "SELECT COUNT(*) FROM events")[0][0] == 0
     assert _rows(duckdb_url, "SELECT COUNT(*) FROM ingest_batches")[0][0] == 0
+    # The failed validation itself is on record, for the data-quality page.
+    assert _rows(duckdb_url, "SELECT suite, outcome, rows_quarantined, batch_id FROM dq_results") == [
+        ("market_quotes", "failed", 30, None)
+    ]
 
 
 def test_duplicate_quotes_in_one_answer_are_quarantined_once(coingecko_conn, duckdb_url, faults):

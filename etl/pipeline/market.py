@@ -9,7 +9,7 @@ from etl.settings import get_settings
 from etl.sources.coingecko import COIN_IDS, CoinGeckoClient, fetch_quotes
 from etl.validate.quotes import validate_quotes
 from warehouse import db
-from warehouse.store import append_batch
+from warehouse.store import append_batch, record_failed_batch
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,18 @@ def ingest_coin_window(
     with CoinGeckoClient(connection.base_url, connection.api_key, key_header=connection.key_header) as client:
         fetched = fetch_quotes(client, coin_id, start, end)
     checked = validate_quotes(fetched)
-    if checked.rows_in and len(checked.quarantined) / checked.rows_in > threshold:
-        reasons = sorted({q.rule for q in checked.quarantined})
-        raise QuarantineShareExceeded(
-            f"coingecko {coin_id} [{start}, {end}): {len(checked.quarantined)} of {checked.rows_in} rows failed "
-            f"validation ({', '.join(reasons)}), above the allowed share {threshold:.0%}; nothing was written"
-        )
     engine = db.make_engine(warehouse_url)
     try:
+        if checked.rows_in and len(checked.quarantined) / checked.rows_in > threshold:
+            record_failed_batch(
+                engine, checked.record, source="coingecko", stream=coin_id, range_start=start, range_end=end
+            )
+            reasons = sorted({q.rule for q in checked.quarantined})
+            raise QuarantineShareExceeded(
+                f"coingecko {coin_id} [{start}, {end}): {len(checked.quarantined)} of {checked.rows_in} rows "
+                f"failed validation ({', '.join(reasons)}), above the allowed share {threshold:.0%}; "
+                "nothing was written"
+            )
         result = append_batch(
             engine,
             source="coingecko",
@@ -62,6 +66,7 @@ def ingest_coin_window(
             checkpoint=end,
             run_id=run_id,
             rows_in=checked.rows_in,
+            dq=[checked.record],
         )
     finally:
         engine.dispose()

@@ -9,12 +9,13 @@ timestamp. Every row that fails becomes a quarantine row naming the rule and the
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
-from etl.events import Event, QuarantinedRow
+from etl.events import DQRecord, Event, QuarantinedRow
 from etl.sources.coingecko import FetchResult, RawQuote
 from etl.validate.gx import ROW_ID, run_suite
 
@@ -26,8 +27,7 @@ class QuoteValidation:
     events: list[Event]
     quarantined: list[QuarantinedRow]
     rows_in: int
-    expectations_evaluated: int
-    expectations_failed: int
+    record: DQRecord
 
 
 def _number(value: object, name: str) -> Decimal:
@@ -85,6 +85,7 @@ def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> Quot
     """Split fetched quotes into `market.Quote` events and quarantined rows; nothing is dropped."""
     import pandas as pd
 
+    started = time.perf_counter()
     quarantined: list[QuarantinedRow] = []
     parsed: list[dict] = []
     raw_by_row: dict[int, RawQuote] = {}
@@ -132,6 +133,7 @@ def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> Quot
 
     events: list[Event] = []
     evaluated = failed = 0
+    details: dict[str, int] = {}
     if parsed:
         frame = pd.DataFrame(parsed)
         for col in ("price_usd", "market_cap_usd", "total_volume_usd"):
@@ -156,6 +158,7 @@ def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> Quot
             DESCRIPTIONS,
         )
         evaluated, failed = outcome.evaluated, outcome.failed
+        details = {rule: n for rule, n in outcome.unexpected_counts.items() if n}
         failures = outcome.failures_by_row()
         for row in parsed:
             raw = raw_by_row[row[ROW_ID]]
@@ -187,4 +190,16 @@ def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> Quot
             )
     rows_in = len(fetched.quotes) + len(fetched.unreadable)
     assert len(events) + len(quarantined) == rows_in, "validation lost rows"
-    return QuoteValidation(events, quarantined, rows_in, evaluated, failed)
+    parse_failures = sum(1 for q in quarantined if q.rule in ("parse_number", "parse_body"))
+    if parse_failures:
+        details["parse"] = parse_failures
+    record = DQRecord(
+        suite=SUITE_NAME,
+        rows_validated=rows_in,
+        rows_quarantined=len(quarantined),
+        expectations_evaluated=evaluated + 1,  # parsing counts as one check
+        expectations_failed=failed + (1 if parse_failures else 0),
+        run_seconds=time.perf_counter() - started,
+        details=details,
+    )
+    return QuoteValidation(events, quarantined, rows_in, record)
