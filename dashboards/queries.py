@@ -44,3 +44,86 @@ def latest_quotes(frame: pd.DataFrame) -> pd.DataFrame:
             change = last["market_cap_usd"] / day_ago.iloc[-1]["market_cap_usd"] - 1.0
         rows.append({**last.to_dict(), "coin_id": coin_id, "market_cap_change_24h": change})
     return pd.DataFrame(rows)
+
+
+def _read_or_empty(url: str | None, sql: str, columns: list[str], params: dict | None = None) -> pd.DataFrame:
+    """Run a query; a warehouse that has not been migrated yet reads as empty, not as an error."""
+    try:
+        return read_sql(sql, params or {}, url=url)
+    except Exception as exc:  # noqa: BLE001
+        text = str(exc).lower()
+        if "does not exist" in text or "not exist" in text or "no such table" in text:
+            return pd.DataFrame(columns=columns)
+        raise
+
+
+def freshness(url: str | None) -> pd.DataFrame:
+    """Per source and stream: how far ingestion has got, and how long ago that was."""
+    columns = ["source", "stream", "position", "last_data_at", "updated_at"]
+    checkpoints = _read_or_empty(
+        url,
+        "SELECT source, stream, position, updated_at FROM ingest_checkpoints ORDER BY source, stream",
+        columns,
+    )
+    if checkpoints.empty:
+        return pd.DataFrame(columns=[*columns, "lag_hours"])
+    blocks = _read_or_empty(
+        url,
+        "SELECT b.source, b.stream, b.block_time AS last_data_at FROM chain_blocks b "
+        "JOIN (SELECT source, stream, MAX(block_number) AS n FROM chain_blocks GROUP BY source, stream) m "
+        "ON b.source = m.source AND b.stream = m.stream AND b.block_number = m.n",
+        ["source", "stream", "last_data_at"],
+    )
+    frame = checkpoints.merge(blocks, on=["source", "stream"], how="left")
+    market = frame["source"] == "coingecko"
+    # For market data the checkpoint is the end of the covered interval, in unix seconds.
+    frame.loc[market, "last_data_at"] = pd.to_datetime(frame.loc[market, "position"], unit="s")
+    frame["last_data_at"] = pd.to_datetime(frame["last_data_at"])
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    frame["lag_hours"] = ((now - frame["last_data_at"]).dt.total_seconds() / 3600).round(2)
+    return frame
+
+
+def latest_dq_results(url: str | None) -> pd.DataFrame:
+    """The latest run of every suite and stream, with totals over all runs."""
+    columns = [
+        "suite", "source", "stream", "validated_at", "outcome", "rows_validated", "rows_quarantined",
+        "expectations_evaluated", "expectations_failed", "runs", "runs_failed",
+    ]  # fmt: skip
+    return _read_or_empty(
+        url,
+        """
+        WITH ranked AS (
+            SELECT d.*, ROW_NUMBER() OVER (PARTITION BY suite, source, stream ORDER BY validated_at DESC) AS rn,
+                   COUNT(*) OVER (PARTITION BY suite, source, stream) AS runs,
+                   SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) OVER (PARTITION BY suite, source, stream)
+                       AS runs_failed
+            FROM dq_results d
+        )
+        SELECT suite, source, stream, validated_at, outcome, rows_validated, rows_quarantined,
+               expectations_evaluated, expectations_failed, runs, runs_failed
+        FROM ranked WHERE rn = 1 ORDER BY suite, stream
+        """,
+        columns,
+    )
+
+
+def quarantine_by_rule(url: str | None) -> pd.DataFrame:
+    return _read_or_empty(
+        url,
+        "SELECT source, rule, COUNT(*) AS rows, MAX(quarantined_at) AS last_seen FROM quarantine "
+        "GROUP BY source, rule ORDER BY rows DESC",
+        ["source", "rule", "rows", "last_seen"],
+    )
+
+
+def quarantined_rows(url: str | None, source: str | None = None, limit: int = 500) -> pd.DataFrame:
+    sql = "SELECT quarantined_at, source, chain, position, rule, reason, raw FROM quarantine"
+    params: dict = {"limit": limit}
+    if source:
+        sql += " WHERE source = :source"
+        params["source"] = source
+    sql += " ORDER BY quarantined_at DESC, position LIMIT :limit"
+    return _read_or_empty(
+        url, sql, ["quarantined_at", "source", "chain", "position", "rule", "reason", "raw"], params
+    )

@@ -6,6 +6,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboards import figures, queries
 from dashboards.app import warehouse_url
+from dashboards.components import empty_state
 
 
 def _money(value: float | None) -> str:
@@ -43,15 +44,7 @@ def kpi_cards(latest) -> html.Div:
 def layout(**_query) -> html.Div:
     frame = queries.market_caps(warehouse_url())
     if frame.empty:
-        return html.Div(
-            [
-                html.H2("No data yet"),
-                html.P(
-                    "The warehouse has no market data. Run `decai backfill --days 7` (or `make demo`) to load some."
-                ),
-            ],
-            id="empty-state",
-        )
+        return empty_state("market data")
     as_of = frame["hour"].max()
     return html.Div(
         [
