@@ -11,7 +11,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install demo test lint format airflow devnet dashboard backfill clean
+.PHONY: install demo test lint format airflow devnet dashboard backfill bench bench-quick clean
 
 $(STAMP): pyproject.toml constraints.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,10 @@ airflow: install
 
 clean:
 	rm -rf data airflow_home artifacts .pytest_cache
+
+## bench: the full benchmark (10M events; `make bench-quick` takes a few minutes)
+bench: install
+	$(BIN)/decai bench --json artifacts/bench.json
+
+bench-quick: install
+	$(BIN)/decai bench --quick --json artifacts/bench-quick.json

@@ -247,6 +247,30 @@ def decode(
 
 
 @app.command()
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="a few minutes instead of the full 10M-event run"),
+    events: int = typer.Option(None, help="size of the synthetic event history (overrides --quick)"),
+    json_file: Path = typer.Option(None, "--json", help="write every figure to this JSON file"),
+) -> None:
+    """Benchmark every stage against a baseline measured in the same run."""
+    _quiet_logs()
+    from etl.bench import run_bench
+
+    report = run_bench(quick=quick, events=events, json_path=json_file)
+    table = Table(title=f"decai bench: {report.size} on {report.machine}")
+    for col in ("figure", "value", "unit", "baseline", "goal", "met", "note"):
+        table.add_column(col)
+    for f in report.figures:
+        met = {True: "yes", False: "NO", None: ""}[f.met()]
+        table.add_row(
+            f.key, "–" if f.value is None else f"{f.value:,}", f.unit, f.baseline, f.goal, met, f.note
+        )
+    Console().print(table)
+    for key, value in report.details.items():
+        console.print(f"{key}: {value}")
+
+
+@app.command()
 def docs() -> None:
     """Build the Great Expectations Data Docs from every stored validation result."""
     _quiet_logs()

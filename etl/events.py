@@ -112,8 +112,13 @@ class Event:
             event_id=self.event_id,
         )
 
-    def as_row(self) -> dict[str, Any]:
-        """A flat row for the event store; block_time as naive UTC, payload as canonical JSON text."""
+    def as_row(self, batch_id: str | None = None, ingested_at: datetime | None = None) -> dict[str, Any]:
+        """A flat row for the event store; block_time as naive UTC, payload as canonical JSON text.
+
+        `batch_id`/`ingested_at` stamp the row with the ingest run that writes it (default: the event's own).
+        """
+        batch_id = batch_id or self.batch_id
+        ingested_at = ingested_at or self.ingested_at or datetime.now(UTC)
         return {
             "event_id": self.event_id,
             "chain": self.chain,
@@ -125,8 +130,8 @@ class Event:
             "event_type": self.event_type,
             "payload": payload_json(self.payload),
             "spec_version": self.spec_version,
-            "batch_id": self.batch_id,
-            "ingested_at": (self.ingested_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None),
+            "batch_id": batch_id,
+            "ingested_at": ingested_at.astimezone(UTC).replace(tzinfo=None),
         }
 
 

@@ -130,12 +130,10 @@ def insert_new_rows(
         staged = f"_staged_{table}"
         raw.register(staged, _arrow_table(unique_rows, columns))
         try:
-            select_cols = ", ".join(f"b.{c}" for c in columns)
-            match = " AND ".join(f"t.{k} = b.{k}" for k in keys)
-            order = ", ".join(f"b.{k}" for k in keys)
+            # ON CONFLICT probes the primary-key index, so the cost follows the batch, not the table.
             result = raw.execute(
-                f"INSERT INTO {table} ({col_list}) SELECT {select_cols} FROM {staged} b "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}) ORDER BY {order}"
+                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
+                f"ON CONFLICT ({key_list}) DO NOTHING"
             ).fetchone()
         finally:
             raw.unregister(staged)
@@ -184,7 +182,7 @@ def append_batch(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     batch_id = new_batch_id()
     now = datetime.now(UTC)
-    event_rows = [e.with_batch(batch_id, now).as_row() for e in events]
+    event_rows = [e.as_row(batch_id, now) for e in events]
     q_rows = [
         {
             "quarantine_id": q.quarantine_id,
