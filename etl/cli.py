@@ -176,9 +176,13 @@ def sql(
 ) -> None:
     """Query the warehouse read-only (writes are refused by the database)."""
     from warehouse import db
+    from warehouse.readonly import ReadOnlyViolation
 
     try:
         frame = db.read_sql(query)
+    except ReadOnlyViolation as exc:
+        console.print(f"[red]refused:[/] {exc}")
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - show the database's own words, not a traceback
         message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         console.print(f"[red]query failed:[/] {message}")

@@ -35,9 +35,20 @@ def test_sql_answers_in_every_format_and_refuses_writes(coingecko_conn, warehous
     assert as_csv.stdout.splitlines() == ["coin_id,hours", "bittensor,72", "sahara-ai,72"]
     as_table = runner.invoke(cli, ["sql", query])
     assert "bittensor" in as_table.stdout and "72" in as_table.stdout
-    refused = runner.invoke(cli, ["sql", "DELETE FROM events"])
-    assert refused.exit_code == 2 and "query failed" in refused.output
-    assert "read" in refused.output.lower()
+    for statement, says in (
+        ("DELETE FROM events", "`DELETE` is not a read"),
+        ("select 1; drop table events", "one statement at a time"),
+        ("SELECT * FROM events; ", None),
+        ("COPY (SELECT * FROM events) TO 'leak.csv'", "`COPY` is not a read"),
+        ("WITH x AS (SELECT 1) SELECT * FROM x -- ; DROP TABLE events", None),
+    ):
+        result = runner.invoke(cli, ["sql", "-f", "csv", statement])
+        if says is None:
+            assert result.exit_code == 0, result.output
+        else:
+            assert result.exit_code == 2 and "refused" in result.output and says in result.output
+    failed = runner.invoke(cli, ["sql", "SELECT * FROM no_such_table"])
+    assert failed.exit_code == 2 and "query failed" in failed.output
     still = runner.invoke(cli, ["sql", "-f", "json", "SELECT COUNT(*) AS n FROM events"])
     assert json.loads(still.stdout) == [{"n": 144}]
 

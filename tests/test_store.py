@@ -132,3 +132,18 @@ def test_read_only_engine_refuses_writes(warehouse_url):
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM events"))
     engine.dispose()
+
+
+def test_read_only_duckdb_cannot_reach_files(duckdb_url, tmp_path):
+    """Even a statement that slipped past the guard cannot write a file or attach another database."""
+    engine = db.make_engine(duckdb_url, read_only=True)
+    for statement in (
+        f"COPY (SELECT 1 AS x) TO '{tmp_path / 'leak.csv'}'",
+        f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
+        "SET enable_external_access = true",
+    ):
+        with engine.connect() as conn:
+            with pytest.raises(Exception, match="(?i)disabled|read.only|cannot|lock|not allowed|permission"):
+                conn.exec_driver_sql(statement)
+    assert not (tmp_path / "leak.csv").exists()
+    engine.dispose()

@@ -48,7 +48,12 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"read_only": True} if read_only else {}
+        # Read-only and without file or network access: no COPY … TO, no ATTACH, settings locked.
+        connect_args = (
+            {"read_only": True, "config": {"enable_external_access": False, "lock_configuration": True}}
+            if read_only
+            else {}
+        )
         # NullPool: each use opens and closes the file, so no process holds DuckDB's lock when idle.
         # DuckDB raises on a rollback with no open transaction, so skip the reset-on-return.
         return sa.create_engine(url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args)
@@ -104,9 +109,12 @@ def connect(engine: Engine) -> Iterator[Connection]:
 
 
 def read_sql(sql: str, params: dict | None = None, *, url: str | None = None):
-    """Run a read-only query and return a DataFrame; retries while a writer holds the lock."""
+    """Run one read-only query and return a DataFrame; retries while a writer holds the lock."""
     import pandas as pd
 
+    from warehouse.readonly import check_read_only
+
+    sql = check_read_only(sql)
     engine = make_engine(url, read_only=True)
     try:
         for attempt in retry_on_lock():

@@ -1,0 +1,44 @@
+"""Comparison metrics on small inputs computed by hand."""
+
+import pytest
+
+from warehouse import metrics
+
+
+def test_gini():
+    assert metrics.gini([5, 5, 5, 5]) == pytest.approx(0.0)
+    assert metrics.gini([0, 0, 0, 10]) == pytest.approx(0.75)  # (n-1)/n when one holds everything
+    assert metrics.gini([1, 2, 3, 4]) == pytest.approx(0.25)
+    assert metrics.gini([]) is None and metrics.gini([0, 0]) is None
+    with pytest.raises(ValueError, match="negative"):
+        metrics.gini([1, -1])
+
+
+def test_nakamoto_coefficient():
+    assert metrics.nakamoto_coefficient([50, 30, 20]) == 2  # 50 is not more than half; 80 is
+    assert metrics.nakamoto_coefficient([60, 30, 10]) == 1
+    assert metrics.nakamoto_coefficient([25, 25, 25, 25]) == 3
+    assert metrics.nakamoto_coefficient([40, 30, 30], threshold=1 / 3) == 1
+    assert metrics.nakamoto_coefficient([]) is None
+
+
+def test_top_share_and_share_earning():
+    rewards = [100] + [0] * 9
+    assert metrics.top_share(rewards, 0.10) == pytest.approx(1.0)
+    assert metrics.top_share([1] * 20, 0.10) == pytest.approx(0.10)
+    assert metrics.share_earning(rewards) == pytest.approx(0.1)
+    assert metrics.share_earning([1, 2, 0, 4]) == pytest.approx(0.75)
+
+
+def test_lorenz_curve():
+    equal = metrics.lorenz_curve([1, 1, 1, 1], points=5)
+    assert equal == [pytest.approx((p, p)) for p in (0, 0.25, 0.5, 0.75, 1.0)]
+    unequal = metrics.lorenz_curve([0, 0, 0, 4], points=5)
+    assert [y for _, y in unequal] == pytest.approx([0, 0, 0, 0, 1])
+
+
+def test_ratios():
+    assert metrics.supply_against_cap(10.5e6, 21e6) == pytest.approx(0.5)
+    assert metrics.staking_ratio(73, 100) == pytest.approx(0.73)
+    assert metrics.annualised_inflation(3600, 10.5e6) == pytest.approx(0.12514, rel=1e-3)
+    assert metrics.per_participant(100, 4) == 25 and metrics.per_participant(100, 0) is None

@@ -1,0 +1,99 @@
+"""Comparison metrics: one small pure function per metric, unit-tested on hand-computed inputs.
+
+They take plain sequences (rewards per participant, stakes per validator) so that the projections,
+the dashboard and an analyst's notebook compute them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def _clean(values: Sequence[float]) -> list[float]:
+    cleaned = [float(v) for v in values if v is not None and float(v) == float(v)]
+    if any(v < 0 for v in cleaned):
+        raise ValueError("rewards and stakes cannot be negative")
+    return cleaned
+
+
+def gini(values: Sequence[float]) -> float | None:
+    """Gini coefficient: 0 when everyone gets the same, approaching 1 when one gets everything."""
+    xs = sorted(_clean(values))
+    n, total = len(xs), sum(xs)
+    if n == 0 or total == 0:
+        return None
+    weighted = sum((i + 1) * x for i, x in enumerate(xs))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def top_share(values: Sequence[float], fraction: float = 0.10) -> float | None:
+    """Share of the total held by the top `fraction` of participants (at least one participant)."""
+    xs = sorted(_clean(values), reverse=True)
+    total = sum(xs)
+    if not xs or total == 0:
+        return None
+    k = max(1, round(len(xs) * fraction))
+    return sum(xs[:k]) / total
+
+
+def nakamoto_coefficient(stakes: Sequence[float], threshold: float = 0.5) -> int | None:
+    """Fewest validators whose combined stake exceeds `threshold` of the total (Bittensor: 50%,
+    CometBFT chains: 1/3 can halt, so pass threshold=1/3 for the liveness variant)."""
+    xs = sorted(_clean(stakes), reverse=True)
+    total = sum(xs)
+    if not xs or total == 0:
+        return None
+    running = 0.0
+    for count, stake in enumerate(xs, start=1):
+        running += stake
+        if running > threshold * total:
+            return count
+    return len(xs)
+
+
+def share_earning(values: Sequence[float]) -> float | None:
+    """Share of participants that earned anything at all."""
+    xs = _clean(values)
+    if not xs:
+        return None
+    return sum(1 for x in xs if x > 0) / len(xs)
+
+
+def per_participant(total: float | None, participants: int | None) -> float | None:
+    if total is None or not participants:
+        return None
+    return total / participants
+
+
+def lorenz_curve(values: Sequence[float], points: int = 101) -> list[tuple[float, float]]:
+    """(share of participants, share of rewards) from poorest to richest, `points` samples from (0, 0)."""
+    xs = sorted(_clean(values))
+    n, total = len(xs), sum(xs)
+    if n == 0 or total == 0:
+        return []
+    cumulative = [0.0]
+    for x in xs:
+        cumulative.append(cumulative[-1] + x)
+    curve = []
+    for p in range(points):
+        share = p / (points - 1)
+        position = share * n
+        lo = int(position)
+        frac = position - lo
+        value = cumulative[lo] if lo >= n else cumulative[lo] + frac * (cumulative[lo + 1] - cumulative[lo])
+        curve.append((share, value / total))
+    return curve
+
+
+def supply_against_cap(supply: float, cap: float) -> float:
+    if cap <= 0:
+        raise ValueError("cap must be positive")
+    return supply / cap
+
+
+def staking_ratio(staked: float, supply: float) -> float | None:
+    return staked / supply if supply else None
+
+
+def annualised_inflation(issued_per_day: float, supply: float) -> float | None:
+    return issued_per_day * 365 / supply if supply else None
