@@ -18,7 +18,7 @@ def test_incremental_equals_rebuild_and_late_quotes_land_in_their_hour(coingecko
     # Three overlapping windows, in an order that sends an older hour after a newer one.
     for start, end in ((DEVNET_NOW - 3 * DAY, DEVNET_NOW - DAY), (DEVNET_NOW - 6 * 3600, DEVNET_NOW)):
         ingest_coin_window(coingecko_conn, "bittensor", start, end, warehouse_url=warehouse_url)
-        run_all(engine, ["market_caps"])
+        run_all(engine)
     # Five-minute quotes for an hour that already has an hourly quote: the hour now shows the last one.
     ingest_coin_window(
         coingecko_conn,
@@ -27,11 +27,13 @@ def test_incremental_equals_rebuild_and_late_quotes_land_in_their_hour(coingecko
         DEVNET_NOW - DAY - 3600,
         warehouse_url=warehouse_url,
     )
-    summary = run_all(engine, ["market_caps"])[0]
+    summary = run_all(engine)[0]
     assert summary["events"] > 0
-    incremental = table_checksum(engine, "market_caps")
-    rebuild(engine, ["market_caps"])
-    assert table_checksum(engine, "market_caps") == incremental
+    tables = ("market_caps", "market_caps_daily")
+    incremental = {t: table_checksum(engine, t) for t in tables}
+    rebuild(engine)
+    assert {t: table_checksum(engine, t) for t in tables} == incremental
+    assert incremental["market_caps_daily"][0] == 4  # three days and a few hours, one coin
     with engine.connect() as conn:
         quotes, observed = conn.execute(
             sa.text("SELECT quotes, observed_at FROM market_caps WHERE hour = :h"),

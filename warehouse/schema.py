@@ -110,6 +110,20 @@ market_caps = sa.Table(
     comment="Grain: one row per coin per UTC hour, from the last market.Quote observed in that hour.",
 )
 
+market_caps_daily = sa.Table(
+    "market_caps_daily",
+    metadata,
+    sa.Column("coin_id", sa.String(32), primary_key=True),
+    sa.Column("day", sa.DateTime, primary_key=True, comment="UTC day the quote falls in"),
+    sa.Column("price_usd", sa.Float, nullable=False),
+    sa.Column("market_cap_usd", sa.Float, nullable=False),
+    sa.Column("total_volume_usd", sa.Float, nullable=False),
+    sa.Column("observed_at", sa.DateTime, nullable=False, comment="time of the last quote in the day"),
+    sa.Column("quotes", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.String(32), nullable=False),
+    comment="Grain: one row per coin per UTC day, from the last market.Quote observed in that day.",
+)
+
 chain_blocks = sa.Table(
     "chain_blocks",
     metadata,
