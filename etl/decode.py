@@ -28,3 +28,28 @@ def decode(kind: str, text: str, **options) -> Iterable[dict]:
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"kind {kind!r} is not available in this build ({exc})") from exc
     return func(text, **options)
+
+
+def capture_record(item, *, with_time: bool = True) -> dict:
+    """One output line of `decai decode`: a canonical event, or a quarantine record with its reason.
+
+    `with_time=False` for captures that do not carry the block time (`/block_results`, `eth_getLogs`).
+    """
+    from etl.events import QuarantinedRow
+
+    if isinstance(item, QuarantinedRow):
+        return {
+            "quarantined": True,
+            "source": item.source,
+            "block_number": item.block_number,
+            "position": item.position,
+            "rule": item.rule,
+            "reason": item.reason,
+            "raw": item.raw,
+        }
+    row = item.as_row()
+    row.pop("batch_id", None)
+    row.pop("ingested_at", None)
+    row["payload"] = item.payload
+    row["block_time"] = item.block_time.isoformat() if with_time else None
+    return row

@@ -85,6 +85,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1300, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    page.set_default_timeout(90_000)  # CI machines are shared; a slow render is not a failure
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))

@@ -276,17 +276,7 @@ def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = No
     lo = start if start is not None else (int(min(stamps)) // 1000 if stamps else 0)
     hi = end if end is not None else (int(max(stamps)) // 1000 + 1 if stamps else 1)
     checked = validate_quotes(FetchResult(coin_id, lo, hi, quotes=quotes, unreadable=unreadable))
-    for event in checked.events:
-        yield {**event.as_row(), "payload": event.payload, "block_time": event.block_time.isoformat()} | {
-            "ingested_at": None,
-            "batch_id": None,
-        }
-    for row in checked.quarantined:
-        yield {
-            "quarantined": True,
-            "source": row.source,
-            "position": row.position,
-            "rule": row.rule,
-            "reason": row.reason,
-            "raw": row.raw,
-        }
+    from etl.decode import capture_record
+
+    for item in [*checked.events, *checked.quarantined]:
+        yield capture_record(item)

@@ -33,7 +33,10 @@ class ChainValidation:
 
 
 def _is_amount_key(key: str) -> bool:
-    return bool(AMOUNT_KEYS.search(key.lower())) and not key.lower().endswith(("_usd", "_id", "_per_s"))
+    lowered = key.lower()
+    return bool(AMOUNT_KEYS.search(lowered)) and not lowered.endswith(
+        ("_usd", "_id", "_per_s", "_payer", "_address", "_denom", "_recipient", "_bits")
+    )
 
 
 def _amount_problem(payload: dict) -> tuple[float | None, str | None]:

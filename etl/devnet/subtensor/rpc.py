@@ -3,6 +3,8 @@
 Both accept single requests and batches. Answers follow a Substrate node: a block beyond the head is
 `null`, an unknown method is error -32601, a runtime API that does not exist fails like a node does.
 The head follows the devnet clock (`now_fn`); blocks up to FINALITY_LAG behind it are finalized.
+`lowest_state_block` (None: an archive node) makes it a pruned node: state queries at older blocks fail
+with "State already discarded"; set it with POST /_devnet/subtensor/pruning {"lowest_state_block": n}.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class SubtensorRpc:
     def __init__(self, chain: SubtensorChain, now_fn: Callable[[], int]) -> None:
         self.chain = chain
         self.now_fn = now_fn
+        self.lowest_state_block: int | None = None
         self.methods: dict[str, Callable[..., Any]] = {
             "system_chain": lambda: "Bittensor",
             "system_name": lambda: "Subtensor Node",
@@ -90,6 +93,13 @@ class SubtensorRpc:
             )
         return block
 
+    def _state_block(self, block_hash: str | None) -> int:
+        """The block of a state query; a pruned node has discarded the state below lowest_state_block."""
+        block = self._block_of(block_hash)
+        if self.lowest_state_block is not None and block < self.lowest_state_block:
+            raise RpcError(4003, f"Client error: State already discarded for {self._hash_of(block)}")
+        return block
+
     def _maybe_block(self, block_hash: str | None) -> int | None:
         try:
             return self._block_of(block_hash)
@@ -138,18 +148,18 @@ class SubtensorRpc:
         }
 
     def _runtime_version(self, block_hash: str | None = None) -> dict:
-        block = self._block_of(block_hash)
+        block = self._state_block(block_hash)
         return runtime_metadata(self.chain.spec_version(block)).runtime_version()
 
     def _get_metadata(self, block_hash: str | None = None) -> str:
-        block = self._block_of(block_hash)
+        block = self._state_block(block_hash)
         return "0x" + encoding.meta_for(self.chain, block).v14.hex()
 
     # ------------------------------------------------------------------ storage
     def _get_storage(self, key: str, block_hash: str | None = None) -> str | None:
         if not isinstance(key, str) or not key.startswith("0x"):
             raise RpcError(-32602, "Invalid params: storage key must be hex")
-        return encoding.storage_value(self.chain, key, self._block_of(block_hash))
+        return encoding.storage_value(self.chain, key, self._state_block(block_hash))
 
     def _get_storage_hash(self, key: str, block_hash: str | None = None) -> str | None:
         value = self._get_storage(key, block_hash)
@@ -179,7 +189,7 @@ class SubtensorRpc:
 
     # ------------------------------------------------------------------ runtime API
     def _state_call(self, method: str, data: str = "0x", block_hash: str | None = None) -> str:
-        block = self._block_of(block_hash)
+        block = self._state_block(block_hash)
         raw = bytes.fromhex((data or "0x").removeprefix("0x"))
         try:
             return "0x" + encoding.state_call(self.chain, method, raw, block).hex()
@@ -265,7 +275,14 @@ def subtensor_routes(rpc: SubtensorRpc) -> list:
     async def http_get(_request: Request) -> Response:
         return JSONResponse(_error(None, -32600, "Invalid Request: use POST"), 405)
 
+    async def pruning(request: Request) -> Response:
+        if request.method == "POST":
+            value = (await request.json()).get("lowest_state_block")
+            rpc.lowest_state_block = None if value is None else int(value)
+        return JSONResponse({"lowest_state_block": rpc.lowest_state_block})
+
     return [
+        Route("/_devnet/subtensor/pruning", pruning, methods=["GET", "POST"]),
         Route(HTTP_PATH, http_endpoint, methods=["POST"]),
         Route(HTTP_PATH, http_get, methods=["GET"]),
         WebSocketRoute(WS_PATH, ws_endpoint),

@@ -1,0 +1,510 @@
+"""Sahara staking, distribution and bank events from CometBFT RPC (`/block`, `/block_results`, `/validators`).
+
+For every height of a range the connector reads `/block` (hash, `last_block_id.hash` as the parent
+hash, header time) and `/block_results`, with bounded concurrency, retrying transient failures.
+
+**Three response forms, one result.** The form is detected per response:
+
+- v0.38 (Sahara's stack): `txs_results[].events[]` and `finalize_block_events[]`, whose events carry a
+  `mode` attribute (`BeginBlock` / `EndBlock`);
+- v0.37: `begin_block_events` / `end_block_events`, plain attribute strings, no `mode`;
+- v0.34: as v0.37 with every attribute key and value base64-encoded.
+
+Begin-block then end-block events of the old forms take the positions `fb.{j}` that v0.38 gives its
+finalize-block events, with `mode` added, so the same chain content yields the same canonical events
+(same `event_id`, same payload) whichever node version served it. Transaction events are `tx{i}.{j}`.
+
+**Event types.** `module.event`: a Cosmos event type maps to the SDK module that emits it
+(`MODULE_OF`): `staking.delegate`, `staking.unbond`, `staking.redelegate`, `staking.create_validator`,
+`staking.complete_unbonding`, `distribution.withdraw_rewards`, `distribution.rewards`,
+`distribution.commission`, `bank.transfer`, `bank.coinbase`, `mint.mint`, `tx.message`,
+`evm.ethereum_tx`, ... A type with no mapping is kept as `cosmos.<type>` (characters outside
+`[A-Za-z0-9_]` become `_`, the original type is in `cosmos_event_type`) with all its attributes.
+
+**Payload.** One key per attribute. Attributes holding token amounts (the keys the chain-event suite
+treats as amounts: `amount`, `tokens`, `shares`, `fee`, ...) are parsed:
+
+- a coin string `1000usah` becomes `amount_usah: "1000"` (one `<key>_<denom>` per coin, integer
+  strings in base units); an empty coin string (the SDK's zero) becomes `<key>_usah: "0"`;
+- a decimal coin `12.5usah` (rewards, commission) becomes `amount_usah` (whole base units, truncated,
+  what a withdrawal pays) and `amount_atto_usah` (the exact value in units of 1e-18 usah);
+- a bare integer (`mint`'s `amount`) stays as it is; a decimal (`new_shares`) becomes `<key>_atto`;
+- anything else quarantines the event: "block 1204 from sahara_cometbft: attribute `amount` is not a
+  coin string".
+
+int64 attributes (`msg_index`, `txIndex`, `txGasUsed`, ...) become integers; `mode` comes last.
+
+**Validator set.** `staking.ValidatorObserved` events (address, pub_key, voting_power,
+proposer_priority) from paginated `/validators` (100 per page) at every block that is a multiple of
+`validator_every` (720 ≈ hourly; the same blocks however ranges are chunked), positions `val.{k}`.
+
+A pruned node (`height 3 is not available, lowest height is 100`) raises `PrunedNodeError` naming the
+block and advising an archive node.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from etl.decode import capture_record
+from etl.events import BlockRef, Event, QuarantinedRow, payload_json
+from etl.pipeline.chain import ChainFetch
+from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
+from etl.validate.chain_events import AMOUNT_KEYS
+
+CONNECTION = "sahara_cometbft"
+NATIVE_DENOM = "usah"
+ATTO = 10**18
+
+#: Cosmos SDK event type -> the module that emits it (event_type = `module.type`).
+MODULE_OF = {
+    **dict.fromkeys(
+        (
+            "create_validator",
+            "edit_validator",
+            "delegate",
+            "unbond",
+            "redelegate",
+            "complete_unbonding",
+            "complete_redelegation",
+            "cancel_unbonding_delegation",
+        ),
+        "staking",
+    ),
+    **dict.fromkeys(
+        (
+            "withdraw_rewards",
+            "withdraw_commission",
+            "rewards",
+            "commission",
+            "proposer_reward",
+            "set_withdraw_address",
+            "fund_community_pool",
+        ),
+        "distribution",
+    ),
+    **dict.fromkeys(("transfer", "coin_spent", "coin_received", "coinbase", "burn"), "bank"),
+    "mint": "mint",
+    **dict.fromkeys(("slash", "liveness"), "slashing"),
+    "message": "tx",
+    "tx": "tx",
+    **dict.fromkeys(("ethereum_tx", "tx_log", "block_gas"), "evm"),
+    **dict.fromkeys(("proposal_vote", "proposal_deposit", "submit_proposal", "active_proposal"), "gov"),
+}
+#: Attributes that are int64 values in JSON strings.
+INT_KEYS = frozenset({"msg_index", "txIndex", "txGasUsed", "height", "jailed_until_height", "power"})
+VALIDATOR_EVENT = "staking.ValidatorObserved"
+VALIDATORS_PER_PAGE = 100
+
+_COIN = re.compile(r"(\d+)(?:\.(\d+))?([a-zA-Z][a-zA-Z0-9/:._-]{1,127})")
+_INTEGER = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"(-?)(\d+)\.(\d{1,18})")
+_B64_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+class MalformedAttribute(ValueError):
+    pass
+
+
+# --- decoding ---------------------------------------------------------------------------------------
+
+
+def event_type_of(cosmos_type: str) -> str:
+    module = MODULE_OF.get(cosmos_type)
+    if module:
+        return f"{module}.{cosmos_type}"
+    return "cosmos." + (re.sub(r"[^A-Za-z0-9_]", "_", cosmos_type) or "unnamed")
+
+
+def _b64(text: str | None) -> str:
+    return base64.b64decode(text or "", validate=True).decode() if text else ""
+
+
+def _is_base64_form(result: dict) -> bool:
+    """v0.34 encodes every attribute key in base64; v0.37/v0.38 keys are plain identifiers."""
+    keys = [
+        attr.get("key") or "" for event in _all_raw_events(result) for attr in event.get("attributes") or []
+    ]
+    if not keys:
+        return False
+    for key in keys:
+        try:
+            decoded = base64.b64decode(key, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return False
+        if not _B64_IDENTIFIER.fullmatch(decoded):
+            return False
+    return True
+
+
+def _all_raw_events(result: dict) -> Iterator[dict]:
+    for tx in result.get("txs_results") or []:
+        yield from (tx or {}).get("events") or []
+    for name in ("finalize_block_events", "begin_block_events", "end_block_events"):
+        yield from result.get(name) or []
+
+
+def form_of(result: dict) -> str:
+    if "finalize_block_events" in result:
+        return "v0.38"
+    return "v0.34" if _is_base64_form(result) else "v0.37"
+
+
+@dataclass
+class RawEvent:
+    position: str
+    cosmos_type: str
+    attributes: list[tuple[str, str]]
+    tx_code: int = 0
+
+
+def raw_events(result: dict) -> list[RawEvent]:
+    """Every event of a `/block_results` result in canonical positions and plain-string attributes."""
+    form = form_of(result)
+    decode_text = _b64 if form == "v0.34" else (lambda text: text if text is not None else "")
+
+    def attrs(event: dict) -> list[tuple[str, str]]:
+        return [
+            (decode_text(a.get("key")), decode_text(a.get("value"))) for a in event.get("attributes") or []
+        ]
+
+    out: list[RawEvent] = []
+    for i, tx in enumerate(result.get("txs_results") or []):
+        tx = tx or {}
+        code = int(tx.get("code") or 0)
+        for j, event in enumerate(tx.get("events") or []):
+            out.append(RawEvent(f"tx{i}.{j}", str(event.get("type", "")), attrs(event), code))
+    if form == "v0.38":
+        for j, event in enumerate(result.get("finalize_block_events") or []):
+            out.append(RawEvent(f"fb.{j}", str(event.get("type", "")), attrs(event)))
+    else:
+        j = 0
+        for name, mode in (("begin_block_events", "BeginBlock"), ("end_block_events", "EndBlock")):
+            for event in result.get(name) or []:
+                out.append(RawEvent(f"fb.{j}", str(event.get("type", "")), attrs(event) + [("mode", mode)]))
+                j += 1
+    return out
+
+
+def _is_amount_key(key: str) -> bool:
+    """The keys the chain-event suite checks as amounts (same rule, so decoding and validation agree)."""
+    lowered = key.lower()
+    return bool(AMOUNT_KEYS.search(lowered)) and not lowered.endswith(("_usd", "_id", "_per_s"))
+
+
+def _coin_fields(key: str, value: str) -> dict[str, str]:
+    """`1000usah` -> {key_usah: "1000"}; decimal coins add `key_atto_<denom>`; raises when malformed."""
+    text = value.strip()
+    if text == "":
+        return {f"{key}_{NATIVE_DENOM}": "0"}
+    if _INTEGER.fullmatch(text):
+        return {key: str(int(text))}
+    decimal = _DECIMAL.fullmatch(text)
+    if decimal:
+        sign, whole, frac = decimal.groups()
+        return {f"{key}_atto": str(int(sign + whole + frac.ljust(18, "0")))}
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        match = _COIN.fullmatch(part.strip())
+        if not match:
+            raise MalformedAttribute(f"attribute `{key}` is not a coin string (value {value[:80]!r})")
+        whole, frac, denom = match.groups()
+        if f"{key}_{denom}" in out:
+            raise MalformedAttribute(f"attribute `{key}` names denom {denom} twice (value {value[:80]!r})")
+        out[f"{key}_{denom}"] = str(int(whole))
+        if frac is not None:
+            if len(frac) > 18:
+                raise MalformedAttribute(
+                    f"attribute `{key}` has more than 18 decimals (value {value[:80]!r})"
+                )
+            out[f"{key}_atto_{denom}"] = str(int(whole) * ATTO + int(frac.ljust(18, "0")))
+    return out
+
+
+def decode_attributes(cosmos_type: str, attributes: list[tuple[str, str]]) -> dict[str, Any]:
+    """The canonical payload of one event's attributes; raises MalformedAttribute."""
+    payload: dict[str, Any] = {}
+    seen: set[str] = set()
+    for key, value in attributes:
+        if key in seen:
+            raise MalformedAttribute(f"attribute `{key}` appears twice in one `{cosmos_type}` event")
+        seen.add(key)
+        if key in INT_KEYS and _INTEGER.fullmatch(value or ""):
+            payload[key] = int(value)
+        elif _is_amount_key(key):
+            payload.update(_coin_fields(key, value))
+        else:
+            payload[key] = value
+    if cosmos_type not in MODULE_OF:
+        payload["cosmos_event_type"] = cosmos_type
+    return payload
+
+
+def decode_block_results(
+    result: dict,
+    *,
+    block_time: datetime,
+    block_hash: str | None = None,
+    height: int | None = None,
+) -> tuple[list[Event], list[QuarantinedRow]]:
+    """Canonical events and quarantine rows of one `/block_results` result."""
+    number = int(result.get("height") or height or 0)
+    events: list[Event] = []
+    quarantined: list[QuarantinedRow] = []
+    for raw in raw_events(result):
+        try:
+            payload = decode_attributes(raw.cosmos_type, raw.attributes)
+        except MalformedAttribute as exc:
+            quarantined.append(
+                QuarantinedRow(
+                    source="cometbft",
+                    chain="sahara",
+                    position=f"{number}:{raw.position}",
+                    raw=payload_json(
+                        {"type": raw.cosmos_type, "attributes": [list(a) for a in raw.attributes]}
+                    ),
+                    reason=f"block {number} from {CONNECTION}: {exc}",
+                    rule="cometbft_attribute",
+                    block_number=number,
+                )
+            )
+            continue
+        if raw.tx_code:
+            payload["tx_code"] = raw.tx_code
+        events.append(
+            Event(
+                chain="sahara",
+                source="cometbft",
+                block_number=number,
+                position=raw.position,
+                event_type=event_type_of(raw.cosmos_type),
+                block_time=block_time,
+                payload=payload,
+                block_hash=block_hash,
+            )
+        )
+    return events, quarantined
+
+
+def validator_events(
+    validators: list[dict], *, height: int, block_time: datetime, block_hash: str | None
+) -> list[Event]:
+    """`staking.ValidatorObserved` events of one validator set (the node's order)."""
+    out = []
+    for k, val in enumerate(validators):
+        pub_key = val.get("pub_key") or {}
+        out.append(
+            Event(
+                chain="sahara",
+                source="cometbft",
+                block_number=height,
+                position=f"val.{k}",
+                event_type=VALIDATOR_EVENT,
+                block_time=block_time,
+                block_hash=block_hash,
+                payload={
+                    "address": val.get("address"),
+                    "pub_key": pub_key.get("value"),
+                    "pub_key_type": pub_key.get("type"),
+                    "voting_power": int(val.get("voting_power") or 0),
+                    "proposer_priority": int(val.get("proposer_priority") or 0),
+                    "validator_count": len(validators),
+                },
+            )
+        )
+    return out
+
+
+def parse_time(text: str) -> datetime:
+    """CometBFT's RFC 3339 with nanoseconds -> aware datetime (microseconds, truncated)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+    if not match:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    base, frac, zone = match.groups()
+    micro = (frac or "").ljust(6, "0")[:6]
+    parsed = datetime.fromisoformat(f"{base}.{micro}{'+00:00' if zone == 'Z' else zone}")
+    return parsed.astimezone(UTC)
+
+
+# --- the connector ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CometBFTSource:
+    """ChainSource for Sahara's Cosmos side (family `sahara_staking`)."""
+
+    url: str
+    concurrency: int = 8
+    validator_every: int = 720
+    timeout: float = 30.0
+    source: str = field(default="cometbft", init=False)
+    chain: str = field(default="sahara", init=False)
+    family: str = field(default="sahara_staking", init=False)
+
+    def __post_init__(self) -> None:
+        self.http = JsonHttp(self.url, timeout=self.timeout, max_connections=max(4, self.concurrency))
+        self._stream: str | None = None
+        self._times: dict[int, int] = {}
+        self._observe: set[int] = set()
+
+    @classmethod
+    def from_connection(cls, **kwargs) -> CometBFTSource:
+        from etl.connections import rpc_url
+
+        return cls(rpc_url(CONNECTION), **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- RPC -----------------------------------------------------------------------------------------
+
+    def call(self, method: str, *, block: int | None = None, **params) -> Any:
+        body = self.http.request(
+            "GET", "/" + method, params={k: v for k, v in params.items() if v is not None}
+        )
+        try:
+            return JsonHttp.result(body, self.http.url, method)
+        except RpcError as exc:
+            pruned = pruned_error(exc, CONNECTION, block)
+            if pruned:
+                raise pruned from None
+            raise RuntimeError(
+                f"block {block} from {CONNECTION}: {exc}" if block is not None else str(exc)
+            ) from None
+
+    def status(self) -> dict:
+        return self.call("status")
+
+    @property
+    def stream(self) -> str:
+        if self._stream is None:
+            self._stream = str(self.status()["node_info"]["network"])
+        return self._stream
+
+    def finalized_head(self) -> int:
+        # CometBFT finality is instant: the latest committed block is final.
+        return int(self.status()["sync_info"]["latest_block_height"])
+
+    def earliest_height(self) -> int:
+        return int(self.status()["sync_info"].get("earliest_block_height") or 1)
+
+    def block_time(self, height: int) -> int:
+        """Unix seconds of a block's header time (cached), for mapping times to blocks."""
+        if height not in self._times:
+            block = self.call("block", block=height, height=height)
+            self._times[height] = int(parse_time(block["block"]["header"]["time"]).timestamp())
+        return self._times[height]
+
+    def validators(self, height: int) -> list[dict]:
+        """The whole validator set at a height, page by page (at most 100 a page)."""
+        out: list[dict] = []
+        page = 1
+        while True:
+            answer = self.call(
+                "validators", block=height, height=height, page=page, per_page=VALIDATORS_PER_PAGE
+            )
+            out.extend(answer.get("validators") or [])
+            total = int(answer.get("total") or 0)
+            if len(out) >= total or not answer.get("validators"):
+                return out
+            page += 1
+
+    def _read_height(self, height: int) -> tuple[BlockRef, list[Event], list[QuarantinedRow]]:
+        block = self.call("block", block=height, height=height)
+        results = self.call("block_results", block=height, height=height)
+        header = block["block"]["header"]
+        if int(header["height"]) != height or int(results.get("height") or height) != height:
+            raise RuntimeError(f"block {height} from {CONNECTION}: the node answered another height")
+        block_time = parse_time(header["time"])
+        block_hash = block["block_id"]["hash"]
+        events, quarantined = decode_block_results(
+            results, block_time=block_time, block_hash=block_hash, height=height
+        )
+        ref = BlockRef(
+            number=height,
+            hash=block_hash,
+            parent_hash=(header.get("last_block_id") or {}).get("hash") or None,
+            time=block_time,
+            event_count=len(events) + len(quarantined),
+        )
+        self._times[height] = int(block_time.timestamp())
+        if height in self._observe:
+            events += validator_events(
+                self.validators(height), height=height, block_time=block_time, block_hash=block_hash
+            )
+        return ref, events, quarantined
+
+    def observation_heights(self, start: int, end: int) -> set[int]:
+        # Multiples of `validator_every` only, so the observations never depend on how ranges are chunked.
+        first = -(-start // self.validator_every) * self.validator_every
+        return set(range(first, end, self.validator_every)) if start < end else set()
+
+    def fetch(self, start: int, end: int) -> ChainFetch:
+        fetched = ChainFetch(start, end)
+        self._observe = self.observation_heights(start, end)
+        heights = range(start, end)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for ref, events, quarantined in pool.map(self._read_height, heights):
+                fetched.blocks.append(ref)
+                fetched.events.extend(events)
+                fetched.quarantined.extend(quarantined)
+        return fetched
+
+
+# --- `decai decode cometbft-block-results` ------------------------------------------------------------
+
+
+def _results_of(body: Any) -> Iterable[dict]:
+    if isinstance(body, list):
+        for item in body:
+            yield from _results_of(item)
+        return
+    if not isinstance(body, dict):
+        raise ValueError("a /block_results capture is a JSON object (the envelope or its result)")
+    if "result" in body or "error" in body:
+        result = JsonHttp.result(body, "capture", "block_results")
+        yield result
+        return
+    yield body
+
+
+def decode_capture(text: str, block: int | None = None, **_) -> Iterator[dict]:
+    """`decai decode cometbft-block-results FILE`: one JSON object per event of a captured response.
+
+    The capture is the JSON-RPC envelope as the node returns it (a batch of them is fine) or its
+    `result`. A `/block_results` answer has no block time, so `block_time` is null.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"the capture is not JSON: {exc}") from None
+    placeholder = datetime(1970, 1, 1, tzinfo=UTC)
+    for result in _results_of(body):
+        events, quarantined = decode_block_results(result, block_time=placeholder, height=block)
+        rows = [(e.block_number, e.position, e) for e in events]
+        rows += [(q.block_number, q.position.split(":", 1)[1], q) for q in quarantined]
+        for _, _, item in sorted(rows, key=lambda r: _position_key(r[1])):
+            yield capture_record(item, with_time=False)
+
+
+def _position_key(position: str) -> tuple:
+    head, _, index = position.partition(".")
+    return (head == "fb", int(head[2:]) if head.startswith("tx") else 0, int(index or 0))
+
+
+__all__ = [
+    "CometBFTSource",
+    "PrunedNodeError",
+    "decode_block_results",
+    "decode_capture",
+    "event_type_of",
+    "form_of",
+]

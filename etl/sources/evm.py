@@ -1,0 +1,337 @@
+"""Sahara's contract events from EVM JSON-RPC (`eth_getLogs`, `eth_getBlockByNumber`).
+
+**Logs, in adaptive ranges.** `eth_getLogs` starts at `range_blocks` (2,000) blocks a query. When a
+node refuses a range (`block range too large`, `query returned more than 10000 results`, response
+size limits; code -32005 or these words), the range shrinks (to the limit the error names, else by
+half) and the query is retried; after `grow_after` successes in a row it doubles again, up to
+`max_range_blocks`. A single block that still answers "too many" is an error, not a loop.
+
+**Blocks.** Every block of the range is read with `eth_getBlockByNumber` in JSON-RPC batches (hash,
+parentHash, timestamp), blocks without logs included, for the pipeline's contiguity and parent-hash
+audit; a log whose `blockHash` differs from its block's hash stops the fetch (the chain moved between
+the two reads).
+
+**Decoding.** Logs whose topic 0 is an event of `etl/abi/*.json` decode to `Contract.Event`
+(`DataServices.AnnotationSubmitted`, `Marketplace.LicensePurchased`, `Reputation.ReputationMinted`,
+`ERC20.Transfer`, ...) with the ABI's argument names (value conventions in `etl.sources.abi`) plus
+`contract` (the emitting address) and `tx_hash`. Logs of unknown contracts become `evm.RawLog`
+(`address`, `topics`, `data`). A log with a known topic 0 that does not decode is quarantined with the
+reason. Positions are `"{transactionIndex}.{logIndex}"`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from etl.decode import capture_record
+from etl.events import BlockRef, Event, QuarantinedRow, payload_json
+from etl.pipeline.chain import ChainAuditError, ChainFetch
+from etl.sources.abi import LogDecodeError, events_by_topic0
+from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
+
+log = logging.getLogger(__name__)
+
+CONNECTION = "sahara_evm"
+RAW_LOG = "evm.RawLog"
+_RANGE_WORDS = re.compile(
+    r"block range|range too (large|wide)|more than \d+ results|too many (results|logs|blocks)|"
+    r"response size|limit exceeded|query timeout|exceed",
+    re.IGNORECASE,
+)
+_LIMIT_HINT = re.compile(
+    r"at most (\d+) blocks|maximum[^0-9]{0,20}(\d+) blocks|limited to (\d+) blocks", re.I
+)
+_SUGGESTED = re.compile(r"\[(0x[0-9a-fA-F]+),\s*(0x[0-9a-fA-F]+)\]")
+
+
+def _is_range_error(exc: RpcError) -> bool:
+    return exc.code == -32005 or bool(_RANGE_WORDS.search(exc.text))
+
+
+def decode_log(entry: dict) -> Event | QuarantinedRow:
+    """One `eth_getLogs` entry as a canonical event (block time from `entry['_block_time']`) or quarantine."""
+    number = int(entry["blockNumber"], 16)
+    position = f"{int(entry['transactionIndex'], 16)}.{int(entry['logIndex'], 16)}"
+    topics = [t.lower() for t in entry.get("topics") or []]
+    address = str(entry.get("address", "")).lower()
+    block_time = entry.get("_block_time") or datetime(1970, 1, 1, tzinfo=UTC)
+    spec = events_by_topic0().get(topics[0]) if topics else None
+    base = {"contract": address, "tx_hash": entry.get("transactionHash")}
+    if entry.get("removed"):
+        problem = "the node marks the log `removed` (a reorganised block)"
+    elif spec is None:
+        return Event(
+            chain="sahara",
+            source="evm",
+            block_number=number,
+            position=position,
+            event_type=RAW_LOG,
+            block_time=block_time,
+            block_hash=entry.get("blockHash"),
+            payload={"address": address, "topics": topics, "data": entry.get("data", "0x"), **base},
+        )
+    else:
+        try:
+            payload = spec.decode(topics, entry.get("data") or "0x")
+        except LogDecodeError as exc:
+            problem = f"log matches {spec.event_type} by topic 0 but does not decode: {exc}"
+        else:
+            return Event(
+                chain="sahara",
+                source="evm",
+                block_number=number,
+                position=position,
+                event_type=spec.event_type,
+                block_time=block_time,
+                block_hash=entry.get("blockHash"),
+                payload={**base, **payload},
+            )
+    raw = {k: v for k, v in entry.items() if not k.startswith("_")}
+    return QuarantinedRow(
+        source="evm",
+        chain="sahara",
+        position=f"{number}:{position}",
+        raw=payload_json(raw),
+        reason=f"block {number} from {CONNECTION}: {problem}",
+        rule="evm_log_decode",
+        block_number=number,
+    )
+
+
+@dataclass
+class EvmSource:
+    """ChainSource for Sahara's EVM (family `sahara_contracts`)."""
+
+    url: str
+    range_blocks: int = 2_000
+    max_range_blocks: int = 2_000
+    grow_after: int = 3
+    header_batch: int = 100
+    concurrency: int = 4
+    timeout: float = 30.0
+    source: str = field(default="evm", init=False)
+    chain: str = field(default="sahara", init=False)
+    family: str = field(default="sahara_contracts", init=False)
+
+    def __post_init__(self) -> None:
+        self.http = JsonHttp(self.url, timeout=self.timeout, max_connections=max(4, self.concurrency))
+        self._stream: str | None = None
+        self._ids = 0
+        self.shrinks = 0
+        self.grows = 0
+        self.log_queries = 0
+
+    @classmethod
+    def from_connection(cls, **kwargs) -> EvmSource:
+        from etl.connections import rpc_url
+
+        return cls(rpc_url(CONNECTION), **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- RPC -----------------------------------------------------------------------------------------
+
+    def _envelope(self, method: str, params: list) -> dict:
+        self._ids += 1
+        return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
+
+    def call(self, method: str, params: list, *, block: int | None = None) -> Any:
+        body = self.http.request("POST", "", json=self._envelope(method, params))
+        try:
+            return JsonHttp.result(body, self.http.url, method)
+        except RpcError as exc:
+            raise self._translate(exc, block) from None
+
+    def batch(self, method: str, params_list: list[list], *, first_block: int | None = None) -> list:
+        """Results of one JSON-RPC batch, in request order."""
+        requests = [self._envelope(method, p) for p in params_list]
+        body = self.http.request("POST", "", json=requests)
+        if isinstance(body, dict):  # a node that refuses batches answers one error object
+            JsonHttp.result(body, self.http.url, method)
+        by_id = {item.get("id"): item for item in body}
+        out = []
+        for offset, req in enumerate(requests):
+            try:
+                out.append(JsonHttp.result(by_id.get(req["id"]), self.http.url, method))
+            except RpcError as exc:
+                raise self._translate(exc, None if first_block is None else first_block + offset) from None
+        return out
+
+    def _translate(self, exc: RpcError, block: int | None) -> Exception:
+        pruned = pruned_error(exc, CONNECTION, block)
+        if pruned:
+            return pruned
+        return exc
+
+    @property
+    def stream(self) -> str:
+        if self._stream is None:
+            self._stream = str(int(self.call("eth_chainId", []), 16))
+        return self._stream
+
+    def finalized_head(self) -> int:
+        # Sahara's EVM blocks are CometBFT blocks: final once committed.
+        return int(self.call("eth_blockNumber", []), 16)
+
+    def block_time(self, number: int) -> int:
+        block = self.call("eth_getBlockByNumber", [hex(number), False], block=number)
+        if block is None:
+            raise RuntimeError(f"block {number} from {CONNECTION}: the node does not have it")
+        return int(block["timestamp"], 16)
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def get_logs(self, start: int, end: int) -> list[dict]:
+        """Every log of blocks [start, end), in adaptive ranges."""
+        out: list[dict] = []
+        lo, streak = start, 0
+        while lo < end:
+            hi = min(end, lo + self.range_blocks)
+            self.log_queries += 1
+            try:
+                logs = self.call("eth_getLogs", [{"fromBlock": hex(lo), "toBlock": hex(hi - 1)}], block=lo)
+            except RpcError as exc:
+                if not _is_range_error(exc):
+                    raise
+                if hi - lo <= 1:
+                    raise RuntimeError(
+                        f"block {lo} from {CONNECTION}: eth_getLogs refuses even a single block ({exc.text})"
+                    ) from None
+                self.range_blocks = self._shrunk(exc, hi - lo)
+                self.shrinks += 1
+                streak = 0
+                log.info(
+                    "eth_getLogs [%s, %s) refused (%s); range now %s", lo, hi, exc.text, self.range_blocks
+                )
+                continue
+            out.extend(logs)
+            lo = hi
+            streak += 1
+            if streak >= self.grow_after and self.range_blocks < self.max_range_blocks:
+                self.range_blocks = min(self.max_range_blocks, self.range_blocks * 2)
+                self.grows += 1
+                streak = 0
+        return out
+
+    @staticmethod
+    def _shrunk(exc: RpcError, tried: int) -> int:
+        limit = _LIMIT_HINT.search(exc.text)
+        if limit:
+            named = int(next(g for g in limit.groups() if g))
+            if 0 < named < tried:
+                return named
+        suggested = _SUGGESTED.search(exc.text)
+        if suggested:
+            width = int(suggested.group(2), 16) - int(suggested.group(1), 16) + 1
+            if 0 < width < tried:
+                return width
+        return max(1, tried // 2)
+
+    def get_blocks(self, start: int, end: int) -> list[dict]:
+        """Headers of blocks [start, end) through batched eth_getBlockByNumber, with bounded concurrency."""
+        batches = [
+            list(range(lo, min(end, lo + self.header_batch))) for lo in range(start, end, self.header_batch)
+        ]
+
+        def read(numbers: list[int]) -> list[dict]:
+            blocks = self.batch(
+                "eth_getBlockByNumber", [[hex(n), False] for n in numbers], first_block=numbers[0]
+            )
+            for number, block in zip(numbers, blocks, strict=True):
+                if block is None:
+                    raise RuntimeError(
+                        f"block {number} from {CONNECTION}: the node does not have it (beyond its head?)"
+                    )
+            return blocks
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return [block for blocks in pool.map(read, batches) for block in blocks]
+
+    def fetch(self, start: int, end: int) -> ChainFetch:
+        fetched = ChainFetch(start, end)
+        if start >= end:
+            return fetched
+        logs = self.get_logs(start, end)
+        headers = {int(b["number"], 16): b for b in self.get_blocks(start, end)}
+        times = {n: datetime.fromtimestamp(int(b["timestamp"], 16), UTC) for n, b in headers.items()}
+        counts: dict[int, int] = {}
+        for entry in logs:
+            number = int(entry["blockNumber"], 16)
+            block = headers.get(number)
+            if block is None:
+                raise ChainAuditError(
+                    f"{CONNECTION}: eth_getLogs returned a log of block {number}, outside [{start}, {end})"
+                )
+            if entry.get("blockHash") and entry["blockHash"].lower() != block["hash"].lower():
+                raise ChainAuditError(
+                    f"block {number} from {CONNECTION}: a log names block hash {entry['blockHash']} but the block "
+                    f"is {block['hash']}; the chain changed between reads, nothing was written"
+                )
+            item = decode_log({**entry, "_block_time": times[number]})
+            (fetched.events if isinstance(item, Event) else fetched.quarantined).append(item)
+            counts[number] = counts.get(number, 0) + 1
+        for number in range(start, end):
+            block = headers[number]
+            fetched.blocks.append(
+                BlockRef(
+                    number=number,
+                    hash=block["hash"],
+                    parent_hash=block.get("parentHash"),
+                    time=times[number],
+                    event_count=counts.get(number, 0),
+                )
+            )
+        return fetched
+
+
+# --- `decai decode evm-logs` -----------------------------------------------------------------------------
+
+
+def _logs_of(body: Any) -> Iterator[dict]:
+    if isinstance(body, list):
+        for item in body:
+            if isinstance(item, dict) and ("result" in item or "error" in item):
+                yield from _logs_of(item)
+            else:
+                yield item
+        return
+    if isinstance(body, dict) and ("result" in body or "error" in body):
+        yield from _logs_of(JsonHttp.result(body, "capture", "eth_getLogs") or [])
+        return
+    raise ValueError("an eth_getLogs capture is the JSON-RPC envelope, a batch of them, or the list of logs")
+
+
+def decode_capture(text: str, **_) -> Iterator[dict]:
+    """`decai decode evm-logs FILE`: one JSON object per log of a captured `eth_getLogs` response.
+
+    Logs carry no block time, so `block_time` is null.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"the capture is not JSON: {exc}") from None
+    for index, entry in enumerate(_logs_of(body)):
+        try:
+            item = decode_log(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            yield {
+                "quarantined": True,
+                "source": "evm",
+                "position": f"entry {index}",
+                "rule": "evm_log_shape",
+                "reason": f"entry {index} of the capture is not an eth_getLogs log ({type(exc).__name__}: {exc})",
+                "raw": json.dumps(entry, sort_keys=True, default=str),
+            }
+            continue
+        yield capture_record(item, with_time=False)
+
+
+__all__ = ["EvmSource", "PrunedNodeError", "decode_capture", "decode_log"]

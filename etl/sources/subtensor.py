@@ -1,0 +1,745 @@
+"""Bittensor's subtensor chain over Substrate JSON-RPC: finalized blocks in, canonical events out.
+
+`SubtensorSource` is the `ChainSource` of the chain pipeline (`etl/pipeline/chain.py`). For blocks
+[start, end) it reads, in JSON-RPC batches over HTTP with a few batches in flight:
+
+- `chain_getBlockHash`, `chain_getHeader` (parent hash for the chain audit),
+- `state_getStorage` of `System.Events` and `Timestamp.Now` at each block,
+- `state_getRuntimeVersion` at the range ends (and by bisection only where the spec changes),
+- `state_getMetadata` once per runtime spec version (cached for the process).
+
+Events of block n were written by the runtime of its parent (a runtime upgrade enacted in block n
+takes effect from block n + 1), so block n is decoded with the metadata of spec_version(n - 1).
+Every record becomes an `Event` (`Pallet.Event`, position "{extrinsic|i|f}.{index}") or, when it
+cannot be decoded, a `QuarantinedRow` naming the block and the record.
+
+Metagraph observations: at each subnet's epoch block inside the range (subtensor's rule
+`(block + netuid + 1) % (tempo + 1) == 0`), `NeuronInfoRuntimeApi_get_neurons_lite` gives one
+`SubtensorModule.NeuronObserved` per UID and `SubnetInfoRuntimeApi_get_dynamic_info` one
+`SubtensorModule.SubnetObserved`; which subnets exist comes from `get_all_dynamic_info` at the range
+ends. Scores stay raw u16 (divide by 65535); stake and emission are rao strings.
+
+A pruned node (state discarded for old blocks) raises `StatePrunedError`: use an archive endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from etl.decode import capture_record
+from etl.events import BlockRef, Event, QuarantinedRow
+from etl.pipeline.chain import ChainFetch
+from etl.sources.subtensor_codec import (
+    DecodedEvent,
+    Runtime,
+    UndecodedEvent,
+    _account,
+    _strip_envelope,
+    amount_fields,
+    runtime_from_metadata,
+    runtime_from_v15_option,
+)
+
+log = logging.getLogger(__name__)
+
+CHAIN = "bittensor"
+SOURCE = "subtensor"
+EVENTS_KEY = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
+TIMESTAMP_NOW_KEY = "0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb"
+ARCHIVE_ENDPOINT = "wss://archive.chain.opentensor.ai:443"
+V15 = "0x0f000000"  # u32 15, the argument of Metadata_metadata_at_version
+DEFAULT_TEMPO = 360
+
+
+class SubtensorRpcError(RuntimeError):
+    """The node answered a JSON-RPC error."""
+
+    def __init__(self, method: str, params: list, error: dict) -> None:
+        self.method, self.params, self.error = method, params, error
+        super().__init__(f"{method}{params}: node error {error.get('code')}: {error.get('message')}")
+
+
+class StatePrunedError(RuntimeError):
+    """The node no longer has the state of a block the range needs."""
+
+
+class _Retryable(RuntimeError):
+    pass
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _Retryable | httpx.TransportError)
+
+
+class JsonRpcHttp:
+    """Substrate JSON-RPC over HTTP: batches of `batch_size` calls, `concurrency` batches in flight,
+    retries with backoff on transport errors, timeouts, HTTP 429 and 5xx."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_size: int = 150,
+        concurrency: int = 4,
+        timeout: float = 60.0,
+        attempts: int = 6,
+    ) -> None:
+        self.url = url
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.attempts = attempts
+        self._client = httpx.Client(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="subtensor-rpc")
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+    def _post(self, payload: list[dict]) -> list[dict]:
+        @retry(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(initial=0.2, max=10.0),
+            reraise=True,
+        )
+        def attempt() -> list[dict]:
+            with self._lock:
+                self.requests += 1
+            response = self._client.post(self.url, json=payload)
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = response.headers.get("Retry-After")
+                if retry_after and response.status_code == 429:
+                    time.sleep(min(float(retry_after), 30.0))
+                raise _Retryable(f"{self.url} answered HTTP {response.status_code}")
+            response.raise_for_status()
+            try:
+                answers = response.json()
+            except ValueError as exc:
+                raise _Retryable(f"{self.url} sent a body that is not JSON ({exc})") from exc
+            if isinstance(answers, dict):  # a batch-level error (e.g. parse error)
+                raise _Retryable(f"{self.url} answered the batch with {answers.get('error')}")
+            return answers
+
+        return attempt()
+
+    def _batch(self, calls: list[tuple[str, list]]) -> list[dict]:
+        payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        by_id = {a.get("id"): a for a in self._post(payload)}
+        missing = [i for i in range(len(calls)) if i not in by_id]
+        if missing:
+            raise RuntimeError(f"{self.url}: no answer to {len(missing)} of {len(calls)} calls in a batch")
+        return [by_id[i] for i in range(len(calls))]
+
+    def answers(self, calls: list[tuple[str, list]]) -> list[dict]:
+        """The raw answers (`result` or `error`) to `calls`, in order."""
+        pieces = [calls[i : i + self.batch_size] for i in range(0, len(calls), self.batch_size)]
+        if len(pieces) <= 1:
+            return self._batch(pieces[0]) if pieces else []
+        out: list[dict] = []
+        for answers in self._pool.map(self._batch, pieces):
+            out.extend(answers)
+        return out
+
+    def results(self, calls: list[tuple[str, list]], blocks: list[int] | None = None) -> list[Any]:
+        """The results of `calls`; an error raises (naming the block from `blocks` when given)."""
+        out = []
+        for i, answer in enumerate(self.answers(calls)):
+            if "error" in answer:
+                method, params = calls[i]
+                raise _classify(method, params, answer["error"], blocks[i] if blocks else None)
+            out.append(answer.get("result"))
+        return out
+
+    def call(self, method: str, *params: Any) -> Any:
+        return self.results([(method, list(params))])[0]
+
+
+_PRUNED = re.compile(r"state already discarded|state .* (is )?not available|pruned", re.IGNORECASE)
+
+
+def _classify(method: str, params: list, error: dict, block: int | None) -> Exception:
+    message = str(error.get("message", "")) + " " + str(error.get("data") or "")
+    if _PRUNED.search(message):
+        where = f"block {block}" if block is not None else f"the block of {params[-1] if params else '?'}"
+        return StatePrunedError(
+            f"subtensor: the node has discarded the state of {where} ({error.get('message')}); it is a "
+            f"pruned node. Point the `bittensor_rpc` connection at an archive node, e.g. "
+            f"{ARCHIVE_ENDPOINT}, to read history this old."
+        )
+    return SubtensorRpcError(method, params, error)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "subtensor"
+
+
+def _block_time(timestamp_hex: str | None, number: int) -> datetime:
+    if not timestamp_hex:
+        raise ValueError(f"block {number}: Timestamp.Now is empty; cannot date the block")
+    millis = int.from_bytes(bytes.fromhex(timestamp_hex[2:]), "little")
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+@dataclass
+class _Block:
+    number: int
+    hash: str
+    parent_hash: str
+    time: datetime
+    events_raw: bytes
+
+
+class SubtensorSource:
+    """The subtensor connector (`ChainSource`): finalized blocks, decoded with their own runtime."""
+
+    source = SOURCE
+    chain = CHAIN
+    family = "bittensor"
+    _runtime_cache: dict[tuple[str, int, str], Runtime] = {}  # (genesis, spec, kind) -> runtime
+    _cache_lock = threading.Lock()
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str | None = None,
+        batch_size: int = 150,
+        concurrency: int = 4,
+        observations: bool = True,
+    ) -> None:
+        self.url = url
+        self.rpc = JsonRpcHttp(url, batch_size=batch_size, concurrency=concurrency)
+        self.observations = observations
+        self._stream = stream
+        self._genesis: str | None = None
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    def __enter__(self) -> SubtensorSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ identity and head
+    @property
+    def genesis(self) -> str:
+        if self._genesis is None:
+            self._genesis = self.rpc.call("chain_getBlockHash", 0)
+        return self._genesis
+
+    @property
+    def stream(self) -> str:
+        """The network's name from `system_chain` plus its genesis hash, e.g. `bittensor-2f0555cc`."""
+        if self._stream is None:
+            name, genesis = self.rpc.results([("system_chain", []), ("chain_getBlockHash", [0])])
+            self._genesis = genesis
+            self._stream = f"{_slug(name)}-{genesis[2:10]}"
+        return self._stream
+
+    def finalized_head(self) -> int:
+        head_hash = self.rpc.call("chain_getFinalizedHead")
+        return int(self.rpc.call("chain_getHeader", head_hash)["number"], 16)
+
+    def block_hashes(self, numbers: list[int]) -> list[str]:
+        hashes = self.rpc.results([("chain_getBlockHash", [n]) for n in numbers], numbers)
+        for n, h in zip(numbers, hashes, strict=True):
+            if h is None:
+                raise ValueError(f"subtensor: block {n} does not exist yet on {self.url}")
+        return hashes
+
+    def block_time(self, number: int) -> int:
+        """Unix seconds of a block (its Timestamp.Now), for mapping times to blocks."""
+        (block_hash,) = self.block_hashes([number])
+        raw = self.rpc.results([("state_getStorage", [TIMESTAMP_NOW_KEY, block_hash])], [number])[0]
+        return int(_block_time(raw, number).timestamp())
+
+    # ------------------------------------------------------------------ runtimes
+    def _spec_of(self, hashes: dict[int, str], lo: int, hi: int) -> dict[int, int]:
+        """spec_version for every block in [lo, hi], asking only at the ends and where it changes."""
+        known: dict[int, int] = {}
+
+        def ask(numbers: list[int]) -> None:
+            todo = [n for n in numbers if n not in known]
+            if todo:
+                answers = self.rpc.results([("state_getRuntimeVersion", [hashes[n]]) for n in todo], todo)
+                known.update({n: a["specVersion"] for n, a in zip(todo, answers, strict=True)})
+
+        ask([lo, hi])
+        spans = [(lo, hi)]
+        while spans:
+            a, b = spans.pop()
+            if known[a] == known[b] or b - a <= 1:
+                continue
+            mid = (a + b) // 2
+            ask([mid])
+            spans += [(a, mid), (mid, b)]
+        # Between two neighbouring known points the spec is constant or they are adjacent blocks.
+        points = sorted(known)
+        out = {k: known[n] for n, nxt in zip(points, points[1:], strict=False) for k in range(n, nxt)}
+        out[points[-1]] = known[points[-1]]
+        return out
+
+    def runtime(self, spec: int, block_hash: str, *, v15: bool = False) -> Runtime:
+        """The metadata of runtime `spec` (read at a block of that spec), cached per process."""
+        key = (self.genesis, spec, "v15" if v15 else "v14")
+        with self._cache_lock:
+            cached = self._runtime_cache.get(key)
+        if cached is not None:
+            return cached
+        if v15:
+            option = self.rpc.call("state_call", "Metadata_metadata_at_version", V15, block_hash)
+            runtime = runtime_from_v15_option(bytes.fromhex(option[2:]), spec)
+        else:
+            runtime = runtime_from_metadata(self.rpc.call("state_getMetadata", block_hash), spec)
+        log.info("subtensor: loaded %s metadata of spec %s", "V15" if v15 else "V14", spec)
+        with self._cache_lock:
+            self._runtime_cache[key] = runtime
+        return runtime
+
+    # ------------------------------------------------------------------ fetch
+    def fetch(self, start: int, end: int) -> ChainFetch:
+        """Blocks [start, end), which must be finalized: events, quarantined records, block refs."""
+        if end <= start:
+            return ChainFetch(start, end)
+        head = self.finalized_head()
+        if end - 1 > head:
+            raise ValueError(
+                f"subtensor: blocks up to {end - 1} requested but the finalized head is {head}; "
+                "only finalized blocks are ingested"
+            )
+        first = max(0, start - 1)  # the parent of `start`, whose runtime wrote start's events
+        numbers = list(range(first, end))
+        hashes = dict(zip(numbers, self.block_hashes(numbers), strict=True))
+        blocks = self._read_blocks(start, end, hashes)
+        specs = self._spec_of(hashes, first, end - 1)
+        fetched = ChainFetch(start, end)
+        by_spec: dict[int, list[_Block]] = {}
+        for block in blocks:
+            by_spec.setdefault(specs[max(0, block.number - 1)], []).append(block)
+        for spec, group in sorted(by_spec.items()):
+            parent = max(0, group[0].number - 1)
+            runtime = self.runtime(spec, hashes[parent])
+            decoded = runtime.decode_blocks([b.events_raw for b in group])
+            for block, (count, records) in zip(group, decoded, strict=True):
+                fetched.blocks.append(
+                    BlockRef(block.number, block.hash, block.parent_hash, block.time, spec, count)
+                )
+                _collect(fetched, block.number, block.hash, block.time, spec, records)
+        fetched.blocks.sort(key=lambda b: b.number)
+        if self.observations:
+            self._observe(fetched, start, end, hashes, specs, {b.number: b.time for b in blocks})
+        return fetched
+
+    def _read_blocks(self, start: int, end: int, hashes: dict[int, str]) -> list[_Block]:
+        numbers = list(range(start, end))
+        calls: list[tuple[str, list]] = []
+        owners: list[int] = []
+        for n in numbers:
+            h = hashes[n]
+            calls += [
+                ("chain_getHeader", [h]),
+                ("state_getStorage", [EVENTS_KEY, h]),
+                ("state_getStorage", [TIMESTAMP_NOW_KEY, h]),
+            ]
+            owners += [n, n, n]
+        results = self.rpc.results(calls, owners)
+        blocks = []
+        for i, n in enumerate(numbers):
+            header, events_hex, timestamp_hex = results[3 * i : 3 * i + 3]
+            if header is None:
+                raise ValueError(f"subtensor: the node has no header for block {n} ({hashes[n]})")
+            if int(header["number"], 16) != n:
+                raise ValueError(f"subtensor: block hash {hashes[n]} is block {header['number']}, not {n}")
+            blocks.append(
+                _Block(
+                    n,
+                    hashes[n],
+                    header["parentHash"],
+                    _block_time(timestamp_hex, n),
+                    bytes.fromhex(events_hex[2:]) if events_hex else b"",
+                )
+            )
+        return blocks
+
+    # ------------------------------------------------------------------ metagraph observations
+    def _observe(
+        self,
+        fetched: ChainFetch,
+        start: int,
+        end: int,
+        hashes: dict[int, str],
+        specs: dict[int, int],
+        times: dict[int, datetime],
+    ) -> None:
+        ends = sorted({start, end - 1})
+        subnets: dict[int, int] = {}  # netuid -> tempo
+        for n in ends:
+            try:
+                runtime = self.runtime(specs[n], hashes[n], v15=True)
+                raw = self.rpc.results(
+                    [("state_call", ["SubnetInfoRuntimeApi_get_all_dynamic_info", "0x", hashes[n]])], [n]
+                )[0]
+            except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
+                log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
+                return
+            for info in runtime.decode_api("SubnetInfoRuntimeApi_get_all_dynamic_info", _hex_bytes(raw)):
+                if info:
+                    subnets[int(info["netuid"])] = int(info.get("tempo") or DEFAULT_TEMPO)
+        targets = [
+            (b, netuid)
+            for netuid, tempo in sorted(subnets.items())
+            for b in epoch_blocks(netuid, tempo, start, end)
+        ]
+        if not targets:
+            return
+        calls: list[tuple[str, list]] = []
+        owners: list[int] = []
+        for b, netuid in targets:
+            arg = "0x" + netuid.to_bytes(2, "little").hex()
+            calls += [
+                ("state_call", ["NeuronInfoRuntimeApi_get_neurons_lite", arg, hashes[b]]),
+                ("state_call", ["SubnetInfoRuntimeApi_get_dynamic_info", arg, hashes[b]]),
+            ]
+            owners += [b, b]
+        results = self.rpc.results(calls, owners)
+        for i, (b, netuid) in enumerate(targets):
+            spec = specs[b]
+            runtime = self.runtime(spec, hashes[b], v15=True)
+            neurons_hex, subnet_hex = results[2 * i], results[2 * i + 1]
+            for row in observation_rows(
+                neurons_hex,
+                subnet_hex,
+                runtime,
+                netuid=netuid,
+                block=b,
+                block_hash=hashes[b],
+                block_time=times[b],
+                spec_version=spec,
+            ):
+                if isinstance(row, Event):
+                    fetched.events.append(row)
+                else:
+                    fetched.quarantined.append(row)
+
+
+def epoch_blocks(netuid: int, tempo: int, start: int, end: int) -> list[int]:
+    """Blocks in [start, end) where subnet `netuid` runs its epoch: (block + netuid + 1) % (tempo + 1) == 0."""
+    period = tempo + 1
+    first = start + (-(start + netuid + 1)) % period
+    return list(range(first, end, period))
+
+
+def _hex_bytes(value: str | None) -> bytes:
+    return bytes.fromhex(value[2:]) if value else b""
+
+
+def _collect(
+    fetched: ChainFetch,
+    number: int,
+    block_hash: str,
+    block_time: datetime,
+    spec: int,
+    records: Iterable[DecodedEvent | UndecodedEvent],
+) -> None:
+    for record in records:
+        if isinstance(record, DecodedEvent):
+            fetched.events.append(
+                Event(
+                    chain=CHAIN,
+                    source=SOURCE,
+                    block_number=number,
+                    position=f"{record.phase}.{record.index}",
+                    event_type=f"{record.pallet}.{record.name}",
+                    block_time=block_time,
+                    payload=record.payload,
+                    block_hash=block_hash,
+                    spec_version=spec,
+                )
+            )
+        else:
+            fetched.quarantined.append(
+                QuarantinedRow(
+                    source=SOURCE,
+                    chain=CHAIN,
+                    position=f"{number}:{record.index}",
+                    raw=record.raw,
+                    reason=f"block {number}{f' ({block_hash})' if block_hash else ''}: {record.reason}",
+                    rule="decode_error",
+                    block_number=number,
+                )
+            )
+
+
+# ---------------------------------------------------------------------------- observations
+def neuron_payload(neuron: Any) -> dict[str, Any]:
+    """One NeuronInfoLite (bt-decode's compiled layout) as an observation payload."""
+    return amount_fields(
+        {
+            "uid": int(neuron.uid),
+            "netuid": int(neuron.netuid),
+            "hotkey": _account(neuron.hotkey),
+            "coldkey": _account(neuron.coldkey),
+            "stake": sum(int(amount) for _cold, amount in neuron.stake),
+            "coldkey_stakes": {_account(c): str(int(a)) for c, a in neuron.stake},
+            "rank": int(neuron.rank),
+            "incentive": int(neuron.incentive),
+            "dividends": int(neuron.dividends),
+            "consensus": int(neuron.consensus),
+            "trust": int(neuron.trust),
+            "validator_trust": int(neuron.validator_trust),
+            "emission": int(neuron.emission),
+            "validator_permit": bool(neuron.validator_permit),
+            "active": bool(neuron.active),
+            "last_update": int(neuron.last_update),
+            "pruning_score": int(neuron.pruning_score),
+            "axon_block": int(neuron.axon_info.block),
+        }
+    )
+
+
+def subnet_payload(info: dict[str, Any]) -> dict[str, Any]:
+    """One DynamicInfo as an observation payload: every field the runtime reports, flattened."""
+    payload = dict(info)
+    for key in ("subnet_name", "token_symbol"):
+        if isinstance(payload.get(key), list):
+            payload[key] = bytes(payload[key]).decode("utf-8", "replace")
+    moving = payload.pop("moving_price", None)
+    if isinstance(moving, dict) and "bits" in moving:
+        payload["moving_price_bits"] = int(moving["bits"])  # I96F32: value = bits / 2**32
+    payload.pop("subnet_identity", None)
+    payload["owner"] = payload.get("owner_coldkey")
+    tao_in, alpha_in = payload.get("tao_in"), payload.get("alpha_in")
+    if isinstance(tao_in, int) and isinstance(alpha_in, int) and alpha_in > 0:
+        payload["price_rao_per_alpha"] = tao_in * 10**9 // alpha_in  # the pool price, tao_in / alpha_in
+    return amount_fields(payload)
+
+
+def observation_rows(
+    neurons_hex: str | None,
+    subnet_hex: str | None,
+    runtime: Runtime | None,
+    *,
+    netuid: int,
+    block: int,
+    block_hash: str | None,
+    block_time: datetime,
+    spec_version: int | None,
+) -> Iterator[Event | QuarantinedRow]:
+    """NeuronObserved per UID and one SubnetObserved from the two runtime-API answers at an epoch."""
+    import bt_decode
+
+    def event(position: str, event_type: str, payload: dict) -> Event:
+        return Event(
+            chain=CHAIN,
+            source=SOURCE,
+            block_number=block,
+            position=position,
+            event_type=event_type,
+            block_time=block_time,
+            payload=payload,
+            block_hash=block_hash,
+            spec_version=spec_version,
+        )
+
+    def quarantined(position: str, raw: str, what: str, exc: Exception) -> QuarantinedRow:
+        return QuarantinedRow(
+            SOURCE,
+            CHAIN,
+            f"{block}:{position}",
+            raw,
+            f"block {block} subnet {netuid}: {what} cannot be decoded ({type(exc).__name__}: {exc})",
+            "decode_error",
+            block,
+        )
+
+    if neurons_hex is not None:
+        try:
+            neurons = bt_decode.NeuronInfoLite.decode_vec(_hex_bytes(neurons_hex))
+        except Exception as exc:  # noqa: BLE001 - kept in quarantine, named
+            yield quarantined(f"obs.neurons.{netuid}", neurons_hex, "get_neurons_lite", exc)
+        else:
+            for neuron in neurons:
+                yield event(
+                    f"obs.neuron.{int(neuron.netuid)}.{int(neuron.uid)}",
+                    "SubtensorModule.NeuronObserved",
+                    neuron_payload(neuron),
+                )
+    if subnet_hex is not None and runtime is not None:
+        try:
+            info = runtime.decode_api("SubnetInfoRuntimeApi_get_dynamic_info", _hex_bytes(subnet_hex))
+        except Exception as exc:  # noqa: BLE001 - kept in quarantine, named
+            yield quarantined(f"obs.subnet.{netuid}", subnet_hex, "get_dynamic_info", exc)
+        else:
+            if info:
+                yield event(f"obs.subnet.{netuid}", "SubtensorModule.SubnetObserved", subnet_payload(info))
+
+
+# ---------------------------------------------------------------------------- `decai decode`
+_UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
+
+
+def _capture_value(text: str) -> tuple[str | None, dict]:
+    """(hex result, envelope) of a captured JSON-RPC answer (or bare hex)."""
+    stripped = text.strip()
+    envelope: dict = {}
+    if stripped.startswith("{"):
+        envelope = json.loads(stripped)
+        if "error" in envelope:
+            raise ValueError(f"the capture is a JSON-RPC error answer: {envelope['error']}")
+        return envelope.get("result"), envelope
+    return _strip_envelope(stripped), envelope
+
+
+def decode_capture_events(text: str, metadata: str | None = None, block: int | None = None) -> Iterator[dict]:
+    """`decai decode subtensor-events FILE --metadata META`: a `state_getStorage(System.Events)`
+    answer decoded with a `state_getMetadata` answer; one record per event, decoded or quarantined."""
+    if metadata is None:
+        raise ValueError(
+            "subtensor-events needs --metadata (a state_getMetadata answer of the block's parent)"
+        )
+    runtime = runtime_from_metadata(metadata)
+    value, _envelope = _capture_value(text)
+    number = block if block is not None else 0
+    fetched = ChainFetch(number, number + 1)
+    count, records = runtime.decode_events(_hex_bytes(value))
+    _collect(fetched, number, None, _UNKNOWN_TIME, runtime.spec_version, records)
+    for event in fetched.events:
+        yield capture_record(event)
+    for row in fetched.quarantined:
+        yield capture_record(row)
+
+
+def decode_capture_neurons_lite(
+    text: str, metadata: str | None = None, block: int | None = None
+) -> Iterator[dict]:
+    """`decai decode subtensor-neurons-lite FILE --block N`: a `state_call
+    NeuronInfoRuntimeApi_get_neurons_lite` answer; one NeuronObserved per UID (or one quarantine)."""
+    value, _envelope = _capture_value(text)
+    number = block if block is not None else 0
+    for row in observation_rows(
+        value,
+        None,
+        None,
+        netuid=-1,
+        block=number,
+        block_hash=None,
+        block_time=_UNKNOWN_TIME,
+        spec_version=None,
+    ):
+        yield capture_record(row)
+
+
+# ---------------------------------------------------------------------------- planning (DAG)
+def block_at_or_after(source: SubtensorSource, ts: int, head: int) -> int:
+    """The first block with time >= ts (head + 1 if none): a guess from 12 s blocks, then bisection."""
+    from etl.pipeline.chain import first_block_at_or_after
+
+    times: dict[int, int] = {}
+
+    def block_time(n: int) -> int:
+        if n not in times:
+            times[n] = source.block_time(n)
+        return times[n]
+
+    head_time = block_time(head)
+    guess = head - (head_time - ts) // 12
+    lo = min(head, max(0, guess - 300))
+    hi = min(head, max(lo, guess + 300))
+    if (lo == 0 or block_time(lo) < ts) and block_time(hi) >= ts:
+        return first_block_at_or_after(block_time, ts, lo, hi)
+    return first_block_at_or_after(block_time, ts, 0, head)
+
+
+def plan_ingest(
+    source: SubtensorSource,
+    params: dict | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    run_after: datetime | None = None,
+    *,
+    chunk_blocks: int = 600,
+    carry_over_blocks: int = 7200,
+    warehouse_url: str | None = None,
+) -> list[dict]:
+    """Block chunks `[{"start": a, "end": b}, …]` still to ingest for one DAG run.
+
+    `start_block`/`end_block` in `params` name blocks directly; else `start`/`end` (ISO or unix s) or
+    the data interval are mapped to blocks by their timestamps. A scheduled run also takes over the
+    blocks after the last stored range that were not finalized when the previous run looked (up to
+    `carry_over_blocks` back), so consecutive windows leave no gap. Stored ranges are never planned.
+    """
+    from etl.pipeline.chain import plan_chunks
+    from etl.windows import resolve_window
+    from warehouse import db
+    from warehouse.coverage import covered_ranges
+
+    params = params or {}
+    head = source.finalized_head()
+    if params.get("start_block") is not None or params.get("end_block") is not None:
+        start = int(params.get("start_block") or 0)
+        end = int(params["end_block"]) if params.get("end_block") is not None else head + 1
+    else:
+        window = {k: params.get(k) for k in ("start", "end")}
+        start_ts, end_ts = resolve_window(window, interval_start, interval_end, run_after)
+        start = block_at_or_after(source, start_ts, head)
+        end = block_at_or_after(source, end_ts, head)
+        if params.get("start") is None:
+            engine = db.make_engine(warehouse_url)
+            try:
+                covered = covered_ranges(engine, source.source, source.stream)
+            finally:
+                engine.dispose()
+            before = [hi for _lo, hi in covered if hi <= start]
+            if before and start - max(before) <= carry_over_blocks:
+                start = max(before)
+    if end <= start:
+        return []
+    chunks = plan_chunks(
+        source,
+        start=start,
+        end=end,
+        chunk_blocks=chunk_blocks,
+        default_lookback=end - start,
+        warehouse_url=warehouse_url,
+    )
+    return [{"start": a, "end": b} for a, b in chunks]
+
+
+def ingest_chunk(
+    url: str, start: int, end: int, *, run_id: str | None = None, warehouse_url: str | None = None
+) -> dict:
+    """Fetch, validate and append blocks [start, end) in one transaction; the batch summary."""
+    from etl.pipeline.chain import ingest_range
+
+    began = time.perf_counter()
+    with SubtensorSource(url) as source:
+        summary = ingest_range(source, start, end, warehouse_url=warehouse_url, run_id=run_id)
+    seconds = time.perf_counter() - began
+    summary["blocks"] = end - start
+    summary["blocks_per_s"] = round((end - start) / seconds, 1) if seconds > 0 else None
+    summary["events_per_s"] = round(summary["rows_in"] / seconds, 1) if seconds > 0 else None
+    return summary

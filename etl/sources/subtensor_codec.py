@@ -1,0 +1,493 @@
+"""Decoding subtensor's SCALE data with the metadata of the runtime that wrote it.
+
+`Runtime` wraps one runtime version's metadata (a `state_getMetadata` result, V14, or the V15 blob of
+`Metadata_metadata_at_version`): bt-decode reads `System.Events` in one call per block (the fast
+path); when bt-decode fails, cyscale (the `scalecodec` import of async-substrate-interface) reads the
+records one at a time, so a record it cannot read is isolated and the rest are still counted.
+
+Decoded values are turned into JSON-ready payloads by converters compiled per type id from the
+metadata's type registry: account ids become SS58 (prefix 42), byte arrays hex, enums without data
+their variant name, integers of token-amount fields integer strings in base units.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import bt_decode
+
+from etl.events import to_base_units
+
+SS58_PREFIX = 42
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_JSON_SAFE_INT = 2**53 - 1
+#: Payload keys whose integer values are token amounts (the same rule as the chain event suite).
+_AMOUNT_KEY = re.compile(
+    r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
+)
+
+#: Names for subtensor's unnamed event fields, per field count (layouts change between runtimes).
+FIELD_NAMES: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
+    ("SubtensorModule", "StakeAdded"): {
+        5: ("coldkey", "hotkey", "tao", "alpha", "netuid"),
+        6: ("coldkey", "hotkey", "tao", "alpha", "netuid", "fee"),
+    },
+    ("SubtensorModule", "StakeRemoved"): {
+        5: ("coldkey", "hotkey", "tao", "alpha", "netuid"),
+        6: ("coldkey", "hotkey", "tao", "alpha", "netuid", "fee"),
+    },
+    ("SubtensorModule", "NeuronRegistered"): {3: ("netuid", "uid", "hotkey")},
+    ("SubtensorModule", "WeightsSet"): {2: ("netuid", "uid")},
+    ("SubtensorModule", "AxonServed"): {2: ("netuid", "hotkey")},
+    ("SubtensorModule", "NetworkAdded"): {2: ("netuid", "mechanism")},
+    ("SubtensorModule", "NetworkRemoved"): {1: ("netuid",)},
+}
+
+
+# ------------------------------------------------------------------------------------------ SS58
+def _b58encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = []
+    while number:
+        number, rest = divmod(number, 58)
+        out.append(_B58[rest])
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + "".join(reversed(out))
+
+
+@lru_cache(maxsize=1 << 18)
+def ss58_encode(public_key: bytes, prefix: int = SS58_PREFIX) -> str:
+    """SS58 address of a 32-byte account id (blake2b-512 checksum over b"SS58PRE" + prefix + key)."""
+    if len(public_key) != 32:
+        raise ValueError(f"an account id has 32 bytes, not {len(public_key)}")
+    if prefix < 64:
+        head = bytes([prefix])
+    else:  # two-byte form for prefixes 64..16383
+        head = bytes([((prefix & 0xFC) >> 2) | 0x40, (prefix >> 8) | ((prefix & 0x03) << 6)])
+    checksum = hashlib.blake2b(b"SS58PRE" + head + public_key, digest_size=64).digest()[:2]
+    return _b58encode(head + public_key + checksum)
+
+
+def _to_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return bytes(value)
+
+
+def _account(value: Any) -> str:
+    """An AccountId32 in either decoder's shape (bt-decode: ((32 ints),), cyscale: hex) as SS58."""
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str) and not value.startswith("0x"):
+        return value  # already an address
+    return ss58_encode(_to_bytes(value))
+
+
+def amount_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """Integer token amounts as integer strings in base units; other large integers as strings too."""
+    out = {}
+    for key, value in payload.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            if _AMOUNT_KEY.search(key.lower()) and value >= 0:
+                value = to_base_units(value)
+            elif abs(value) > _JSON_SAFE_INT:
+                value = str(value)
+        out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------ types
+class Converters:
+    """Type-directed converters from decoded values to JSON-ready values, compiled once per type id.
+
+    `flavor` is the decoder that produced the value: "bt" (bt-decode) or "cy" (cyscale); they shape
+    single-field composites, enums and byte arrays differently.
+    """
+
+    def __init__(self, types: list[dict]) -> None:
+        self.types = {t["id"]: t["type"] for t in types}
+        self._cache: dict[tuple[int, str], Callable[[Any], Any]] = {}
+
+    def get(self, tid: int, flavor: str) -> Callable[[Any], Any]:
+        key = (tid, flavor)
+        fn = self._cache.get(key)
+        if fn is None:
+            cell: list[Callable[[Any], Any]] = []
+            self._cache[key] = lambda v: cell[0](v)  # recursive types resolve through this stub
+            fn = self._build(tid, flavor)
+            cell.append(fn)
+            self._cache[key] = fn
+        return fn
+
+    def _is_u8(self, tid: int) -> bool:
+        return self.types[tid]["def"].get("primitive") == "u8"
+
+    def _build(self, tid: int, flavor: str) -> Callable[[Any], Any]:
+        ty = self.types[tid]
+        path = ty.get("path") or []
+        ((kind, body),) = ty["def"].items()
+        if kind in ("primitive", "compact"):
+            return _identity
+        if kind in ("sequence", "array"):
+            inner = body["type"]
+            if self._is_u8(inner):
+                return _hex
+            conv = self.get(inner, flavor)
+            return lambda v: [conv(x) for x in v]
+        if kind == "tuple":
+            convs = [self.get(t, flavor) for t in body]
+            if not convs:
+                return lambda v: None
+            return lambda v: [c(x) for c, x in zip(convs, v, strict=False)]
+        if kind == "composite":
+            fields = body.get("fields", [])
+            if path and path[-1] == "AccountId32":
+                return _account
+            if fields and all(f.get("name") for f in fields):
+                named = [(f["name"], self.get(f["type"], flavor)) for f in fields]
+                return lambda v: {k: c(v[k]) for k, c in named}
+            if len(fields) == 1:
+                conv = self.get(fields[0]["type"], flavor)
+                if flavor == "bt":
+                    return lambda v: conv(v[0] if isinstance(v, tuple) and len(v) == 1 else v)
+                return conv
+            convs = [self.get(f["type"], flavor) for f in fields]
+            return lambda v: [c(x) for c, x in zip(convs, v, strict=False)]
+        if kind == "variant":
+            variants = {v["name"]: v.get("fields", []) for v in body.get("variants", [])}
+            if path == ["Option"] and "Some" in variants:
+                some = self.get(variants["Some"][0]["type"], flavor)
+                return lambda v: None if v is None else some(v)
+            compiled = {name: self._variant_fields(fields, flavor) for name, fields in variants.items()}
+
+            def convert_variant(v: Any) -> Any:
+                if isinstance(v, str):
+                    return v
+                ((name, data),) = v.items()
+                conv = compiled[name]
+                return name if conv is None else {name: conv(data)}
+
+            return convert_variant
+        return _identity  # bitSequence and anything newer: kept as decoded
+
+    def _variant_fields(self, fields: list[dict], flavor: str) -> Callable[[Any], Any] | None:
+        if not fields:
+            return None
+        if all(f.get("name") for f in fields):
+            named = [(f["name"], self.get(f["type"], flavor)) for f in fields]
+            return lambda v: {k: c(v[k]) for k, c in named}
+        if len(fields) == 1:
+            conv = self.get(fields[0]["type"], flavor)
+            if flavor == "bt":
+                return lambda v: conv(v[0])
+            return conv
+        convs = [self.get(f["type"], flavor) for f in fields]
+        return lambda v: [c(x) for c, x in zip(convs, v, strict=False)]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, str):
+        return value if value.startswith("0x") else "0x" + value.encode().hex()
+    return "0x" + bytes(value).hex()
+
+
+# ------------------------------------------------------------------------------------------ runtime
+@dataclass
+class DecodedEvent:
+    index: int  # position of the record in the block's System.Events
+    phase: str  # extrinsic index, 'i' (initialization) or 'f' (finalization)
+    pallet: str
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class UndecodedEvent:
+    index: int
+    raw: str  # hex of the bytes from this record on (records have no length prefix)
+    reason: str
+
+
+@dataclass
+class Runtime:
+    """One runtime version's metadata, ready to decode events (and runtime-API answers with V15)."""
+
+    spec_version: int | None
+    metadata_hex: str
+    registry: Any
+    types: list[dict]
+    events_type: int
+    record_type: int
+    pallet_events: dict[str, dict[str, list[tuple[str | None, int]]]]
+    apis: dict[str, int] = field(default_factory=dict)  # "Api_method" -> output type id (V15)
+    _converters: Converters | None = None
+    _codec: Any = None
+    _builders: dict = field(default_factory=dict)
+
+    @property
+    def converters(self) -> Converters:
+        if self._converters is None:
+            self._converters = Converters(self.types)
+        return self._converters
+
+    # -------------------------------------------------------------------- events
+    def decode_events(self, raw: bytes) -> tuple[int, list[DecodedEvent | UndecodedEvent]]:
+        """(record count, one entry per record) of one block's System.Events value."""
+        return self.decode_blocks([raw])[0]
+
+    def decode_blocks(self, raws: list[bytes]) -> list[tuple[int, list[DecodedEvent | UndecodedEvent]]]:
+        """`decode_events` for many blocks: one bt-decode call for all of them (its per-call cost is
+        high), then per block where that fails, then record by record with cyscale."""
+        type_string = f"scale_info::{self.events_type}"
+        present = [raw for raw in raws if raw]
+        try:
+            decoded = iter(bt_decode.decode_list([type_string] * len(present), self.registry, present))
+        except Exception:  # noqa: BLE001 - narrowed down block by block below
+            decoded = None
+        out = []
+        for raw in raws:
+            if not raw:
+                out.append((0, []))
+                continue
+            count = _compact_prefix(raw)[0]
+            try:
+                records = next(decoded) if decoded is not None else None
+                if records is None:
+                    records = bt_decode.decode(type_string, self.registry, raw)
+                if len(records) != count:
+                    raise ValueError(f"bt-decode read {len(records)} records of {count}")
+                out.append((count, [self._event_from_bt(i, r) for i, r in enumerate(records)]))
+            except Exception:  # noqa: BLE001 - the record-by-record codec isolates the bad record
+                out.append((count, list(self._decode_with_cyscale(raw, count))))
+        return out
+
+    def _payload_builder(self, pallet: str, name: str, flavor: str) -> Callable[[list], dict[str, Any]]:
+        """A compiled function from one event's field values (in metadata order) to its payload."""
+        key = (pallet, name, flavor)
+        builder = self._builders.get(key)
+        if builder is not None:
+            return builder
+        fields = self.pallet_events.get(pallet, {}).get(name)
+        if fields is None:
+            raise ValueError(f"event {pallet}.{name} is not in the metadata of spec {self.spec_version}")
+        names = [n for n, _t in fields]
+        if not all(names):
+            names = list(
+                FIELD_NAMES.get((pallet, name), {}).get(len(fields))
+                or [n or f"arg{i}" for i, n in enumerate(names)]
+            )
+        plan = [
+            (n, self.converters.get(tid, flavor), bool(_AMOUNT_KEY.search(n.lower())))
+            for n, (_fname, tid) in zip(names, fields, strict=True)
+        ]
+
+        def build(values: list) -> dict[str, Any]:
+            if len(values) != len(plan):
+                raise ValueError(f"{pallet}.{name} has {len(values)} fields, the metadata {len(plan)}")
+            payload = {}
+            for (field_name, conv, is_amount), value in zip(plan, values, strict=True):
+                value = conv(value)
+                if type(value) is int:
+                    if is_amount and value >= 0:
+                        value = str(value)
+                    elif value > _JSON_SAFE_INT or value < -_JSON_SAFE_INT:
+                        value = str(value)
+                payload[field_name] = value
+            return payload
+
+        self._builders[key] = build
+        return build
+
+    def _event_from_bt(self, index: int, record: dict) -> DecodedEvent:
+        ((phase_name, phase_data),) = record["phase"].items()
+        phase = str(phase_data[0]) if phase_name == "ApplyExtrinsic" else phase_name[0].lower()
+        ((pallet, inner),) = record["event"].items()
+        ((name, data),) = inner[0].items()
+        fields = self.pallet_events.get(pallet, {}).get(name, [])
+        if isinstance(data, dict):
+            values = [data[n] for n, _t in fields]
+        else:
+            values = list(data)
+        return DecodedEvent(index, phase, pallet, name, self._payload_builder(pallet, name, "bt")(values))
+
+    def _decode_with_cyscale(self, raw: bytes, count: int) -> Iterator[DecodedEvent | UndecodedEvent]:
+        from scalecodec.base import ScaleBytes
+
+        codec = self._cyscale()
+        data = ScaleBytes(raw)
+        _n, data.offset = _compact_prefix(raw)
+        for index in range(count):
+            start = data.offset
+            try:
+                record = codec.create_scale_object(f"scale_info::{self.record_type}", data=data)
+                value = record.decode()
+                yield self._event_from_cy(index, value)
+            except Exception as exc:  # noqa: BLE001 - the record and the rest of the block are quarantined
+                rest = "0x" + raw[start:].hex()
+                for later in range(index, count):
+                    yield UndecodedEvent(
+                        later,
+                        rest,
+                        f"event {later} of {count} cannot be decoded with the metadata of spec "
+                        f"{self.spec_version}: {type(exc).__name__}: {exc}",
+                    )
+                return
+
+    def _event_from_cy(self, index: int, value: dict) -> DecodedEvent:
+        phase_name = value["phase"]
+        phase = str(value["extrinsic_idx"]) if phase_name == "ApplyExtrinsic" else phase_name[0].lower()
+        pallet, name = value["module_id"], value["event_id"]
+        fields = self.pallet_events.get(pallet, {}).get(name, [])
+        attrs = value.get("attributes")
+        if not fields:
+            values: list = []
+        elif isinstance(attrs, dict) and all(n for n, _t in fields):
+            values = [attrs[n] for n, _t in fields]
+        elif len(fields) == 1:
+            values = [attrs]
+        else:
+            values = list(attrs)
+        return DecodedEvent(index, phase, pallet, name, self._payload_builder(pallet, name, "cy")(values))
+
+    def _cyscale(self):
+        if self._codec is None:
+            from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
+            from scalecodec.type_registry import load_type_registry_preset
+
+            codec = RuntimeConfigurationObject()
+            codec.update_type_registry(load_type_registry_preset(name="core"))
+            metadata = codec.create_scale_object("MetadataVersioned", data=ScaleBytes(self.metadata_hex))
+            metadata.decode()
+            codec.add_portable_registry(metadata)
+            self._codec = codec
+        return self._codec
+
+    # -------------------------------------------------------------------- runtime APIs (V15)
+    def decode_api(self, api_method: str, raw: bytes) -> Any:
+        """A runtime-API answer (`SubnetInfoRuntimeApi_get_dynamic_info`, …) as JSON-ready values."""
+        tid = self.apis.get(api_method)
+        if tid is None:
+            raise ValueError(f"runtime API {api_method} is not in the metadata of spec {self.spec_version}")
+        value = bt_decode.decode(f"scale_info::{tid}", self.registry, raw)
+        return self.converters.get(tid, "bt")(value)
+
+
+def _compact_prefix(raw: bytes) -> tuple[int, int]:
+    """(value, bytes used) of the SCALE compact integer at the start of `raw`."""
+    mode = raw[0] & 3
+    if mode == 0:
+        return raw[0] >> 2, 1
+    if mode == 1:
+        return int.from_bytes(raw[:2], "little") >> 2, 2
+    if mode == 2:
+        return int.from_bytes(raw[:4], "little") >> 2, 4
+    length = (raw[0] >> 2) + 4
+    return int.from_bytes(raw[1 : 1 + length], "little"), 1 + length
+
+
+def _strip_envelope(text: str) -> str:
+    """A hex blob from a JSON-RPC envelope, a JSON string, or bare hex."""
+    text = text.strip()
+    if text.startswith("{") or text.startswith('"'):
+        value = json.loads(text)
+        if isinstance(value, dict):
+            if "error" in value:
+                raise ValueError(f"the capture is a JSON-RPC error: {value['error']}")
+            value = value.get("result")
+        if not isinstance(value, str):
+            raise ValueError("expected a hex string result")
+        text = value
+    return text if text.startswith("0x") else "0x" + text
+
+
+@lru_cache(maxsize=16)
+def runtime_from_metadata(metadata: str, spec_version: int | None = None) -> Runtime:
+    """A `Runtime` from a `state_getMetadata` result (hex, JSON-RPC envelope, V14 or V15)."""
+    blob = bytes.fromhex(_strip_envelope(metadata)[2:])
+    if blob[:4] != b"meta":
+        raise ValueError("metadata must start with the magic b'meta' (a state_getMetadata result)")
+    version = blob[4]
+    if version == 15:
+        return _runtime_v15(b"\x01" + _compact_bytes(len(blob)) + blob, spec_version)
+    if version != 14:
+        raise ValueError(f"metadata V{version} is not supported (V14 and V15 are)")
+    from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
+    from scalecodec.type_registry import load_type_registry_preset
+
+    codec = RuntimeConfigurationObject()
+    codec.update_type_registry(load_type_registry_preset(name="core"))
+    decoded = codec.create_scale_object("MetadataVersioned", data=ScaleBytes(blob))
+    decoded.decode()
+    v14 = decoded.value[1]["V14"]
+    types = v14["types"]["types"] if isinstance(v14["types"], dict) else v14["types"]
+    registry = bt_decode.PortableRegistry.from_json(json.dumps({"types": types}))
+    pallets = v14["pallets"]
+    codec.add_portable_registry(decoded)
+    runtime = _runtime(spec_version, "0x" + blob.hex(), registry, types, pallets, "type", "ty")
+    runtime._codec = codec
+    return runtime
+
+
+def _runtime_v15(option: bytes, spec_version: int | None) -> Runtime:
+    """A `Runtime` from an `Option<OpaqueMetadata>` holding V15 metadata."""
+    v15 = bt_decode.MetadataV15.decode_from_metadata_option(option)
+    registry = bt_decode.PortableRegistry.from_metadata_v15(v15)
+    value = v15.value()
+    types = json.loads(registry.registry)["types"]
+    _length, used = _compact_prefix(option[1:])
+    blob = option[1 + used :]
+    runtime = _runtime(spec_version, "0x" + blob.hex(), registry, types, value["pallets"], "ty", "ty")
+    for api in value.get("apis", []):
+        for method in api["methods"]:
+            runtime.apis[f"{api['name']}_{method['name']}"] = method["output"]
+    return runtime
+
+
+def runtime_from_v15_option(option: bytes, spec_version: int | None = None) -> Runtime:
+    """A `Runtime` from the answer of `state_call Metadata_metadata_at_version(15)`."""
+    if not option or option[0] != 1:
+        raise ValueError("the node has no V15 metadata for this block (Metadata_metadata_at_version)")
+    return _runtime_v15(option, spec_version)
+
+
+def _compact_bytes(n: int) -> bytes:
+    if n < 1 << 6:
+        return bytes([n << 2])
+    if n < 1 << 14:
+        return ((n << 2) | 1).to_bytes(2, "little")
+    if n < 1 << 30:
+        return ((n << 2) | 2).to_bytes(4, "little")
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "little")
+    return bytes([((len(raw) - 4) << 2) | 3]) + raw
+
+
+def _runtime(spec_version, metadata_hex, registry, types, pallets, storage_ty_key, event_ty_key) -> Runtime:
+    by_id = {t["id"]: t["type"] for t in types}
+    system = next(p for p in pallets if p["name"] == "System")
+    entries = {e["name"]: e for e in system["storage"]["entries"]}
+    storage_type = entries["Events"][storage_ty_key]
+    events_type = storage_type["Plain"] if isinstance(storage_type, dict) else storage_type
+    record_type = by_id[events_type]["def"]["sequence"]["type"]
+    pallet_events: dict[str, dict[str, list[tuple[str | None, int]]]] = {}
+    for pallet in pallets:
+        event = pallet.get("event")
+        if not event:
+            continue
+        ety = event[event_ty_key] if isinstance(event, dict) else event
+        variants = by_id[ety]["def"]["variant"].get("variants", [])
+        pallet_events[pallet["name"]] = {
+            v["name"]: [(f.get("name"), f["type"]) for f in v.get("fields", [])] for v in variants
+        }
+    return Runtime(spec_version, metadata_hex, registry, types, events_type, record_type, pallet_events)
