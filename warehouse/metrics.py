@@ -32,7 +32,7 @@ def top_share(values: Sequence[float], fraction: float = 0.10) -> float | None:
     total = sum(xs)
     if not xs or total == 0:
         return None
-    k = max(1, round(len(xs) * fraction))
+    k = max(1, int(len(xs) * fraction + 0.5))  # half up, as the SQL of ecosystem_daily rounds
     return sum(xs[:k]) / total
 
 

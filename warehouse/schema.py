@@ -81,7 +81,7 @@ ingest_batches = sa.Table(
     sa.Column("rows_new", sa.Integer, nullable=False),
     sa.Column("rows_quarantined", sa.Integer, nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
-    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("duration_s", sa.Double, nullable=False),
     sa.Column("run_id", sa.String(250)),
 )
 sa.Index(
@@ -101,9 +101,9 @@ market_caps = sa.Table(
     metadata,
     sa.Column("coin_id", sa.String(32), primary_key=True),
     sa.Column("hour", sa.DateTime, primary_key=True, comment="UTC hour the quote falls in"),
-    sa.Column("price_usd", sa.Float, nullable=False),
-    sa.Column("market_cap_usd", sa.Float, nullable=False),
-    sa.Column("total_volume_usd", sa.Float, nullable=False),
+    sa.Column("price_usd", sa.Double, nullable=False),
+    sa.Column("market_cap_usd", sa.Double, nullable=False),
+    sa.Column("total_volume_usd", sa.Double, nullable=False),
     sa.Column("observed_at", sa.DateTime, nullable=False, comment="time of the last quote in the hour"),
     sa.Column("quotes", sa.Integer, nullable=False, comment="quotes observed in the hour"),
     sa.Column("event_id", sa.String(32), nullable=False, comment="the quote this row shows (provenance)"),
@@ -115,9 +115,9 @@ market_caps_daily = sa.Table(
     metadata,
     sa.Column("coin_id", sa.String(32), primary_key=True),
     sa.Column("day", sa.DateTime, primary_key=True, comment="UTC day the quote falls in"),
-    sa.Column("price_usd", sa.Float, nullable=False),
-    sa.Column("market_cap_usd", sa.Float, nullable=False),
-    sa.Column("total_volume_usd", sa.Float, nullable=False),
+    sa.Column("price_usd", sa.Double, nullable=False),
+    sa.Column("market_cap_usd", sa.Double, nullable=False),
+    sa.Column("total_volume_usd", sa.Double, nullable=False),
     sa.Column("observed_at", sa.DateTime, nullable=False, comment="time of the last quote in the day"),
     sa.Column("quotes", sa.Integer, nullable=False),
     sa.Column("event_id", sa.String(32), nullable=False),
@@ -157,10 +157,48 @@ dq_results = sa.Table(
     sa.Column("success", sa.Boolean, nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False, comment="'passed', 'quarantined' or 'failed'"),
     sa.Column("details", PayloadJSON, nullable=False, comment="per expectation: failing rows"),
-    sa.Column("run_seconds", sa.Float, nullable=False),
+    sa.Column("run_seconds", sa.Double, nullable=False),
     sa.Column("validated_at", sa.DateTime, nullable=False),
     comment="Grain: one row per suite run on one batch (a run log, like ingest_batches).",
 )
 sa.Index("ix_dq_results_suite", dq_results.c.suite, dq_results.c.validated_at)
+
+stg_bittensor_neurons = sa.Table(
+    "stg_bittensor_neurons",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True, comment="the NeuronObserved event"),
+    sa.Column("block_number", sa.BigInteger, nullable=False, comment="the subnet's epoch block"),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    sa.Column("netuid", sa.Integer, nullable=False),
+    sa.Column("uid", sa.Integer, nullable=False),
+    sa.Column("hotkey", sa.String(64), nullable=False),
+    sa.Column("coldkey", sa.String(64)),
+    sa.Column("stake_rao", sa.Numeric(38, 0)),
+    sa.Column("emission_rao", sa.Numeric(38, 0), comment="alpha rao the UID received in this epoch"),
+    sa.Column("rank", sa.Double),
+    sa.Column("incentive", sa.Double, comment="0..1 (u16 / 65535)"),
+    sa.Column("dividends", sa.Double, comment="0..1"),
+    sa.Column("consensus", sa.Double, comment="0..1"),
+    sa.Column("trust", sa.Double, comment="0..1"),
+    sa.Column("validator_trust", sa.Double, comment="0..1"),
+    sa.Column("pruning_score", sa.Double, comment="0..1"),
+    sa.Column("validator_permit", sa.Boolean),
+    sa.Column("active", sa.Boolean),
+    sa.Column("last_update", sa.BigInteger),
+    sa.Column("axon_block", sa.BigInteger),
+    comment="Grain: one row per SubtensorModule.NeuronObserved event (a UID at a subnet epoch).",
+)
+sa.Index(
+    "ix_stg_bittensor_neurons_uid",
+    stg_bittensor_neurons.c.netuid,
+    stg_bittensor_neurons.c.uid,
+    stg_bittensor_neurons.c.block_number,
+)
+sa.Index(
+    "ix_stg_bittensor_neurons_hotkey",
+    stg_bittensor_neurons.c.netuid,
+    stg_bittensor_neurons.c.hotkey,
+    stg_bittensor_neurons.c.block_number,
+)
 
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

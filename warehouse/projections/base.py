@@ -31,6 +31,8 @@ class Projection:
     #: Statements run in order with :lo and :hi bound to the seq window (lo exclusive, hi inclusive).
     statements: tuple[str, ...]
     doc: str = ""
+    #: Run order: 0 staging and market tables, 1 marts, 2 comparison marts that read other projections.
+    stage: int = 1
 
 
 PROJECTIONS: dict[str, Projection] = {}
@@ -95,14 +97,16 @@ def run_projection(engine: Engine, projection: Projection, *, full: bool = False
 
 
 def _selected(names: list[str] | None) -> list[Projection]:
+    import warehouse.projections.bittensor  # noqa: F401 - registers
+    import warehouse.projections.ecosystem  # noqa: F401 - registers
     import warehouse.projections.market_caps  # noqa: F401 - registers
 
     if not names:
-        return list(PROJECTIONS.values())
+        return sorted(PROJECTIONS.values(), key=lambda p: p.stage)
     unknown = set(names) - set(PROJECTIONS)
     if unknown:
         raise ValueError(f"unknown projection(s) {sorted(unknown)}; known: {sorted(PROJECTIONS)}")
-    return [PROJECTIONS[n] for n in names]
+    return sorted((PROJECTIONS[n] for n in names), key=lambda p: p.stage)
 
 
 def run_all(engine: Engine, names: list[str] | None = None) -> list[dict]:

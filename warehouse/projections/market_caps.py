@@ -63,5 +63,6 @@ MARKET_CAPS_DAILY = register(
         tables=("market_caps_daily",),
         doc=__doc__,
         statements=_statements("market_caps_daily", "day", "day"),
+        stage=0,
     )
 )

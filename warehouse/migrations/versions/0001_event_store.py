@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("rows_new", sa.Integer, nullable=False),
         sa.Column("rows_quarantined", sa.Integer, nullable=False),
         sa.Column("started_at", sa.DateTime, nullable=False),
-        sa.Column("duration_s", sa.Float, nullable=False),
+        sa.Column("duration_s", sa.Double, nullable=False),
         sa.Column("run_id", sa.String(250)),
     )
     op.create_index("ix_ingest_batches_source", "ingest_batches", ["source", "stream", "started_at"])
@@ -87,9 +87,9 @@ def upgrade() -> None:
         "market_caps",
         sa.Column("coin_id", sa.String(32), primary_key=True),
         sa.Column("hour", sa.DateTime, primary_key=True),
-        sa.Column("price_usd", sa.Float, nullable=False),
-        sa.Column("market_cap_usd", sa.Float, nullable=False),
-        sa.Column("total_volume_usd", sa.Float, nullable=False),
+        sa.Column("price_usd", sa.Double, nullable=False),
+        sa.Column("market_cap_usd", sa.Double, nullable=False),
+        sa.Column("total_volume_usd", sa.Double, nullable=False),
         sa.Column("observed_at", sa.DateTime, nullable=False),
         sa.Column("quotes", sa.Integer, nullable=False),
         sa.Column("event_id", sa.String(32), nullable=False),

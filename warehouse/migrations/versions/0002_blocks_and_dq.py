@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("success", sa.Boolean, nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("details", json_type, nullable=False),
-        sa.Column("run_seconds", sa.Float, nullable=False),
+        sa.Column("run_seconds", sa.Double, nullable=False),
         sa.Column("validated_at", sa.DateTime, nullable=False),
     )
     op.create_index("ix_dq_results_suite", "dq_results", ["suite", "validated_at"])
