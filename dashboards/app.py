@@ -23,6 +23,8 @@ def create_app(warehouse_url: str | None = None) -> Dash:
     for module in PAGE_MODULES:
         if module.__name__ not in dash.page_registry:
             dash.register_page(module.__name__, **module.PAGE)
+        # Callbacks belong to this app, not to Dash's global list (which only the first app would get).
+        module.register_callbacks(app)
     app.layout = html.Div(
         [
             html.Header(

@@ -1,4 +1,4 @@
-"""One module per page, each with a `PAGE` dict that `create_app()` registers with Dash."""
+"""One module per page: a `PAGE` dict and `register_callbacks(app)`, both used by `create_app()`."""
 
 from dashboards.pages import overview, quality
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from dashboards import figures, queries
 from dashboards.app import warehouse_url
@@ -61,10 +61,15 @@ def layout(**_query) -> html.Div:
     )
 
 
-@callback(Output("market-cap-chart", "figure"), Input("market-cap-log", "value"), prevent_initial_call=True)
 def toggle_log_scale(value: list[str]):
     frame = queries.market_caps(warehouse_url())
     return figures.market_cap_figure(frame, log_scale="log" in (value or []))
+
+
+def register_callbacks(app) -> None:
+    app.callback(
+        Output("market-cap-chart", "figure"), Input("market-cap-log", "value"), prevent_initial_call=True
+    )(toggle_log_scale)
 
 
 PAGE = {"path": "/", "name": "Overview", "title": "DecAI Compare — Overview", "layout": layout, "order": 0}

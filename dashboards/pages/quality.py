@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from dashboards import queries
 from dashboards.app import warehouse_url
@@ -48,12 +48,17 @@ def layout(**_query) -> html.Div:
     )
 
 
-@callback(Output("quarantine-rows", "children"), Input("quarantine-source", "value"))
 def show_quarantined_rows(source: str | None):
     frame = queries.quarantined_rows(warehouse_url(), source)
     if frame.empty:
         return html.P("Nothing quarantined.", id="no-quarantine")
     return data_table("quarantine-table", frame)
+
+
+def register_callbacks(app) -> None:
+    app.callback(Output("quarantine-rows", "children"), Input("quarantine-source", "value"))(
+        show_quarantined_rows
+    )
 
 
 PAGE = {
