@@ -33,3 +33,60 @@ def market_cap_figure(frame: pd.DataFrame, log_scale: bool = True) -> go.Figure:
         template="plotly_white",
     )
     return figure
+
+
+CHAIN_LABELS = {"bittensor": "Bittensor miners", "sahara": "Sahara contributors"}
+CHAIN_COLORS = {"bittensor": COLORS["bittensor"], "sahara": COLORS["sahara-ai"]}
+
+
+def lorenz_figure(curves: dict[str, list[tuple[float, float]]]) -> go.Figure:
+    """Lorenz curves of rewards for both networks on one chart, with the line of equality."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name="Equal rewards", line={"dash": "dot", "color": "#9ca3af"}
+        )
+    )
+    for chain, curve in curves.items():
+        if not curve:
+            continue
+        xs, ys = zip(*curve, strict=True)
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=CHAIN_LABELS.get(chain, chain),
+                line={"color": CHAIN_COLORS.get(chain)},
+            )
+        )
+    figure.update_layout(
+        title="Who gets the rewards (Lorenz curve)",
+        xaxis={"title": "share of participants, least rewarded first", "tickformat": ".0%"},
+        yaxis={"title": "share of rewards", "tickformat": ".0%"},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
+def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percent: bool = False) -> go.Figure:
+    """One measure of `ecosystem_daily` over time, both chains on one chart."""
+    figure = go.Figure()
+    for chain, group in frame.groupby("chain"):
+        figure.add_trace(
+            go.Scatter(
+                x=group["day"],
+                y=group[column],
+                mode="lines+markers",
+                name=CHAIN_LABELS.get(chain, chain).split()[0],
+                line={"color": CHAIN_COLORS.get(chain)},
+            )
+        )
+    figure.update_layout(
+        title=title,
+        yaxis={"tickformat": ".0%" if percent else None},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure

@@ -11,24 +11,28 @@ from warehouse.db import read_sql
 COIN_LABELS = {"bittensor": "Bittensor (TAO)", "sahara-ai": "Sahara AI (SAHARA)"}
 
 
-def market_caps(url: str | None, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
-    """Hourly market caps of both coins in [start, end); empty frame before any data exists."""
-    sql = "SELECT coin_id, hour, price_usd, market_cap_usd, total_volume_usd FROM market_caps WHERE 1 = 1"
-    params: dict = {}
+def _window(column: str, start, end) -> tuple[str, dict]:
+    """SQL conditions and parameters for `column` in [start, end) (either bound may be open)."""
+    sql, params = "", {}
     if start is not None:
-        sql += " AND hour >= :start"
+        sql += f" AND {column} >= :start"
         params["start"] = start
     if end is not None:
-        sql += " AND hour < :end"
+        sql += f" AND {column} < :end"
         params["end"] = end
-    try:
-        return read_sql(sql + " ORDER BY coin_id, hour", params, url=url)
-    except Exception as exc:  # noqa: BLE001 - a warehouse without tables yet is the empty state
-        if "market_caps" in str(exc) and ("does not exist" in str(exc) or "not exist" in str(exc).lower()):
-            return pd.DataFrame(
-                columns=["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
-            )
-        raise
+    return sql, params
+
+
+def market_caps(url: str | None, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+    """Hourly market caps of both coins in [start, end); empty frame before any data exists."""
+    columns = ["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
+    condition, params = _window("hour", start, end)
+    return _read_or_empty(
+        url,
+        f"SELECT {', '.join(columns)} FROM market_caps WHERE 1 = 1{condition} ORDER BY coin_id, hour",
+        columns,
+        params,
+    )
 
 
 def latest_quotes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,4 +130,49 @@ def quarantined_rows(url: str | None, source: str | None = None, limit: int = 50
     sql += " ORDER BY quarantined_at DESC, position LIMIT :limit"
     return _read_or_empty(
         url, sql, ["quarantined_at", "source", "chain", "position", "rule", "reason", "raw"], params
+    )
+
+
+def ecosystem_daily(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """The comparison mart, one row per chain per day, in [start, end)."""
+    condition, params = _window("day", start, end)
+    sql = "SELECT * FROM ecosystem_daily WHERE 1 = 1" + condition
+    frame = _read_or_empty(url, sql + " ORDER BY chain, day", ["chain", "day"], params)
+    if not frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
+    if frame.empty:
+        return {}
+    return {chain: group.sort_values("day").iloc[-1].to_dict() for chain, group in frame.groupby("chain")}
+
+
+#: Rewards per participant over a window: Bittensor miners (UIDs without a validator permit) and Sahara
+#: contributors (submitters count with zero until paid).
+REWARDS_PER_PARTICIPANT = {
+    "bittensor": """
+        SELECT CAST(payload->>'netuid' AS VARCHAR) || ':' || (payload->>'hotkey') AS participant,
+               SUM(CAST(payload->>'emission' AS DOUBLE PRECISION)) / 1e9 AS reward
+        FROM events
+        WHERE event_type = 'SubtensorModule.NeuronObserved' AND payload->>'validator_permit' = 'false'
+          AND block_time >= :start AND block_time < :end
+        GROUP BY 1
+    """,
+    "sahara": """
+        SELECT participant, SUM(reward) AS reward FROM (
+            SELECT payload->>'contributor' AS participant, 0.0 AS reward FROM events
+            WHERE event_type = 'DataServices.AnnotationSubmitted' AND block_time >= :start AND block_time < :end
+            UNION ALL
+            SELECT payload->>'contributor', CAST(payload->>'amount' AS DOUBLE PRECISION) / 1e18 FROM events
+            WHERE event_type = 'DataServices.RewardPaid' AND block_time >= :start AND block_time < :end
+        ) u GROUP BY participant
+    """,
+}
+
+
+def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataFrame:
+    return _read_or_empty(
+        url, REWARDS_PER_PARTICIPANT[chain], ["participant", "reward"], {"start": start, "end": end}
     )

@@ -57,6 +57,7 @@ def dashboard_url(tmp_path_factory, devnet):
             ingest_coin_window(connection, coin, DEVNET_NOW - 10 * DAY, DEVNET_NOW, warehouse_url=url)
     finally:
         devnet.state.faults.clear()
+    _load_chains(devnet, url)
     engine = db.make_engine(url)
     run_all(engine)
     engine.dispose()
@@ -65,6 +66,38 @@ def dashboard_url(tmp_path_factory, devnet):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+def _load_chains(devnet, url: str) -> None:
+    """About an hour of both chains, with metagraph epochs and a validator-set observation."""
+    from etl.pipeline.chain import ingest_range
+    from etl.sources.cometbft import CometBFTSource
+    from etl.sources.evm import EvmSource
+    from etl.sources.subtensor import SubtensorSource
+
+    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+        head = source.finalized_head()
+        ingest_range(source, head - 600, head - 300, warehouse_url=url)
+    comet, evm = CometBFTSource(devnet.endpoints["cometbft"]), EvmSource(devnet.endpoints["evm"])
+    # One malformed coin string (finalize-block event 0 is `coinbase`, attribute 1 its amount).
+    devnet.state.faults.set(
+        [
+            {
+                "kind": "mutate",
+                "path": "/cometbft/block_results",
+                "pointer": "/result/finalize_block_events/0/attributes/1/value",
+                "value": "12.5.7usah",
+            }
+        ]
+    )
+    try:
+        top = (comet.finalized_head() // 720) * 720
+        for source in (comet, evm):
+            ingest_range(source, top - 200, top + 1, warehouse_url=url)
+    finally:
+        devnet.state.faults.clear()
+        comet.close()
+        evm.close()
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +162,42 @@ def test_quality_page_lists_freshness_results_and_quarantine_and_exports_csv(pag
     with page.expect_download() as download:
         page.locator("#quarantine-rules-table button.export").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
-    assert rows == [
-        {
-            "source": "coingecko",
-            "rule": "expect_column_values_to_be_between(price_usd)",
-            "rows": "1",
-            "last_seen": rows[0]["last_seen"],
-        }
+    assert sorted((r["source"], r["rule"], r["rows"]) for r in rows) == [
+        ("coingecko", "expect_column_values_to_be_between(price_usd)", "1"),
+        ("cometbft", "cometbft_attribute", "1"),
     ]
     assert page.get_attribute("#data-docs-link", "href") == "/data-docs/"
+    assert page.console_errors == []
+
+
+def test_compare_page_shows_both_lorenz_curves_and_the_head_to_head_table(page, dashboard_url):
+    page.goto(dashboard_url + "/compare")
+    page.wait_for_selector("#lorenz-chart .scatterlayer .trace")
+    names = page.evaluate("document.querySelector('#lorenz-chart .js-plotly-plot').data.map(t => t.name)")
+    assert names == ["Equal rewards", "Bittensor miners", "Sahara contributors"]
+    table = page.inner_text("#head-to-head-table")
+    assert "Gini of rewards" in table and "Yuma Consensus" in table
+    assert page.locator("#top10-chart .scatterlayer .trace").count() == 2
+    _shot(page, "compare")
+    assert page.console_errors == []
+
+
+def test_source_filter_narrows_the_quarantine_table(page, dashboard_url):
+    page.goto(dashboard_url + "/quality")
+    page.wait_for_selector("#quarantine-table td")
+    before = page.eval_on_selector_all(
+        "#quarantine-table td[data-dash-column=source]", "tds => tds.map(td => td.innerText.trim())"
+    )
+    assert set(before) == {"coingecko", "cometbft"}
+    page.click("#quarantine-source")
+    page.keyboard.type("coingecko")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#quarantine-table td[data-dash-column=source]')]"
+        ".every(td => td.innerText.trim() === 'coingecko')"
+    )
+    sources = page.eval_on_selector_all(
+        "#quarantine-table td[data-dash-column=source]", "tds => tds.map(td => td.innerText.trim())"
+    )
+    assert sources and set(sources) == {"coingecko"}
     assert page.console_errors == []

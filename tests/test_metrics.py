@@ -42,3 +42,18 @@ def test_ratios():
     assert metrics.staking_ratio(73, 100) == pytest.approx(0.73)
     assert metrics.annualised_inflation(3600, 10.5e6) == pytest.approx(0.12514, rel=1e-3)
     assert metrics.per_participant(100, 4) == 25 and metrics.per_participant(100, 0) is None
+
+
+def test_head_to_head_mixes_descriptions_and_measured_figures():
+    rows = metrics.head_to_head(
+        {
+            "bittensor": {"market_cap_usd": 2.9e9, "gini": 0.91, "participants": 144_400, "nakamoto": 7},
+            "sahara": {"market_cap_usd": 71e6, "gini": 0.42, "participants": 200_000},
+        }
+    )
+    by_aspect = {r["aspect"]: r for r in rows}
+    assert by_aspect["Market cap (USD)"]["bittensor"] == "$2.90B"
+    assert by_aspect["Market cap (USD)"]["sahara"] == "$71.0M"
+    assert by_aspect["Gini of rewards"]["sahara"] == "0.420"
+    assert by_aspect["Nakamoto coefficient"]["sahara"] is None
+    assert by_aspect["Consensus"]["measured"] is False and by_aspect["Participants (day)"]["measured"] is True

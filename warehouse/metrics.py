@@ -97,3 +97,66 @@ def staking_ratio(staked: float, supply: float) -> float | None:
 
 def annualised_inflation(issued_per_day: float, supply: float) -> float | None:
     return issued_per_day * 365 / supply if supply else None
+
+
+#: What the two designs are, in words (from public descriptions); the measured rows come from the warehouse.
+DESCRIPTIVE_ROWS = (
+    (
+        "Primary focus",
+        "Marketplace for AI outputs (models, inference)",
+        "AI inputs: data, annotation, attribution",
+    ),
+    (
+        "Consensus",
+        "Yuma Consensus over validator weights (Substrate, GRANDPA)",
+        "CometBFT proof of stake (Cosmos SDK)",
+    ),
+    (
+        "Token supply",
+        "21M TAO cap, emission halves at each 10.5M issued",
+        "10B SAHARA max supply, inflationary staking",
+    ),
+    (
+        "Mining model",
+        "Miners compete per subnet; validators score them",
+        "Contributors annotate; every accepted item is paid",
+    ),
+    ("Key metric", "Emission share per subnet and UID", "Annotations accepted and rewards paid"),
+    (
+        "Main differentiator",
+        "Competitive: rewards concentrate on the best",
+        "Cooperative: rewards spread across contributors",
+    ),
+)
+
+
+def head_to_head(latest: dict[str, dict]) -> list[dict]:
+    """The comparison table: descriptive rows, then measured rows from each chain's latest
+    `ecosystem_daily` row (`latest["bittensor"]`, `latest["sahara"]`; missing values show as None)."""
+
+    def measured(key: str, fmt) -> tuple:
+        values = []
+        for chain in ("bittensor", "sahara"):
+            value = (latest.get(chain) or {}).get(key)
+            values.append(None if value is None or value != value else fmt(value))
+        return tuple(values)
+
+    rows = [{"aspect": a, "bittensor": b, "sahara": s, "measured": False} for a, b, s in DESCRIPTIVE_ROWS]
+    for aspect, key, fmt in (
+        (
+            "Market cap (USD)",
+            "market_cap_usd",
+            lambda v: f"${v / 1e9:,.2f}B" if v >= 1e9 else f"${v / 1e6:,.1f}M",
+        ),
+        ("Supply against cap", "supply_cap_share", lambda v: f"{v:.1%}"),
+        ("Participants (day)", "participants", lambda v: f"{int(v):,}"),
+        ("Share earning anything", "share_earning", lambda v: f"{v:.1%}"),
+        ("Top-10% share of rewards", "top10_share", lambda v: f"{v:.1%}"),
+        ("Gini of rewards", "gini", lambda v: f"{v:.3f}"),
+        ("Validators", "validators", lambda v: f"{int(v):,}"),
+        ("Nakamoto coefficient", "nakamoto", lambda v: f"{int(v):,}"),
+        ("Rewards per participant (USD/day)", "rewards_per_participant_usd", lambda v: f"${v:,.2f}"),
+    ):
+        b, s = measured(key, fmt)
+        rows.append({"aspect": aspect, "bittensor": b, "sahara": s, "measured": True})
+    return rows

@@ -201,4 +201,30 @@ sa.Index(
     stg_bittensor_neurons.c.block_number,
 )
 
+stg_sahara_validator_sets = sa.Table(
+    "stg_sahara_validator_sets",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True, comment="the staking.ValidatorObserved event"),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    sa.Column("set_position", sa.Integer, nullable=False, comment="0-based, CometBFT's set order"),
+    sa.Column("consensus_address", sa.String(96), nullable=False, comment="CometBFT address (hex)"),
+    sa.Column("voting_power", sa.BigInteger, nullable=False, comment="whole SAHARA bonded (tokens // 1e18)"),
+    sa.Column("proposer_priority", sa.BigInteger),
+    sa.Column("validator_count", sa.Integer),
+    sa.Column(
+        "operator_address",
+        sa.String(96),
+        comment="saharavaloper… of the same block's rewards event at this set position; null if shares disagree",
+    ),
+    sa.Column("reward_atto_usah", sa.Double, comment="that rewards event's amount, 1e-18 usah"),
+    sa.Column("commission_atto_usah", sa.Double, comment="the operator's commission in the same block"),
+    comment="Grain: one row per staking.ValidatorObserved event (a validator in the set at a height).",
+)
+sa.Index(
+    "ix_stg_sahara_validator_sets_operator",
+    stg_sahara_validator_sets.c.operator_address,
+    stg_sahara_validator_sets.c.block_number,
+)
+
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

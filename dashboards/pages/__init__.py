@@ -1,5 +1,5 @@
 """One module per page: a `PAGE` dict and `register_callbacks(app)`, both used by `create_app()`."""
 
-from dashboards.pages import overview, quality
+from dashboards.pages import compare, overview, quality
 
-PAGE_MODULES = (overview, quality)
+PAGE_MODULES = (overview, compare, quality)

@@ -100,6 +100,7 @@ def _selected(names: list[str] | None) -> list[Projection]:
     import warehouse.projections.bittensor  # noqa: F401 - registers
     import warehouse.projections.ecosystem  # noqa: F401 - registers
     import warehouse.projections.market_caps  # noqa: F401 - registers
+    import warehouse.projections.sahara  # noqa: F401 - registers
 
     if not names:
         return sorted(PROJECTIONS.values(), key=lambda p: p.stage)

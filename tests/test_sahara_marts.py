@@ -1,0 +1,263 @@
+"""Sahara marts (`annotations`, `contributors`, Sahara `validators`) and the Sahara as-of state.
+
+The devnet's chain is read once (two consecutive windows of CometBFT blocks, each holding a
+validator-set observation, and of EVM blocks) and ingested into DuckDB and PostgreSQL with the
+production connectors; projections run after each window and must equal a full rebuild.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from etl.pipeline.chain import ChainFetch, ingest_range
+from etl.sources.cometbft import CometBFTSource
+from etl.sources.evm import EvmSource
+from tests.conftest import DEVNET_NOW
+from warehouse import db
+from warehouse.asof import delegations_as_of, validator_set_as_of
+from warehouse.audit import table_checksum
+from warehouse.projections import rebuild, run_all
+
+NAMES = ["sahara_annotations", "sahara_validators"]
+TABLES = ("annotations", "contributors", "validators", "stg_sahara_validator_sets")
+SET_EVERY = 720  # blocks between validator-set observations
+
+
+class CachedSource:
+    """A connector whose fetches are read once and replayed, so both engines ingest the same blocks
+    without asking the devnet twice."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.source, self.chain, self.stream, self.family = (
+            client.source,
+            client.chain,
+            client.stream,
+            client.family,
+        )
+        self._fetched: dict[tuple[int, int], ChainFetch] = {}
+
+    def finalized_head(self) -> int:
+        return self.client.finalized_head()
+
+    def fetch(self, start: int, end: int) -> ChainFetch:
+        if (start, end) not in self._fetched:
+            self._fetched[start, end] = self.client.fetch(start, end)
+        return self._fetched[start, end]
+
+
+@pytest.fixture(scope="module")
+def sahara(devnet):
+    comet = CometBFTSource(devnet.endpoints["cometbft"])
+    evm = EvmSource(devnet.endpoints["evm"])
+    head = comet.finalized_head() // SET_EVERY * SET_EVERY
+    # CometBFT: 400 + 400 blocks, each window holding one set observation (heights head-1440, head-720).
+    split = head - 1050
+    windows = [
+        [(comet, head - 1450, split), (evm, split - 4320, split)],  # EVM: six hours, then the rest
+        [(comet, split, head - 650), (evm, split, head)],
+    ]
+    cached = {id(comet): CachedSource(comet), id(evm): CachedSource(evm)}
+    yield {
+        "windows": [[(cached[id(c)], lo, hi) for c, lo, hi in w] for w in windows],
+        "observed": (head - 1440, head - 720),
+    }
+    comet.close()
+    evm.close()
+
+
+def _ingest(url: str, window) -> None:
+    for source, start, end in window:
+        for lo in range(start, end, 1200):
+            ingest_range(source, lo, min(lo + 1200, end), warehouse_url=url)
+
+
+def _rows(engine, sql: str, **params) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+
+
+def _last_time(engine):
+    return _rows(engine, "SELECT MAX(block_time) FROM events")[0][0]
+
+
+def _assert_matches_as_of(engine, url: str, at) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Sahara validators mart equals the as-of state at the store's last moment."""
+    validator_set = validator_set_as_of(url, at)
+    delegations = delegations_as_of(url, at)
+    assert len(validator_set) > 10 and validator_set["operator_address"].notna().all()
+    mart = {
+        vid: (power, cons, count, int(amount))
+        for vid, power, cons, count, amount in _rows(
+            engine,
+            "SELECT validator_id, voting_power, consensus_address, delegators, delegated_base_units "
+            "FROM validators WHERE chain = 'sahara'",
+        )
+    }
+    in_set = {r.operator_address: (r.voting_power, r.consensus_address) for r in validator_set.itertuples()}
+    assert {vid: (p, c) for vid, (p, c, _, _) in mart.items() if p} == in_set
+    per_validator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in delegations.itertuples():
+        per_validator[r.validator][0] += int(r.delegated_usah > 0)
+        per_validator[r.validator][1] += int(r.delegated_usah)
+    assert per_validator, "the windows hold delegations"
+    for vid, (count, amount) in per_validator.items():
+        assert mart[vid][2:] == (count, amount), vid
+    return validator_set, delegations
+
+
+def _assert_invariants(engine) -> None:
+    # Keys: one row per annotation, contributor, Sahara validator; never null.
+    for table, key, where in (
+        ("annotations", "annotation_id", "TRUE"),
+        ("contributors", "contributor", "TRUE"),
+        ("validators", "validator_id", "chain = 'sahara'"),
+        ("validators", "consensus_address", "chain = 'sahara' AND consensus_address IS NOT NULL"),
+        ("stg_sahara_validator_sets", "event_id", "TRUE"),
+    ):
+        ((rows, distinct, nulls),) = _rows(
+            engine,
+            f"SELECT COUNT(*), COUNT(DISTINCT {key}), COUNT(*) - COUNT({key}) FROM {table} WHERE {where}",
+        )
+        assert rows > 0 and rows == distinct and nulls == 0, (table, key)
+
+    # accepted <= reviewed <= submitted, per contributor and in total.
+    bad = _rows(
+        engine,
+        "SELECT contributor FROM contributors WHERE NOT (accepted <= reviewed AND reviewed <= submitted)",
+    )
+    assert bad == []
+    ((submitted, reviewed, accepted),) = _rows(
+        engine, "SELECT SUM(submitted), SUM(reviewed), SUM(accepted) FROM contributors"
+    )
+    assert 0 < accepted < reviewed < submitted
+
+    # Cooperative rewards: every accepted annotation is paid (the payment shares the review's
+    # transaction), nothing else is, and every RewardPaid is attributed to an annotation.
+    assert _rows(engine, "SELECT COUNT(*) FROM annotations WHERE accepted AND reward_usah IS NULL") == [(0,)]
+    assert _rows(
+        engine, "SELECT COUNT(*) FROM annotations WHERE reward_usah IS NOT NULL AND NOT accepted"
+    ) == [(0,)]
+    ((paid_events,),) = _rows(
+        engine,
+        "SELECT SUM(CAST(payload->>'amount' AS NUMERIC(38, 0))) FROM events "
+        "WHERE event_type = 'DataServices.RewardPaid'",
+    )
+    ((attributed, paid_rows),) = _rows(engine, "SELECT SUM(reward_usah), COUNT(reward_usah) FROM annotations")
+    assert paid_rows > 0 and attributed == paid_events
+
+    # Contributors' totals are the sums over their annotations.
+    from_annotations = {
+        c: (s, r, a, int(w))
+        for c, s, r, a, w in _rows(
+            engine,
+            """
+            SELECT contributor,
+                   COUNT(submitted_block),
+                   SUM(CASE WHEN submitted_block IS NOT NULL AND reviewed_at IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN submitted_block IS NOT NULL AND accepted THEN 1 ELSE 0 END),
+                   COALESCE(SUM(reward_usah), 0)
+            FROM annotations WHERE contributor IS NOT NULL GROUP BY contributor
+            """,
+        )
+    }
+    contributors = {
+        c: (s, r, a, int(w))
+        for c, s, r, a, w in _rows(
+            engine, "SELECT contributor, submitted, reviewed, accepted, rewards_usah FROM contributors"
+        )
+    }
+    assert {c: contributors[c] for c in from_annotations} == from_annotations
+    # The others are reputation holders with no annotation in the store.
+    others = set(contributors) - set(from_annotations)
+    assert all(contributors[c] == (0, 0, 0, 0) for c in others)
+    tiers = Counter(t for (t,) in _rows(engine, "SELECT reputation_tier FROM contributors"))
+    assert set(tiers) - {None} <= {1, 2, 3, 4, 5} and tiers[None] < sum(tiers.values())
+
+    # Provenance: each annotation row points at the events it came from.
+    ((orphans,),) = _rows(
+        engine,
+        """
+        SELECT COUNT(*) FROM annotations a
+        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = a.event_id)
+           OR (a.review_event_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = a.review_event_id))
+           OR (a.reward_event_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = a.reward_event_id))
+        """,
+    )
+    assert orphans == 0
+
+
+def test_incremental_equals_rebuild_and_as_of_matches_the_replay(sahara, warehouse_url):
+    engine = db.make_engine(warehouse_url)
+    first, second = sahara["windows"]
+    # A Bittensor row of the shared table: Sahara runs and rebuilds must leave it alone.
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO validators (chain, validator_id, address, netuid) "
+                "VALUES ('bittensor', '5Fbittensor', '5Fbittensor', 1)"
+            )
+        )
+
+    _ingest(warehouse_url, first)
+    run_all(engine, NAMES)
+    t1 = _last_time(engine)
+    set_t1, delegations_t1 = _assert_matches_as_of(engine, warehouse_url, t1)
+    assert set(set_t1["observed_block"]) == {sahara["observed"][0]}
+
+    _ingest(warehouse_url, second)
+    summaries = run_all(engine, NAMES)
+    assert all(s["events"] > 0 for s in summaries)
+    assert all(s["events"] == 0 for s in run_all(engine, NAMES))
+    incremental = {t: table_checksum(engine, t) for t in TABLES}
+    rebuilt_summary = rebuild(engine, NAMES)
+    assert {t: table_checksum(engine, t) for t in TABLES} == incremental
+
+    # The past does not move when later blocks arrive; the present is the latest set.
+    pd.testing.assert_frame_equal(validator_set_as_of(warehouse_url, t1), set_t1)
+    pd.testing.assert_frame_equal(delegations_as_of(warehouse_url, t1), delegations_t1)
+    set_now, _ = _assert_matches_as_of(engine, warehouse_url, _last_time(engine))
+    assert set(set_now["observed_block"]) == {sahara["observed"][1]}
+    _assert_invariants(engine)
+    assert _rows(engine, "SELECT validator_id FROM validators WHERE chain = 'bittensor'") == [
+        ("5Fbittensor",)
+    ]
+
+    counts = {t: c for t, (c, _) in incremental.items()}
+    print(
+        f"\n{engine.dialect.name}: rows {counts}; rebuild {[s['seconds'] for s in rebuilt_summary]}s, "
+        f"incremental {[s['seconds'] for s in summaries]}s"
+    )
+    engine.dispose()
+
+
+def test_operators_are_matched_to_the_consensus_addresses_of_the_chain(sahara, duckdb_url):
+    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
+    from etl.devnet.subtensor import DEFAULT_SCALE
+
+    _ingest(duckdb_url, sahara["windows"][0])
+    engine = db.make_engine(duckdb_url)
+    run_all(engine, ["sahara_validators"])
+    height = sahara["observed"][0]
+    chain = SaharaChain(SaharaConfig(seed=7, scale=DEFAULT_SCALE), clock=lambda: DEVNET_NOW)
+    expected = {v.valoper: (v.cons_address.hex().upper(), power) for v, power in chain.validator_set(height)}
+    stored = {
+        op: (cons, power)
+        for op, cons, power in _rows(
+            engine,
+            "SELECT operator_address, consensus_address, voting_power FROM stg_sahara_validator_sets "
+            "WHERE block_number = :h",
+            h=height,
+        )
+    }
+    assert stored == expected
+    rates = {vid: rate for vid, rate in _rows(engine, "SELECT validator_id, commission_rate FROM validators")}
+    model = {v.valoper: v.commission / 10**18 for v, _ in chain.validator_set(height)}
+    assert all(rates[vid] == pytest.approx(rate, abs=1e-6) for vid, rate in model.items())
+    engine.dispose()

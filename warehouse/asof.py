@@ -1,0 +1,188 @@
+"""State as it stood at a past moment, reconstructed from `events` alone (never from the marts).
+
+Each state has a SQL form — a query string with one parameter, `:as_of` (naive UTC timestamp), that
+an analyst can run on DuckDB or PostgreSQL as is — and a function that runs it and returns a
+DataFrame. Only events with `block_time <= :as_of` count, so ingesting later blocks never changes an
+answer about the past.
+
+Bittensor:
+- `metagraph_as_of`: one row per (netuid, uid) — the latest `NeuronObserved` at or before the moment,
+  leaving out subnets removed after that observation (`NetworkRemoved` at or before the moment).
+- `stakes_as_of`: one row per (netuid, hotkey) — the stake of the latest observation plus the alpha of
+  `StakeAdded` minus `StakeRemoved` after it and up to the moment. Epoch emissions credited after
+  the observation are not events, so they are counted only from the next observation on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from warehouse import db
+
+# ============================================================================== Bittensor metagraph
+METAGRAPH_AS_OF_SQL = """
+WITH observed AS (
+    SELECT e.event_id, e.block_number, e.block_time, e.payload,
+           ROW_NUMBER() OVER (
+               PARTITION BY CAST(e.payload->>'netuid' AS INTEGER), CAST(e.payload->>'uid' AS INTEGER)
+               ORDER BY e.block_number DESC, e.event_id DESC
+           ) AS rn
+    FROM events e
+    WHERE e.event_type = 'SubtensorModule.NeuronObserved' AND e.block_time <= :as_of
+)
+SELECT CAST(o.payload->>'netuid' AS INTEGER) AS netuid,
+       CAST(o.payload->>'uid' AS INTEGER) AS uid,
+       o.payload->>'hotkey' AS hotkey,
+       o.payload->>'coldkey' AS coldkey,
+       CAST(o.payload->>'stake' AS NUMERIC(38, 0)) AS stake_rao,
+       CAST(o.payload->>'emission' AS NUMERIC(38, 0)) AS emission_rao,
+       CAST(o.payload->>'incentive' AS DOUBLE PRECISION) / 65535 AS incentive,
+       CAST(o.payload->>'dividends' AS DOUBLE PRECISION) / 65535 AS dividends,
+       CAST(o.payload->>'consensus' AS DOUBLE PRECISION) / 65535 AS consensus,
+       CAST(o.payload->>'trust' AS DOUBLE PRECISION) / 65535 AS trust,
+       CAST(o.payload->>'validator_trust' AS DOUBLE PRECISION) / 65535 AS validator_trust,
+       CAST(o.payload->>'validator_permit' AS BOOLEAN) AS validator_permit,
+       CAST(o.payload->>'active' AS BOOLEAN) AS active,
+       o.block_number AS observed_block,
+       o.block_time AS observed_at,
+       o.event_id
+FROM observed o
+WHERE o.rn = 1
+  AND NOT EXISTS (
+      SELECT 1 FROM events r
+      WHERE r.event_type = 'SubtensorModule.NetworkRemoved'
+        AND r.block_time <= :as_of
+        AND r.block_number > o.block_number
+        AND CAST(r.payload->>'netuid' AS INTEGER) = CAST(o.payload->>'netuid' AS INTEGER)
+  )
+ORDER BY netuid, uid
+"""
+
+# ================================================================================ Bittensor stakes
+STAKES_AS_OF_SQL = """
+WITH observed AS (
+    SELECT e.event_id, e.block_number, e.block_time,
+           CAST(e.payload->>'netuid' AS INTEGER) AS netuid,
+           e.payload->>'hotkey' AS hotkey,
+           CAST(e.payload->>'stake' AS NUMERIC(38, 0)) AS observed_stake_rao,
+           ROW_NUMBER() OVER (
+               PARTITION BY CAST(e.payload->>'netuid' AS INTEGER), e.payload->>'hotkey'
+               ORDER BY e.block_number DESC, e.event_id DESC
+           ) AS rn
+    FROM events e
+    WHERE e.event_type = 'SubtensorModule.NeuronObserved' AND e.block_time <= :as_of
+),
+latest AS (SELECT * FROM observed WHERE rn = 1),
+flows AS (
+    SELECT l.netuid, l.hotkey,
+           SUM(CASE WHEN f.event_type = 'SubtensorModule.StakeAdded'
+                    THEN CAST(f.payload->>'alpha' AS NUMERIC(38, 0)) ELSE 0 END) AS added_rao,
+           SUM(CASE WHEN f.event_type = 'SubtensorModule.StakeRemoved'
+                    THEN CAST(f.payload->>'alpha' AS NUMERIC(38, 0)) ELSE 0 END) AS removed_rao
+    FROM latest l
+    JOIN events f
+      ON f.event_type IN ('SubtensorModule.StakeAdded', 'SubtensorModule.StakeRemoved')
+     AND f.block_time <= :as_of
+     AND f.block_number > l.block_number
+     AND CAST(f.payload->>'netuid' AS INTEGER) = l.netuid
+     AND f.payload->>'hotkey' = l.hotkey
+    GROUP BY l.netuid, l.hotkey
+)
+SELECT l.netuid, l.hotkey,
+       l.observed_stake_rao,
+       COALESCE(f.added_rao, 0) AS added_rao,
+       COALESCE(f.removed_rao, 0) AS removed_rao,
+       l.observed_stake_rao + COALESCE(f.added_rao, 0) - COALESCE(f.removed_rao, 0) AS stake_rao,
+       l.block_number AS observed_block,
+       l.block_time AS observed_at,
+       l.event_id
+FROM latest l
+LEFT JOIN flows f ON f.netuid = l.netuid AND f.hotkey = l.hotkey
+ORDER BY l.netuid, l.hotkey
+"""
+
+
+def as_of_param(ts: datetime | int | float) -> datetime:
+    """A moment as the naive UTC timestamp `events.block_time` holds (aware datetimes are converted,
+    numbers are UNIX seconds)."""
+    if isinstance(ts, int | float):
+        return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+    if ts.tzinfo is not None:
+        return ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def _query(engine_or_url: Engine | str | None, sql: str, ts: datetime | int | float) -> pd.DataFrame:
+    engine = engine_or_url if isinstance(engine_or_url, Engine) else db.make_engine(engine_or_url)
+    try:
+        with db.connect(engine) as conn:
+            result = conn.execute(sa.text(sql), {"as_of": as_of_param(ts)})
+            return pd.DataFrame(result.all(), columns=list(result.keys()))
+    finally:
+        if engine is not engine_or_url:
+            engine.dispose()
+
+
+def metagraph_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
+    """Every subnet's metagraph as it stood at `ts`: one row per (netuid, uid), from the latest
+    `NeuronObserved` at or before `ts` (see `METAGRAPH_AS_OF_SQL`)."""
+    return _query(engine_or_url, METAGRAPH_AS_OF_SQL, ts)
+
+
+def stakes_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
+    """Stake per (netuid, hotkey) at `ts`, in alpha rao: latest observation plus the stake events
+    after it (see `STAKES_AS_OF_SQL`)."""
+    return _query(engine_or_url, STAKES_AS_OF_SQL, ts)
+
+
+# ============================================================================= Sahara validator set
+# The Sahara part builds its SQL from the fragments the Sahara projection uses, so the as-of state
+# and the `validators` mart read the events the same way (see `warehouse.projections.sahara`).
+def _sahara_sql() -> tuple[str, str]:
+    from warehouse.projections.sahara import delegation_flows_sql, validator_set_sql
+
+    latest_set = (
+        "e.block_time <= :as_of AND e.block_number = (SELECT MAX(block_number) FROM events "
+        "WHERE event_type = 'staking.ValidatorObserved' AND block_time <= :as_of)"
+    )
+    validator_set = f"""
+SELECT v.block_number AS observed_block, v.block_time AS observed_at, v.set_position,
+       v.consensus_address, v.operator_address, v.voting_power,
+       CAST(v.voting_power AS DOUBLE PRECISION) / SUM(v.voting_power) OVER () AS power_share,
+       v.proposer_priority, v.commission_atto_usah / NULLIF(v.reward_atto_usah, 0) AS commission_rate,
+       v.event_id
+FROM ({validator_set_sql(latest_set, "d.block_time <= :as_of")}) v
+ORDER BY v.set_position
+"""
+    delegations = f"""
+WITH flows AS ({delegation_flows_sql("e.block_time <= :as_of")})
+SELECT validator, delegator, SUM(amount_usah) AS delegated_usah, COUNT(*) AS changes,
+       MAX(block_time) AS last_changed_at
+FROM flows
+GROUP BY validator, delegator
+HAVING SUM(amount_usah) <> 0
+ORDER BY validator, delegator
+"""
+    return validator_set, delegations
+
+
+#: Sahara's validator set at `:as_of`: the latest `staking.ValidatorObserved` set at or before it, one
+#: row per validator in set order, with the operator address matched from the same block's rewards.
+#: Delegations at `:as_of`: one row per (validator operator, delegator) with a non-zero net amount
+#: (delegate - unbond, redelegate moving from source to destination), in usah; a net flow over the
+#: events in the store (exact when they start at genesis).
+VALIDATOR_SET_AS_OF_SQL, DELEGATIONS_AS_OF_SQL = _sahara_sql()
+
+
+def validator_set_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
+    """Sahara's CometBFT validator set as it stood at `ts` (see `VALIDATOR_SET_AS_OF_SQL`)."""
+    return _query(engine_or_url, VALIDATOR_SET_AS_OF_SQL, ts)
+
+
+def delegations_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
+    """Sahara delegations per (validator, delegator) at `ts` (see `DELEGATIONS_AS_OF_SQL`)."""
+    return _query(engine_or_url, DELEGATIONS_AS_OF_SQL, ts)
