@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.lock | md5sum | cut -c1-12)
 DAYS ?= 30
+CHAIN_HOURS ?= 6
+# The devnet is calibrated to early 2026; the demo shows the networks as of this moment.
+DEMO_END ?= 2026-01-15T12:00:00Z
 PORT ?= 8050
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
@@ -21,9 +24,10 @@ $(STAMP): pyproject.toml constraints.lock
 
 install: $(STAMP)
 
-## demo: install, load the last $(DAYS) days from the devnet through the real DAGs, serve the dashboard
+## demo: install, load $(DAYS) days of prices and $(CHAIN_HOURS) hours of both chains from the devnet
+## through the real DAGs, then serve the dashboard
 demo: install
-	$(BIN)/decai backfill --days $(DAYS)
+	$(BIN)/decai backfill --days $(DAYS) --chain-hours $(CHAIN_HOURS) --end $(DEMO_END)
 	@echo "Dashboard: http://127.0.0.1:$(PORT)/"
 	$(BIN)/decai dashboard --port $(PORT)
 
@@ -40,7 +44,7 @@ format: install
 	$(BIN)/ruff format .
 
 backfill: install
-	$(BIN)/decai backfill --days $(DAYS)
+	$(BIN)/decai backfill --days $(DAYS) --chain-hours $(CHAIN_HOURS) --end $(DEMO_END)
 
 dashboard: install
 	$(BIN)/decai dashboard --port $(PORT)

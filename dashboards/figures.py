@@ -86,7 +86,237 @@ def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percen
     figure.update_layout(
         title=title,
         yaxis={"tickformat": ".0%" if percent else None},
+        xaxis={"tickformat": "%Y-%m-%d", "dtick": 86_400_000},  # one tick per day, never hours
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+# ------------------------------------------------------------------------------- chain pages (shared)
+
+TAO_COLOR, SAHARA_COLOR = COLORS["bittensor"], COLORS["sahara-ai"]
+
+
+def _layout(figure: go.Figure, title: str, **extra) -> go.Figure:
+    figure.update_layout(
+        title=title, template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 40}, **extra
+    )
+    return figure
+
+
+def no_data_figure(title: str, message: str) -> go.Figure:
+    """An empty chart that says why it is empty, instead of blank axes."""
+    figure = _layout(go.Figure(), title, xaxis={"visible": False}, yaxis={"visible": False})
+    figure.add_annotation(
+        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"color": "#6b7280"}
+    )
+    return figure
+
+
+def daily_bar_figure(
+    frame: pd.DataFrame, column: str, title: str, y_title: str, color: str = TAO_COLOR
+) -> go.Figure:
+    """One measure per day as bars (an hour of data still shows as a visible bar, unlike a line)."""
+    if frame.empty:
+        return no_data_figure(title, "No data in the warehouse yet")
+    figure = go.Figure(
+        go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title,
+               hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.4~f}<extra></extra>")
+    )  # fmt: skip
+    return _layout(figure, title, yaxis={"title": y_title}, xaxis={"type": "date", "tickformat": "%Y-%m-%d"})
+
+
+def ranked_bar_figure(
+    frame: pd.DataFrame,
+    value: str,
+    label: str,
+    title: str,
+    x_title: str,
+    color: str = TAO_COLOR,
+    top: int = 25,
+) -> go.Figure:
+    """The `top` largest rows as horizontal bars, largest at the top; the rest summed into one bar."""
+    if frame.empty:
+        return no_data_figure(title, "No data in the warehouse yet")
+    ranked = frame.sort_values(value, ascending=False)
+    shown = ranked.head(top)
+    labels, values = [_short(str(v)) for v in shown[label]], shown[value].tolist()
+    if len(ranked) > top:
+        labels.append(f"{len(ranked) - top} others")
+        values.append(float(ranked[value].iloc[top:].sum()))
+    figure = go.Figure(
+        go.Bar(x=values[::-1], y=labels[::-1], orientation="h", marker_color=color,
+               hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>")
+    )  # fmt: skip
+    return _layout(
+        figure,
+        title,
+        xaxis={"title": x_title},
+        yaxis={"automargin": True},
+        height=max(360, 22 * len(labels) + 120),
+    )
+
+
+def _short(text: str, keep: int = 10) -> str:
+    """`saharavaloper1abc…xyz`: long addresses shortened so axis labels stay readable."""
+    return text if len(text) <= 2 * keep + 1 else f"{text[: keep + 4]}…{text[-keep // 2 :]}"
+
+
+# ------------------------------------------------------------------------------------------ Bittensor
+
+
+def emission_figure(frame: pd.DataFrame, halving: pd.Timestamp) -> go.Figure:
+    """TAO emitted per day, with the halving drawn where the range includes it, else noted above the chart."""
+    title = "TAO emission per day"
+    if frame.empty:
+        return no_data_figure(title, "No Bittensor emission in the warehouse yet")
+    figure = daily_bar_figure(frame, "emission_tokens", title, "TAO per day")
+    first, last = frame["day"].min(), frame["day"].max()
+    if first <= halving <= last:
+        # A shape and an annotation rather than add_vline(annotation_text=...), which fails on date axes.
+        figure.add_shape(type="line", x0=halving, x1=halving, y0=0, y1=1, yref="paper",
+                         line={"dash": "dash", "color": SAHARA_COLOR})  # fmt: skip
+        figure.add_annotation(x=halving, y=1, yref="paper", text="halving", showarrow=False, yanchor="bottom",
+                              font={"color": SAHARA_COLOR})  # fmt: skip
+    else:
+        side = "before" if halving < first else "after"
+        figure.add_annotation(
+            text=f"Halving on {halving:%Y-%m-%d}, {side} the range shown (0.5 TAO per block since then)"
+            if side == "before"
+            else f"Halving on {halving:%Y-%m-%d}, after the range shown",
+            x=0, y=1.02, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+            font={"color": "#6b7280", "size": 12}, name="halving-note",
+        )  # fmt: skip
+        figure.update_layout(margin={"t": 70})
+    return figure
+
+
+def incentive_lorenz_figure(incentives: pd.DataFrame, netuid: int | None) -> go.Figure:
+    """Lorenz curve of the miners' incentive in one subnet, with its Gini in the title."""
+    from warehouse import metrics
+
+    title = f"Incentive distribution, subnet {netuid}"
+    curve = metrics.lorenz_curve(incentives["incentive"].tolist()) if not incentives.empty else []
+    if not curve:
+        return no_data_figure(title, "No miner of this subnet earns incentive yet")
+    gini = metrics.gini(incentives["incentive"].tolist())
+    xs, ys = zip(*curve, strict=True)
+    figure = go.Figure(
+        [
+            go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Equal incentive",
+                       line={"dash": "dot", "color": "#9ca3af"}),
+            go.Scatter(x=xs, y=ys, mode="lines", name=f"Subnet {netuid} miners", line={"color": TAO_COLOR},
+                       fill="tonexty", fillcolor="rgba(31, 41, 55, 0.08)"),
+        ]
+    )  # fmt: skip
+    return _layout(
+        figure,
+        f"{title} — {len(incentives)} miners, Gini {gini:.2f}",
+        xaxis={"title": "share of miners, least incentive first", "tickformat": ".0%"},
+        yaxis={"title": "share of incentive", "tickformat": ".0%"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+
+
+def registrations_figure(frame: pd.DataFrame) -> go.Figure:
+    """Neuron registrations per day, stacked by subnet."""
+    title = "Registrations per day (NeuronRegistered)"
+    if frame.empty:
+        return no_data_figure(title, "No registrations in the warehouse yet")
+    figure = go.Figure(
+        [
+            go.Bar(x=group["day"], y=group["registrations"], name=f"subnet {netuid}")
+            for netuid, group in frame.groupby("netuid")
+        ]
+    )
+    return _layout(
+        figure, title, barmode="stack", yaxis={"title": "registrations"},
+        xaxis={"type": "date", "tickformat": "%Y-%m-%d"}, legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+
+
+def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
+    """Every validator's stake, ranked, coloured by subnet (log scale: stakes span orders of magnitude)."""
+    title = "Validator stake, ranked"
+    if frame.empty:
+        return no_data_figure(title, "No Bittensor validators in the warehouse yet")
+    ranked = frame.sort_values("stake_tokens", ascending=False).reset_index(drop=True)
+    ranked["rank"] = ranked.index + 1
+    figure = go.Figure(
+        [
+            go.Bar(x=group["rank"], y=group["stake_tokens"], name=f"subnet {netuid}",
+                   customdata=group[["address"]], hovertemplate="#%{x} %{customdata[0]}<br>%{y:,.0f} TAO")
+            for netuid, group in ranked.groupby("netuid")
+        ]
+    )  # fmt: skip
+    return _layout(
+        figure, f"{title} — {len(ranked)} validators, {ranked['stake_tokens'].sum():,.0f} TAO",
+        barmode="overlay", bargap=0.1, xaxis={"title": "rank"}, yaxis={"title": "stake (TAO)", "type": "log"},
+        legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- Sahara
+
+
+def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
+    """Annotations submitted -> reviewed -> accepted, with the share kept at each step."""
+    title = "Annotation funnel"
+    if funnel.empty or not funnel["annotations"].iloc[0]:
+        return no_data_figure(title, "No annotations in the warehouse yet")
+    figure = go.Figure(
+        go.Funnel(y=[s.capitalize() for s in funnel["stage"]], x=funnel["annotations"],
+                  textinfo="value+percent initial", marker={"color": SAHARA_COLOR})
+    )  # fmt: skip
+    return _layout(figure, title)
+
+
+def contributors_figure(frame: pd.DataFrame) -> go.Figure:
+    """Contributors seen so far (cumulative, line) and new ones per day (bars)."""
+    title = "Contributors over time"
+    if frame.empty:
+        return no_data_figure(title, "No contributors in the warehouse yet")
+    figure = go.Figure(
+        [
+            go.Bar(x=frame["day"], y=frame["new_contributors"], name="new that day",
+                   marker_color="rgba(228, 87, 46, 0.35)"),
+            go.Scatter(x=frame["day"], y=frame["contributors"], name="total", mode="lines+markers",
+                       line={"color": SAHARA_COLOR}),
+        ]
+    )  # fmt: skip
+    return _layout(
+        figure, title, yaxis={"title": "contributors"}, xaxis={"type": "date", "tickformat": "%Y-%m-%d"},
+        legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+
+
+def reputation_figure(frame: pd.DataFrame) -> go.Figure:
+    title = "Contributors per reputation tier"
+    if frame.empty:
+        return no_data_figure(title, "No reputation tokens minted in the warehouse yet")
+    figure = go.Figure(
+        go.Bar(x=[f"tier {t}" for t in frame["reputation_tier"]], y=frame["contributors"],
+               marker_color=SAHARA_COLOR, text=frame["contributors"], textposition="outside")
+    )  # fmt: skip
+    return _layout(figure, title, yaxis={"title": "contributors"})
+
+
+def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
+    """Licence sales and the revenue shared out per day (SAHARA), with the licence count on the bars."""
+    title = "Marketplace: licences and revenue"
+    if frame.empty:
+        return no_data_figure(title, "No licence purchases in the warehouse yet")
+    figure = go.Figure(
+        [
+            go.Bar(x=frame["day"], y=frame["license_sales_sahara"], name="licence sales",
+                   marker_color=SAHARA_COLOR, text=[f"{n} licences" for n in frame["licenses"]],
+                   textposition="outside"),
+            go.Bar(x=frame["day"], y=frame["revenue_shared_sahara"], name="revenue shared",
+                   marker_color="#f2a488"),
+        ]
+    )  # fmt: skip
+    return _layout(
+        figure, title, barmode="group", yaxis={"title": "SAHARA"},
+        xaxis={"type": "date", "tickformat": "%Y-%m-%d"}, legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip

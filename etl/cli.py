@@ -78,18 +78,21 @@ def migrate() -> None:
 
 
 @contextlib.contextmanager
-def _devnet_if_needed(seed: int):
-    """Start the devnet in this process when the connections point at it and nothing serves there yet."""
-    from etl.connections import coingecko_connection, points_at_devnet
+def _devnet_if_needed(seed: int, now: int | None):
+    """Start the devnet in this process when a connection points at it and nothing serves there yet."""
+    from etl.connections import coingecko_connection, points_at_devnet, rpc_url
     from etl.settings import get_settings
 
     settings = get_settings()
-    url = coingecko_connection().base_url
-    if points_at_devnet(url) and not _listening(settings.devnet_host, settings.devnet_port):
+    urls = [coingecko_connection().base_url] + [
+        rpc_url(c) for c in ("bittensor_rpc", "sahara_cometbft", "sahara_evm")
+    ]
+    if any(points_at_devnet(u) for u in urls) and not _listening(settings.devnet_host, settings.devnet_port):
         from etl.devnet.server import DevnetServer
 
-        with DevnetServer(seed=seed, port=settings.devnet_port, rate_limit_per_minute=0) as server:
-            console.print(f"started the devnet on {server.base_url}")
+        with DevnetServer(seed=seed, port=settings.devnet_port, now=now, rate_limit_per_minute=0) as server:
+            clock = "real time" if now is None else datetime.fromtimestamp(now, UTC).isoformat()
+            console.print(f"started the devnet on {server.base_url} (clock: {clock})")
             yield
         return
     yield
@@ -97,12 +100,19 @@ def _devnet_if_needed(seed: int):
 
 @app.command()
 def backfill(
-    days: int = typer.Option(7, min=1, help="how many days back from --end"),
+    days: int = typer.Option(7, min=1, help="market data: how many days back from --end"),
     end: str = typer.Option(None, help="end of the window, ISO (default: the last full hour)"),
-    chunk_days: int = typer.Option(30, min=1, help="days per DAG run"),
+    chain_hours: int = typer.Option(
+        6, min=0, help="Bittensor and Sahara: how many hours back from --end (0: none)"
+    ),
+    chunk_days: int = typer.Option(30, min=1, help="market days per DAG run"),
     seed: int = typer.Option(7, help="devnet seed, when the devnet is started here"),
 ) -> None:
-    """Run the real ingest DAGs over a past window (dag.test), then the projections."""
+    """Run the real ingest DAGs over a past window (dag.test), then the projections.
+
+    When the connections point at the devnet and none is running, one is started here, its clock set
+    to --end (so `--end 2026-01-15T12:00:00Z` shows the networks as calibrated for early 2026).
+    """
     _quiet_logs()
     from rich.progress import Progress
 
@@ -123,24 +133,33 @@ def backfill(
         hi = min(lo + timedelta(days=chunk_days), end_dt)
         chunks.append((lo, hi))
         lo = hi
+    chain_window = {"start": (end_dt - timedelta(hours=chain_hours)).isoformat(), "end": end_dt.isoformat()}
     started = time.perf_counter()
-    with _devnet_if_needed(seed), Progress(console=console) as progress:
+    with (
+        _devnet_if_needed(seed, int(end_dt.timestamp()) if end else None),
+        Progress(console=console) as progress,
+    ):
         task = progress.add_task(
             f"market_ingest {start_dt:%Y-%m-%d %H:%M} → {end_dt:%Y-%m-%d %H:%M}", total=len(chunks)
         )
         for lo, hi in chunks:
             run_dag("market_ingest", {"start": lo.isoformat(), "end": hi.isoformat()})
             progress.advance(task)
+        if chain_hours:
+            for dag_id in ("bittensor_ingest", "sahara_ingest"):
+                chain_task = progress.add_task(f"{dag_id} last {chain_hours} h", total=1)
+                run_dag(dag_id, chain_window)
+                progress.advance(chain_task)
         projections = progress.add_task("warehouse_projections", total=1)
         run_dag("warehouse_projections")
         progress.advance(projections)
     counts = db.read_sql(
         "SELECT (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM quarantine) AS quarantined, "
-        "(SELECT COUNT(*) FROM market_caps) AS market_caps_rows"
+        "(SELECT COUNT(*) FROM chain_blocks) AS blocks, (SELECT COUNT(*) FROM ecosystem_daily) AS days"
     ).iloc[0]
     console.print(
-        f"backfill done in {time.perf_counter() - started:.1f}s: {counts['events']} events, "
-        f"{counts['quarantined']} quarantined, {counts['market_caps_rows']} market_caps rows"
+        f"backfill done in {time.perf_counter() - started:.1f}s: {counts['events']:,} events, "
+        f"{counts['quarantined']:,} quarantined, {counts['blocks']:,} blocks, {counts['days']} ecosystem_daily rows"
     )
 
 
