@@ -30,11 +30,12 @@ windows (`decai backfill`, or a run with `start`/`end`), not by replaying every 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_BITTENSOR
+from etl.dag_defaults import default_args
 
 CHUNK_BLOCKS = 600  # 2 hours of blocks per mapped task
 
@@ -47,12 +48,7 @@ CHUNK_BLOCKS = 600  # 2 hours of blocks per mapped task
     max_active_runs=1,
     tags=["ingest", "bittensor", "subtensor"],
     doc_md=__doc__,
-    default_args={
-        "owner": "decai-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retries=3),
     params={
         "start": Param(None, type=["null", "string", "integer"], description="window start (ISO or unix s)"),
         "end": Param(None, type=["null", "string", "integer"], description="window end, exclusive"),

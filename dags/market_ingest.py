@@ -17,11 +17,12 @@ Catchup is off on purpose: history is loaded with `decai backfill` (or `airflow 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_MARKET, MARKET_CAPS
+from etl.dag_defaults import default_args
 
 COINS = ["bittensor", "sahara-ai"]
 
@@ -34,12 +35,7 @@ COINS = ["bittensor", "sahara-ai"]
     max_active_runs=1,
     tags=["ingest", "market", "coingecko"],
     doc_md=__doc__,
-    default_args={
-        "owner": "decai-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retries=3),
     params={
         "start": Param(None, type=["null", "string", "integer"], description="window start (ISO or unix s)"),
         "end": Param(None, type=["null", "string", "integer"], description="window end, exclusive"),

@@ -32,11 +32,12 @@ runs with `start`/`end`, one window after another.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_SAHARA
+from etl.dag_defaults import default_args
 
 
 @dag(
@@ -47,12 +48,7 @@ from etl.assets import EVENTS_SAHARA
     max_active_runs=1,
     tags=["ingest", "sahara", "cometbft", "evm"],
     doc_md=__doc__,
-    default_args={
-        "owner": "decai-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": True,
-    },
+    default_args=default_args(retries=3),
     params={
         "start": Param(None, type=["null", "string", "integer"], description="window start (ISO or unix s)"),
         "end": Param(None, type=["null", "string", "integer"], description="window end, exclusive"),

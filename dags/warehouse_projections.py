@@ -4,16 +4,20 @@
 Folds new events from the event store into every projection (staging tables and marts), whenever
 an ingest DAG reports new events through its Asset. Each projection advances from the position it
 last committed, so this costs what is new, not what is old; `decai rebuild` replays from zero.
-Then it rebuilds the Great Expectations Data Docs, which the dashboard serves at `/data-docs/`.
+Then it runs the economic reconciliation and chain audits (`warehouse/reconcile.py`: event counts
+per block against the source, TAO emission per block against the halving schedule, supply against its
+cap, market cap against price x supply), stored in `dq_results` under the suite `reconciliation`, and
+rebuilds the Great Expectations Data Docs, which the dashboard serves at `/data-docs/`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import dag, task
 
 from etl.assets import EVENTS_BITTENSOR, EVENTS_MARKET, EVENTS_SAHARA, WAREHOUSE_MARTS
+from etl.dag_defaults import default_args
 
 
 @dag(
@@ -24,7 +28,7 @@ from etl.assets import EVENTS_BITTENSOR, EVENTS_MARKET, EVENTS_SAHARA, WAREHOUSE
     max_active_runs=1,
     tags=["warehouse", "projections"],
     doc_md=__doc__,
-    default_args={"owner": "decai-data", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=default_args(retries=2),
 )
 def warehouse_projections():
     @task(outlets=[WAREHOUSE_MARTS])
@@ -44,7 +48,16 @@ def warehouse_projections():
 
         return str(build().name)
 
-    build_data_docs(run_projections())
+    @task
+    def reconcile(projections: list[dict]) -> list[dict]:
+        from warehouse.reconcile import reconcile as run_checks
+
+        results = run_checks()
+        return [{"check": r["check"], "failures": len(r["failures"])} for r in results]
+
+    projections = run_projections()
+    reconcile(projections)
+    build_data_docs(projections)
 
 
 dag = warehouse_projections()

@@ -105,6 +105,37 @@ def _layout(figure: go.Figure, title: str, **extra) -> go.Figure:
     return figure
 
 
+#: Bars on a date axis are measured in milliseconds; without a width a lone day's bar is 1 ms wide.
+DAY_MS = 86_400_000
+
+
+def _day_axis(days: pd.Series) -> dict:
+    """A date axis with one tick per day; a few days are padded so a lone day's bar does not fill the chart."""
+    axis = {"type": "date", "tickformat": "%Y-%m-%d", "title": None}
+    first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
+    if last - first <= pd.Timedelta(days=14):
+        # Padding under a day keeps the only ticks on days with data (none in the corner by the y axis's 0).
+        pad = pd.Timedelta(hours=15)
+        axis.update(dtick=DAY_MS, range=[first - pad, last + pad])
+    return axis
+
+
+def _count_axis(title: str, largest: float) -> dict:
+    """Whole-number ticks for counts (no "2.5 registrations")."""
+    return {
+        "title": title,
+        "rangemode": "tozero",
+        "dtick": max(1, int(largest // 8) + 1) if largest < 80 else None,
+    }
+
+
+def subnet_color(netuid: int) -> str:
+    """The same colour for a subnet on every chart of the page."""
+    from plotly.colors import qualitative
+
+    return qualitative.Plotly[int(netuid) % len(qualitative.Plotly)]
+
+
 def no_data_figure(title: str, message: str) -> go.Figure:
     """An empty chart that says why it is empty, instead of blank axes."""
     figure = _layout(go.Figure(), title, xaxis={"visible": False}, yaxis={"visible": False})
@@ -121,10 +152,10 @@ def daily_bar_figure(
     if frame.empty:
         return no_data_figure(title, "No data in the warehouse yet")
     figure = go.Figure(
-        go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title,
+        go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title, width=0.8 * DAY_MS,
                hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.4~f}<extra></extra>")
     )  # fmt: skip
-    return _layout(figure, title, yaxis={"title": y_title}, xaxis={"type": "date", "tickformat": "%Y-%m-%d"})
+    return _layout(figure, title, yaxis={"title": y_title}, xaxis=_day_axis(frame["day"]))
 
 
 def ranked_bar_figure(
@@ -226,13 +257,20 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
         return no_data_figure(title, "No registrations in the warehouse yet")
     figure = go.Figure(
         [
-            go.Bar(x=group["day"], y=group["registrations"], name=f"subnet {netuid}")
+            go.Bar(
+                x=group["day"],
+                y=group["registrations"],
+                name=f"subnet {netuid}",
+                marker_color=subnet_color(netuid),
+                width=0.8 * DAY_MS,
+            )
             for netuid, group in frame.groupby("netuid")
         ]
     )
+    largest = frame.groupby("day")["registrations"].sum().max()
     return _layout(
-        figure, title, barmode="stack", yaxis={"title": "registrations"},
-        xaxis={"type": "date", "tickformat": "%Y-%m-%d"}, legend={"orientation": "h", "y": -0.2},
+        figure, title, barmode="stack", yaxis=_count_axis("registrations", largest), xaxis=_day_axis(frame["day"]),
+        legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
 
@@ -245,7 +283,7 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
     ranked["rank"] = ranked.index + 1
     figure = go.Figure(
         [
-            go.Bar(x=group["rank"], y=group["stake_tokens"], name=f"subnet {netuid}",
+            go.Bar(x=group["rank"], y=group["stake_tokens"], name=f"subnet {netuid}", marker_color=subnet_color(netuid),
                    customdata=group[["address"]], hovertemplate="#%{x} %{customdata[0]}<br>%{y:,.0f} TAO")
             for netuid, group in ranked.groupby("netuid")
         ]
@@ -279,14 +317,14 @@ def contributors_figure(frame: pd.DataFrame) -> go.Figure:
         return no_data_figure(title, "No contributors in the warehouse yet")
     figure = go.Figure(
         [
-            go.Bar(x=frame["day"], y=frame["new_contributors"], name="new that day",
+            go.Bar(x=frame["day"], y=frame["new_contributors"], name="new that day", width=0.8 * DAY_MS,
                    marker_color="rgba(228, 87, 46, 0.35)"),
             go.Scatter(x=frame["day"], y=frame["contributors"], name="total", mode="lines+markers",
                        line={"color": SAHARA_COLOR}),
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, yaxis={"title": "contributors"}, xaxis={"type": "date", "tickformat": "%Y-%m-%d"},
+        figure, title, yaxis=_count_axis("contributors", frame["contributors"].max()), xaxis=_day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -299,7 +337,7 @@ def reputation_figure(frame: pd.DataFrame) -> go.Figure:
         go.Bar(x=[f"tier {t}" for t in frame["reputation_tier"]], y=frame["contributors"],
                marker_color=SAHARA_COLOR, text=frame["contributors"], textposition="outside")
     )  # fmt: skip
-    return _layout(figure, title, yaxis={"title": "contributors"})
+    return _layout(figure, title, yaxis=_count_axis("contributors", frame["contributors"].max() * 1.15))
 
 
 def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
@@ -309,14 +347,16 @@ def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
         return no_data_figure(title, "No licence purchases in the warehouse yet")
     figure = go.Figure(
         [
-            go.Bar(x=frame["day"], y=frame["license_sales_sahara"], name="licence sales",
+            go.Bar(x=frame["day"], y=frame["license_sales_sahara"], name="licence sales", width=0.4 * DAY_MS,
+                   offset=-0.4 * DAY_MS,
                    marker_color=SAHARA_COLOR, text=[f"{n} licences" for n in frame["licenses"]],
                    textposition="outside"),
-            go.Bar(x=frame["day"], y=frame["revenue_shared_sahara"], name="revenue shared",
+            go.Bar(x=frame["day"], y=frame["revenue_shared_sahara"], name="revenue shared", width=0.4 * DAY_MS,
+                   offset=0,
                    marker_color="#f2a488"),
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, barmode="group", yaxis={"title": "SAHARA"},
-        xaxis={"type": "date", "tickformat": "%Y-%m-%d"}, legend={"orientation": "h", "y": -0.2},
+        figure, title, barmode="group", yaxis={"title": "SAHARA"}, xaxis=_day_axis(frame["day"]),
+        legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip

@@ -176,3 +176,174 @@ def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataF
     return _read_or_empty(
         url, REWARDS_PER_PARTICIPANT[chain], ["participant", "reward"], {"start": start, "end": end}
     )
+
+
+# ------------------------------------------------------------------------------------------ Bittensor
+
+#: The first TAO halving (1 -> 0.5 TAO per block), as the chain scheduled it.
+TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
+
+
+def subnet_leaderboard(url: str | None) -> pd.DataFrame:
+    """One row per subnet of the `subnets` mart, largest emission share first (pool TAO in whole TAO)."""
+    columns = [
+        "netuid", "emission_share", "alpha_price_tao", "tao_in_pool", "miners", "validators",
+        "last_observed_at", "registered_at", "removed_at", "owner",
+    ]  # fmt: skip
+    return _read_or_empty(
+        url,
+        "SELECT netuid, emission_share, alpha_price_tao, CAST(tao_in_rao AS DOUBLE PRECISION) / 1e9 AS tao_in_pool, "
+        "miners, validators, last_observed_at, registered_at, removed_at, owner "
+        "FROM subnets ORDER BY emission_share DESC NULLS LAST, netuid",
+        columns,
+    )
+
+
+def bittensor_emission_per_day(url: str | None) -> pd.DataFrame:
+    """TAO emitted per day, from the Bittensor rows of `ecosystem_daily`."""
+    frame = _read_or_empty(
+        url,
+        "SELECT day, emission_tokens FROM ecosystem_daily WHERE chain = 'bittensor' ORDER BY day",
+        ["day", "emission_tokens"],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def miner_subnets(url: str | None) -> list[int]:
+    """Subnets with at least one registered miner, for the subnet filter."""
+    frame = _read_or_empty(
+        url,
+        "SELECT DISTINCT netuid FROM miners WHERE deregistered_at IS NULL ORDER BY netuid",
+        ["netuid"],
+    )
+    return [int(n) for n in frame["netuid"]]
+
+
+def miner_incentives(url: str | None, netuid: int) -> pd.DataFrame:
+    """Incentive (0..1) of every registered miner of one subnet, from its latest observation."""
+    return _read_or_empty(
+        url,
+        "SELECT uid, hotkey, incentive FROM miners WHERE netuid = :netuid AND deregistered_at IS NULL "
+        "ORDER BY incentive DESC, uid",
+        ["uid", "hotkey", "incentive"],
+        {"netuid": int(netuid)},
+    )
+
+
+def registrations_per_day(url: str | None) -> pd.DataFrame:
+    """`SubtensorModule.NeuronRegistered` events per day and subnet."""
+    frame = _read_or_empty(
+        url,
+        "SELECT CAST(block_time AS DATE) AS day, CAST(payload->>'netuid' AS INTEGER) AS netuid, "
+        "COUNT(*) AS registrations FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered' "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        ["day", "netuid", "registrations"],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def bittensor_validator_stakes(url: str | None) -> pd.DataFrame:
+    """Stake (whole TAO) of every Bittensor validator (permit holder), largest first."""
+    return _read_or_empty(
+        url,
+        "SELECT validator_id, netuid, address, stake_tokens, dividends, validator_trust FROM validators "
+        "WHERE chain = 'bittensor' ORDER BY stake_tokens DESC NULLS LAST, validator_id",
+        ["validator_id", "netuid", "address", "stake_tokens", "dividends", "validator_trust"],
+    )
+
+
+# --------------------------------------------------------------------------------------------- Sahara
+
+FUNNEL_STAGES = ("submitted", "reviewed", "accepted")
+
+
+def annotation_funnel(url: str | None) -> pd.DataFrame:
+    """Annotations whose submission is in the store: how many were submitted, reviewed and accepted.
+
+    Reviews of submissions from before the store's coverage are left out, so each stage is a subset
+    of the one before (the same rule as the `contributors` counts).
+    """
+    frame = _read_or_empty(
+        url,
+        "SELECT COUNT(*) AS submitted, "
+        "COUNT(reviewed_at) AS reviewed, "
+        "SUM(CASE WHEN reviewed_at IS NOT NULL AND accepted THEN 1 ELSE 0 END) AS accepted "
+        "FROM annotations WHERE submitted_at IS NOT NULL",
+        list(FUNNEL_STAGES),
+    )
+    counts = frame.iloc[0].fillna(0) if not frame.empty else pd.Series(0, index=list(FUNNEL_STAGES))
+    return pd.DataFrame(
+        {"stage": list(FUNNEL_STAGES), "annotations": [int(counts[s]) for s in FUNNEL_STAGES]}
+    )
+
+
+def contributors_over_time(url: str | None) -> pd.DataFrame:
+    """New contributors per day (by `first_seen_at`) and the running total."""
+    frame = _read_or_empty(
+        url,
+        "SELECT CAST(first_seen_at AS DATE) AS day, COUNT(*) AS new_contributors FROM contributors "
+        "WHERE first_seen_at IS NOT NULL GROUP BY 1 ORDER BY 1",
+        ["day", "new_contributors"],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["contributors"] = frame["new_contributors"].cumsum()
+    return frame
+
+
+def sahara_rewards_per_day(url: str | None) -> pd.DataFrame:
+    """`DataServices.RewardPaid` per day: payments and SAHARA paid (amount in usah / 1e18)."""
+    frame = _read_or_empty(
+        url,
+        "SELECT CAST(block_time AS DATE) AS day, COUNT(*) AS payments, "
+        "SUM(CAST(payload->>'amount' AS DOUBLE PRECISION)) / 1e18 AS rewards_sahara "
+        "FROM events WHERE event_type = 'DataServices.RewardPaid' GROUP BY 1 ORDER BY 1",
+        ["day", "payments", "rewards_sahara"],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def reputation_tiers(url: str | None) -> pd.DataFrame:
+    """Contributors per reputation tier (their highest minted tier)."""
+    frame = _read_or_empty(
+        url,
+        "SELECT reputation_tier, COUNT(*) AS contributors FROM contributors "
+        "WHERE reputation_tier IS NOT NULL GROUP BY 1 ORDER BY 1",
+        ["reputation_tier", "contributors"],
+    )
+    frame["reputation_tier"] = frame["reputation_tier"].astype(int)
+    return frame
+
+
+def marketplace_per_day(url: str | None) -> pd.DataFrame:
+    """Licences bought per day with their price, and the revenue shared out, in SAHARA (base units / 1e18)."""
+    frame = _read_or_empty(
+        url,
+        """
+        SELECT CAST(block_time AS DATE) AS day,
+               SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased' THEN 1 ELSE 0 END) AS licenses,
+               SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased'
+                        THEN CAST(payload->>'price' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS license_sales_sahara,
+               SUM(CASE WHEN event_type = 'Marketplace.RevenueShared'
+                        THEN CAST(payload->>'amount' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS revenue_shared_sahara
+        FROM events
+        WHERE event_type IN ('Marketplace.LicensePurchased', 'Marketplace.RevenueShared')
+        GROUP BY 1 ORDER BY 1
+        """,
+        ["day", "licenses", "license_sales_sahara", "revenue_shared_sahara"],
+    )
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def sahara_validators(url: str | None) -> pd.DataFrame:
+    """Sahara validators by voting power (whole SAHARA), with delegators and commission."""
+    return _read_or_empty(
+        url,
+        "SELECT validator_id, voting_power, delegators, "
+        "CAST(delegated_base_units AS DOUBLE PRECISION) / 1e18 AS delegated_sahara, commission_rate "
+        "FROM validators WHERE chain = 'sahara' ORDER BY voting_power DESC NULLS LAST, validator_id",
+        ["validator_id", "voting_power", "delegators", "delegated_sahara", "commission_rate"],
+    )

@@ -120,6 +120,7 @@ def backfill(
     from warehouse import db
 
     configure_airflow()
+    os.environ.setdefault("DECAI_RETRY_DELAY_SECONDS", "5")  # interactive: retry soon, not in a minute
     end_dt = (
         datetime.fromisoformat(end.replace("Z", "+00:00")).astimezone(UTC)
         if end
@@ -291,6 +292,23 @@ def bench(
     Console().print(table)
     for key, value in report.details.items():
         console.print(f"{key}: {value}")
+
+
+@app.command()
+def reconcile() -> None:
+    """Economic reconciliation and chain audits; every outcome is stored in dq_results."""
+    _quiet_logs()
+    from warehouse.reconcile import reconcile as run_checks
+
+    failed = 0
+    for result in run_checks():
+        status = "[red]FAILED[/]" if result["failures"] else "[green]ok[/]"
+        console.print(f"{status} {result['check']} ({result['checked']} checked)")
+        for line in result["failures"][:20]:
+            console.print(f"    {line}")
+        failed += bool(result["failures"])
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

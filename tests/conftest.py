@@ -22,6 +22,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ["DECAI_GX_DIR"] = tempfile.mkdtemp(prefix="decai-gx-")
+# A failing task retries after half a second in tests, not after a minute.
+os.environ.setdefault("DECAI_RETRY_DELAY_SECONDS", "0.5")
 
 #: The devnet's clock in tests: fixed, so every run sees the same chain and prices.
 DEVNET_NOW = int(datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp())

@@ -1,0 +1,321 @@
+"""The Bittensor and Sahara pages: their queries and figures on small warehouses, and the pages in Chromium.
+
+The browser tests serve a warehouse with about an hour of both chains plus a day of Sahara's EVM logs
+(so the marketplace and reputation charts have something to show), and compare what the page shows
+with SQL counts on the same warehouse. Screenshots land in `artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dashboards import figures, queries
+from tests import test_dashboard_browser as browser_tests
+from warehouse import db
+from warehouse.db import read_sql
+from warehouse.projections import run_all
+
+# The Chromium fixtures of the other browser tests, shared rather than copied.
+browser, page = browser_tests.browser, browser_tests.page
+
+# ------------------------------------------------------------------------------------ unit tests
+
+
+def _insert(url: str, table: str, rows: list[dict]) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.table(table, *[sa.column(c) for c in rows[0]]).insert(), rows)
+    engine.dispose()
+
+
+def _annotation(annotation_id: str, submitted: bool, reviewed: bool, accepted: bool | None) -> dict:
+    return {
+        "annotation_id": annotation_id,
+        "contributor": "0xc0",
+        "submitted_at": datetime(2026, 1, 15, 10) if submitted else None,
+        "reviewed_at": datetime(2026, 1, 15, 11) if reviewed else None,
+        "accepted": accepted,
+    }
+
+
+def test_annotation_funnel_counts_each_stage_among_stored_submissions(duckdb_url):
+    _insert(
+        duckdb_url,
+        "annotations",
+        [
+            _annotation("waiting-1", True, False, None),
+            _annotation("waiting-2", True, False, None),
+            _annotation("rejected", True, True, False),
+            _annotation("accepted-1", True, True, True),
+            _annotation("accepted-2", True, True, True),
+            # A review of a submission from before the store's coverage is not part of the funnel.
+            _annotation("review-only", False, True, True),
+        ],
+    )
+    funnel = queries.annotation_funnel(duckdb_url)
+    assert funnel.to_dict("records") == [
+        {"stage": "submitted", "annotations": 5},
+        {"stage": "reviewed", "annotations": 3},
+        {"stage": "accepted", "annotations": 2},
+    ]
+    figure = figures.funnel_figure(funnel)
+    assert list(figure.data[0].x) == [5, 3, 2]
+
+
+def test_contributors_over_time_is_cumulative_by_first_seen_day(duckdb_url):
+    _insert(
+        duckdb_url,
+        "contributors",
+        [
+            {"contributor": f"0x{i}", "first_seen_at": datetime(2026, 1, day, 9), "submitted": 1,
+             "reviewed": 0, "accepted": 0}
+            for i, day in enumerate((13, 13, 14, 15, 15, 15))
+        ],
+    )  # fmt: skip
+    frame = queries.contributors_over_time(duckdb_url)
+    assert frame["new_contributors"].tolist() == [2, 1, 3]
+    assert frame["contributors"].tolist() == [2, 3, 6]
+    assert frame["day"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-13", "2026-01-14", "2026-01-15"]
+
+
+def test_every_chain_page_query_reads_an_unmigrated_warehouse_as_empty(tmp_path):
+    url = f"duckdb:///{tmp_path / 'new.duckdb'}"
+    for query in (
+        queries.subnet_leaderboard, queries.bittensor_emission_per_day, queries.registrations_per_day,
+        queries.bittensor_validator_stakes, queries.contributors_over_time, queries.sahara_rewards_per_day,
+        queries.reputation_tiers, queries.marketplace_per_day, queries.sahara_validators,
+    ):  # fmt: skip
+        assert query(url).empty, query.__name__
+    assert queries.miner_subnets(url) == []
+    assert queries.miner_incentives(url, 1).empty
+    assert queries.annotation_funnel(url)["annotations"].tolist() == [0, 0, 0]
+    assert figures.funnel_figure(queries.annotation_funnel(url)).layout.annotations[0].text.startswith("No ")
+
+
+def test_emission_chart_draws_the_halving_inside_the_range_and_notes_it_outside():
+    days = pd.date_range("2025-12-10", "2025-12-14", freq="D")
+    frame = pd.DataFrame({"day": days, "emission_tokens": [7200, 7200, 3600, 3600, 3600]})
+    inside = figures.emission_figure(frame, queries.TAO_HALVING_DAY)
+    assert [pd.Timestamp(s.x0) for s in inside.layout.shapes] == [queries.TAO_HALVING_DAY]
+    assert [a.text for a in inside.layout.annotations] == ["halving"]
+
+    later = figures.emission_figure(frame[frame["day"] >= "2025-12-13"], queries.TAO_HALVING_DAY)
+    assert not later.layout.shapes
+    assert "Halving on 2025-12-12, before the range shown" in later.layout.annotations[0].text
+
+
+def test_incentive_lorenz_reports_the_subnet_its_miners_and_gini():
+    equal = figures.incentive_lorenz_figure(pd.DataFrame({"incentive": [0.25] * 4}), 3)
+    assert "subnet 3 — 4 miners, Gini 0.00" in equal.layout.title.text
+    skewed = figures.incentive_lorenz_figure(pd.DataFrame({"incentive": [0.0, 0.0, 0.0, 1.0]}), 3)
+    assert "Gini 0.75" in skewed.layout.title.text
+    assert skewed.data[1].y[50] == pytest.approx(0.0)  # the poorer half of the miners earns nothing
+    nobody = figures.incentive_lorenz_figure(pd.DataFrame({"incentive": [0.0, 0.0]}), 3)
+    assert nobody.layout.annotations[0].text == "No miner of this subnet earns incentive yet"
+
+
+def test_ranked_bars_keep_the_top_and_sum_the_rest():
+    frame = pd.DataFrame({"validator_id": [f"v{i}" for i in range(30)], "voting_power": range(30)})
+    figure = figures.ranked_bar_figure(frame, "voting_power", "validator_id", "t", "power", top=5)
+    bars = dict(zip(figure.data[0].y, figure.data[0].x, strict=True))
+    assert list(figure.data[0].y)[-1] == "v29"  # the largest is drawn at the top
+    assert bars["25 others"] == sum(range(25))
+    assert sum(bars.values()) == sum(range(30))
+
+
+# --------------------------------------------------------------------------------- browser tests
+
+
+def _serve(url: str):
+    from werkzeug.serving import make_server
+
+    from dashboards.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(url).server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def chain_warehouse(tmp_path_factory, devnet):
+    """About an hour of both chains (as the other browser tests load) after a day of Sahara EVM logs."""
+    from etl.pipeline.chain import ingest_range
+    from etl.sources.cometbft import CometBFTSource
+    from etl.sources.evm import EvmSource
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('chain-pages') / 'warehouse.duckdb'}"
+    db.migrate(url)
+    comet, evm = CometBFTSource(devnet.endpoints["cometbft"]), EvmSource(devnet.endpoints["evm"])
+    try:
+        top = (comet.finalized_head() // 720) * 720  # the top `_load_chains` continues from
+        ingest_range(evm, top - 17_280, top - 200, warehouse_url=url)
+    finally:
+        comet.close()
+        evm.close()
+    browser_tests._load_chains(devnet, url)
+    engine = db.make_engine(url)
+    run_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def chain_dashboard(chain_warehouse):
+    server = _serve(chain_warehouse)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _sql(url: str, sql: str) -> pd.DataFrame:
+    return read_sql(sql, {}, url=url)
+
+
+def _plot(page, chart_id: str, expression: str):
+    """Evaluate `expression` on the chart's plotly element `p`; `d` is its drawn traces with plain arrays
+    (Dash sends numeric columns as typed, base64-encoded arrays, which plotly decodes into `_fullData`)."""
+    return page.evaluate(
+        "p => { const d = p._fullData.map(t => ({...t, x: Array.from(t.x || []), y: Array.from(t.y || [])}));"
+        f" return {expression}; }}",
+        page.locator(f"#{chart_id} .js-plotly-plot").element_handle(),
+    )
+
+
+def test_bittensor_page_shows_subnets_emission_registrations_and_stake(
+    page, chain_dashboard, chain_warehouse
+):
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#subnet-table td")
+    page.wait_for_selector("#stake-chart .barlayer .trace")
+    subnets = _sql(chain_warehouse, "SELECT netuid FROM subnets")
+    shown = page.eval_on_selector_all(
+        "#subnet-table td[data-dash-column=netuid]", "tds => tds.map(td => Number(td.innerText))"
+    )
+    assert sorted(shown) == sorted(subnets["netuid"].tolist()) and len(shown) >= 5
+
+    emission = _plot(page, "emission-chart", "d.map(t => t.y.length)")
+    assert emission == [
+        len(_sql(chain_warehouse, "SELECT day FROM ecosystem_daily WHERE chain = 'bittensor'"))
+    ]
+    note = _plot(page, "emission-chart", "p.layout.annotations.map(a => a.text).join(' ')")
+    assert "Halving on 2025-12-12" in note  # the devnet's hour is after the halving
+
+    registrations = _sql(
+        chain_warehouse,
+        "SELECT COUNT(*) AS n FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered'",
+    )["n"][0]
+    drawn = _plot(page, "registrations-chart", "d.reduce((s, t) => s + t.y.reduce((a, b) => a + b, 0), 0)")
+    assert registrations > 0 and drawn == registrations
+
+    validators = _sql(chain_warehouse, "SELECT COUNT(*) AS n FROM validators WHERE chain = 'bittensor'")["n"][
+        0
+    ]
+    assert _plot(page, "stake-chart", "d.reduce((s, t) => s + t.x.length, 0)") == validators > 0
+    assert "miners, Gini" in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
+    browser_tests._shot(page, "bittensor")
+    assert page.console_errors == []
+
+
+def test_subnet_dropdown_changes_the_incentive_chart_and_the_url_picks_the_subnet(
+    page, chain_dashboard, chain_warehouse
+):
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#incentive-lorenz-chart .scatterlayer .trace")
+    title = _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
+    curve = _plot(page, "incentive-lorenz-chart", "d[1].y")
+    other = next(n for n in queries.miner_subnets(chain_warehouse) if f"subnet {n} " not in title)
+    page.click("#subnet-dropdown")
+    page.locator(".dash-dropdown-option", has_text=re.compile(rf"^\s*subnet {other}\s*$")).click()
+    page.wait_for_function(
+        "document.querySelector('#incentive-lorenz-chart .js-plotly-plot').layout.title.text"
+        f".includes('subnet {other} ')"
+    )
+    miners = len(queries.miner_incentives(chain_warehouse, other))
+    assert f"subnet {other} — {miners} miners" in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
+    assert _plot(page, "incentive-lorenz-chart", "d[1].y") != curve
+
+    page.goto(chain_dashboard + f"/bittensor?netuid={other}")
+    page.wait_for_selector("#incentive-lorenz-chart .scatterlayer .trace")
+    assert f"subnet {other} " in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
+    assert page.console_errors == []
+
+
+def test_subnet_leaderboard_csv_has_the_rows_of_the_subnets_table(page, chain_dashboard, chain_warehouse):
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#subnet-table td")
+    with page.expect_download() as download:
+        page.locator("#subnet-table button.export").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    subnets = _sql(chain_warehouse, "SELECT netuid, miners, validators FROM subnets ORDER BY netuid")
+    exported = sorted((int(r["netuid"]), r["miners"], r["validators"]) for r in rows)
+
+    def count(value) -> str:
+        return "" if pd.isna(value) else str(int(value))
+
+    assert exported == [(int(r.netuid), count(r.miners), count(r.validators)) for r in subnets.itertuples()]
+    assert page.console_errors == []
+
+
+def test_sahara_page_funnel_marketplace_and_validators_match_the_warehouse(
+    page, chain_dashboard, chain_warehouse
+):
+    page.goto(chain_dashboard + "/sahara")
+    page.wait_for_selector("#funnel-chart .funnellayer .trace")
+    page.wait_for_selector("#voting-power-chart .barlayer .trace")
+    counts = _sql(
+        chain_warehouse,
+        "SELECT COUNT(*) AS submitted, COUNT(reviewed_at) AS reviewed, "
+        "COUNT(CASE WHEN accepted AND reviewed_at IS NOT NULL THEN 1 END) AS accepted "
+        "FROM annotations WHERE submitted_at IS NOT NULL",
+    ).iloc[0]
+    funnel = _plot(page, "funnel-chart", "d[0].x")
+    assert funnel == [int(counts["submitted"]), int(counts["reviewed"]), int(counts["accepted"])]
+    assert funnel[0] > funnel[2] > 0
+
+    licences = _sql(
+        chain_warehouse,
+        "SELECT COUNT(*) AS n, SUM(CAST(payload->>'price' AS DOUBLE PRECISION)) / 1e18 AS sahara FROM events "
+        "WHERE event_type = 'Marketplace.LicensePurchased'",
+    ).iloc[0]
+    assert licences["n"] > 0
+    drawn = _plot(page, "marketplace-chart", "d[0].y.reduce((a, b) => a + b, 0)")
+    assert drawn == pytest.approx(licences["sahara"])
+    table = page.eval_on_selector_all(
+        "#marketplace-table td[data-dash-column=licenses]", "tds => tds.map(td => Number(td.innerText))"
+    )
+    assert sum(table) == licences["n"]
+
+    tiers = _sql(chain_warehouse, "SELECT COUNT(*) AS n FROM contributors WHERE reputation_tier IS NOT NULL")
+    assert _plot(page, "reputation-chart", "d[0].y.reduce((a, b) => a + b, 0)") == tiers["n"][0] > 0
+
+    validators = _sql(chain_warehouse, "SELECT COUNT(*) AS n FROM validators WHERE chain = 'sahara'")["n"][0]
+    assert _plot(page, "voting-power-chart", "d[0].x.length") == min(validators, 26) > 0
+    paid = _sql(
+        chain_warehouse, "SELECT COUNT(*) AS n FROM events WHERE event_type = 'DataServices.RewardPaid'"
+    )
+    assert paid["n"][0] > 0 and _plot(page, "rewards-chart", "d[0].y.length") >= 1
+    browser_tests._shot(page, "sahara")
+    assert page.console_errors == []
+
+
+def test_both_chain_pages_show_an_empty_state_before_any_data(page, tmp_path):
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    db.migrate(url)
+    server = _serve(url)
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        page.goto(base + "/bittensor")
+        assert "No data yet" in page.inner_text("#bittensor-empty")
+        page.goto(base + "/sahara")
+        assert "decai backfill" in page.inner_text("#sahara-empty")
+    finally:
+        server.shutdown()
+    assert page.console_errors == []
