@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -272,7 +273,11 @@ def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = No
             [],
             [UnreadableChunk(coin_id, start or 0, end or 0, text[:RAW_BODY_LIMIT], str(exc))],
         )
-    stamps = [q.ts_ms for q in quotes if isinstance(q.ts_ms, int | float) and not isinstance(q.ts_ms, bool)]
+    stamps = [
+        q.ts_ms
+        for q in quotes
+        if isinstance(q.ts_ms, int | float) and not isinstance(q.ts_ms, bool) and math.isfinite(q.ts_ms)
+    ]
     lo = start if start is not None else (int(min(stamps)) // 1000 if stamps else 0)
     hi = end if end is not None else (int(max(stamps)) // 1000 + 1 if stamps else 1)
     checked = validate_quotes(FetchResult(coin_id, lo, hi, quotes=quotes, unreadable=unreadable))

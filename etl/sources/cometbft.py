@@ -114,6 +114,10 @@ class MalformedAttribute(ValueError):
     pass
 
 
+class MalformedResult(ValueError):
+    """A `/block_results` result is not the shape this decoder reads at all."""
+
+
 # --- decoding ---------------------------------------------------------------------------------------
 
 
@@ -131,7 +135,10 @@ def _b64(text: str | None) -> str:
 def _is_base64_form(result: dict) -> bool:
     """v0.34 encodes every attribute key in base64; v0.37/v0.38 keys are plain identifiers."""
     keys = [
-        attr.get("key") or "" for event in _all_raw_events(result) for attr in event.get("attributes") or []
+        attr.get("key") or ""
+        for event in _all_raw_events(result)
+        if _event_problem(event) is None
+        for attr in event.get("attributes") or []
     ]
     if not keys:
         return False
@@ -145,11 +152,56 @@ def _is_base64_form(result: dict) -> bool:
     return True
 
 
-def _all_raw_events(result: dict) -> Iterator[dict]:
+def _all_raw_events(result: dict) -> Iterator[Any]:
     for tx in result.get("txs_results") or []:
         yield from (tx or {}).get("events") or []
     for name in ("finalize_block_events", "begin_block_events", "end_block_events"):
         yield from result.get(name) or []
+
+
+def check_shape(result: Any) -> None:
+    """Raise MalformedResult naming the field when a result is not the shape this decoder reads.
+
+    Inside the right shape, an event that is not an object of `type` and `{key, value}` string
+    attributes is quarantined on its own; only the containers must be right.
+    """
+    if not isinstance(result, dict):
+        raise MalformedResult(f"a /block_results result is a JSON object, not {type(result).__name__}")
+    txs = result.get("txs_results")
+    if txs is not None and not isinstance(txs, list):
+        raise MalformedResult(f"`txs_results` is {type(txs).__name__}, not a list")
+    for i, tx in enumerate(txs or []):
+        if tx is not None and not isinstance(tx, dict):
+            raise MalformedResult(f"`txs_results[{i}]` is {type(tx).__name__}, not an object")
+        if tx and not isinstance(tx.get("events") or [], list):
+            raise MalformedResult(f"`txs_results[{i}].events` is not a list")
+    for name in ("finalize_block_events", "begin_block_events", "end_block_events"):
+        if not isinstance(result.get(name) or [], list):
+            raise MalformedResult(f"`{name}` is {type(result[name]).__name__}, not a list")
+
+
+def _event_problem(event: Any) -> str | None:
+    """Why one raw event cannot be read as an event, or None."""
+    if not isinstance(event, dict):
+        return f"the event is {type(event).__name__}, not an object"
+    if not isinstance(event.get("type", ""), str):
+        return "the event's `type` is not a string"
+    attributes = event.get("attributes") or []
+    if not isinstance(attributes, list):
+        return "the event's `attributes` are not a list"
+    for attr in attributes:
+        if not isinstance(attr, dict) or not all(
+            isinstance(attr.get(k), str | None) for k in ("key", "value")
+        ):
+            return f"attribute {json.dumps(attr, default=str)[:80]} is not a {{key, value}} pair of strings"
+    return None
+
+
+def _tx_code(tx: dict) -> int | None:
+    code = tx.get("code") or 0
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    return int(code) if isinstance(code, str) and _INTEGER.fullmatch(code) else None
 
 
 def form_of(result: dict) -> str:
@@ -164,32 +216,49 @@ class RawEvent:
     cosmos_type: str
     attributes: list[tuple[str, str]]
     tx_code: int = 0
+    #: Why the event could not be read (it is quarantined whole, as `original`), or None.
+    problem: str | None = None
+    original: Any = None
 
 
 def raw_events(result: dict) -> list[RawEvent]:
     """Every event of a `/block_results` result in canonical positions and plain-string attributes."""
+    check_shape(result)
     form = form_of(result)
     decode_text = _b64 if form == "v0.34" else (lambda text: text if text is not None else "")
 
-    def attrs(event: dict) -> list[tuple[str, str]]:
-        return [
-            (decode_text(a.get("key")), decode_text(a.get("value"))) for a in event.get("attributes") or []
-        ]
+    def read(position: str, event: Any, code: int | None = 0, mode: str | None = None) -> RawEvent:
+        problem = _event_problem(event)
+        if problem is None and code is None:
+            problem = "its transaction's `code` is not an integer"
+        if problem is None:
+            try:
+                pairs = [
+                    (decode_text(a.get("key")), decode_text(a.get("value")))
+                    for a in event.get("attributes") or []
+                ]
+            except (binascii.Error, UnicodeDecodeError):
+                problem = "an attribute is not base64 of UTF-8 text, as a v0.34 node sends"
+            else:
+                pairs += [("mode", mode)] if mode else []
+                return RawEvent(position, event.get("type", ""), pairs, code or 0)
+        cosmos_type = event.get("type") if isinstance(event, dict) else None
+        return RawEvent(position, cosmos_type if isinstance(cosmos_type, str) else "", [], 0, problem, event)
 
     out: list[RawEvent] = []
     for i, tx in enumerate(result.get("txs_results") or []):
         tx = tx or {}
-        code = int(tx.get("code") or 0)
+        code = _tx_code(tx)
         for j, event in enumerate(tx.get("events") or []):
-            out.append(RawEvent(f"tx{i}.{j}", str(event.get("type", "")), attrs(event), code))
+            out.append(read(f"tx{i}.{j}", event, code))
     if form == "v0.38":
         for j, event in enumerate(result.get("finalize_block_events") or []):
-            out.append(RawEvent(f"fb.{j}", str(event.get("type", "")), attrs(event)))
+            out.append(read(f"fb.{j}", event))
     else:
         j = 0
         for name, mode in (("begin_block_events", "BeginBlock"), ("end_block_events", "EndBlock")):
             for event in result.get(name) or []:
-                out.append(RawEvent(f"fb.{j}", str(event.get("type", "")), attrs(event) + [("mode", mode)]))
+                out.append(read(f"fb.{j}", event, mode=mode))
                 j += 1
     return out
 
@@ -256,10 +325,27 @@ def decode_block_results(
     height: int | None = None,
 ) -> tuple[list[Event], list[QuarantinedRow]]:
     """Canonical events and quarantine rows of one `/block_results` result."""
-    number = int(result.get("height") or height or 0)
+    check_shape(result)
+    stated = result.get("height") or height or 0
+    if isinstance(stated, bool) or not (isinstance(stated, int) or _INTEGER.fullmatch(str(stated))):
+        raise MalformedResult(f"`height` {stated!r} of a /block_results result is not a block number")
+    number = int(stated)
     events: list[Event] = []
     quarantined: list[QuarantinedRow] = []
     for raw in raw_events(result):
+        if raw.problem is not None:
+            quarantined.append(
+                QuarantinedRow(
+                    source="cometbft",
+                    chain="sahara",
+                    position=f"{number}:{raw.position}",
+                    raw=json.dumps(raw.original, sort_keys=True, default=str),
+                    reason=f"block {number} from {CONNECTION}: {raw.problem}",
+                    rule="cometbft_event_shape",
+                    block_number=number,
+                )
+            )
+            continue
         try:
             payload = decode_attributes(raw.cosmos_type, raw.attributes)
         except MalformedAttribute as exc:

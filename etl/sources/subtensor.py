@@ -608,9 +608,14 @@ def _capture_value(text: str) -> tuple[str | None, dict]:
     envelope: dict = {}
     if stripped.startswith("{"):
         envelope = json.loads(stripped)
+        if not isinstance(envelope, dict):
+            raise ValueError("the capture is JSON but not a JSON-RPC answer object")
         if "error" in envelope:
             raise ValueError(f"the capture is a JSON-RPC error answer: {envelope['error']}")
-        return envelope.get("result"), envelope
+        result = envelope.get("result")
+        if result is not None and not isinstance(result, str):
+            raise ValueError(f"the capture's result is {type(result).__name__}, not a hex string")
+        return result, envelope
     return _strip_envelope(stripped), envelope
 
 

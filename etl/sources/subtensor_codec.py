@@ -193,6 +193,119 @@ class Converters:
         return lambda v: [c(x) for c, x in zip(convs, v, strict=False)]
 
 
+_PRIMITIVE_BYTES = {
+    "bool": 1, "u8": 1, "i8": 1, "u16": 2, "i16": 2, "char": 4, "u32": 4, "i32": 4,
+    "u64": 8, "i64": 8, "u128": 16, "i128": 16, "u256": 32, "i256": 32,
+}  # fmt: skip
+
+
+class LengthCheck:
+    """Walks a SCALE value by its type without building it, to prove every length fits its bytes.
+
+    bt-decode reserves memory for a sequence's claimed length before reading it and aborts the whole
+    process when that fails, so a corrupt length must never reach it. Compiled once per type id.
+    """
+
+    def __init__(self, types: list[dict]) -> None:
+        self.types = {t["id"]: t["type"] for t in types}
+        self._cache: dict[int, Callable[[bytes, int], int]] = {}
+
+    def fits(self, tid: int, raw: bytes) -> bool:
+        try:
+            return self.get(tid)(raw, 0) <= len(raw)
+        except (ValueError, IndexError, KeyError):
+            return False
+
+    def get(self, tid: int) -> Callable[[bytes, int], int]:
+        fn = self._cache.get(tid)
+        if fn is None:
+            cell: list[Callable[[bytes, int], int]] = []
+            self._cache[tid] = lambda raw, at: cell[0](raw, at)  # recursive types
+            fn = self._build(tid)
+            cell.append(fn)
+            self._cache[tid] = fn
+        return fn
+
+    @staticmethod
+    def _length(raw: bytes, at: int) -> tuple[int, int]:
+        """(claimed length, offset after it); raises when it cannot fit in the bytes that remain."""
+        if at >= len(raw):
+            raise ValueError("value ends inside a length")
+        value, used = _compact_prefix(raw[at : at + 68])
+        if at + used > len(raw) or value > len(raw) - at - used:
+            raise ValueError("length beyond the value's bytes")
+        return value, at + used
+
+    def _build(self, tid: int) -> Callable[[bytes, int], int]:
+        ((kind, body),) = self.types[tid]["def"].items()
+        if kind == "primitive":
+            if body == "str":
+                return lambda raw, at: sum(self._length(raw, at))
+            size = _PRIMITIVE_BYTES[body]
+            return lambda raw, at: at + size
+        if kind == "compact":
+            return _skip_compact
+        if kind == "bitSequence":
+
+            def bits(raw: bytes, at: int) -> int:
+                count, at = self._length(raw, at)
+                return at + (count + 7) // 8
+
+            return bits
+        if kind == "sequence":
+            inner = self.get(body["type"])
+
+            def sequence(raw: bytes, at: int) -> int:
+                count, at = self._length(raw, at)
+                for _ in range(count):
+                    at = inner(raw, at)
+                return at
+
+            return sequence
+        if kind == "array":
+            inner, count = self.get(body["type"]), body["len"]
+
+            def array(raw: bytes, at: int) -> int:
+                for _ in range(count):
+                    at = inner(raw, at)
+                return at
+
+            return array
+        if kind in ("tuple", "composite"):
+            ids = body if kind == "tuple" else [f["type"] for f in body.get("fields", [])]
+            parts = [self.get(t) for t in ids]
+
+            def fields(raw: bytes, at: int) -> int:
+                for part in parts:
+                    at = part(raw, at)
+                return at
+
+            return fields
+        if kind == "variant":
+            variants = {
+                v["index"]: [self.get(f["type"]) for f in v.get("fields", [])]
+                for v in body.get("variants", [])
+            }
+
+            def variant(raw: bytes, at: int) -> int:
+                parts = variants[raw[at]]  # an unknown index is a KeyError: not this type
+                at += 1
+                for part in parts:
+                    at = part(raw, at)
+                return at
+
+            return variant
+        raise ValueError(f"type {tid} has kind {kind}, which the length check does not know")
+
+
+def _skip_compact(raw: bytes, at: int) -> int:
+    """The offset after the SCALE compact integer at `at` (a value, so any size is fine)."""
+    if at >= len(raw):
+        raise ValueError("value ends inside a compact integer")
+    mode = raw[at] & 3
+    return at + (1, 2, 4)[mode] if mode < 3 else at + 1 + (raw[at] >> 2) + 4
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -233,6 +346,7 @@ class Runtime:
     pallet_events: dict[str, dict[str, list[tuple[str | None, int]]]]
     apis: dict[str, int] = field(default_factory=dict)  # "Api_method" -> output type id (V15)
     _converters: Converters | None = None
+    _lengths: LengthCheck | None = None
     _codec: Any = None
     _builders: dict = field(default_factory=dict)
 
@@ -241,6 +355,12 @@ class Runtime:
         if self._converters is None:
             self._converters = Converters(self.types)
         return self._converters
+
+    @property
+    def lengths(self) -> LengthCheck:
+        if self._lengths is None:
+            self._lengths = LengthCheck(self.types)
+        return self._lengths
 
     # -------------------------------------------------------------------- events
     def decode_events(self, raw: bytes) -> tuple[int, list[DecodedEvent | UndecodedEvent]]:
@@ -251,17 +371,30 @@ class Runtime:
         """`decode_events` for many blocks: one bt-decode call for all of them (its per-call cost is
         high), then per block where that fails, then record by record with cyscale."""
         type_string = f"scale_info::{self.events_type}"
-        present = [raw for raw in raws if raw]
+        # bt-decode reserves memory for the count a value claims before reading it, and aborts the
+        # process when that fails: a value whose count cannot fit in its bytes never reaches it.
+        # The same holds for every length inside a record, so a value whose lengths overrun its bytes
+        # goes straight to cyscale, which reads record by record and fails cleanly.
+        unreadable = {i: _implausible_count(raw) for i, raw in enumerate(raws) if raw}
+        fits = {i: unreadable[i] is None and self.lengths.fits(self.events_type, raws[i]) for i in unreadable}
+        present = [raw for i, raw in enumerate(raws) if raw and fits[i]]
         try:
             decoded = iter(bt_decode.decode_list([type_string] * len(present), self.registry, present))
         except Exception:  # noqa: BLE001 - narrowed down block by block below
             decoded = None
         out = []
-        for raw in raws:
+        for i, raw in enumerate(raws):
             if not raw:
                 out.append((0, []))
                 continue
+            if unreadable[i] is not None:
+                # Its records cannot be told apart: the value is one unreadable record, kept whole.
+                out.append((1, [UndecodedEvent(0, "0x" + raw.hex(), unreadable[i])]))
+                continue
             count = _compact_prefix(raw)[0]
+            if not fits[i]:
+                out.append((count, list(self._decode_with_cyscale(raw, count))))
+                continue
             try:
                 records = next(decoded) if decoded is not None else None
                 if records is None:
@@ -395,6 +528,23 @@ def _compact_prefix(raw: bytes) -> tuple[int, int]:
         return int.from_bytes(raw[:4], "little") >> 2, 4
     length = (raw[0] >> 2) + 4
     return int.from_bytes(raw[1 : 1 + length], "little"), 1 + length
+
+
+#: The shortest SCALE EventRecord: phase (1 byte), pallet and event index (2), empty topics (1).
+_MIN_RECORD_BYTES = 4
+
+
+def _implausible_count(raw: bytes) -> str | None:
+    """Why the record count at the start of a System.Events value cannot be right, or None."""
+    count, used = _compact_prefix(raw)
+    if used > len(raw):
+        return f"the System.Events value is {len(raw)} bytes, shorter than its own record count"
+    if count * _MIN_RECORD_BYTES > len(raw) - used:
+        return (
+            f"the System.Events value claims {count} records but has only {len(raw) - used} bytes "
+            "after the count; it is corrupt and is kept whole"
+        )
+    return None
 
 
 def _strip_envelope(text: str) -> str:

@@ -1,0 +1,428 @@
+"""Property-based fuzzing of every decoder: bad input never crashes a run, and nothing is lost.
+
+For each decoder (subtensor's SCALE `System.Events`, CometBFT `/block_results`, EVM `eth_getLogs`
+entries, CoinGecko `market_chart/range` bodies) hypothesis feeds random garbage and mutations of
+valid payloads taken from the devnet. Two properties:
+
+- no unexpected exception: only a `ValueError` (or the JSON-RPC error a capture of an error answer
+  is) for input that is not the documented shape at all;
+- every input event comes out exactly once, as an event or as a quarantine row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from etl.events import Event, QuarantinedRow
+from etl.sources.sahara_rpc import RpcError
+from tests.conftest import DEVNET_NOW
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SLOW_FUZZ = settings(FUZZ, max_examples=25)  # decoders that run a Great Expectations suite per example
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+class Samples(list):
+    """Valid payloads for the mutation strategies, with a short repr for hypothesis' failure reports."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} valid samples>"
+
+
+def _paths(doc, prefix=()):
+    """Every location in a JSON document, as a tuple of keys and indexes (the root is ())."""
+    yield prefix
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            yield from _paths(value, (*prefix, index))
+
+
+def _replace(doc, path, value):
+    if not path:
+        return value
+    copy = json.loads(json.dumps(doc))
+    target = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return copy
+
+
+@st.composite
+def mutated(draw, documents: list, replacements=json_values, max_mutations: int = 3):
+    """A valid document with 1..max_mutations values replaced, most of them deep inside."""
+    doc = draw(st.sampled_from(documents))
+    for _ in range(draw(st.integers(1, max_mutations))):
+        paths = list(_paths(doc))
+        # Prefer leaves and deep nodes: replacing the root only tests the "wrong shape" path.
+        path = draw(st.sampled_from(paths[1:] or paths))
+        doc = _replace(doc, path, draw(replacements))
+    return doc
+
+
+def _bytes_mutation(valid: list[bytes]):
+    @st.composite
+    def build(draw):
+        raw = bytearray(draw(st.sampled_from(valid)))
+        for _ in range(draw(st.integers(1, 4))):
+            op = draw(st.sampled_from(["flip", "truncate", "insert", "delete"]))
+            at = draw(st.integers(0, max(0, len(raw) - 1)))
+            if op == "flip" and raw:
+                raw[at] ^= 1 << draw(st.integers(0, 7))
+            elif op == "truncate":
+                del raw[at:]
+            elif op == "insert":
+                raw[at:at] = draw(st.binary(min_size=1, max_size=8))
+            elif op == "delete":
+                del raw[at : at + draw(st.integers(1, 8))]
+        return bytes(raw)
+
+    return build()
+
+
+# ------------------------------------------------------------------------------------ subtensor
+@pytest.fixture(scope="module")
+def subtensor_samples():
+    """Valid System.Events values with the metadata of their parent's runtime, from the devnet chain."""
+    from etl.devnet.subtensor import DEFAULT_SCALE, SubtensorChain, encoding
+    from etl.sources.subtensor_codec import runtime_from_metadata
+
+    chain = SubtensorChain(seed=7, scale=DEFAULT_SCALE)
+    upgrade = chain.params.upgrade_block
+    before = next(b for b in range(upgrade - 200, upgrade) if len(chain.events(b)) >= 3)
+    after = [b for b in range(upgrade + 2, upgrade + 200) if len(chain.events(b)) >= 3][:2]
+    samples = []
+    for block in (before, *after):
+        metadata = "0x" + encoding.meta_for(chain, block - 1).v14.hex()
+        samples.append((block, metadata, runtime_from_metadata(metadata), chain._encoded_events(block)))
+    return Samples(samples)
+
+
+def _assert_every_record_once(fetched_count: int, records: list) -> None:
+    from etl.sources.subtensor_codec import DecodedEvent, UndecodedEvent
+
+    assert all(isinstance(r, DecodedEvent | UndecodedEvent) for r in records)
+    assert sorted(r.index for r in records) == list(range(fetched_count))
+
+
+def test_subtensor_samples_decode_cleanly(subtensor_samples):
+    from etl.sources.subtensor_codec import DecodedEvent
+
+    for _block, _metadata, runtime, raw in subtensor_samples:
+        count, records = runtime.decode_events(raw)
+        assert count >= 2 and all(isinstance(r, DecodedEvent) for r in records)
+
+
+@FUZZ
+@given(data=st.data())
+@example(data=b"\x03\xff\xff\xff\xff")  # claims 2**32 - 1 records: bt-decode aborted the process
+@example(data=b"\xfc\xff\xff")  # claims 63 records in 2 bytes
+@example(data=b"\x03")  # a count prefix cut short
+def test_scale_events_never_crash_and_every_record_lands_once(subtensor_samples, data):
+    from etl.pipeline.chain import ChainFetch
+    from etl.sources.subtensor import _collect
+
+    # Regression inputs are bytes; otherwise garbage or a mutation of a valid value is drawn.
+    valid = [raw for *_rest, raw in subtensor_samples]
+    raw = data if isinstance(data, bytes) else data.draw(st.binary(max_size=200) | _bytes_mutation(valid))
+    for _block, _metadata, runtime, _valid in subtensor_samples:
+        count, records = runtime.decode_events(raw)
+        _assert_every_record_once(count, records)
+        fetched = ChainFetch(9, 10)
+        _collect(fetched, 9, "0x" + "ab" * 32, datetime(2026, 1, 1, tzinfo=UTC), 1, records)
+        assert fetched.rows_in == count
+
+
+@FUZZ
+@given(data=st.data())
+def test_scale_blocks_decoded_together_match_one_by_one(subtensor_samples, data):
+    """The batched path (one bt-decode call for many blocks) isolates a bad block from good ones."""
+    _block, _metadata, runtime, _raw = subtensor_samples[1]
+    valid = [raw for *_rest, raw in subtensor_samples[1:]]
+    raws = data.draw(st.lists(st.sampled_from(valid) | _bytes_mutation(valid), min_size=1, max_size=4))
+    together = runtime.decode_blocks(raws)
+    assert [count for count, _ in together] == [runtime.decode_events(raw)[0] for raw in raws]
+    for count, records in together:
+        _assert_every_record_once(count, records)
+
+
+@FUZZ
+@given(data=st.data())
+def test_subtensor_decode_capture_never_crashes(subtensor_samples, data):
+    from etl.sources.subtensor import decode_capture_events
+
+    block, metadata, runtime, raw = subtensor_samples[data.draw(st.integers(0, len(subtensor_samples) - 1))]
+    kind = data.draw(st.sampled_from(["garbage", "envelope", "mutated_envelope", "bare_hex"]))
+    envelope = {"jsonrpc": "2.0", "id": 1, "result": "0x" + raw.hex()}
+    if kind == "garbage":
+        text = data.draw(st.text(max_size=80) | json_values.map(json.dumps))
+    elif kind == "envelope":
+        text = json.dumps({**envelope, "result": "0x" + data.draw(_bytes_mutation([raw])).hex()})
+    elif kind == "mutated_envelope":
+        text = json.dumps(data.draw(mutated([envelope])))
+    else:
+        text = data.draw(_bytes_mutation([raw])).hex()
+    try:
+        records = list(decode_capture_events(text, metadata=metadata, block=block))
+    except ValueError:
+        assert kind in ("garbage", "mutated_envelope"), "a well-formed capture of any bytes decodes"
+        return
+    value = json.loads(text).get("result") if text.lstrip().startswith("{") else text
+    expected = runtime.decode_events(
+        bytes.fromhex(value[2:] if value.startswith("0x") else value) if value else b""
+    )[0]
+    assert len(records) == expected
+    assert all(("event_id" in r) != bool(r.get("quarantined")) for r in records)
+
+
+# ------------------------------------------------------------------------------------ CometBFT
+@pytest.fixture(scope="module")
+def cometbft_results(devnet):
+    """`/block_results` results of a few busy blocks in all three node forms (v0.38, v0.37, v0.34)."""
+    base = devnet.base_url
+    head = int(httpx.get(base + "/cometbft/status").json()["result"]["sync_info"]["latest_block_height"])
+    busy: list[int] = []
+    for height in range(head - 400, head - 100, 7):
+        result = httpx.get(base + "/cometbft/block_results", params={"height": height}).json()["result"]
+        if result.get("txs_results"):
+            busy.append(height)
+        if len(busy) == 2:
+            break
+    assert busy, "the devnet has transactions in recent blocks"
+    out = []
+    for height in [*busy, head - 100]:
+        for mount in ("/cometbft", "/cometbft-v0.37", "/cometbft-v0.34"):
+            out.append(httpx.get(base + mount + "/block_results", params={"height": height}).json())
+    return Samples(out)
+
+
+def _cometbft_event_lists(result) -> list | None:
+    """The event lists of a result as the decoder documents them; None when the shape is wrong."""
+    if not isinstance(result, dict):
+        return None
+    lists = []
+    txs = result.get("txs_results")
+    if txs is not None and not isinstance(txs, list):
+        return None
+    for tx in txs or []:
+        if tx is None:
+            continue
+        if not isinstance(tx, dict) or not isinstance(tx.get("events") or [], list):
+            return None
+        lists.append(tx.get("events") or [])
+    for name in ("finalize_block_events", "begin_block_events", "end_block_events"):
+        if not isinstance(result.get(name) or [], list):
+            return None
+    if "finalize_block_events" in result:
+        lists.append(result.get("finalize_block_events") or [])
+    else:
+        lists += [result.get("begin_block_events") or [], result.get("end_block_events") or []]
+    return lists
+
+
+def _decode_result(result):
+    from etl.sources.cometbft import decode_block_results
+
+    return decode_block_results(result, block_time=datetime(2026, 1, 1, tzinfo=UTC), height=5)
+
+
+@FUZZ
+@given(data=st.data())
+@example(data={"txs_results": [{"code": "abc", "events": [{"type": "transfer", "attributes": []}]}]})
+@example(data={"finalize_block_events": [{"type": "mint", "attributes": [{"key": 7, "value": None}]}]})
+@example(data={"finalize_block_events": ["not an event", {"attributes": "nope"}]})
+def test_block_results_never_crash_and_every_event_lands_once(cometbft_results, data):
+    if isinstance(data, dict):  # a regression example
+        result = data
+    else:
+        envelope = data.draw(mutated(cometbft_results), label="envelope")
+        result = envelope.get("result") if isinstance(envelope, dict) else envelope
+    lists = _cometbft_event_lists(result)
+    try:
+        events, quarantined = _decode_result(result)
+    except ValueError as exc:
+        assert lists is None or "height" in str(exc), f"a result of the documented shape raised {exc!r}"
+        return
+    assert lists is not None, "a result of the wrong shape decoded without complaint"
+    assert len(events) + len(quarantined) == sum(len(events) for events in lists)
+    positions = [e.position for e in events] + [q.position.split(":", 1)[1] for q in quarantined]
+    assert len(set(positions)) == len(positions)
+    assert all(isinstance(e, Event) for e in events) and all(
+        isinstance(q, QuarantinedRow) for q in quarantined
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_cometbft_decode_capture_never_crashes(cometbft_results, data):
+    from etl.sources.cometbft import decode_capture
+
+    garbage = data.draw(st.booleans(), label="garbage")
+    if garbage:
+        text = data.draw(st.text(max_size=60) | json_values.map(json.dumps))
+    else:
+        envelope = data.draw(mutated(cometbft_results), label="envelope")
+        text = json.dumps(envelope)
+    try:
+        records = list(decode_capture(text))
+    except (ValueError, RpcError):
+        return
+    body = json.loads(text)
+    if not garbage and isinstance(body, dict) and "result" in body and not body.get("error"):
+        lists = _cometbft_event_lists(body["result"])
+        assert lists is not None
+        assert len(records) == sum(len(events) for events in lists)
+
+
+# ------------------------------------------------------------------------------------ EVM
+@pytest.fixture(scope="module")
+def evm_logs(devnet):
+    """Logs of a busy stretch of the devnet's EVM, known contracts and unknown ones."""
+    head = int(httpx.post(devnet.endpoints["evm"], json=_rpc("eth_blockNumber", [])).json()["result"], 16)
+    logs = httpx.post(
+        devnet.endpoints["evm"],
+        json=_rpc("eth_getLogs", [{"fromBlock": hex(head - 1500), "toBlock": hex(head - 100)}]),
+    ).json()["result"]
+    assert len(logs) > 10
+    return Samples(logs[:40])
+
+
+def _rpc(method: str, params: list) -> dict:
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+
+
+@FUZZ
+@given(data=st.data())
+@example(data={"blockNumber": "0x5", "transactionIndex": "0x0", "logIndex": "0x0", "topics": "0xabc"})
+def test_evm_logs_decode_or_fail_with_the_documented_errors(evm_logs, data):
+    from etl.sources.evm import decode_log
+
+    entry = data if isinstance(data, dict) else data.draw(mutated(evm_logs), label="entry")
+    try:
+        item = decode_log(entry)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return  # what `decode_capture` documents catching: the entry becomes a quarantine record
+    assert isinstance(item, Event | QuarantinedRow)
+
+
+@FUZZ
+@given(data=st.data())
+def test_evm_capture_gives_one_record_per_entry(evm_logs, data):
+    from etl.sources.evm import decode_capture
+
+    entries = data.draw(st.lists(mutated(evm_logs) | json_values, min_size=1, max_size=6), label="entries")
+    entries = [e for e in entries if not (isinstance(e, dict) and ("result" in e or "error" in e))]
+    records = list(decode_capture(json.dumps(entries)))
+    assert len(records) == len(entries)
+    assert all(("event_id" in r) != bool(r.get("quarantined")) for r in records)
+
+
+@FUZZ
+@given(text=st.text(max_size=60) | json_values.map(json.dumps))
+def test_evm_capture_of_garbage_fails_clearly(text):
+    from etl.sources.evm import decode_capture
+
+    try:
+        for record in decode_capture(text):
+            assert "event_id" in record or record["quarantined"] is True
+    except (ValueError, RpcError):
+        pass
+
+
+# ------------------------------------------------------------------------------------ CoinGecko
+MARKET_START, MARKET_END = DEVNET_NOW - 2 * 86400, DEVNET_NOW
+
+
+@pytest.fixture(scope="module")
+def market_bodies():
+    from etl.devnet.market import MarketModel
+
+    model = MarketModel(7)
+    bodies = [
+        model.market_chart_range(coin, MARKET_START, MARKET_END - 1, DEVNET_NOW)
+        for coin in ("bittensor", "sahara-ai")
+    ]
+    # Short bodies keep a Great Expectations run per example cheap.
+    return Samples({name: series[:6] for name, series in body.items()} for body in bodies)
+
+
+@SLOW_FUZZ
+@given(data=st.data())
+@example(data={"prices": [[1e300, 1.0]], "market_caps": [], "total_volumes": []})
+@example(data={"prices": [[float("nan"), 1.0]], "market_caps": [[2**70, 1]], "total_volumes": []})
+def test_market_chart_rows_all_land_in_events_or_quarantine(market_bodies, data):
+    from etl.sources.coingecko import FetchResult, _rows_from_body
+    from etl.validate.quotes import validate_quotes
+
+    body = data if isinstance(data, dict) else data.draw(mutated(market_bodies), label="body")
+    series_ok = isinstance(body, dict) and all(
+        isinstance(body.get(n), list) for n in ("prices", "market_caps", "total_volumes")
+    )
+    try:
+        quotes = _rows_from_body("bittensor", body)
+    except (ValueError, AttributeError):
+        assert not series_ok
+        return
+    assert series_ok
+    points = sum(len(body[n]) for n in ("prices", "market_caps", "total_volumes"))
+    assert max(len(body[n]) for n in ("prices", "market_caps", "total_volumes")) <= len(quotes) <= points
+    checked = validate_quotes(FetchResult("bittensor", MARKET_START, MARKET_END, quotes=quotes))
+    assert len(checked.events) + len(checked.quarantined) == len(quotes) == checked.rows_in
+    assert all(MARKET_START <= e.block_number < MARKET_END for e in checked.events)
+
+
+@SLOW_FUZZ
+@given(data=st.data())
+@example(data='{"prices": [[NaN, 1.0]], "market_caps": [], "total_volumes": []}')
+@example(data='{"prices": [[1e300, 1.0]], "market_caps": [[1e300, 2.0]], "total_volumes": [[1e300, 3.0]]}')
+def test_coingecko_capture_never_crashes(market_bodies, data):
+    from etl.sources.coingecko import decode_capture
+
+    if isinstance(data, str):
+        text = data
+    else:
+        garbage = data.draw(st.booleans(), label="garbage")
+        text = (
+            data.draw(st.text(max_size=60) | json_values.map(json.dumps))
+            if garbage
+            else json.dumps(data.draw(mutated(market_bodies), label="body"))
+        )
+    records = list(decode_capture(text))
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    series = ("prices", "market_caps", "total_volumes")
+    if isinstance(body, dict) and all(isinstance(body.get(n), list) for n in series):
+        assert max(len(body[n]) for n in series) <= len(records) <= sum(len(body[n]) for n in series)
+    else:
+        assert len(records) == 1 and records[0]["quarantined"] is True
+    for record in records:
+        if not record.get("quarantined"):
+            assert math.isfinite(float(record["payload"]["price_usd"]))
