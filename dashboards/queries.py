@@ -50,15 +50,24 @@ def latest_quotes(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read_or_empty(url: str | None, sql: str, columns: list[str], params: dict | None = None) -> pd.DataFrame:
-    """Run a query; a warehouse that has not been migrated yet reads as empty, not as an error."""
+def _read_or_empty(
+    url: str | None, sql: str, columns: list[str], params: dict | None = None, dates: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Run a query; a warehouse that has not been migrated yet reads as empty, not as an error.
+
+    Columns named in `dates` come back as pandas datetimes on every engine.
+    """
     try:
-        return read_sql(sql, params or {}, url=url)
+        frame = read_sql(sql, params or {}, url=url)
     except Exception as exc:  # noqa: BLE001
         text = str(exc).lower()
         if "does not exist" in text or "not exist" in text or "no such table" in text:
-            return pd.DataFrame(columns=columns)
-        raise
+            frame = pd.DataFrame(columns=columns)
+        else:
+            raise
+    for column in dates:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
 
 
 def freshness(url: str | None) -> pd.DataFrame:
@@ -137,10 +146,7 @@ def ecosystem_daily(url: str | None, start=None, end=None) -> pd.DataFrame:
     """The comparison mart, one row per chain per day, in [start, end)."""
     condition, params = _window("day", start, end)
     sql = "SELECT * FROM ecosystem_daily WHERE 1 = 1" + condition
-    frame = _read_or_empty(url, sql + " ORDER BY chain, day", ["chain", "day"], params)
-    if not frame.empty:
-        frame["day"] = pd.to_datetime(frame["day"])
-    return frame
+    return _read_or_empty(url, sql + " ORDER BY chain, day", ["chain", "day"], params, dates=("day",))
 
 
 def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
@@ -201,13 +207,12 @@ def subnet_leaderboard(url: str | None) -> pd.DataFrame:
 
 def bittensor_emission_per_day(url: str | None) -> pd.DataFrame:
     """TAO emitted per day, from the Bittensor rows of `ecosystem_daily`."""
-    frame = _read_or_empty(
+    return _read_or_empty(
         url,
         "SELECT day, emission_tokens FROM ecosystem_daily WHERE chain = 'bittensor' ORDER BY day",
         ["day", "emission_tokens"],
+        dates=("day",),
     )
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
 
 
 def miner_subnets(url: str | None) -> list[int]:
@@ -233,15 +238,14 @@ def miner_incentives(url: str | None, netuid: int) -> pd.DataFrame:
 
 def registrations_per_day(url: str | None) -> pd.DataFrame:
     """`SubtensorModule.NeuronRegistered` events per day and subnet."""
-    frame = _read_or_empty(
+    return _read_or_empty(
         url,
         "SELECT CAST(block_time AS DATE) AS day, CAST(payload->>'netuid' AS INTEGER) AS netuid, "
         "COUNT(*) AS registrations FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered' "
         "GROUP BY 1, 2 ORDER BY 1, 2",
         ["day", "netuid", "registrations"],
+        dates=("day",),
     )
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
 
 
 def bittensor_validator_stakes(url: str | None) -> pd.DataFrame:
@@ -286,23 +290,22 @@ def contributors_over_time(url: str | None) -> pd.DataFrame:
         "SELECT CAST(first_seen_at AS DATE) AS day, COUNT(*) AS new_contributors FROM contributors "
         "WHERE first_seen_at IS NOT NULL GROUP BY 1 ORDER BY 1",
         ["day", "new_contributors"],
+        dates=("day",),
     )
-    frame["day"] = pd.to_datetime(frame["day"])
     frame["contributors"] = frame["new_contributors"].cumsum()
     return frame
 
 
 def sahara_rewards_per_day(url: str | None) -> pd.DataFrame:
     """`DataServices.RewardPaid` per day: payments and SAHARA paid (amount in usah / 1e18)."""
-    frame = _read_or_empty(
+    return _read_or_empty(
         url,
         "SELECT CAST(block_time AS DATE) AS day, COUNT(*) AS payments, "
         "SUM(CAST(payload->>'amount' AS DOUBLE PRECISION)) / 1e18 AS rewards_sahara "
         "FROM events WHERE event_type = 'DataServices.RewardPaid' GROUP BY 1 ORDER BY 1",
         ["day", "payments", "rewards_sahara"],
+        dates=("day",),
     )
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
 
 
 def reputation_tiers(url: str | None) -> pd.DataFrame:
@@ -319,7 +322,7 @@ def reputation_tiers(url: str | None) -> pd.DataFrame:
 
 def marketplace_per_day(url: str | None) -> pd.DataFrame:
     """Licences bought per day with their price, and the revenue shared out, in SAHARA (base units / 1e18)."""
-    frame = _read_or_empty(
+    return _read_or_empty(
         url,
         """
         SELECT CAST(block_time AS DATE) AS day,
@@ -333,9 +336,8 @@ def marketplace_per_day(url: str | None) -> pd.DataFrame:
         GROUP BY 1 ORDER BY 1
         """,
         ["day", "licenses", "license_sales_sahara", "revenue_shared_sahara"],
+        dates=("day",),
     )
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
 
 
 def sahara_validators(url: str | None) -> pd.DataFrame:
