@@ -129,3 +129,22 @@ def test_bad_quote_is_quarantined_with_its_rule(case):
     assert [q.rule for q in checked.quarantined] == [rule]
     assert checked.quarantined[0].position == f"bittensor@{bad[0]}"
     assert len(checked.events) == 10
+
+
+def test_a_repeated_event_in_one_batch_is_quarantined_once_and_the_first_kept():
+    batch = _good_chain_batch()
+    checked = validate_chain_events([*batch, batch[3]], family="bittensor", start=100, end=110)
+    assert len(checked.events) == 10
+    assert [q.rule for q in checked.quarantined] == ["expect_column_values_to_be_between(repeat_of_earlier)"]
+    assert "the same event_id came already" in checked.quarantined[0].reason
+
+
+def test_event_types_the_product_does_not_model_are_kept_and_counted():
+    batch = [*_good_chain_batch(), _event(106, event_type="NewPallet.SomethingHappened", tao="1")]
+    checked = validate_chain_events(batch, family="bittensor", start=100, end=110)
+    assert len(checked.events) == 11 and checked.quarantined == []
+    assert checked.record.details["unknown_event_types"] == {
+        "events": 1,
+        "types": ["NewPallet.SomethingHappened"],
+    }
+    assert checked.record.outcome == "passed"

@@ -23,6 +23,13 @@ AMOUNT_KEYS = re.compile(
 #: Payload keys that hold a chain's u16 score (raw 0..65535) or its normalised value (0..1).
 SCORE_KEYS = ("incentive", "dividends", "consensus", "trust", "validator_trust")
 EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
+#: Event types the product models, per family. Others are kept (never dropped) but counted in dq_results.
+KNOWN_EVENT_TYPES = {
+    "bittensor": [r"^(?:SubtensorModule|Balances|System|TransactionPayment|Sudo|Grandpa|Utility|Scheduler)\."],
+    "sahara_staking": [r"^(?:staking|distribution|bank|mint|slashing|gov|tx|evm|feemarket)\."],
+    "sahara_contracts": [r"^(?:DataServices|Marketplace|Reputation|ERC20)\."],
+}
+UNKNOWN_TYPES_RULE = "expect_column_values_to_match_regex_list(event_type)"
 
 
 @dataclass
@@ -82,6 +89,14 @@ def chain_suite(family: str):
             gxe.ExpectColumnValuesToBeBetween(column="min_amount", min_value=0),
             gxe.ExpectColumnValuesToBeBetween(column="min_score", min_value=0),
             gxe.ExpectColumnValuesToBeBetween(column="max_score", max_value=65535),
+            gxe.ExpectColumnValuesToBeBetween(column="repeat_of_earlier", min_value=0, max_value=0),
+            # Counts event types the product does not model yet; they are kept, so this never fails.
+            gxe.ExpectColumnValuesToMatchRegexList(
+                column="event_type",
+                regex_list=KNOWN_EVENT_TYPES.get(family, [r"."]),
+                match_on="any",
+                mostly=0.0,
+            ),
         ],
     )
 
@@ -96,6 +111,7 @@ DESCRIPTIONS = {
     "expect_column_values_to_be_between(min_amount)": "a token amount is negative",
     "expect_column_values_to_be_between(min_score)": "a score is negative",
     "expect_column_values_to_be_between(max_score)": "a score is above the u16 range 0..65535",
+    "expect_column_values_to_be_between(repeat_of_earlier)": "the same event_id came already in this batch",
 }
 
 
@@ -122,6 +138,7 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
                 "block_number": event.block_number,
                 "block_time": event.block_time.timestamp(),
                 "event_type": event.event_type,
+                "event_id": event.event_id,
                 "min_amount": smallest,
                 "min_score": low,
                 "max_score": high,
@@ -133,10 +150,17 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
     valid = kept
     if rows:
         frame = pd.DataFrame(rows)
+        frame["repeat_of_earlier"] = frame.groupby("event_id").cumcount()
+        frame = frame.drop(columns=["event_id"])
         outcome = run_suite(
             chain_suite(family), frame, {"first_block": start, "last_block": end - 1}, DESCRIPTIONS
         )
         evaluated, failed = outcome.evaluated, outcome.failed
+        unknown = outcome.unexpected_counts.get(UNKNOWN_TYPES_RULE, 0)
+        if unknown:
+            patterns = [re.compile(p) for p in KNOWN_EVENT_TYPES.get(family, [])]
+            names = sorted({e.event_type for e in kept if not any(p.search(e.event_type) for p in patterns)})
+            details["unknown_event_types"] = {"events": unknown, "types": names[:50]}
         by_row = outcome.failures_by_row()
         valid = []
         for row_id, event in enumerate(kept):

@@ -133,14 +133,15 @@ def run_suite(
     )
     descriptions = descriptions or {}
     for item in result.results:
-        if item.success:
-            continue
-        outcome.failed += 1
         config = item.expectation_config
         kind = config.type
         column = config.kwargs.get("column")
         rule = f"{kind}({column})" if column else kind
+        # Counted for every expectation, passing ones too (an expectation with `mostly=0` only counts).
         outcome.unexpected_counts[rule] = int((item.result or {}).get("unexpected_count") or 0)
+        if item.success:
+            continue
+        outcome.failed += 1
         for entry in (item.result or {}).get("unexpected_index_list") or []:
             value = (
                 _plain(entry.get(column))
