@@ -25,7 +25,9 @@ SCORE_KEYS = ("incentive", "dividends", "consensus", "trust", "validator_trust")
 EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
 #: Event types the product models, per family. Others are kept (never dropped) but counted in dq_results.
 KNOWN_EVENT_TYPES = {
-    "bittensor": [r"^(?:SubtensorModule|Balances|System|TransactionPayment|Sudo|Grandpa|Utility|Scheduler)\."],
+    "bittensor": [
+        r"^(?:SubtensorModule|Balances|System|TransactionPayment|Sudo|Grandpa|Utility|Scheduler)\."
+    ],
     "sahara_staking": [r"^(?:staking|distribution|bank|mint|slashing|gov|tx|evm|feemarket)\."],
     "sahara_contracts": [r"^(?:DataServices|Marketplace|Reputation|ERC20)\."],
 }
