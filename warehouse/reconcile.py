@@ -6,6 +6,10 @@ Each check compares what the warehouse holds with a fact it must obey, and says 
   ones quarantined (observation events, which the chain does not count, are left out);
 - `block_emission`: the TAO emitted per block across subnets (latest `SubnetObserved` of each subnet)
   is 1 TAO before the first halving (2025-12-12) and 0.5 TAO after, within 1%;
+- `emission_split`: each subnet epoch pays 41% to miners (`IncentiveAlphaEmittedToMiners`), 41% to
+  validators and 18% to the owner, where the epoch's emission is known from two consecutive
+  `SubnetObserved` (blocks since the previous step x alpha per block) and the UIDs' share from the
+  metagraph (`stg_bittensor_neurons`);
 - `supply_caps`: supply never exceeds 21M TAO or 10B SAHARA;
 - `market_cap_consistency`: the supply implied by market cap / price stays under the cap, moves less
   than 5% a day, and for TAO lies within 3% of the issuance schedule (10.5M at the halving, then
@@ -89,6 +93,69 @@ def check_block_emission(url: str | None) -> dict:
     return {"check": "block_emission", "checked": 1, "failures": failures, "observed": observed}
 
 
+def _payload(value) -> dict:
+    import json
+
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def check_emission_split(url: str | None, tolerance: float = 1e-3) -> dict:
+    subnets = db.read_sql(
+        "SELECT block_number, payload FROM events WHERE event_type = 'SubtensorModule.SubnetObserved' "
+        "ORDER BY block_number",
+        url=url,
+    )
+    miner_pool = {}
+    for row in db.read_sql(
+        "SELECT block_number, payload FROM events WHERE event_type = 'SubtensorModule.IncentiveAlphaEmittedToMiners'",
+        url=url,
+    ).itertuples():
+        payload = _payload(row.payload)
+        miner_pool[(int(payload["netuid"]), int(row.block_number))] = sum(
+            int(x) for x in payload["emissions"]
+        )
+    try:
+        uids = db.read_sql(
+            "SELECT netuid, block_number, SUM(emission_rao) AS total FROM stg_bittensor_neurons GROUP BY 1, 2",
+            url=url,
+        )
+    except Exception:  # noqa: BLE001 - before the Bittensor projection exists there is nothing to check
+        uids = pd.DataFrame(columns=["netuid", "block_number", "total"])
+    uid_total = {(int(r.netuid), int(r.block_number)): int(r.total) for r in uids.itertuples()}
+    steps: dict[int, list[tuple[int, int, int]]] = {}
+    for row in subnets.itertuples():
+        payload = _payload(row.payload)
+        steps.setdefault(int(payload["netuid"]), []).append(
+            (
+                int(row.block_number),
+                int(payload.get("last_step") or 0),
+                int(payload.get("alpha_out_emission") or 0),
+            )
+        )
+    checked, failures = 0, []
+    for netuid, observed in steps.items():
+        for (_, previous_step, _), (block, step, alpha_per_block) in zip(
+            observed, observed[1:], strict=False
+        ):
+            key = (netuid, block)
+            if not alpha_per_block or key not in uid_total or key not in miner_pool or step <= previous_step:
+                continue  # the root network emits no alpha; an epoch needs its previous step
+            emission = (step - previous_step) * alpha_per_block
+            shares = {
+                "miners": miner_pool[key] / emission,
+                "validators": (uid_total[key] - miner_pool[key]) / emission,
+                "owner": (emission - uid_total[key]) / emission,
+            }
+            checked += 1
+            for part, expected in (("miners", 0.41), ("validators", 0.41), ("owner", 0.18)):
+                if abs(shares[part] - expected) > tolerance:
+                    failures.append(
+                        f"subnet {netuid} epoch at block {block}: {part} got {shares[part]:.4%} of the emission, "
+                        f"expected {expected:.0%}"
+                    )
+    return {"check": "emission_split", "checked": checked, "failures": failures}
+
+
 def check_supply_caps(url: str | None) -> dict:
     frame = db.read_sql("SELECT chain, day, supply_tokens FROM ecosystem_daily", url=url)
     failures = [
@@ -129,7 +196,13 @@ def check_market_caps(url: str | None) -> dict:
     return {"check": "market_cap_consistency", "checked": len(frame), "failures": failures}
 
 
-CHECKS = (check_event_counts, check_block_emission, check_supply_caps, check_market_caps)
+CHECKS = (
+    check_event_counts,
+    check_block_emission,
+    check_emission_split,
+    check_supply_caps,
+    check_market_caps,
+)
 
 
 def reconcile(url: str | None = None, *, record: bool = True) -> list[dict]:
