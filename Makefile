@@ -14,7 +14,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install demo test lint format airflow devnet dashboard backfill bench bench-quick clean
+.PHONY: install demo test lint format airflow devnet dashboard backfill bench bench-quick clean cluster cluster-down
 
 $(STAMP): pyproject.toml constraints.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,3 +68,12 @@ bench: install
 
 bench-quick: install
 	$(BIN)/decai bench --quick --json artifacts/bench-quick.json
+
+## cluster: the Celery-executor deployment of these DAGs (scheduler, dag-processor, api-server, two
+## Celery workers, the devnet) on PostgreSQL (metadata + warehouse) and Redis; see README "Scale out"
+cluster: install
+	DECAI_CLUSTER_DEVNET=$${DECAI_CLUSTER_DEVNET:-1} DECAI_CLUSTER_DEVNET_NOW=$${DECAI_CLUSTER_DEVNET_NOW-$(DEMO_END)} \
+		$(BIN)/decai cluster up
+
+cluster-down: install
+	$(BIN)/decai cluster down

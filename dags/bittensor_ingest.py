@@ -35,7 +35,7 @@ from datetime import datetime
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_BITTENSOR
-from etl.dag_defaults import default_args
+from etl.dag_defaults import SUBTENSOR_POOL, default_args
 
 CHUNK_BLOCKS = 600  # 2 hours of blocks per mapped task
 
@@ -58,7 +58,7 @@ CHUNK_BLOCKS = 600  # 2 hours of blocks per mapped task
     },
 )
 def bittensor_ingest():
-    @task
+    @task(pool=SUBTENSOR_POOL)
     def plan() -> list[dict]:
         from etl.connections import rpc_url
         from etl.sources.subtensor import SubtensorSource, plan_ingest
@@ -74,7 +74,7 @@ def bittensor_ingest():
                 chunk_blocks=int(ctx["params"].get("chunk_blocks") or CHUNK_BLOCKS),
             )
 
-    @task(outlets=[EVENTS_BITTENSOR], max_active_tis_per_dag=2)
+    @task(outlets=[EVENTS_BITTENSOR], max_active_tis_per_dag=4, pool=SUBTENSOR_POOL)
     def ingest_chunk(chunk: dict) -> dict:
         from etl.connections import rpc_url
         from etl.sources.subtensor import ingest_chunk as ingest

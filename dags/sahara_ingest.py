@@ -37,7 +37,7 @@ from datetime import datetime
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_SAHARA
-from etl.dag_defaults import default_args
+from etl.dag_defaults import SAHARA_POOL, default_args
 
 
 @dag(
@@ -58,7 +58,7 @@ from etl.dag_defaults import default_args
     },
 )
 def sahara_ingest():
-    @task
+    @task(pool=SAHARA_POOL)
     def plan() -> list[dict]:
         from etl.sources.sahara_pipeline import plan as plan_chunks
 
@@ -70,7 +70,7 @@ def sahara_ingest():
             ctx["dag_run"].run_after,
         )
 
-    @task(outlets=[EVENTS_SAHARA], max_active_tis_per_dag=2)
+    @task(outlets=[EVENTS_SAHARA], max_active_tis_per_dag=4, pool=SAHARA_POOL)
     def ingest_chunk(chunk: dict) -> dict:
         from etl.sources.sahara_pipeline import ingest_chunk as ingest
 

@@ -333,5 +333,90 @@ def endpoints() -> None:
     )
 
 
+cluster_app = typer.Typer(
+    help="The cluster profile: Celery executor, PostgreSQL metadata and warehouse, Redis broker.",
+    no_args_is_help=True,
+)
+app.add_typer(cluster_app, name="cluster")
+
+
+def _cluster_config(**overrides):
+    from etl.cluster import ClusterConfig
+
+    return ClusterConfig.from_env(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@cluster_app.command("up")
+def cluster_up(
+    workers: int = typer.Option(None, help="Celery workers (default: DECAI_CLUSTER_WORKERS or 2)"),
+    devnet: bool = typer.Option(None, help="also run the devnet (default: DECAI_CLUSTER_DEVNET)"),
+) -> None:
+    """Start scheduler, dag-processor, api-server and the Celery workers; wait until they serve."""
+    from etl.cluster import ClusterError, up
+
+    config = _cluster_config(workers=workers, devnet=devnet)
+    try:
+        procs = up(config)
+    except ClusterError as exc:
+        console.print(f"[red]cluster: {exc}[/]")
+        raise typer.Exit(1) from exc
+    for name, pid in procs.items():
+        console.print(f"[bold]{name:>14}[/] pid {pid}  log {config.run_dir / (name + '.log')}")
+    console.print(f"Airflow UI and API: {config.api_url}  (settings: {config.home / 'cluster.env'})")
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop every process of the cluster (workers first)."""
+    from etl.cluster import down
+
+    stopped = down(_cluster_config())
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    """Which cluster processes are alive."""
+    from etl.cluster import components, running
+
+    config = _cluster_config()
+    alive = running(config)
+    for name in components(config):
+        console.print(f"{name:>14}  {'running, pid ' + str(alive[name]) if name in alive else 'stopped'}")
+    if set(components(config)) - set(alive):
+        raise typer.Exit(1)
+
+
+@cluster_app.command("backfill")
+def cluster_backfill(
+    dag_id: str = typer.Argument(..., help="bittensor_ingest, sahara_ingest or market_ingest"),
+    start: str = typer.Option(..., help="first logical date (ISO)"),
+    end: str = typer.Option(..., help="last logical date, inclusive (ISO)"),
+    conf: str = typer.Option("{}", help="run configuration as JSON, e.g. '{\"chunk_blocks\": 100}'"),
+    timeout: float = typer.Option(3600, help="seconds to wait for the backfill"),
+) -> None:
+    """Backfill through the scheduler; wait, then show which worker ran which chunks."""
+    from collections import Counter
+
+    from etl.cluster import ClusterError, create_backfill, task_hosts, wait_for_backfill
+
+    config = _cluster_config()
+    parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
+    started = time.perf_counter()
+    try:
+        backfill = create_backfill(config, dag_id, parse(start), parse(end), json.loads(conf))
+        runs = wait_for_backfill(config, backfill, timeout=timeout)
+    except ClusterError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    chunk_task = "ingest_chunk" if dag_id != "market_ingest" else "ingest_coins"
+    tries = task_hosts(config, dag_id, chunk_task, [r["run_id"] for r in runs])
+    per_worker = Counter(t["hostname"] for t in tries if t["state"] == "success")
+    console.print(
+        f"backfill {backfill}: {len(runs)} runs in {time.perf_counter() - started:.0f}s; "
+        f"{chunk_task} per worker: {dict(per_worker)}"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -2,6 +2,11 @@
 
 `DECAI_RETRY_DELAY_SECONDS` (default 60) sets the first retry delay; tests and local backfills set it
 low so that a failing task fails fast instead of waiting minutes between attempts.
+
+Tasks that call an outside network run in that network's Airflow pool (`RPC_POOLS`), so however many
+workers and DAG runs are active, a public endpoint never sees more calls at once than its pool has
+slots. `DECAI_POOL_<NAME>_SLOTS` changes a pool's size (e.g. `DECAI_POOL_SUBTENSOR_RPC_SLOTS=8`);
+`ensure_metadata_db` and `decai cluster up` create the pools.
 """
 
 from __future__ import annotations
@@ -10,6 +15,29 @@ import os
 from datetime import timedelta
 
 OWNER = "decai-data"
+
+SUBTENSOR_POOL = "subtensor_rpc"
+SAHARA_POOL = "sahara_rpc"
+COINGECKO_POOL = "coingecko_api"
+
+#: pool -> (default slots, description)
+RPC_POOLS = {
+    SUBTENSOR_POOL: (4, "Calls to the subtensor JSON-RPC endpoint (connection bittensor_rpc)"),
+    SAHARA_POOL: (4, "Calls to Sahara's CometBFT and EVM endpoints"),
+    COINGECKO_POOL: (2, "Calls to the CoinGecko API (rate-limited per key)"),
+}
+
+
+def pool_slots(name: str) -> int:
+    return int(os.environ.get(f"DECAI_POOL_{name.upper()}_SLOTS", RPC_POOLS[name][0]))
+
+
+def pools_spec() -> dict:
+    """The pools in the form `airflow pools import` reads."""
+    return {
+        name: {"slots": pool_slots(name), "description": description, "include_deferred": False}
+        for name, (_, description) in RPC_POOLS.items()
+    }
 
 
 def default_args(retries: int = 3) -> dict:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from etl.dag_defaults import pools_spec
 from etl.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -36,14 +38,18 @@ def configure_airflow(home: Path | None = None) -> Path:
 def ensure_metadata_db() -> None:
     """Create or upgrade Airflow's metadata database once per AIRFLOW_HOME."""
     home = configure_airflow()
-    marker = home / ".decai-db-migrated"
+    marker = home / ".decai-db-ready"
     if marker.exists():
         return
     airflow_bin = Path(sys.executable).with_name("airflow")
-    command = [str(airflow_bin) if airflow_bin.exists() else "airflow", "db", "migrate"]
-    completed = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
-    if completed.returncode != 0:
-        raise RuntimeError(f"`airflow db migrate` failed:\n{completed.stderr[-4000:]}")
+    airflow = str(airflow_bin) if airflow_bin.exists() else "airflow"
+    pools = home / "pools.json"
+    pools.write_text(json.dumps(pools_spec(), indent=2))
+    # The pools matter to a scheduler (`make airflow`); dag.test() runs tasks without them.
+    for command in ([airflow, "db", "migrate"], [airflow, "pools", "import", str(pools)]):
+        completed = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+        if completed.returncode != 0:
+            raise RuntimeError(f"`airflow {' '.join(command[1:])}` failed:\n{completed.stderr[-4000:]}")
     marker.write_text("ok\n")
 
 

@@ -1,0 +1,617 @@
+"""The cluster profile: this project's DAGs on Airflow's Celery executor, on engines people operate.
+
+One machine runs the whole deployment for development and CI, the same processes a production
+deployment spreads over hosts:
+
+- **scheduler**, **dag-processor** and **api-server** (Airflow 3; the api-server also serves the
+  Execution API that workers report to),
+- **N Celery workers** (`airflow celery worker`), each a separate process tree with its own name,
+- **PostgreSQL** as Airflow's metadata database and as the warehouse,
+- **Redis** as the Celery broker,
+- optionally the **devnet**, standing in for the outside networks.
+
+Every setting comes from an environment variable (see `ClusterConfig.from_env` and the README); the
+production equivalents are the same variables pointing at managed services. `decai cluster up`
+writes `cluster.env` into the cluster's AIRFLOW_HOME so that `airflow ...` commands can be pointed at
+the running deployment with `set -a; . <home>/cluster.env`.
+
+Workers are told apart by `DECAI_WORKER_NAME`: Airflow records the host of every task instance
+through `core.hostname_callable`, set here to `worker_hostname`, so the metadata database says which
+worker ran which mapped chunk even when all workers share one host.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+DAGS_FOLDER = PROJECT_ROOT / "dags"
+PROJECT_DAG_IDS = ("bittensor_ingest", "market_ingest", "sahara_ingest", "warehouse_projections")
+
+
+def worker_hostname() -> str:
+    """`core.hostname_callable` for cluster workers: the worker's name, else this host's FQDN."""
+    return os.environ.get("DECAI_WORKER_NAME") or socket.getfqdn()
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass
+class ClusterConfig:
+    home: Path
+    metadata_url: str
+    broker_url: str
+    warehouse_url: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    workers: int = 2
+    worker_concurrency: int = 2
+    #: Seconds without a heartbeat before the scheduler fails a task instance (its worker died).
+    heartbeat_timeout: int = 60
+    retry_delay_seconds: float = 10.0
+    devnet_port: int | None = None
+    #: Run the devnet as one of the cluster's processes (the outside networks, for development).
+    devnet: bool = False
+    #: The devnet's frozen clock (ISO); None runs it on the real clock.
+    devnet_now: str | None = None
+    #: Kill the processes if the process that started them dies (tests); `make cluster` leaves it off.
+    stop_with_parent: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> ClusterConfig:
+        env = os.environ
+        values = dict(
+            home=Path(env.get("DECAI_CLUSTER_HOME", PROJECT_ROOT / "cluster_home")),
+            metadata_url=env.get(
+                "DECAI_CLUSTER_METADATA_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/decai_airflow"
+            ),
+            broker_url=env.get("DECAI_CLUSTER_BROKER_URL", "redis://127.0.0.1:6379/0"),
+            warehouse_url=env.get(
+                "DECAI_CLUSTER_WAREHOUSE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/decai_warehouse"
+            ),
+            api_host=env.get("DECAI_CLUSTER_API_HOST", "127.0.0.1"),
+            api_port=int(env.get("DECAI_CLUSTER_API_PORT", "8080")),
+            workers=int(env.get("DECAI_CLUSTER_WORKERS", "2")),
+            worker_concurrency=int(env.get("DECAI_CLUSTER_WORKER_CONCURRENCY", "2")),
+            heartbeat_timeout=int(env.get("DECAI_CLUSTER_HEARTBEAT_TIMEOUT", "60")),
+            retry_delay_seconds=float(env.get("DECAI_RETRY_DELAY_SECONDS", "10")),
+            devnet_port=int(env["DECAI_DEVNET_PORT"]) if env.get("DECAI_DEVNET_PORT") else None,
+            devnet=env.get("DECAI_CLUSTER_DEVNET", "0").lower() in ("1", "true", "yes"),
+            devnet_now=env.get("DECAI_CLUSTER_DEVNET_NOW") or None,
+        )
+        values.update(overrides)
+        values["home"] = Path(values["home"])
+        return cls(**values)
+
+    # --- derived --------------------------------------------------------------------------------
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def _jwt_secret(self) -> str:
+        """One secret for every process (workers present tokens the api-server must accept)."""
+        path = self.home / ".jwt_secret"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def airflow_env(self) -> dict[str, str]:
+        """The environment every Airflow process of the cluster runs with."""
+        metadata = sa.engine.make_url(self.metadata_url)
+        # Celery's own result backend speaks SQLAlchemy too, with a `db+` prefix.
+        result_backend = "db+" + metadata.render_as_string(hide_password=False)
+        env = {
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "etl.cluster.worker_hostname",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.render_as_string(hide_password=False),
+            # psycopg 3 serves the async engine too (Airflow would otherwise reach for asyncpg).
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata.set(
+                drivername="postgresql+psycopg_async"
+            ).render_as_string(hide_password=False),
+            "AIRFLOW__API__HOST": self.api_host,
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": self.api_url,
+            "AIRFLOW__API_AUTH__JWT_SECRET": self._jwt_secret(),
+            "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+            # One task at a time per free slot: chunks spread over workers instead of queueing on one.
+            "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(self.heartbeat_timeout),
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "GX_ANALYTICS_ENABLED": "False",
+            "DECAI_GX_DIR": str(self.home / "gx"),
+            "WAREHOUSE_URL": self.warehouse_url,
+            "DECAI_RETRY_DELAY_SECONDS": str(self.retry_delay_seconds),
+            # The venv's own tools first: tasks and workers start `airflow` and `decai` by name.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        if self.devnet_port is not None:
+            env["DECAI_DEVNET_PORT"] = str(self.devnet_port)
+        env.update(self.extra_env)
+        return env
+
+    def process_env(self) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        base.pop("AIRFLOW_HOME", None)
+        return base | self.airflow_env()
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).with_name("airflow")
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def components(config: ClusterConfig) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """name -> (command, extra environment) for every long-running process of the deployment."""
+    airflow = _airflow_bin()
+    procs: dict[str, tuple[list[str], dict[str, str]]] = {
+        "api-server": (
+            [airflow, "api-server", "--host", config.api_host, "--port", str(config.api_port)],
+            {},
+        ),
+        "dag-processor": ([airflow, "dag-processor"], {}),
+        "scheduler": ([airflow, "scheduler"], {}),
+    }
+    if config.devnet:
+        decai = str(Path(sys.executable).with_name("decai"))
+        command = [decai, "devnet", "--port", str(config.devnet_port or 18545), "--rate-limit", "0"]
+        procs["devnet"] = (command + (["--now", config.devnet_now] if config.devnet_now else []), {})
+    for n in range(1, config.workers + 1):
+        name = f"worker{n}"
+        procs[name] = (
+            [
+                airflow, "celery", "worker", "--celery-hostname", f"{name}@%h",
+                "--concurrency", str(config.worker_concurrency),
+                # Logs go to the shared log folder; one log server per host would clash on its port.
+                "--skip-serve-logs", "--without-gossip", "--without-mingle",
+            ],
+            {"DECAI_WORKER_NAME": name},
+        )  # fmt: skip
+    return procs
+
+
+def _pid_file(config: ClusterConfig, name: str) -> Path:
+    return config.run_dir / f"{name}.pid"
+
+
+def log_file(config: ClusterConfig, name: str) -> Path:
+    return config.run_dir / f"{name}.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # A zombie (exited, not yet reaped by its parent) is not running.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except OSError:
+        return True
+
+
+def running(config: ClusterConfig) -> dict[str, int]:
+    """The cluster's processes that are alive, by name."""
+    out = {}
+    if not config.run_dir.exists():
+        return out
+    for pid_file in sorted(config.run_dir.glob("*.pid")):
+        try:
+            pid = int(pid_file.read_text().strip())
+        except ValueError:
+            continue
+        if _alive(pid):
+            out[pid_file.stem] = pid
+    return out
+
+
+def start_process(config: ClusterConfig, name: str, command: list[str], extra_env: dict[str, str]) -> int:
+    """Start one component in its own process group (so it can be stopped with all its children)."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    out = open(log_file(config, name), "ab")  # noqa: SIM115 - the child keeps it open
+    proc = subprocess.Popen(
+        command,
+        env=config.process_env() | extra_env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if config.stop_with_parent else None,
+    )
+    out.close()
+    _pid_file(config, name).write_text(f"{proc.pid}\n")
+    log.info("cluster: started %s (pid %d)", name, proc.pid)
+    return proc.pid
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when its parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def stop_process(config: ClusterConfig, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Signal a component's whole process group; SIGKILL what is left after `timeout` seconds."""
+    pid_file = _pid_file(config, name)
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().strip())
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _group_alive(pid):
+        time.sleep(0.2)
+    if _group_alive(pid):
+        log.warning("cluster: %s did not stop in %.0fs; killing it", name, timeout)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    pid_file.unlink(missing_ok=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields: state, ppid, pgrp, ...
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def kill_worker(config: ClusterConfig, name: str) -> None:
+    """SIGKILL a worker and every task process under it, as a crashed host would disappear."""
+    pid = int(_pid_file(config, name).read_text().strip())
+    os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _group_alive(pid):
+        time.sleep(0.1)
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database named in `url` if it does not exist (on the same server, as its user)."""
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}
+            ).scalar()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    except sa.exc.OperationalError as exc:
+        raise ClusterError(f"PostgreSQL at {target.host}:{target.port} is not reachable: {exc.orig}") from exc
+    finally:
+        admin.dispose()
+
+
+def drop_postgres_database(url: str) -> None:
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def check_broker(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        raise ClusterError(f"the Celery broker at {url} is not reachable: {exc}") from exc
+
+
+def _airflow(config: ClusterConfig, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [_airflow_bin(), *args], env=config.process_env(), capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
+    if check and done.returncode != 0:
+        raise ClusterError(f"`airflow {' '.join(args)}` failed:\n{done.stderr[-3000:]}")
+    return done
+
+
+def ensure_pools(config: ClusterConfig) -> None:
+    """The RPC pools (`etl.dag_defaults.RPC_POOLS`) in the cluster's metadata database."""
+    from etl.dag_defaults import pools_spec
+
+    path = config.home / "pools.json"
+    path.write_text(json.dumps(pools_spec(), indent=2))
+    _airflow(config, "pools", "import", str(path))
+
+
+def write_env_file(config: ClusterConfig) -> Path:
+    path = config.home / "cluster.env"
+    lines = [f"{k}={json.dumps(v)}" for k, v in sorted(config.airflow_env().items()) if k != "PATH"]
+    path.write_text(
+        "# The cluster's Airflow settings: `set -a; . cluster.env; set +a`\n" + "\n".join(lines) + "\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def metadata_engine(config: ClusterConfig) -> sa.Engine:
+    return sa.create_engine(config.metadata_url, poolclass=sa.pool.NullPool)
+
+
+def _wait(predicate, timeout: float, what: str, config: ClusterConfig, interval: float = 1.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        dead = set(components(config)) - set(running(config))
+        if dead:
+            tails = {n: _tail(log_file(config, n)) for n in sorted(dead)}
+            raise ClusterError(f"cluster: {sorted(dead)} exited while waiting for {what}: {tails}")
+        time.sleep(interval)
+    raise ClusterError(f"cluster: timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _api_healthy(config: ClusterConfig) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{config.api_url}/api/v2/monitor/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _dags_parsed(config: ClusterConfig) -> bool:
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            found = {
+                r[0]
+                for r in conn.execute(
+                    sa.text("SELECT dag_id FROM dag WHERE dag_id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": list(PROJECT_DAG_IDS)},
+                )
+            }
+        return found == set(PROJECT_DAG_IDS)
+    except sa.exc.DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _workers_ready(config: ClusterConfig) -> bool:
+    return all(
+        "ready." in log_file(config, f"worker{n}").read_text(errors="replace")
+        for n in range(1, config.workers + 1)
+        if log_file(config, f"worker{n}").exists()
+    )
+
+
+def up(config: ClusterConfig, *, timeout: float = 240) -> dict[str, int]:
+    """Start the deployment (idempotent) and wait until it can run DAGs."""
+    from warehouse.db import migrate
+
+    if running(config):
+        missing = set(components(config)) - set(running(config))
+        if not missing:
+            return running(config)
+        raise ClusterError(
+            f"cluster partly running (missing {sorted(missing)}); run `make cluster-down` first"
+        )
+    config.home.mkdir(parents=True, exist_ok=True)
+    for stale in config.run_dir.glob("*.log") if config.run_dir.exists() else ():
+        stale.unlink()
+    check_broker(config.broker_url)
+    ensure_postgres_database(config.metadata_url)
+    if config.warehouse_url.startswith("postgresql"):
+        ensure_postgres_database(config.warehouse_url)
+    migrate(config.warehouse_url)
+    _airflow(config, "db", "migrate")
+    ensure_pools(config)
+    write_env_file(config)
+    for name, (command, extra) in components(config).items():
+        start_process(config, name, command, extra)
+    _wait(lambda: _api_healthy(config), timeout, "the api-server", config)
+    _wait(lambda: _dags_parsed(config), timeout, "the DAGs to be parsed", config)
+    _wait(lambda: _workers_ready(config), timeout, "the Celery workers", config)
+    return running(config)
+
+
+def down(config: ClusterConfig) -> list[str]:
+    """Stop every process of the deployment (workers first, so no task is left half-done)."""
+    names = sorted(running(config), key=lambda n: (not n.startswith("worker"), n))
+    for name in names:
+        stop_process(config, name)
+    for pid_file in config.run_dir.glob("*.pid") if config.run_dir.exists() else ():
+        pid_file.unlink()
+    return names
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+def create_backfill(config: ClusterConfig, dag_id: str, start: datetime, end: datetime, conf: dict | None = None,
+                    max_active_runs: int = 1) -> int:  # fmt: skip
+    """Ask the scheduler for a backfill of `dag_id` over [start, end]; returns the backfill id."""
+    args = [
+        "backfill", "create", "--dag-id", dag_id,
+        "--from-date", start.isoformat(), "--to-date", end.isoformat(),
+        "--max-active-runs", str(max_active_runs), "--reprocess-behavior", "completed",
+    ]  # fmt: skip
+    if conf:
+        args += ["--dag-run-conf", json.dumps(conf)]
+    _airflow(config, *args)
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT MAX(id) FROM backfill WHERE dag_id = :d"), {"d": dag_id}
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def backfill_runs(config: ClusterConfig, backfill_id: int) -> list[dict]:
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT run_id, state, logical_date FROM dag_run WHERE backfill_id = :b ORDER BY logical_date"
+                ),
+                {"b": backfill_id},
+            ).mappings()
+            return [dict(r) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def wait_for_backfill(
+    config: ClusterConfig, backfill_id: int, timeout: float = 600, on_poll=None
+) -> list[dict]:
+    """Wait until every run of the backfill has finished; raise naming the runs that failed."""
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        runs = backfill_runs(config, backfill_id)
+        if on_poll:
+            on_poll(runs)
+        if runs and all(r["state"] in ("success", "failed") for r in runs):
+            failed = [r["run_id"] for r in runs if r["state"] == "failed"]
+            if failed:
+                raise ClusterError(f"backfill {backfill_id}: runs failed: {failed}")
+            return runs
+        time.sleep(2)
+    raise ClusterError(f"backfill {backfill_id} did not finish in {timeout:.0f}s: {runs}")
+
+
+def task_hosts(config: ClusterConfig, dag_id: str, task_id: str, run_ids: list[str]) -> list[dict]:
+    """Every try of every mapped instance of a task in the given runs, with the worker that ran it."""
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            query = sa.text(
+                "SELECT run_id, map_index, try_number, hostname, state FROM task_instance_history "
+                "WHERE dag_id = :d AND task_id = :t AND run_id IN :runs "
+                "UNION ALL "
+                "SELECT run_id, map_index, try_number, hostname, state FROM task_instance "
+                "WHERE dag_id = :d AND task_id = :t AND run_id IN :runs"
+            ).bindparams(sa.bindparam("runs", expanding=True))
+            rows = conn.execute(query, {"d": dag_id, "t": task_id, "runs": run_ids}).mappings()
+            return sorted(
+                (dict(r) for r in rows), key=lambda r: (r["run_id"], r["map_index"], r["try_number"])
+            )
+    finally:
+        engine.dispose()
+
+
+def measure_worker_scaling(
+    base: ClusterConfig, dag_id: str, logical_start: datetime, logical_end: datetime, conf: dict,
+    worker_counts: tuple[int, ...] = (1, 2),
+) -> dict:  # fmt: skip
+    """Ingest the same window through the scheduler with 1, then 2 workers, each time on a fresh
+    metadata database and warehouse; returns events per second for each and their ratio."""
+    from dataclasses import replace
+
+    from warehouse import db
+
+    results: dict = {}
+    for workers in worker_counts:
+        suffix = f"_w{workers}"
+        config = replace(
+            base,
+            home=base.home / f"workers{workers}",
+            workers=workers,
+            metadata_url=sa.engine.make_url(base.metadata_url)
+            .set(database=sa.engine.make_url(base.metadata_url).database + suffix)
+            .render_as_string(hide_password=False),
+            warehouse_url=sa.engine.make_url(base.warehouse_url)
+            .set(database=sa.engine.make_url(base.warehouse_url).database + suffix)
+            .render_as_string(hide_password=False),
+            extra_env=base.extra_env | {"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"},
+        )
+        for url in (config.metadata_url, config.warehouse_url):
+            drop_postgres_database(url)
+        try:
+            up(config)
+            _airflow(config, "dags", "unpause", dag_id)
+            started = time.perf_counter()
+            backfill = create_backfill(config, dag_id, logical_start, logical_end, conf, max_active_runs=4)
+            runs = wait_for_backfill(config, backfill, timeout=3600)
+            seconds = time.perf_counter() - started
+            events = int(
+                db.read_sql("SELECT COUNT(*) AS n FROM events", url=config.warehouse_url)["n"].iloc[0]
+            )
+            results[workers] = {"runs": len(runs), "events": events, "seconds": round(seconds, 1),
+                                "events_per_s": round(events / seconds, 1)}  # fmt: skip
+        finally:
+            down(config)
+            for url in (config.metadata_url, config.warehouse_url):
+                drop_postgres_database(url)
+    if len(worker_counts) == 2:
+        one, two = (results[n]["events_per_s"] for n in worker_counts)
+        results["speedup"] = round(two / one, 2) if one else None
+    return results
