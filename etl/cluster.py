@@ -147,6 +147,11 @@ class ClusterConfig:
             "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+            # Airflow's Celery settings plus a preload of the heavy imports tasks inherit by fork.
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "etl.celery_config.CELERY_CONFIG",
+            # A message a dead worker had taken is redelivered after this; the scheduler's heartbeat
+            # check retries the task long before, so this only bounds a lost message's delay.
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
             # One task at a time per free slot: chunks spread over workers instead of queueing on one.
             "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(self.heartbeat_timeout),
