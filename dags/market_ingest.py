@@ -7,8 +7,11 @@ it is not set).
 
 1. `plan_window`: the window is the run configuration's `start`/`end` (ISO or unix seconds; backfills
    use this) or else the data interval.
-2. `ingest_coin` (mapped per coin): fetch, validate with the `market_quotes` suite, append
-   `market.Quote` events; rows that fail go to `quarantine` with the reason. Produces `events.market`.
+2. `ingest_coins`: fetches the window for both coins, validates it with the `market_quotes` suite in
+   one Great Expectations run (a run's fixed cost would dominate one small batch per coin), and
+   appends each coin's `market.Quote` events as its own batch; rows that fail go to `quarantine`
+   with the reason. A coin whose quarantined share is too high writes nothing and fails the task
+   after the other coin is written. Produces `events.market`.
 3. `project_market_caps`: folds new quotes into `market_caps` (one row per coin per hour).
 
 Re-running a window changes nothing: events are keyed by content and appends are idempotent.
@@ -22,7 +25,7 @@ from datetime import datetime
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_MARKET, MARKET_CAPS
-from etl.dag_defaults import default_args
+from etl.dag_defaults import COINGECKO_POOL, default_args
 
 COINS = ["bittensor", "sahara-ai"]
 
@@ -55,18 +58,18 @@ def market_ingest():
         )
         return {"start": start, "end": end}
 
-    @task(outlets=[EVENTS_MARKET], max_active_tis_per_dag=2)
-    def ingest_coin(coin_id: str, window: dict) -> dict:
+    @task(outlets=[EVENTS_MARKET], pool=COINGECKO_POOL)
+    def ingest_coins(window: dict) -> dict:
         from etl.connections import coingecko_connection
-        from etl.pipeline.market import ingest_coin_window
+        from etl.pipeline.market import ingest_market_window
 
         run_id = get_current_context()["run_id"]
-        return ingest_coin_window(
-            coingecko_connection(), coin_id, window["start"], window["end"], run_id=run_id
+        return ingest_market_window(
+            coingecko_connection(), COINS, window["start"], window["end"], run_id=run_id
         )
 
     @task(outlets=[MARKET_CAPS])
-    def project_market_caps(batches: list[dict]) -> dict:
+    def project_market_caps(batches: dict) -> dict:
         from warehouse import db
         from warehouse.projections import run_all
 
@@ -77,7 +80,7 @@ def market_ingest():
             engine.dispose()
         return summary | {"batches": len(batches)}
 
-    project_market_caps(ingest_coin.partial(window=plan_window()).expand(coin_id=COINS))
+    project_market_caps(ingest_coins(plan_window()))
 
 
 dag = market_ingest()

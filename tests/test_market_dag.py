@@ -1,5 +1,7 @@
 """`market_ingest` and `warehouse_projections` run for real with dag.test() against the devnet."""
 
+import json
+
 import sqlalchemy as sa
 
 from etl.orchestrate import run_dag
@@ -24,8 +26,16 @@ def test_market_ingest_fills_market_caps_for_both_coins_and_reruns_change_nothin
         batches = conn.execute(
             sa.text("SELECT rows_in, rows_loaded, rows_quarantined FROM ingest_batches")
         ).all()
+        dq = conn.execute(sa.text("SELECT stream, outcome, details FROM dq_results ORDER BY stream")).all()
     assert per_coin == {"bittensor": 72, "sahara-ai": 72}
     assert all(rows_in == loaded + quarantined for rows_in, loaded, quarantined in batches)
+    # One result per coin, both from the window's single validation run.
+    assert [(stream, outcome) for stream, outcome, _ in dq] == [
+        ("bittensor", "passed"),
+        ("sahara-ai", "passed"),
+    ]
+    runs = {json.loads(d)["gx_run"]["name"] if isinstance(d, str) else d["gx_run"]["name"] for _, _, d in dq}
+    assert runs == {f"coingecko_bittensor+sahara-ai_{WINDOW['start']}_{WINDOW['end']}"}
     before = warehouse_checksums(engine, DATA_TABLES)
 
     run_dag("market_ingest", WINDOW)

@@ -1,9 +1,11 @@
 """Market data end to end through the pipeline functions: bad input is quarantined, nothing is lost."""
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
-from etl.pipeline.market import QuarantineShareExceeded, ingest_coin_window
+from etl.pipeline.market import QuarantineShareExceeded, ingest_coin_window, ingest_market_window
 from tests.conftest import DEVNET_NOW
 from warehouse import db
 
@@ -89,3 +91,71 @@ def test_duplicate_quotes_in_one_answer_are_quarantined_once(coingecko_conn, duc
     assert summary["rows_in"] == 48 and summary["rows_quarantined"] == 1
     (reason,) = _rows(duckdb_url, "SELECT reason FROM quarantine")[0]
     assert "came already" in reason
+
+
+def test_a_window_of_both_coins_is_one_validation_run_and_one_batch_per_coin(
+    coingecko_conn, warehouse_url, faults
+):
+    faults({"kind": "mutate", "path": "/api/v3/coins/sahara-ai", "pointer": "/prices/4/1", "value": 0})
+    summaries = ingest_market_window(
+        coingecko_conn, ["bittensor", "sahara-ai"], START, END, warehouse_url=warehouse_url
+    )
+    assert {coin: (s["rows_in"], s["rows_quarantined"]) for coin, s in summaries.items()} == {
+        "bittensor": (48, 0),
+        "sahara-ai": (48, 1),
+    }
+    assert _rows(warehouse_url, "SELECT position, rule FROM quarantine") == [
+        (f"sahara-ai@{(START + 4 * 3600) * 1000}", "expect_column_values_to_be_between(price_usd)")
+    ]
+    results = _rows(
+        warehouse_url,
+        "SELECT stream, outcome, rows_validated, rows_quarantined, expectations_failed, details FROM dq_results "
+        "ORDER BY stream",
+    )
+    assert [r[:5] for r in results] == [
+        ("bittensor", "passed", 48, 0, 0),
+        ("sahara-ai", "quarantined", 48, 1, 1),
+    ]
+    runs = [json.loads(r[5]) if isinstance(r[5], str) else r[5] for r in results]
+    assert (
+        runs[0]["gx_run"]
+        == runs[1]["gx_run"]
+        == {
+            "name": f"coingecko_bittensor+sahara-ai_{START}_{END}",
+            "batches": 2,
+            "rows_validated": 96,
+        }
+    )
+    assert _rows(warehouse_url, "SELECT COUNT(*) FROM events")[0][0] == 95
+
+
+def test_a_coin_above_the_threshold_writes_nothing_and_the_other_coin_is_written(
+    coingecko_conn, duckdb_url, faults
+):
+    faults(
+        *(
+            {"kind": "mutate", "path": "/api/v3/coins/sahara-ai", "pointer": f"/prices/{i}/1", "value": -1}
+            for i in range(30)
+        )
+    )
+    with pytest.raises(QuarantineShareExceeded) as refused:
+        ingest_market_window(coingecko_conn, ["bittensor", "sahara-ai"], START, END, warehouse_url=duckdb_url)
+    assert "coingecko sahara-ai" in str(refused.value) and "30 of 48 rows failed validation" in str(
+        refused.value
+    )
+    assert "nothing was written for sahara-ai" in str(refused.value) and "written: bittensor" in str(
+        refused.value
+    )
+    # Market events are positioned by coin: only bittensor's 48 quotes were stored.
+    assert _rows(duckdb_url, "SELECT position, COUNT(*) FROM events GROUP BY position") == [("bittensor", 48)]
+    assert _rows(duckdb_url, "SELECT stream FROM ingest_batches") == [("bittensor",)]
+    assert _rows(duckdb_url, "SELECT stream, outcome FROM dq_results ORDER BY stream") == [
+        ("bittensor", "passed"),
+        ("sahara-ai", "failed"),
+    ]
+
+
+def test_an_unknown_coin_is_refused_before_anything_is_fetched(coingecko_conn, duckdb_url):
+    with pytest.raises(ValueError, match="unknown coin id 'tao'; expected one of"):
+        ingest_market_window(coingecko_conn, ["bittensor", "tao"], START, END, warehouse_url=duckdb_url)
+    assert _rows(duckdb_url, "SELECT COUNT(*) FROM dq_results")[0][0] == 0

@@ -3,6 +3,11 @@
 Every family shares the envelope checks (keys present, block inside the requested range, block time
 never going backwards, a well-formed event type, token amounts as non-negative integers in base units);
 a family adds its own (u16 scores within 0..65535 or 0..1 once normalised, for example).
+
+Event types are checked against the runtime that produced each event (`etl.validate.runtimes`):
+types (or, where a runtime changed them, fields) that runtime does not have are kept but counted,
+in `dq_results.details` under `unknown_event_types` (all runtimes together) and
+`unknown_event_types_by_runtime` (per runtime, per type), beside `events_by_runtime`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from etl.events import DQRecord, Event, QuarantinedRow
-from etl.validate.gx import ROW_ID, run_suite
+from etl.validate.gx import ROW_ID, run_name_for, run_suite
+from etl.validate.runtimes import RuntimeHistory, runtime_history
 
 #: Payload keys that hold token amounts in base units (integer strings).
 AMOUNT_KEYS = re.compile(
@@ -23,15 +29,9 @@ AMOUNT_KEYS = re.compile(
 #: Payload keys that hold a chain's u16 score (raw 0..65535) or its normalised value (0..1).
 SCORE_KEYS = ("incentive", "dividends", "consensus", "trust", "validator_trust")
 EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
-#: Event types the product models, per family. Others are kept (never dropped) but counted in dq_results.
-KNOWN_EVENT_TYPES = {
-    "bittensor": [
-        r"^(?:SubtensorModule|Balances|System|TransactionPayment|Sudo|Grandpa|Utility|Scheduler)\."
-    ],
-    "sahara_staking": [r"^(?:staking|distribution|bank|mint|slashing|gov|tx|evm|feemarket)\."],
-    "sahara_contracts": [r"^(?:DataServices|Marketplace|Reputation|ERC20)\."],
-}
-UNKNOWN_TYPES_RULE = "expect_column_values_to_match_regex_list(event_type)"
+#: `runtime: event type` of each row, looked up among the types its runtime has (see `runtimes`).
+RUNTIME_COLUMN = "runtime_event_type"
+UNKNOWN_TYPES_RULE = f"expect_column_values_to_be_in_set({RUNTIME_COLUMN})"
 
 
 @dataclass
@@ -92,12 +92,10 @@ def chain_suite(family: str):
             gxe.ExpectColumnValuesToBeBetween(column="min_score", min_value=0),
             gxe.ExpectColumnValuesToBeBetween(column="max_score", max_value=65535),
             gxe.ExpectColumnValuesToBeBetween(column="repeat_of_earlier", min_value=0, max_value=0),
-            # Counts event types the product does not model yet; they are kept, so this never fails.
-            gxe.ExpectColumnValuesToMatchRegexList(
-                column="event_type",
-                regex_list=KNOWN_EVENT_TYPES.get(family, [r"."]),
-                match_on="any",
-                mostly=0.0,
+            # Counts events their runtime does not have (as the product models it); they are kept,
+            # so this never fails.
+            gxe.ExpectColumnValuesToBeInSet(
+                column=RUNTIME_COLUMN, value_set=runtime_history(family).known_values(), mostly=0.0
             ),
         ],
     )
@@ -122,7 +120,9 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
     import pandas as pd
 
     started = time.perf_counter()
-    events = sorted(events, key=lambda e: (e.block_number, e.position))
+    history = runtime_history(family)
+    # A missing block number sorts last (and is quarantined by the suite) instead of breaking the sort.
+    events = sorted(events, key=lambda e: (e.block_number is None, e.block_number or 0, str(e.position)))
     quarantined: list[QuarantinedRow] = []
     rows = []
     kept: list[Event] = []
@@ -144,6 +144,7 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
                 "min_amount": smallest,
                 "min_score": low,
                 "max_score": high,
+                RUNTIME_COLUMN: history.check_value(event.event_type, event.payload, event.spec_version),
             }
         )
         kept.append(event)
@@ -155,14 +156,16 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
         frame["repeat_of_earlier"] = frame.groupby("event_id").cumcount()
         frame = frame.drop(columns=["event_id"])
         outcome = run_suite(
-            chain_suite(family), frame, {"first_block": start, "last_block": end - 1}, DESCRIPTIONS
+            chain_suite(family),
+            frame,
+            {"first_block": start, "last_block": end - 1},
+            DESCRIPTIONS,
+            run_name=run_name_for(family, start, end),
         )
         evaluated, failed = outcome.evaluated, outcome.failed
-        unknown = outcome.unexpected_counts.get(UNKNOWN_TYPES_RULE, 0)
-        if unknown:
-            patterns = [re.compile(p) for p in KNOWN_EVENT_TYPES.get(family, [])]
-            names = sorted({e.event_type for e in kept if not any(p.search(e.event_type) for p in patterns)})
-            details["unknown_event_types"] = {"events": unknown, "types": names[:50]}
+        details.update(
+            _runtime_details(history, kept, rows, outcome.unexpected_counts.get(UNKNOWN_TYPES_RULE, 0))
+        )
         by_row = outcome.failures_by_row()
         valid = []
         for row_id, event in enumerate(kept):
@@ -188,6 +191,36 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
         details=details,
     )
     return ChainValidation(valid, quarantined, record)
+
+
+def _runtime_details(history: RuntimeHistory, kept: list[Event], rows: list[dict], unknown: int) -> dict:
+    """Events per runtime, and those their runtime does not have: in all, and per runtime and type."""
+    known = history.known
+    per_runtime: dict[str, int] = {}
+    by_runtime: dict[str, dict] = {}
+    names: set[str] = set()
+    for event, row in zip(kept, rows, strict=True):
+        name = history.runtime_name(event.spec_version)
+        per_runtime[name] = per_runtime.get(name, 0) + 1
+        value = row[RUNTIME_COLUMN]
+        if value is None or value in known:
+            continue
+        signature = value.split(": ", 1)[1]
+        names.add(event.event_type)
+        entry = by_runtime.setdefault(name, {"events": 0, "types": {}})
+        entry["events"] += 1
+        entry["types"][signature] = entry["types"].get(signature, 0) + 1
+    details: dict = {"events_by_runtime": per_runtime}
+    counted = sum(entry["events"] for entry in by_runtime.values())
+    if counted != unknown:
+        raise RuntimeError(
+            f"{history.family}: the suite counted {unknown} events of types unknown to their runtime, "
+            f"the breakdown {counted}"
+        )
+    if unknown:
+        details["unknown_event_types"] = {"events": unknown, "types": sorted(names)[:50]}
+        details["unknown_event_types_by_runtime"] = by_runtime
+    return details
 
 
 def _reject(event: Event, rule: str, reason: str) -> QuarantinedRow:

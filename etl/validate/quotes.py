@@ -4,20 +4,25 @@ Parsing rejects what is not a number at all (a string where a price should be, a
 the suite then checks what a number must satisfy: price and market cap above zero, volume not
 negative, the timestamp inside the requested interval, and no second quote for the same coin and
 timestamp. Every row that fails becomes a quarantine row naming the rule and the offending value.
+
+A market window is validated in one GX run for all its coins (`validate_quote_batches`): a run has
+a fixed cost of tens of milliseconds whatever its size, and a window's batches are small. Each
+coin's batch still gets its own result (its events, quarantine and `dq_results` record).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
 from etl.events import DQRecord, Event, QuarantinedRow
 from etl.sources.coingecko import FetchResult, RawQuote
-from etl.validate.gx import ROW_ID, run_suite
+from etl.validate.gx import ROW_ID, run_name_for, run_suite
 
 SUITE_NAME = "market_quotes"
 
@@ -28,6 +33,25 @@ class QuoteValidation:
     quarantined: list[QuarantinedRow]
     rows_in: int
     record: DQRecord
+
+
+@dataclass
+class _Parsed:
+    """One fetched batch after parsing: rows for the suite (with global row ids) and parse rejects."""
+
+    fetched: FetchResult
+    rows: list[dict] = field(default_factory=list)
+    raw_by_row: dict[int, RawQuote] = field(default_factory=dict)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    #: rule -> failing rows of this batch
+    counts: dict[str, int] = field(default_factory=dict)
+    evaluated: int = 0
+    gx_run: dict | None = None
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.fetched.quotes) + len(self.fetched.unreadable)
 
 
 def _number(value: object, name: str) -> Decimal:
@@ -81,24 +105,20 @@ DESCRIPTIONS = {
 }
 
 
-def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> QuoteValidation:
-    """Split fetched quotes into `market.Quote` events and quarantined rows; nothing is dropped."""
-    import pandas as pd
+COLUMNS = [ROW_ID, "coin_id", "ts", "price_usd", "market_cap_usd", "total_volume_usd", "repeat_of_earlier"]
 
-    started = time.perf_counter()
-    quarantined: list[QuarantinedRow] = []
-    parsed: list[dict] = []
-    raw_by_row: dict[int, RawQuote] = {}
 
-    def reject(raw: RawQuote, rule: str, reason: str) -> None:
-        quarantined.append(
-            QuarantinedRow(
-                "coingecko", "market", raw.position, raw.raw_json(), reason, rule, block_number=None
-            )
-        )
+def _reject(raw: RawQuote, rule: str, reason: str) -> QuarantinedRow:
+    return QuarantinedRow(
+        "coingecko", "market", raw.position, raw.raw_json(), reason, rule, block_number=None
+    )
 
+
+def _parse(fetched: FetchResult, first_row_id: int) -> _Parsed:
+    """Numbers out of the raw quotes; what is not a number at all is quarantined here."""
+    parsed = _Parsed(fetched)
     for chunk in fetched.unreadable:
-        quarantined.append(
+        parsed.quarantined.append(
             QuarantinedRow(
                 "coingecko",
                 "market",
@@ -123,83 +143,117 @@ def validate_quotes(fetched: FetchResult, chain_coin: str | None = None) -> Quot
                 else _number(raw.total_volume, "volume"),
             }
         except ValueError as exc:
-            reject(raw, "parse_number", f"{raw.position}: {exc}")
+            parsed.quarantined.append(_reject(raw, "parse_number", f"{raw.position}: {exc}"))
             continue
-        row_id = len(parsed)
-        raw_by_row[row_id] = raw
-        parsed.append(
+        row_id = first_row_id + len(parsed.rows)
+        parsed.raw_by_row[row_id] = raw
+        parsed.rows.append(
             {ROW_ID: row_id, "coin_id": raw.coin_id, "ts": int(ts_ms) // 1000, "ts_ms": int(ts_ms), **values}
         )
+    return parsed
 
-    events: list[Event] = []
-    evaluated = failed = 0
-    details: dict[str, int] = {}
-    if parsed:
-        frame = pd.DataFrame(parsed)
-        for col in ("price_usd", "market_cap_usd", "total_volume_usd"):
-            frame[col] = pd.to_numeric(
-                frame[col].map(lambda v: None if v is None else float(v)), errors="coerce"
-            )
-        frame["repeat_of_earlier"] = frame.groupby(["coin_id", "ts_ms"]).cumcount()
-        outcome = run_suite(
-            quotes_suite(),
-            frame[
-                [
-                    ROW_ID,
-                    "coin_id",
-                    "ts",
-                    "price_usd",
-                    "market_cap_usd",
-                    "total_volume_usd",
-                    "repeat_of_earlier",
-                ]
-            ],
-            {"interval_start": fetched.start, "interval_last": fetched.end - 1},
-            DESCRIPTIONS,
-        )
-        evaluated, failed = outcome.evaluated, outcome.failed
-        details = {rule: n for rule, n in outcome.unexpected_counts.items() if n}
-        failures = outcome.failures_by_row()
-        for row in parsed:
-            raw = raw_by_row[row[ROW_ID]]
-            broken = failures.get(row[ROW_ID])
-            if broken:
-                # The first broken expectation names the rule; the reason lists them all.
-                detail = "; ".join(f"{f.description} (value: {f.value!r})" for f in broken)
-                reject(raw, broken[0].rule, f"{raw.position}: {detail}")
-                continue
-            ts = row["ts"]
-            events.append(
-                Event(
-                    chain="market",
-                    source="coingecko",
-                    block_number=ts,
-                    position=row["coin_id"],
-                    event_type="market.Quote",
-                    block_time=datetime.fromtimestamp(ts, UTC),
-                    payload={
-                        "coin_id": row["coin_id"],
-                        "vs_currency": "usd",
-                        "ts_ms": row["ts_ms"],
-                        "price_usd": _decimal_text(row["price_usd"]),
-                        "market_cap_usd": _decimal_text(row["market_cap_usd"]),
-                        "total_volume_usd": _decimal_text(row["total_volume_usd"]),
-                    },
-                    spec_version=3,
-                )
-            )
-    rows_in = len(fetched.quotes) + len(fetched.unreadable)
-    assert len(events) + len(quarantined) == rows_in, "validation lost rows"
-    parse_failures = sum(1 for q in quarantined if q.rule in ("parse_number", "parse_body"))
-    if parse_failures:
-        details["parse"] = parse_failures
-    record = DQRecord(
-        suite=SUITE_NAME,
-        rows_validated=rows_in,
-        rows_quarantined=len(quarantined),
-        expectations_evaluated=evaluated + 1,  # parsing counts as one check
-        expectations_failed=failed + (1 if parse_failures else 0),
-        run_seconds=time.perf_counter() - started,
-        details=details,
+
+def _quote_event(row: dict) -> Event:
+    ts = row["ts"]
+    return Event(
+        chain="market",
+        source="coingecko",
+        block_number=ts,
+        position=row["coin_id"],
+        event_type="market.Quote",
+        block_time=datetime.fromtimestamp(ts, UTC),
+        payload={
+            "coin_id": row["coin_id"],
+            "vs_currency": "usd",
+            "ts_ms": row["ts_ms"],
+            "price_usd": _decimal_text(row["price_usd"]),
+            "market_cap_usd": _decimal_text(row["market_cap_usd"]),
+            "total_volume_usd": _decimal_text(row["total_volume_usd"]),
+        },
+        spec_version=3,
     )
-    return QuoteValidation(events, quarantined, rows_in, record)
+
+
+def _run_window(group: list[_Parsed], start: int, end: int) -> None:
+    """One GX run over every batch of one interval; each batch gets its own events and rejects."""
+    import pandas as pd
+
+    rows = [row for parsed in group for row in parsed.rows]
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    for col in ("price_usd", "market_cap_usd", "total_volume_usd"):
+        frame[col] = pd.to_numeric(frame[col].map(lambda v: None if v is None else float(v)), errors="coerce")
+    frame["repeat_of_earlier"] = frame.groupby(["coin_id", "ts_ms"]).cumcount()
+    coins = "+".join(dict.fromkeys(parsed.fetched.coin_id for parsed in group))
+    outcome = run_suite(
+        quotes_suite(),
+        frame[COLUMNS],
+        {"interval_start": start, "interval_last": end - 1},
+        DESCRIPTIONS,
+        run_name=run_name_for("coingecko", coins, start, end),
+    )
+    failures = outcome.failures_by_row()
+    for parsed in group:
+        parsed.evaluated = outcome.evaluated
+        parsed.gx_run = {"name": outcome.run_name, "batches": len(group), "rows_validated": len(rows)}
+        for row in parsed.rows:
+            raw = parsed.raw_by_row[row[ROW_ID]]
+            broken = failures.get(row[ROW_ID])
+            if not broken:
+                parsed.events.append(_quote_event(row))
+                continue
+            for failure in broken:
+                parsed.counts[failure.rule] = parsed.counts.get(failure.rule, 0) + 1
+            # The first broken expectation names the rule; the reason lists them all.
+            detail = "; ".join(f"{f.description} (value: {f.value!r})" for f in broken)
+            parsed.quarantined.append(_reject(raw, broken[0].rule, f"{raw.position}: {detail}"))
+
+
+def validate_quote_batches(batches: Sequence[FetchResult]) -> list[QuoteValidation]:
+    """Split each fetched batch into `market.Quote` events and quarantined rows; nothing is dropped.
+
+    The batches of one interval (a market window: one batch per coin) are validated in one GX run;
+    each batch still gets its own result and `dq_results` record: its rows, its quarantine, the
+    expectations its rows failed, and its share (by rows) of the validation time.
+    """
+    started = time.perf_counter()
+    parsed: list[_Parsed] = []
+    next_row_id = 0
+    for fetched in batches:
+        parsed.append(_parse(fetched, next_row_id))
+        next_row_id += len(parsed[-1].rows)
+    windows: dict[tuple[int, int], list[_Parsed]] = {}
+    for item in parsed:
+        windows.setdefault((item.fetched.start, item.fetched.end), []).append(item)
+    for (start, end), group in windows.items():
+        _run_window(group, start, end)
+    elapsed = time.perf_counter() - started
+    weight = sum(max(item.rows_in, 1) for item in parsed) or 1
+
+    results = []
+    for item in parsed:
+        assert len(item.events) + len(item.quarantined) == item.rows_in, "validation lost rows"
+        details: dict = dict(item.counts)
+        parse_failures = sum(1 for q in item.quarantined if q.rule in ("parse_number", "parse_body"))
+        if parse_failures:
+            details["parse"] = parse_failures
+        if item.gx_run:
+            details["gx_run"] = item.gx_run
+        record = DQRecord(
+            suite=SUITE_NAME,
+            rows_validated=item.rows_in,
+            rows_quarantined=len(item.quarantined),
+            expectations_evaluated=item.evaluated + 1,  # parsing counts as one check
+            expectations_failed=len(item.counts) + (1 if parse_failures else 0),
+            # A run shared by several batches is charged to each by its rows.
+            run_seconds=elapsed * max(item.rows_in, 1) / weight,
+            details=details,
+        )
+        results.append(QuoteValidation(item.events, item.quarantined, item.rows_in, record))
+    return results
+
+
+def validate_quotes(fetched: FetchResult) -> QuoteValidation:
+    """One fetched batch on its own (a captured response, a test); see `validate_quote_batches`."""
+    return validate_quote_batches([fetched])[0]
