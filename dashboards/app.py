@@ -18,8 +18,10 @@ def create_app(warehouse_url: str | None = None) -> Dash:
         suppress_callback_exceptions=True,
     )
     app.server.config["WAREHOUSE_URL"] = resolve_url(warehouse_url)
+    from dashboards import controls
     from dashboards.pages import PAGE_MODULES
 
+    controls.register_callbacks(app)
     for module in PAGE_MODULES:
         if module.__name__ not in dash.page_registry:
             dash.register_page(module.__name__, **module.PAGE)
@@ -63,5 +65,10 @@ def _serve_data_docs(app: Dash) -> None:
 
 
 def warehouse_url() -> str:
-    """The warehouse the running app reads (set by `create_app`)."""
+    """The warehouse the app serving this request reads (set by `create_app`). The Flask app of the
+    request, not `dash.get_app()`, which is the last app created in the process."""
+    import flask
+
+    if flask.has_app_context():
+        return flask.current_app.config["WAREHOUSE_URL"]
     return dash.get_app().server.config["WAREHOUSE_URL"]

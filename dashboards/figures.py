@@ -72,6 +72,8 @@ def lorenz_figure(curves: dict[str, list[tuple[float, float]]]) -> go.Figure:
 
 def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percent: bool = False) -> go.Figure:
     """One measure of `ecosystem_daily` over time, both chains on one chart."""
+    if frame.empty:
+        return no_data_figure(title, "No data in the selected range")
     figure = go.Figure()
     for chain, group in frame.groupby("chain"):
         figure.add_trace(
@@ -81,6 +83,7 @@ def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percen
                 mode="lines+markers",
                 name=CHAIN_LABELS.get(chain, chain).split()[0],
                 line={"color": CHAIN_COLORS.get(chain)},
+                customdata=_day_keys(group.assign(chain=chain), "chain")[:, ::-1],
             )
         )
     figure.update_layout(
@@ -109,7 +112,7 @@ def _layout(figure: go.Figure, title: str, **extra) -> go.Figure:
 DAY_MS = 86_400_000
 
 
-def _day_axis(days: pd.Series) -> dict:
+def day_axis(days: pd.Series) -> dict:
     """A date axis with one tick per day; a few days are padded so a lone day's bar does not fill the chart."""
     axis = {"type": "date", "tickformat": "%Y-%m-%d", "title": None}
     first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
@@ -118,6 +121,13 @@ def _day_axis(days: pd.Series) -> dict:
         pad = pd.Timedelta(hours=15)
         axis.update(dtick=DAY_MS, range=[first - pad, last + pad])
     return axis
+
+
+def _day_keys(frame: pd.DataFrame, *extra: str):
+    """Per point: the day as YYYY-MM-DD (and `extra` columns as text), what a drill-down gets back."""
+    keys = frame[["day", *extra]].copy()
+    keys["day"] = pd.to_datetime(keys["day"]).dt.strftime("%Y-%m-%d")
+    return keys.astype(str).to_numpy()
 
 
 def _count_axis(title: str, largest: float) -> dict:
@@ -150,12 +160,12 @@ def daily_bar_figure(
 ) -> go.Figure:
     """One measure per day as bars (an hour of data still shows as a visible bar, unlike a line)."""
     if frame.empty:
-        return no_data_figure(title, "No data in the warehouse yet")
+        return no_data_figure(title, "No data in the selected range")
     figure = go.Figure(
         go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title, width=0.8 * DAY_MS,
-               hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.4~f}<extra></extra>")
+               customdata=_day_keys(frame), hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.4~f}<extra></extra>")
     )  # fmt: skip
-    return _layout(figure, title, yaxis={"title": y_title}, xaxis=_day_axis(frame["day"]))
+    return _layout(figure, title, yaxis={"title": y_title}, xaxis=day_axis(frame["day"]))
 
 
 def ranked_bar_figure(
@@ -176,9 +186,10 @@ def ranked_bar_figure(
     if len(ranked) > top:
         labels.append(f"{len(ranked) - top} others")
         values.append(float(ranked[value].iloc[top:].sum()))
+    keys = [str(v) for v in shown[label]] + ([""] if len(ranked) > top else [])
     figure = go.Figure(
         go.Bar(x=values[::-1], y=labels[::-1], orientation="h", marker_color=color,
-               hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>")
+               customdata=[[k] for k in keys[::-1]], hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>")
     )  # fmt: skip
     return _layout(
         figure,
@@ -254,7 +265,7 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
     """Neuron registrations per day, stacked by subnet."""
     title = "Registrations per day (NeuronRegistered)"
     if frame.empty:
-        return no_data_figure(title, "No registrations in the warehouse yet")
+        return no_data_figure(title, "No registrations in the selected range")
     figure = go.Figure(
         [
             go.Bar(
@@ -263,13 +274,14 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
                 name=f"subnet {netuid}",
                 marker_color=subnet_color(netuid),
                 width=0.8 * DAY_MS,
+                customdata=_day_keys(group, "netuid"),
             )
             for netuid, group in frame.groupby("netuid")
         ]
     )
     largest = frame.groupby("day")["registrations"].sum().max()
     return _layout(
-        figure, title, barmode="stack", yaxis=_count_axis("registrations", largest), xaxis=_day_axis(frame["day"]),
+        figure, title, barmode="stack", yaxis=_count_axis("registrations", largest), xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -284,7 +296,8 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         [
             go.Bar(x=group["rank"], y=group["stake_tokens"], name=f"subnet {netuid}", marker_color=subnet_color(netuid),
-                   customdata=group[["address"]], hovertemplate="#%{x} %{customdata[0]}<br>%{y:,.0f} TAO")
+                   customdata=group[["validator_id", "netuid", "address"]].astype(str).to_numpy(),
+                   hovertemplate="#%{x} %{customdata[2]}<br>%{y:,.0f} TAO")
             for netuid, group in ranked.groupby("netuid")
         ]
     )  # fmt: skip
@@ -302,7 +315,7 @@ def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
     """Annotations submitted -> reviewed -> accepted, with the share kept at each step."""
     title = "Annotation funnel"
     if funnel.empty or not funnel["annotations"].iloc[0]:
-        return no_data_figure(title, "No annotations in the warehouse yet")
+        return no_data_figure(title, "No annotations submitted in the selected range")
     figure = go.Figure(
         go.Funnel(y=[s.capitalize() for s in funnel["stage"]], x=funnel["annotations"],
                   textinfo="value+percent initial", marker={"color": SAHARA_COLOR})
@@ -314,7 +327,7 @@ def contributors_figure(frame: pd.DataFrame) -> go.Figure:
     """Contributors seen so far (cumulative, line) and new ones per day (bars)."""
     title = "Contributors over time"
     if frame.empty:
-        return no_data_figure(title, "No contributors in the warehouse yet")
+        return no_data_figure(title, "No new contributors in the selected range")
     figure = go.Figure(
         [
             go.Bar(x=frame["day"], y=frame["new_contributors"], name="new that day", width=0.8 * DAY_MS,
@@ -324,7 +337,7 @@ def contributors_figure(frame: pd.DataFrame) -> go.Figure:
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, yaxis=_count_axis("contributors", frame["contributors"].max()), xaxis=_day_axis(frame["day"]),
+        figure, title, yaxis=_count_axis("contributors", frame["contributors"].max()), xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -344,19 +357,62 @@ def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
     """Licence sales and the revenue shared out per day (SAHARA), with the licence count on the bars."""
     title = "Marketplace: licences and revenue"
     if frame.empty:
-        return no_data_figure(title, "No licence purchases in the warehouse yet")
+        return no_data_figure(title, "No licence purchases in the selected range")
     figure = go.Figure(
         [
             go.Bar(x=frame["day"], y=frame["license_sales_sahara"], name="licence sales", width=0.4 * DAY_MS,
                    offset=-0.4 * DAY_MS,
                    marker_color=SAHARA_COLOR, text=[f"{n} licences" for n in frame["licenses"]],
-                   textposition="outside"),
+                   textposition="outside", customdata=_day_keys(frame)),
             go.Bar(x=frame["day"], y=frame["revenue_shared_sahara"], name="revenue shared", width=0.4 * DAY_MS,
-                   offset=0,
+                   offset=0, customdata=_day_keys(frame),
                    marker_color="#f2a488"),
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, barmode="group", yaxis={"title": "SAHARA"}, xaxis=_day_axis(frame["day"]),
+        figure, title, barmode="group", yaxis={"title": "SAHARA"}, xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- overview
+
+
+def rebased_figure(
+    frame: pd.DataFrame,
+    key: str,
+    period: str,
+    title: str,
+    labels: dict[str, str],
+    colors: dict[str, str],
+    log_scale: bool = True,
+    hover_value: str = "",
+    customdata: tuple[str, ...] = (),
+) -> go.Figure:
+    """Series rebased to 100 at the start of the range (`index` column), one line per `key`, so that
+    networks 40x apart in size compare by their moves; the raw value is in the hover."""
+    if frame.empty:
+        return no_data_figure(title, "No data in the selected range")
+    figure = go.Figure()
+    for name, group in frame.groupby(key, sort=True):
+        figure.add_trace(
+            go.Scatter(
+                x=group[period],
+                y=group["index"],
+                mode="lines+markers" if len(group) <= 60 else "lines",
+                marker={"size": 5},
+                name=labels.get(name, name),
+                line={"color": colors.get(name)},
+                customdata=group[list(customdata)].astype(str).to_numpy() if customdata else None,
+                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}}<br>index %{{y:.1f}}{hover_value}<extra>%{{fullData.name}}</extra>",
+            )
+        )
+    figure.add_hline(y=100, line={"dash": "dot", "color": "#9ca3af", "width": 1})
+    return _layout(
+        figure,
+        title,
+        yaxis={"type": "log" if log_scale else "linear", "title": "index (start of range = 100)"},
+        xaxis={"title": None},
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="closest",
+    )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import json
+from collections.abc import Iterator
 from datetime import datetime
 
 import pandas as pd
+import sqlalchemy as sa
 
-from warehouse.db import read_sql
+from warehouse import db
+from warehouse.readonly import check_read_only
 
 COIN_LABELS = {"bittensor": "Bittensor (TAO)", "sahara-ai": "Sahara AI (SAHARA)"}
 
@@ -23,42 +30,59 @@ def _window(column: str, start, end) -> tuple[str, dict]:
     return sql, params
 
 
-def market_caps(url: str | None, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
-    """Hourly market caps of both coins in [start, end); empty frame before any data exists."""
-    columns = ["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
-    condition, params = _window("hour", start, end)
-    return _read_or_empty(
-        url,
-        f"SELECT {', '.join(columns)} FROM market_caps WHERE 1 = 1{condition} ORDER BY coin_id, hour",
-        columns,
-        params,
-    )
+@functools.lru_cache(maxsize=8)
+def _engine(url: str):
+    """One read-only engine per warehouse URL, kept for the process (PostgreSQL pools its connections;
+    DuckDB opens the file per connection, so no idle process holds its lock)."""
+    return db.make_engine(url, read_only=True)
 
 
-def latest_quotes(frame: pd.DataFrame) -> pd.DataFrame:
-    """The last hour of each coin, with the 24-hour change of its market cap."""
-    if frame.empty:
-        return frame
-    rows = []
-    for coin_id, group in frame.sort_values("hour").groupby("coin_id"):
-        last = group.iloc[-1]
-        day_ago = group[group["hour"] <= last["hour"] - pd.Timedelta(hours=24)]
-        change = None
-        if not day_ago.empty:
-            change = last["market_cap_usd"] / day_ago.iloc[-1]["market_cap_usd"] - 1.0
-        rows.append({**last.to_dict(), "coin_id": coin_id, "market_cap_change_24h": change})
-    return pd.DataFrame(rows)
+#: The connection of the current `session()`, if any: (resolved url, connection).
+_SESSION: contextvars.ContextVar[tuple[str, sa.Connection] | None] = contextvars.ContextVar(
+    "dashboard_session", default=None
+)
+
+
+@contextlib.contextmanager
+def session(url: str | None) -> Iterator[None]:
+    """Run every query inside on one read-only connection: a callback opens the warehouse once,
+    not once per query (on DuckDB opening the file costs more than a small query)."""
+    resolved = db.resolve_url(url)
+    current = _SESSION.get()
+    if current is not None and current[0] == resolved:
+        yield
+        return
+    with db.connect(_engine(resolved)) as conn:
+        token = _SESSION.set((resolved, conn))
+        try:
+            yield
+        finally:
+            _SESSION.reset(token)
+
+
+def _query(conn: sa.Connection, sql: str, params: dict) -> pd.DataFrame:
+    try:
+        return pd.read_sql_query(sa.text(sql), conn, params=params)
+    finally:
+        conn.rollback()  # read-only: ends the transaction, and clears a failed one on PostgreSQL
 
 
 def _read_or_empty(
     url: str | None, sql: str, columns: list[str], params: dict | None = None, dates: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """Run a query; a warehouse that has not been migrated yet reads as empty, not as an error.
-
-    Columns named in `dates` come back as pandas datetimes on every engine.
+    """Run one read-only query with bound parameters; a warehouse that has not been migrated yet reads
+    as empty, not as an error. Columns named in `dates` come back as pandas datetimes on every engine.
     """
+    sql = check_read_only(sql)
+    resolved = db.resolve_url(url)
+    current = _SESSION.get()
     try:
-        frame = read_sql(sql, params or {}, url=url)
+        if current is not None and current[0] == resolved:
+            frame = _query(current[1], sql, params or {})
+        else:
+            for attempt in db.retry_on_lock():
+                with attempt, db.connect(_engine(resolved)) as conn:
+                    frame = _query(conn, sql, params or {})
     except Exception as exc:  # noqa: BLE001
         text = str(exc).lower()
         if "does not exist" in text or "not exist" in text or "no such table" in text:
@@ -71,30 +95,80 @@ def _read_or_empty(
 
 
 def freshness(url: str | None) -> pd.DataFrame:
-    """Per source and stream: how far ingestion has got, and how long ago that was."""
-    columns = ["source", "stream", "position", "last_data_at", "updated_at"]
-    checkpoints = _read_or_empty(
+    """Per source and stream: how far ingestion has got, the time of the last block (chains) or quote
+    (market) it holds, and how long ago that was. One query, through the keys of `chain_blocks` and
+    `market_caps` (never a scan of either)."""
+    columns = ["source", "stream", "position", "updated_at", "last_data_at"]
+    frame = _read_or_empty(
         url,
-        "SELECT source, stream, position, updated_at FROM ingest_checkpoints ORDER BY source, stream",
+        """
+        SELECT c.source, c.stream, c.position, c.updated_at, COALESCE(b.block_time, q.observed_at) AS last_data_at
+        FROM ingest_checkpoints c
+        LEFT JOIN chain_blocks b ON b.source = c.source AND b.stream = c.stream AND b.block_number = c.position
+        LEFT JOIN LATERAL (
+            SELECT m.observed_at FROM market_caps m
+            WHERE c.source = 'coingecko' AND m.coin_id = c.stream
+            ORDER BY m.hour DESC LIMIT 1
+        ) q ON TRUE
+        ORDER BY c.source, c.stream
+        """,
         columns,
     )
-    if checkpoints.empty:
+    if frame.empty:
         return pd.DataFrame(columns=[*columns, "lag_hours"])
-    blocks = _read_or_empty(
-        url,
-        "SELECT b.source, b.stream, b.block_time AS last_data_at FROM chain_blocks b "
-        "JOIN (SELECT source, stream, MAX(block_number) AS n FROM chain_blocks GROUP BY source, stream) m "
-        "ON b.source = m.source AND b.stream = m.stream AND b.block_number = m.n",
-        ["source", "stream", "last_data_at"],
-    )
-    frame = checkpoints.merge(blocks, on=["source", "stream"], how="left")
-    market = frame["source"] == "coingecko"
-    # For market data the checkpoint is the end of the covered interval, in unix seconds.
-    frame.loc[market, "last_data_at"] = pd.to_datetime(frame.loc[market, "position"], unit="s")
     frame["last_data_at"] = pd.to_datetime(frame["last_data_at"])
+    # Market data not projected yet: the checkpoint is the end of the covered interval, in unix seconds.
+    missing = (frame["source"] == "coingecko") & frame["last_data_at"].isna()
+    frame.loc[missing, "last_data_at"] = pd.to_datetime(frame.loc[missing, "position"], unit="s")
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     frame["lag_hours"] = ((now - frame["last_data_at"]).dt.total_seconds() / 3600).round(2)
     return frame
+
+
+def cached_freshness(url: str | None) -> pd.DataFrame:
+    """`freshness`, queried once per HTTP request however many captions a page draws from it."""
+    import flask
+
+    if not flask.has_request_context():
+        return freshness(url)
+    cache = flask.g.setdefault("decai_freshness", {})
+    if url not in cache:
+        cache[url] = freshness(url)
+    return cache[url]
+
+
+#: What each source's freshness is called in a chart caption.
+SOURCE_LABELS = {"subtensor": "Bittensor blocks", "cometbft": "Sahara blocks", "evm": "Sahara EVM logs",
+                 "coingecko": "market quotes"}  # fmt: skip
+
+
+def freshness_caption(fresh: pd.DataFrame, sources: tuple[str, ...], now: pd.Timestamp | None = None) -> str:
+    """`Data as of …` for the sources behind one chart: the oldest stream of each, with its lag."""
+    now = now if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
+    parts = []
+    for source in sources:
+        rows = fresh[fresh["source"] == source].dropna(subset=["last_data_at"]) if not fresh.empty else fresh
+        label = SOURCE_LABELS.get(source, source)
+        if rows.empty:
+            parts.append(f"{label}: none yet")
+            continue
+        oldest = rows.sort_values("last_data_at").iloc[0]
+        what = "last quote" if source == "coingecko" else f"block {int(oldest['position']):,}"
+        parts.append(
+            f"{label} to {oldest['last_data_at']:%Y-%m-%d %H:%M} UTC ({what}), {_lag(now - oldest['last_data_at'])}"
+        )
+    return "Data as of: " + "; ".join(parts)
+
+
+def _lag(delta: pd.Timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 0:
+        return "ahead of this machine's clock"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86400:,.0f} days ago"
 
 
 def latest_dq_results(url: str | None) -> pd.DataFrame:
@@ -142,11 +216,144 @@ def quarantined_rows(url: str | None, source: str | None = None, limit: int = 50
     )
 
 
-def ecosystem_daily(url: str | None, start=None, end=None) -> pd.DataFrame:
+#: Chain (as the dashboard names it) -> the coin its market data is quoted under.
+COINS = {"bittensor": "bittensor", "sahara": "sahara-ai"}
+#: Ranges longer than this many days read the daily market mart instead of the hourly one.
+HOURLY_MAX_DAYS = 31
+
+
+def _per_coin(sql: str, coins) -> tuple[str, dict]:
+    """`sql` (with `:coin`) once per coin, joined by UNION ALL with the coin bound as a parameter:
+    each branch is an index range scan on (coin_id, hour) where a GROUP BY over coins would scan."""
+    parts, params = [], {}
+    for i, coin in enumerate(coins):
+        parts.append("(" + sql.replace(":coin", f":coin{i}") + ")")
+        params[f"coin{i}"] = coin
+    return " UNION ALL ".join(parts), params
+
+
+# ---------------------------------------------------------------------------------------- extent
+
+
+def data_extent(url: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last day with market or comparison data (None, None before any data exists)."""
+    market, params = _per_coin(
+        "SELECT MIN(hour) AS first_at, MAX(hour) AS last_at FROM market_caps WHERE coin_id = :coin",
+        COINS.values(),
+    )
+    frames = [
+        _read_or_empty(url, market, ["first_at", "last_at"], params, dates=("first_at", "last_at")),
+        _read_or_empty(
+            url,
+            "SELECT MIN(day) AS first_at, MAX(day) AS last_at FROM ecosystem_daily",
+            ["first_at", "last_at"],
+            dates=("first_at", "last_at"),
+        ),
+    ]
+    frame = pd.concat([f for f in frames if not f.empty])
+    if frame.empty or frame["last_at"].isna().all():
+        return None, None
+    return frame["first_at"].min().normalize(), frame["last_at"].max().normalize()
+
+
+# ---------------------------------------------------------------------------------------- market
+
+
+def market_caps(
+    url: str | None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    daily: bool = False,
+    coins=None,
+) -> pd.DataFrame:
+    """Market caps of the coins in [start, end), hourly (or daily, from `market_caps_daily`), with the
+    period in column `hour` either way; an empty frame before any data exists."""
+    table, period = ("market_caps_daily", "day") if daily else ("market_caps", "hour")
+    columns = ["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
+    condition, params = _window(period, start, end)
+    sql, coin_params = _per_coin(
+        f"SELECT coin_id, {period} AS hour, price_usd, market_cap_usd, total_volume_usd FROM {table} "
+        f"WHERE coin_id = :coin{condition}",
+        coins or COINS.values(),
+    )
+    frame = _read_or_empty(url, sql, columns, {**params, **coin_params}, dates=("hour",))
+    return frame.sort_values(["coin_id", "hour"]).reset_index(drop=True)
+
+
+def latest_quotes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last hour of each coin, with the 24-hour change of its market cap."""
+    if frame.empty:
+        return frame
+    rows = []
+    for coin_id, group in frame.sort_values("hour").groupby("coin_id"):
+        last = group.iloc[-1]
+        day_ago = group[group["hour"] <= last["hour"] - pd.Timedelta(hours=24)]
+        change = None
+        if not day_ago.empty:
+            change = last["market_cap_usd"] / day_ago.iloc[-1]["market_cap_usd"] - 1.0
+        rows.append({**last.to_dict(), "coin_id": coin_id, "market_cap_change_24h": change})
+    return pd.DataFrame(rows)
+
+
+def quotes_as_of(url: str | None, until: datetime | None = None, coins=None) -> pd.DataFrame:
+    """Each coin's last hourly row before `until` (None: the latest) and the 24 hours before it, which
+    `latest_quotes` turns into the KPI figures; reads at most 26 rows per coin through the key."""
+    columns = ["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
+    bound = " AND hour < :until" if until is not None else ""
+    sql, params = _per_coin(
+        "SELECT coin_id, hour, price_usd, market_cap_usd, total_volume_usd FROM market_caps "
+        f"WHERE coin_id = :coin AND hour >= (SELECT MAX(hour) FROM market_caps WHERE coin_id = :coin{bound})"
+        f" - INTERVAL '25 hours'{bound}",
+        coins or COINS.values(),
+    )
+    if until is not None:
+        params["until"] = until
+    return _read_or_empty(url, sql, columns, params, dates=("hour",))
+
+
+def rebased(frame: pd.DataFrame, key: str, period: str, value: str) -> pd.DataFrame:
+    """`value` as an index of 100 at each series' first period (`key` names the series); a series
+    whose first value is zero or missing cannot be rebased and is left out."""
+    if frame.empty:
+        return frame.assign(index=pd.Series(dtype=float))
+    parts = []
+    for _, group in frame.sort_values(period).groupby(key):
+        series = group.dropna(subset=[value])
+        if series.empty or not series[value].iloc[0]:
+            continue
+        index = 100.0 * series[value] / series[value].iloc[0]
+        index.iloc[0] = 100.0  # exactly: x * 100 / x is not always 100 in floating point
+        parts.append(series.assign(index=index))
+    if not parts:
+        return frame.iloc[0:0].assign(index=pd.Series(dtype=float))
+    return pd.concat(parts).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------- comparison
+
+
+def ecosystem_daily(url: str | None, start=None, end=None, chains=None) -> pd.DataFrame:
     """The comparison mart, one row per chain per day, in [start, end)."""
     condition, params = _window("day", start, end)
     sql = "SELECT * FROM ecosystem_daily WHERE 1 = 1" + condition
+    if chains:
+        names = {f"chain{i}": chain for i, chain in enumerate(chains)}
+        sql += f" AND chain IN ({', '.join(':' + n for n in names)})"
+        params.update(names)
     return _read_or_empty(url, sql + " ORDER BY chain, day", ["chain", "day"], params, dates=("day",))
+
+
+def ecosystem_as_of(url: str | None, as_of: datetime | None = None) -> pd.DataFrame:
+    """Each chain's latest `ecosystem_daily` row of a day before `as_of` (None: the latest row)."""
+    bound = " AND day < :as_of" if as_of is not None else ""
+    parts, params = [], {"as_of": as_of} if as_of is not None else {}
+    for i, chain in enumerate(COINS):
+        params[f"chain{i}"] = chain
+        parts.append(
+            f"(SELECT * FROM ecosystem_daily WHERE chain = :chain{i} AND day = "
+            f"(SELECT MAX(day) FROM ecosystem_daily WHERE chain = :chain{i}{bound}))"
+        )
+    return _read_or_empty(url, " UNION ALL ".join(parts), ["chain", "day"], params, dates=("day",))
 
 
 def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
@@ -155,30 +362,32 @@ def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
     return {chain: group.sort_values("day").iloc[-1].to_dict() for chain, group in frame.groupby("chain")}
 
 
-#: Rewards per participant over a window: Bittensor miners (UIDs without a validator permit) and Sahara
-#: contributors (submitters count with zero until paid).
+#: Rewards per participant over a window, from the typed layers rather than raw events: Bittensor
+#: miners (UIDs without a validator permit, their epoch emissions from `stg_bittensor_neurons`) and
+#: Sahara contributors (from `annotations`: who submitted or was paid in the window, with what was paid).
 REWARDS_PER_PARTICIPANT = {
     "bittensor": """
-        SELECT CAST(payload->>'netuid' AS VARCHAR) || ':' || (payload->>'hotkey') AS participant,
-               SUM(CAST(payload->>'emission' AS DOUBLE PRECISION)) / 1e9 AS reward
-        FROM events
-        WHERE event_type = 'SubtensorModule.NeuronObserved' AND payload->>'validator_permit' = 'false'
-          AND block_time >= :start AND block_time < :end
-        GROUP BY 1
+        SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS participant,
+               SUM(CAST(emission_rao AS DOUBLE PRECISION)) / 1e9 AS reward
+        FROM stg_bittensor_neurons
+        WHERE validator_permit = FALSE AND block_time >= :start AND block_time < :end
+        GROUP BY netuid, hotkey
     """,
     "sahara": """
-        SELECT participant, SUM(reward) AS reward FROM (
-            SELECT payload->>'contributor' AS participant, 0.0 AS reward FROM events
-            WHERE event_type = 'DataServices.AnnotationSubmitted' AND block_time >= :start AND block_time < :end
-            UNION ALL
-            SELECT payload->>'contributor', CAST(payload->>'amount' AS DOUBLE PRECISION) / 1e18 FROM events
-            WHERE event_type = 'DataServices.RewardPaid' AND block_time >= :start AND block_time < :end
-        ) u GROUP BY participant
+        SELECT contributor AS participant,
+               SUM(CASE WHEN paid_at >= :start AND paid_at < :end
+                        THEN CAST(reward_usah AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS reward
+        FROM annotations
+        WHERE contributor IS NOT NULL
+          AND ((submitted_at >= :start AND submitted_at < :end) OR (paid_at >= :start AND paid_at < :end))
+        GROUP BY contributor
     """,
 }
 
 
 def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataFrame:
+    if chain not in REWARDS_PER_PARTICIPANT:
+        raise ValueError(f"rewards per participant: unknown chain {chain!r}; use one of {list(COINS)}")
     return _read_or_empty(
         url, REWARDS_PER_PARTICIPANT[chain], ["participant", "reward"], {"start": start, "end": end}
     )
@@ -188,6 +397,9 @@ def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataF
 
 #: The first TAO halving (1 -> 0.5 TAO per block), as the chain scheduled it.
 TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
+#: An as-of metagraph looks this far back for each subnet's last epoch (an epoch is 360 blocks, 72
+#: minutes), so the query reads a bounded slice of staging, not the whole history.
+METAGRAPH_LOOKBACK = pd.Timedelta(days=2)
 
 
 def subnet_leaderboard(url: str | None) -> pd.DataFrame:
@@ -205,12 +417,14 @@ def subnet_leaderboard(url: str | None) -> pd.DataFrame:
     )
 
 
-def bittensor_emission_per_day(url: str | None) -> pd.DataFrame:
-    """TAO emitted per day, from the Bittensor rows of `ecosystem_daily`."""
+def bittensor_emission_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """TAO emitted per day, from the Bittensor rows of `ecosystem_daily`, in [start, end)."""
+    condition, params = _window("day", start, end)
     return _read_or_empty(
         url,
-        "SELECT day, emission_tokens FROM ecosystem_daily WHERE chain = 'bittensor' ORDER BY day",
+        f"SELECT day, emission_tokens FROM ecosystem_daily WHERE chain = 'bittensor'{condition} ORDER BY day",
         ["day", "emission_tokens"],
+        params,
         dates=("day",),
     )
 
@@ -225,36 +439,89 @@ def miner_subnets(url: str | None) -> list[int]:
     return [int(n) for n in frame["netuid"]]
 
 
-def miner_incentives(url: str | None, netuid: int) -> pd.DataFrame:
-    """Incentive (0..1) of every registered miner of one subnet, from its latest observation."""
+def miner_incentives(url: str | None, netuid: int, as_of: datetime | None = None) -> pd.DataFrame:
+    """Incentive (0..1) of every miner of one subnet: from the `miners` mart (now), or as of a moment
+    from the subnet's staging rows: each UID's last observation before `as_of` (within
+    `METAGRAPH_LOOKBACK`), without validator permit — the metagraph `warehouse.asof` rebuilds."""
+    columns = ["uid", "hotkey", "incentive"]
+    if as_of is None:
+        return _read_or_empty(
+            url,
+            "SELECT uid, hotkey, incentive FROM miners WHERE netuid = :netuid AND deregistered_at IS NULL "
+            "ORDER BY incentive DESC, uid",
+            columns,
+            {"netuid": int(netuid)},
+        )
     return _read_or_empty(
         url,
-        "SELECT uid, hotkey, incentive FROM miners WHERE netuid = :netuid AND deregistered_at IS NULL "
-        "ORDER BY incentive DESC, uid",
-        ["uid", "hotkey", "incentive"],
-        {"netuid": int(netuid)},
+        """
+        SELECT uid, hotkey, incentive FROM (
+            SELECT uid, hotkey, incentive, validator_permit,
+                   ROW_NUMBER() OVER (PARTITION BY uid ORDER BY block_number DESC, event_id DESC) AS rn
+            FROM stg_bittensor_neurons
+            WHERE netuid = :netuid AND block_time < :as_of AND block_time >= :since
+        ) t
+        WHERE rn = 1 AND validator_permit = FALSE
+        ORDER BY incentive DESC, uid
+        """,
+        columns,
+        {"netuid": int(netuid), "as_of": as_of, "since": as_of - METAGRAPH_LOOKBACK},
     )
 
 
-def registrations_per_day(url: str | None) -> pd.DataFrame:
-    """`SubtensorModule.NeuronRegistered` events per day and subnet."""
+def registrations_per_day(url: str | None, start=None, end=None, netuid: int | None = None) -> pd.DataFrame:
+    """`SubtensorModule.NeuronRegistered` events per day and subnet in [start, end) (one subnet if given),
+    read through the (event_type, block_time) index."""
+    condition, params = _window("block_time", start, end)
+    if netuid is not None:
+        condition += " AND payload->>'netuid' = :netuid"
+        params["netuid"] = str(int(netuid))
     return _read_or_empty(
         url,
         "SELECT CAST(block_time AS DATE) AS day, CAST(payload->>'netuid' AS INTEGER) AS netuid, "
-        "COUNT(*) AS registrations FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered' "
-        "GROUP BY 1, 2 ORDER BY 1, 2",
+        "COUNT(*) AS registrations FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered'"
+        f"{condition} GROUP BY 1, 2 ORDER BY 1, 2",
         ["day", "netuid", "registrations"],
+        params,
         dates=("day",),
     )
 
 
-def bittensor_validator_stakes(url: str | None) -> pd.DataFrame:
-    """Stake (whole TAO) of every Bittensor validator (permit holder), largest first."""
+def bittensor_validator_stakes(
+    url: str | None, netuid: int | None = None, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """Stake (whole TAO) of every Bittensor validator (permit holder), largest first: from the
+    `validators` mart (now), or as of a moment from each (subnet, hotkey)'s last metagraph observation
+    before it (within `METAGRAPH_LOOKBACK`). One subnet if `netuid` is given."""
+    columns = ["validator_id", "netuid", "address", "stake_tokens", "dividends", "validator_trust"]
+    params: dict = {}
+    subnet = ""
+    if netuid is not None:
+        subnet, params["netuid"] = " AND netuid = :netuid", int(netuid)
+    if as_of is None:
+        return _read_or_empty(
+            url,
+            "SELECT validator_id, netuid, address, stake_tokens, dividends, validator_trust FROM validators "
+            f"WHERE chain = 'bittensor'{subnet} ORDER BY stake_tokens DESC NULLS LAST, validator_id",
+            columns,
+            params,
+        )
+    params.update(as_of=as_of, since=as_of - METAGRAPH_LOOKBACK)
     return _read_or_empty(
         url,
-        "SELECT validator_id, netuid, address, stake_tokens, dividends, validator_trust FROM validators "
-        "WHERE chain = 'bittensor' ORDER BY stake_tokens DESC NULLS LAST, validator_id",
-        ["validator_id", "netuid", "address", "stake_tokens", "dividends", "validator_trust"],
+        f"""
+        SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS validator_id, netuid, hotkey AS address,
+               CAST(stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_tokens, dividends, validator_trust
+        FROM (
+            SELECT s.*, ROW_NUMBER() OVER (PARTITION BY netuid, hotkey ORDER BY block_number DESC, event_id DESC) AS rn
+            FROM stg_bittensor_neurons s
+            WHERE block_time < :as_of AND block_time >= :since{subnet}
+        ) t
+        WHERE rn = 1 AND validator_permit = TRUE
+        ORDER BY stake_tokens DESC NULLS LAST, validator_id
+        """,
+        columns,
+        params,
     )
 
 
@@ -263,19 +530,22 @@ def bittensor_validator_stakes(url: str | None) -> pd.DataFrame:
 FUNNEL_STAGES = ("submitted", "reviewed", "accepted")
 
 
-def annotation_funnel(url: str | None) -> pd.DataFrame:
-    """Annotations whose submission is in the store: how many were submitted, reviewed and accepted.
+def annotation_funnel(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """Annotations submitted in [start, end) (all stored submissions without bounds): how many were
+    submitted, reviewed and accepted.
 
     Reviews of submissions from before the store's coverage are left out, so each stage is a subset
     of the one before (the same rule as the `contributors` counts).
     """
+    condition, params = _window("submitted_at", start, end)
     frame = _read_or_empty(
         url,
         "SELECT COUNT(*) AS submitted, "
         "COUNT(reviewed_at) AS reviewed, "
         "SUM(CASE WHEN reviewed_at IS NOT NULL AND accepted THEN 1 ELSE 0 END) AS accepted "
-        "FROM annotations WHERE submitted_at IS NOT NULL",
+        f"FROM annotations WHERE submitted_at IS NOT NULL{condition}",
         list(FUNNEL_STAGES),
+        params,
     )
     counts = frame.iloc[0].fillna(0) if not frame.empty else pd.Series(0, index=list(FUNNEL_STAGES))
     return pd.DataFrame(
@@ -283,27 +553,41 @@ def annotation_funnel(url: str | None) -> pd.DataFrame:
     )
 
 
-def contributors_over_time(url: str | None) -> pd.DataFrame:
-    """New contributors per day (by `first_seen_at`) and the running total."""
+def contributors_over_time(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """New contributors per day (by `first_seen_at`) in [start, end), and the running total including
+    those first seen before the range."""
+    condition, params = _window("first_seen_at", start, end)
     frame = _read_or_empty(
         url,
         "SELECT CAST(first_seen_at AS DATE) AS day, COUNT(*) AS new_contributors FROM contributors "
-        "WHERE first_seen_at IS NOT NULL GROUP BY 1 ORDER BY 1",
+        f"WHERE first_seen_at IS NOT NULL{condition} GROUP BY 1 ORDER BY 1",
         ["day", "new_contributors"],
+        params,
         dates=("day",),
     )
-    frame["contributors"] = frame["new_contributors"].cumsum()
+    before = 0
+    if start is not None and not frame.empty:
+        earlier = _read_or_empty(
+            url,
+            "SELECT COUNT(*) AS n FROM contributors WHERE first_seen_at < :start",
+            ["n"],
+            {"start": start},
+        )
+        before = int(earlier["n"].iloc[0]) if not earlier.empty else 0
+    frame["contributors"] = frame["new_contributors"].cumsum() + before
     return frame
 
 
-def sahara_rewards_per_day(url: str | None) -> pd.DataFrame:
-    """`DataServices.RewardPaid` per day: payments and SAHARA paid (amount in usah / 1e18)."""
+def sahara_rewards_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """SAHARA paid to contributors per day (`DataServices.RewardPaid`, summed in `ecosystem_daily`),
+    with its USD value at that day's close, in [start, end)."""
+    condition, params = _window("day", start, end)
     return _read_or_empty(
         url,
-        "SELECT CAST(block_time AS DATE) AS day, COUNT(*) AS payments, "
-        "SUM(CAST(payload->>'amount' AS DOUBLE PRECISION)) / 1e18 AS rewards_sahara "
-        "FROM events WHERE event_type = 'DataServices.RewardPaid' GROUP BY 1 ORDER BY 1",
-        ["day", "payments", "rewards_sahara"],
+        "SELECT day, rewards_tokens AS rewards_sahara, rewards_usd FROM ecosystem_daily "
+        f"WHERE chain = 'sahara'{condition} ORDER BY day",
+        ["day", "rewards_sahara", "rewards_usd"],
+        params,
         dates=("day",),
     )
 
@@ -320,11 +604,13 @@ def reputation_tiers(url: str | None) -> pd.DataFrame:
     return frame
 
 
-def marketplace_per_day(url: str | None) -> pd.DataFrame:
-    """Licences bought per day with their price, and the revenue shared out, in SAHARA (base units / 1e18)."""
+def marketplace_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
+    """Licences bought per day with their price, and the revenue shared out, in SAHARA (base units / 1e18),
+    in [start, end), read through the (event_type, block_time) index."""
+    condition, params = _window("block_time", start, end)
     return _read_or_empty(
         url,
-        """
+        f"""
         SELECT CAST(block_time AS DATE) AS day,
                SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased' THEN 1 ELSE 0 END) AS licenses,
                SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased'
@@ -332,20 +618,101 @@ def marketplace_per_day(url: str | None) -> pd.DataFrame:
                SUM(CASE WHEN event_type = 'Marketplace.RevenueShared'
                         THEN CAST(payload->>'amount' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS revenue_shared_sahara
         FROM events
-        WHERE event_type IN ('Marketplace.LicensePurchased', 'Marketplace.RevenueShared')
+        WHERE event_type IN ('Marketplace.LicensePurchased', 'Marketplace.RevenueShared'){condition}
         GROUP BY 1 ORDER BY 1
         """,
         ["day", "licenses", "license_sales_sahara", "revenue_shared_sahara"],
+        params,
         dates=("day",),
     )
 
 
-def sahara_validators(url: str | None) -> pd.DataFrame:
-    """Sahara validators by voting power (whole SAHARA), with delegators and commission."""
+def sahara_validators(url: str | None, as_of: datetime | None = None) -> pd.DataFrame:
+    """Sahara validators by voting power (whole SAHARA): with delegators and commission from the
+    `validators` mart (now), or as of a moment: the last validator set observed before it (staging)."""
+    columns = ["validator_id", "voting_power", "delegators", "delegated_sahara", "commission_rate"]
+    if as_of is None:
+        return _read_or_empty(
+            url,
+            "SELECT validator_id, voting_power, delegators, "
+            "CAST(delegated_base_units AS DOUBLE PRECISION) / 1e18 AS delegated_sahara, commission_rate "
+            "FROM validators WHERE chain = 'sahara' ORDER BY voting_power DESC NULLS LAST, validator_id",
+            columns,
+        )
     return _read_or_empty(
         url,
-        "SELECT validator_id, voting_power, delegators, "
-        "CAST(delegated_base_units AS DOUBLE PRECISION) / 1e18 AS delegated_sahara, commission_rate "
-        "FROM validators WHERE chain = 'sahara' ORDER BY voting_power DESC NULLS LAST, validator_id",
-        ["validator_id", "voting_power", "delegators", "delegated_sahara", "commission_rate"],
+        """
+        SELECT COALESCE(operator_address, consensus_address) AS validator_id, voting_power,
+               CAST(NULL AS INTEGER) AS delegators, CAST(NULL AS DOUBLE PRECISION) AS delegated_sahara,
+               commission_atto_usah / NULLIF(reward_atto_usah, 0) AS commission_rate
+        FROM stg_sahara_validator_sets
+        WHERE block_number = (SELECT MAX(block_number) FROM stg_sahara_validator_sets WHERE block_time < :as_of)
+        ORDER BY voting_power DESC, validator_id
+        """,
+        columns,
+        {"as_of": as_of},
     )
+
+
+# ------------------------------------------------------------------------------------ drill-down
+
+#: At most this many events are listed behind one point; the panel says when there are more.
+DRILL_LIMIT = 1000
+EVENT_COLUMNS = ["event_id", "block_number", "block_time", "event_type", "payload"]
+
+
+def _payload_text(value) -> str:
+    """A payload as compact JSON text whatever the engine returns (DuckDB: text, PostgreSQL: a dict)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _events_frame(frame: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, bool]:
+    truncated = len(frame) > limit
+    frame = frame.head(limit)[EVENT_COLUMNS].copy()
+    frame["payload"] = frame["payload"].map(_payload_text)
+    frame["block_time"] = pd.to_datetime(frame["block_time"])
+    return frame.reset_index(drop=True), truncated
+
+
+def events_in_window(
+    url: str | None,
+    chain: str,
+    event_types: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    match: dict[str, str] | None = None,
+    limit: int = DRILL_LIMIT,
+) -> tuple[pd.DataFrame, bool]:
+    """The events of `chain` of `event_types` with block_time in [start, end) whose payload fields
+    equal `match` (all values bound as parameters; field names come from code, never from a user),
+    oldest first, at most `limit` of them; the flag says whether there were more."""
+    if not event_types:
+        raise ValueError("events_in_window: name at least one event type")
+    if not 0 < limit <= 10 * DRILL_LIMIT:
+        raise ValueError(f"events_in_window: limit must be 1..{10 * DRILL_LIMIT}, not {limit}")
+    types = {f"type{i}": t for i, t in enumerate(event_types)}
+    params: dict = {"chain": chain, "start": start, "end": end, "limit": limit + 1, **types}
+    sql = (
+        "SELECT event_id, block_number, block_time, event_type, payload FROM events "
+        f"WHERE chain = :chain AND event_type IN ({', '.join(':' + k for k in types)}) "
+        "AND block_time >= :start AND block_time < :end"
+    )
+    for i, (field, value) in enumerate((match or {}).items()):
+        if not field.isidentifier():
+            raise ValueError(f"events_in_window: {field!r} is not a payload field name")
+        sql += f" AND payload->>'{field}' = :match{i}"
+        params[f"match{i}"] = str(value)
+    frame = _read_or_empty(url, sql + " ORDER BY block_time, event_id LIMIT :limit", EVENT_COLUMNS, params)
+    return _events_frame(frame, limit)
+
+
+def rows_behind(
+    url: str | None, table: str, key: dict, limit: int = DRILL_LIMIT
+) -> tuple[pd.DataFrame, bool]:
+    """The events behind one mart row (`warehouse.provenance.events_behind`), at most `limit` listed."""
+    from warehouse.provenance import events_behind
+
+    frame = events_behind(_engine(db.resolve_url(url)), table, key)
+    return _events_frame(frame, limit)

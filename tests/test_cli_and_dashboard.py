@@ -54,26 +54,31 @@ def test_sql_answers_in_every_format_and_refuses_writes(coingecko_conn, warehous
 
 
 def test_overview_renders_both_market_caps_from_the_warehouse(coingecko_conn, duckdb_url):
+    from datetime import date
+
+    from dashboards import charts
     from dashboards.app import create_app
     from dashboards.pages import overview
+    from dashboards.state import View
 
     _load(coingecko_conn, duckdb_url)
     app = create_app(duckdb_url)
     with app.server.app_context():
-        page = overview.layout()
-    ids = {getattr(child, "id", None) for child in page.children}
-    assert {"as-of", "market-cap-log"} <= ids
-    assert "2026-01-15 11:00" in page.children[0].children
-    graph = page.children[3].children
-    traces = {trace.name: trace for trace in graph.figure.data}
+        assert overview.layout().children[0].children == "Overview"
+    view = View(date(2026, 1, 1), date(2026, 1, 15), None)
+    figure = charts.render(overview.PANEL["market-cap-chart"], duckdb_url, view)
+    traces = {t.name: t for t in figure.data}
     assert set(traces) == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
-    assert all(len(t.y) == 72 for t in traces.values())
-    assert graph.figure.layout.yaxis.type == "log"
-    # TAO's market cap is in the billions, SAHARA's in the tens of millions.
-    assert traces["Bittensor (TAO)"].y[-1] > 20 * traces["Sahara AI (SAHARA)"].y[-1]
-    with app.server.app_context():
-        linear = overview.toggle_log_scale([])
+    # Rebased to 100 at the start of the range, on a log axis by default.
+    assert all(len(t.y) == 72 and t.y[0] == 100 for t in traces.values())
+    assert figure.layout.yaxis.type == "log"
+    linear = charts.render(
+        overview.PANEL["market-cap-chart"], duckdb_url, View(view.start, view.end, None, scale="linear")
+    )
     assert linear.layout.yaxis.type == "linear"
+    # TAO's market cap is in the billions, SAHARA's in the tens of millions.
+    kpis = overview.kpi_frame(duckdb_url, view).set_index("chain")
+    assert kpis.loc["bittensor", "market_cap_usd"] > 20 * kpis.loc["sahara", "market_cap_usd"]
     response = app.server.test_client().get("/")
     assert response.status_code == 200 and b"DecAI Compare" in response.data
 

@@ -32,6 +32,10 @@ BROWSER_ARGS = [
 ]
 
 
+#: Served dashboard address -> the warehouse URL behind it.
+_SERVED: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory, devnet):
     """A warehouse with market data and some quarantined rows, served by create_app() on loopback."""
@@ -64,7 +68,9 @@ def dashboard_url(tmp_path_factory, devnet):
     server = make_server("127.0.0.1", 0, create_app(url).server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    _SERVED[base] = url
+    yield base
     server.shutdown()
 
 
@@ -135,18 +141,81 @@ def _axis_type(page) -> str:
     return page.evaluate("document.querySelector('#market-cap-chart .js-plotly-plot')._fullLayout.yaxis.type")
 
 
+def _traces(page, chart_id: str) -> list[dict]:
+    """The drawn traces of a chart as plain data: name, x, y, customdata."""
+    return page.evaluate(
+        "p => p._fullData.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || []),"
+        " customdata: Array.from(t.customdata || []).map(c => Array.from(c))}))",
+        page.locator(f"#{chart_id} .js-plotly-plot").element_handle(),
+    )
+
+
+def _wait_for_plot(page, chart_id: str, condition: str = "true") -> None:
+    """Wait until the chart has drawn data and `condition` (JS over `d`, its traces) holds."""
+    page.wait_for_function(
+        f"() => {{ const p = document.querySelector('#{chart_id} .js-plotly-plot');"
+        f" if (!p || !p._fullData || !p._fullData.length) return false; const d = p._fullData; return {condition}; }}"
+    )
+
+
+def click_point(page, chart_id: str, trace: int, index: int) -> None:
+    """Click one data point of a scatter chart where it is drawn, as a user's mouse would."""
+    handle = page.locator(f"#{chart_id} .js-plotly-plot").element_handle()
+    handle.scroll_into_view_if_needed()
+    x, y = page.evaluate(
+        """([p, trace, index]) => {
+            const t = p._fullData[trace], xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis;
+            const box = p.getBoundingClientRect();
+            const xs = Array.from(t.x), ys = Array.from(t.y);
+            return [box.left + xa._offset + xa.l2p(xa.d2l(xs[index])),
+                    box.top + ya._offset + ya.l2p(ya.d2l(ys[index]))];
+        }""",
+        [handle, trace, index],
+    )
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+
+
+def download_csv(page, button_selector: str) -> list[dict]:
+    with page.expect_download() as download:
+        page.locator(button_selector).click()
+    return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+
+
 def test_overview_renders_both_coins_and_the_log_toggle_changes_the_chart(page, dashboard_url):
     page.goto(dashboard_url + "/")
-    page.wait_for_selector("#market-cap-chart .scatterlayer .trace")
-    assert page.locator("#market-cap-chart .scatterlayer .trace").count() == 2
-    assert "Market cap" in page.inner_text("#kpi-bittensor") and "$" in page.inner_text("#kpi-sahara-ai")
+    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    traces = _traces(page, "market-cap-chart")
+    assert [t["name"] for t in traces] == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
+    assert all(t["y"][0] == 100 for t in traces)  # rebased at the start of the range
+    page.wait_for_selector("#kpi-bittensor")
+    bittensor, sahara = page.inner_text("#kpi-bittensor"), page.inner_text("#kpi-sahara-ai")
+    for label in (
+        "Market cap",
+        "Price",
+        "24h volume",
+        "Supply (share of cap)",
+        "Staked",
+        "Emission per day",
+        "Participants",
+        "Share earning anything",
+        "Validators",
+        "Gini of rewards",
+        "Nakamoto coefficient",
+    ):
+        assert label in bittensor and label in sahara  # fmt: skip
     assert page.inner_text("#as-of").startswith("As of 2026-01-15")
+    table = page.inner_text("#head-to-head-table")
+    assert "Gini of rewards" in table and "Yuma Consensus" in table
+    assert page.inner_text("#head-to-head-title") == "Head to head, as of 2026-01-15"
+    assert "Data as of: market quotes to 2026-01-15 11:00 UTC" in page.inner_text("#market-cap-chart-card")
     assert _axis_type(page) == "log"
     _shot(page, "overview")
-    page.locator("#market-cap-log input").uncheck()
+    page.locator("#scale-toggle input[value=linear]").check()
     page.wait_for_function(
         "document.querySelector('#market-cap-chart .js-plotly-plot')._fullLayout.yaxis.type === 'linear'"
     )
+    assert "scale=linear" in page.url
     assert page.console_errors == []
 
 
@@ -170,15 +239,19 @@ def test_quality_page_lists_freshness_results_and_quarantine_and_exports_csv(pag
     assert page.console_errors == []
 
 
-def test_compare_page_shows_both_lorenz_curves_and_the_head_to_head_table(page, dashboard_url):
+def test_compare_page_shows_both_lorenz_curves_and_the_chain_filter_keeps_one(page, dashboard_url):
     page.goto(dashboard_url + "/compare")
-    page.wait_for_selector("#lorenz-chart .scatterlayer .trace")
-    names = page.evaluate("document.querySelector('#lorenz-chart .js-plotly-plot').data.map(t => t.name)")
+    _wait_for_plot(page, "lorenz-chart", "d.length === 3")
+    names = [t["name"] for t in _traces(page, "lorenz-chart")]
     assert names == ["Equal rewards", "Bittensor miners", "Sahara contributors"]
-    table = page.inner_text("#head-to-head-table")
-    assert "Gini of rewards" in table and "Yuma Consensus" in table
-    assert page.locator("#top10-chart .scatterlayer .trace").count() == 2
+    _wait_for_plot(page, "top10-chart", "d.length === 2")
+    page.wait_for_selector("#ecosystem-daily-table td")
     _shot(page, "compare")
+    page.locator("#chain-filter input[value=sahara]").check()
+    _wait_for_plot(page, "lorenz-chart", "d.length === 2")
+    assert [t["name"] for t in _traces(page, "lorenz-chart")] == ["Equal rewards", "Sahara contributors"]
+    _wait_for_plot(page, "top10-chart", "d.length === 1")
+    assert "chain=sahara" in page.url
     assert page.console_errors == []
 
 
@@ -200,4 +273,136 @@ def test_source_filter_narrows_the_quarantine_table(page, dashboard_url):
         "#quarantine-table td[data-dash-column=source]", "tds => tds.map(td => td.innerText.trim())"
     )
     assert sources and set(sources) == {"coingecko"}
+    assert page.console_errors == []
+
+
+def _sql(url: str, sql: str, params: dict | None = None):
+    return db.read_sql(sql, params or {}, url=url)
+
+
+@pytest.fixture(scope="module")
+def dashboard_warehouse(dashboard_url):
+    """The URL of the warehouse `dashboard_url` serves."""
+    from urllib.request import urlopen
+
+    with urlopen(dashboard_url + "/"):  # the server is up
+        pass
+    return _SERVED[dashboard_url]
+
+
+def test_overview_chain_filter_changes_the_charts_and_the_url(page, dashboard_url):
+    page.goto(dashboard_url + "/")
+    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    before = _traces(page, "market-cap-chart")
+    page.locator("#chain-filter input[value=sahara]").check()
+    _wait_for_plot(page, "market-cap-chart", "d.length === 1")
+    after = _traces(page, "market-cap-chart")
+    assert [t["name"] for t in after] == ["Sahara AI (SAHARA)"] and after[0]["y"] == before[1]["y"]
+    page.wait_for_function(
+        "!document.querySelector('#kpi-bittensor') && !!document.querySelector('#kpi-sahara-ai')"
+    )
+    assert "chain=sahara" in page.url and "start=2026-01-05" in page.url
+    assert page.console_errors == []
+
+
+def test_a_url_with_state_restores_the_view(page, dashboard_url):
+    page.goto(
+        dashboard_url + "/?start=2026-01-10&end=2026-01-12&as_of=2026-01-11&chain=bittensor&scale=linear"
+    )
+    _wait_for_plot(page, "market-cap-chart", "d.length === 1 && p._fullLayout.yaxis.type === 'linear'")
+    assert page.input_value("#date-range") == "2026-01-10"
+    assert page.input_value("#controls input.dash-datepicker-end-date") == "2026-01-12"
+    assert page.input_value("#as-of-date") == "2026-01-11"
+    assert page.is_checked("#chain-filter input[value=bittensor]")
+    assert page.is_checked("#scale-toggle input[value=linear]")
+    (trace,) = _traces(page, "market-cap-chart")
+    assert trace["name"] == "Bittensor (TAO)" and trace["y"][0] == 100
+    hours = sorted(trace["x"])
+    assert hours[0].startswith("2026-01-10T00:00") and hours[-1].startswith("2026-01-12T23:00")
+    assert len(hours) == 72
+    # KPIs as of the end of 2026-01-11: the last hour before the 12th.
+    page.wait_for_selector("#kpi-bittensor")
+    assert page.inner_text("#as-of").startswith("As of 2026-01-11 23:00 UTC")
+    assert page.locator("#kpi-sahara-ai").count() == 0
+    assert page.console_errors == []
+
+
+def test_market_cap_csv_has_the_rows_of_the_chart(page, dashboard_url, dashboard_warehouse):
+    page.goto(dashboard_url + "/?start=2026-01-10&end=2026-01-12")
+    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    rows = download_csv(page, "#market-cap-chart-csv")
+    expected = _sql(
+        dashboard_warehouse,
+        "SELECT coin_id, hour, market_cap_usd FROM market_caps WHERE hour >= '2026-01-10' AND hour < '2026-01-13' "
+        "ORDER BY coin_id, hour",
+    )
+    assert [(r["coin_id"], r["hour"]) for r in rows] == [
+        (r.coin_id, r.hour.strftime("%Y-%m-%dT%H:%M:%S")) for r in expected.itertuples()
+    ]
+    assert [float(r["market_cap_usd"]) for r in rows] == pytest.approx(expected["market_cap_usd"].tolist())
+    firsts = {r["coin_id"]: float(r["index"]) for r in reversed(rows)}
+    assert firsts == {"bittensor": 100.0, "sahara-ai": 100.0}
+    assert page.console_errors == []
+
+
+def test_clicking_an_hour_of_market_cap_lists_the_quotes_behind_it(page, dashboard_url, dashboard_warehouse):
+    page.goto(dashboard_url + "/?start=2026-01-14&end=2026-01-15&chain=sahara")
+    _wait_for_plot(page, "market-cap-chart", "d.length === 1")
+    (trace,) = _traces(page, "market-cap-chart")
+    coin, start, end = trace["customdata"][10][:3]
+    click_point(page, "market-cap-chart", 0, 10)
+    page.wait_for_selector("#market-cap-chart-events td")
+    assert page.inner_text("#market-cap-chart-drill-title").startswith(
+        "Quotes of Sahara AI (SAHARA), 2026-01-14 10:00"
+    )
+    listed = download_csv(page, "#market-cap-chart-events button.export")
+    expected = _sql(
+        dashboard_warehouse,
+        "SELECT event_id FROM events WHERE event_type = 'market.Quote' AND payload->>'coin_id' = :coin "
+        "AND block_time >= :start AND block_time < :end ORDER BY event_id",
+        {"coin": coin, "start": start.replace("T", " "), "end": end.replace("T", " ")},
+    )
+    assert coin == "sahara-ai" and len(expected) >= 1
+    assert sorted(r["event_id"] for r in listed) == expected["event_id"].tolist()
+    assert {r["event_type"] for r in listed} == {"market.Quote"}
+    assert all('"coin_id":"sahara-ai"' in r["payload"].replace(" ", "") for r in listed)
+    assert page.console_errors == []
+
+
+def test_bad_and_hostile_url_parameters_fall_back_with_a_notice(page, dashboard_url, dashboard_warehouse):
+    count = "SELECT COUNT(*) AS n FROM events"
+    before = int(_sql(dashboard_warehouse, count)["n"][0])
+    page.goto(
+        dashboard_url
+        + "/?start=2026-13-45&end=2026-01-12&chain=bittensor'--&netuid=1;DROP%20TABLE%20events&as_of=yesterday"
+    )
+    page.wait_for_selector("#url-notice li")
+    notice = page.inner_text("#url-notice")
+    assert "`start=2026-13-45` is not a date" in notice
+    assert "`chain=bittensor'--` is not one of both, bittensor, sahara" in notice
+    assert "`netuid=1;DROP TABLE events` is not a subnet id" in notice
+    assert "`as_of=yesterday` is not a date" in notice
+    _wait_for_plot(page, "market-cap-chart", "d.length === 2")  # defaults: both chains
+    assert page.input_value("#controls input.dash-datepicker-end-date") == "2026-01-12"
+    assert int(_sql(dashboard_warehouse, count)["n"][0]) == before > 0
+    assert page.console_errors == []
+
+
+def test_browser_back_restores_the_previous_view(page, dashboard_url):
+    page.goto(dashboard_url + "/compare")
+    _wait_for_plot(page, "lorenz-chart", "d.length === 3")
+    page.locator("#chain-filter input[value=bittensor]").check()
+    _wait_for_plot(page, "lorenz-chart", "d.length === 2")
+    page.wait_for_function("location.search.includes('chain=bittensor')")
+    page.locator("#chain-filter input[value=sahara]").check()
+    page.wait_for_function("location.search.includes('chain=sahara')")
+    _wait_for_plot(page, "lorenz-chart", "d.length === 2 && d[1].name === 'Sahara contributors'")
+    page.go_back()
+    page.wait_for_function("location.search.includes('chain=bittensor')")
+    _wait_for_plot(page, "lorenz-chart", "d.length === 2 && d[1].name === 'Bittensor miners'")
+    assert page.is_checked("#chain-filter input[value=bittensor]")
+    page.go_back()
+    page.wait_for_function("!location.search.includes('chain=')")
+    _wait_for_plot(page, "lorenz-chart", "d.length === 3")
+    assert page.is_checked("#chain-filter input[value=both]")
     assert page.console_errors == []

@@ -224,15 +224,16 @@ def test_bittensor_page_shows_subnets_emission_registrations_and_stake(
     assert page.console_errors == []
 
 
-def test_subnet_dropdown_changes_the_incentive_chart_and_the_url_picks_the_subnet(
+def test_subnet_filter_changes_the_charts_and_the_url_and_the_url_picks_the_subnet(
     page, chain_dashboard, chain_warehouse
 ):
     page.goto(chain_dashboard + "/bittensor")
     page.wait_for_selector("#incentive-lorenz-chart .scatterlayer .trace")
+    page.wait_for_selector("#stake-chart .barlayer .trace")
     title = _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
     curve = _plot(page, "incentive-lorenz-chart", "d[1].y")
     other = next(n for n in queries.miner_subnets(chain_warehouse) if f"subnet {n} " not in title)
-    page.click("#subnet-dropdown")
+    page.click("#netuid-filter")
     page.locator(".dash-dropdown-option", has_text=re.compile(rf"^\s*subnet {other}\s*$")).click()
     page.wait_for_function(
         "document.querySelector('#incentive-lorenz-chart .js-plotly-plot').layout.title.text"
@@ -241,10 +242,94 @@ def test_subnet_dropdown_changes_the_incentive_chart_and_the_url_picks_the_subne
     miners = len(queries.miner_incentives(chain_warehouse, other))
     assert f"subnet {other} — {miners} miners" in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
     assert _plot(page, "incentive-lorenz-chart", "d[1].y") != curve
+    # The stake chart keeps that subnet's validators only.
+    validators = _sql(
+        chain_warehouse,
+        f"SELECT COUNT(*) AS n FROM validators WHERE chain = 'bittensor' AND netuid = {other}",
+    )["n"][0]
+    page.wait_for_function(
+        f"document.querySelector('#stake-chart .js-plotly-plot').layout.title.text.includes('in subnet {other}')"
+    )
+    assert _plot(page, "stake-chart", "d.reduce((s, t) => s + t.x.length, 0)") == validators > 0
+    page.wait_for_function(f"location.search.includes('netuid={other}')")
 
     page.goto(chain_dashboard + f"/bittensor?netuid={other}")
     page.wait_for_selector("#incentive-lorenz-chart .scatterlayer .trace")
     assert f"subnet {other} " in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
+    assert page.inner_text("#netuid-filter").strip() == f"subnet {other}"
+    assert page.console_errors == []
+
+
+def test_as_of_before_the_data_shows_an_empty_metagraph_and_after_it_the_same_as_now(
+    page, chain_dashboard, chain_warehouse
+):
+    page.goto(chain_dashboard + "/bittensor?as_of=2026-01-14")
+    page.wait_for_selector("#incentive-lorenz-chart .js-plotly-plot")
+    page.wait_for_function(
+        "document.querySelector('#stake-chart .js-plotly-plot').layout.annotations?.[0]?.text.startsWith('No Bittensor')"
+    )
+    assert page.input_value("#as-of-date") == "2026-01-14"
+    page.goto(chain_dashboard + "/bittensor?as_of=2026-01-15")
+    page.wait_for_selector("#stake-chart .barlayer .trace")
+    validators = _sql(chain_warehouse, "SELECT COUNT(*) AS n FROM validators WHERE chain = 'bittensor'")["n"][
+        0
+    ]
+    assert _plot(page, "stake-chart", "d.reduce((s, t) => s + t.x.length, 0)") == validators
+    assert "as of 2026-01-15" in _plot(page, "stake-chart", "p.layout.title.text")
+    assert page.console_errors == []
+
+
+def test_clicking_a_registrations_bar_lists_its_events(page, chain_dashboard, chain_warehouse):
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#registrations-chart .barlayer .point path")
+    bar = page.locator("#registrations-chart .barlayer .trace").first.locator(".point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    day, netuid = _plot(page, "registrations-chart", "Array.from(p._fullData[0].customdata[0])")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#registrations-chart-events td")
+    assert page.inner_text("#registrations-chart-drill-title") == f"Registrations in subnet {netuid} on {day}"
+    listed = browser_tests.download_csv(page, "#registrations-chart-events button.export")
+    expected = _sql(
+        chain_warehouse,
+        "SELECT event_id FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered' "
+        f"AND CAST(block_time AS DATE) = DATE '{day}' AND CAST(payload->>'netuid' AS INTEGER) = {int(netuid)} "
+        "ORDER BY event_id",
+    )
+    assert len(expected) >= 1 and sorted(r["event_id"] for r in listed) == expected["event_id"].tolist()
+    assert page.console_errors == []
+
+
+def test_clicking_a_leaderboard_row_lists_the_events_behind_the_subnet(
+    page, chain_dashboard, chain_warehouse
+):
+    from warehouse.provenance import events_behind
+
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#subnet-table td")
+    cell = page.locator("#subnet-table td[data-dash-column=netuid]").first
+    netuid = int(cell.inner_text())
+    cell.click()
+    page.wait_for_selector("#subnet-table-events td")
+    assert page.inner_text("#subnet-table-drill-title") == f"Events behind subnet {netuid}"
+    listed = browser_tests.download_csv(page, "#subnet-table-events button.export")
+    expected = events_behind(chain_warehouse, "subnets", {"netuid": netuid})
+    assert len(expected) >= 1 and sorted(r["event_id"] for r in listed) == sorted(expected["event_id"])
+    assert page.console_errors == []
+
+
+def test_a_hostile_subnet_in_the_url_is_refused_with_a_notice_and_changes_nothing(
+    page, chain_dashboard, chain_warehouse
+):
+    count = "SELECT COUNT(*) AS n FROM events"
+    before = int(_sql(chain_warehouse, count)["n"][0])
+    for hostile in ("1;DROP TABLE events", "1 OR 1=1", "-1", "99999", "3%27%20--"):
+        page.goto(chain_dashboard + f"/bittensor?netuid={hostile}")
+        page.wait_for_selector("#url-notice li")
+        assert "is not a subnet id" in page.inner_text("#url-notice"), hostile
+        page.wait_for_selector("#stake-chart .barlayer .trace")
+        assert page.inner_text("#netuid-filter").strip() == "all subnets"
+    assert int(_sql(chain_warehouse, count)["n"][0]) == before > 0
     assert page.console_errors == []
 
 
@@ -319,3 +404,68 @@ def test_both_chain_pages_show_an_empty_state_before_any_data(page, tmp_path):
     finally:
         server.shutdown()
     assert page.console_errors == []
+
+
+def test_clicking_a_day_of_sahara_rewards_lists_its_reward_payments(page, chain_dashboard, chain_warehouse):
+    page.goto(chain_dashboard + "/sahara")
+    page.wait_for_selector("#rewards-chart .barlayer .point path")
+    bar = page.locator("#rewards-chart .barlayer .point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    (day,) = _plot(page, "rewards-chart", "Array.from(p._fullData[0].customdata[0])")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#rewards-chart-events td")
+    listed = browser_tests.download_csv(page, "#rewards-chart-events button.export")
+    expected = _sql(
+        chain_warehouse,
+        "SELECT event_id FROM events WHERE event_type = 'DataServices.RewardPaid' "
+        f"AND CAST(block_time AS DATE) = DATE '{day}' ORDER BY event_id",
+    )
+    assert 0 < len(expected) <= queries.DRILL_LIMIT
+    assert sorted(r["event_id"] for r in listed) == expected["event_id"].tolist()
+    assert page.inner_text("#rewards-chart-drill-note") == f"{len(expected):,} events."
+    # The chart's own CSV: the SAHARA paid per day, as ecosystem_daily holds it.
+    rows = browser_tests.download_csv(page, "#rewards-chart-csv")
+    daily = _sql(
+        chain_warehouse, "SELECT day, rewards_tokens FROM ecosystem_daily WHERE chain = 'sahara' ORDER BY day"
+    )
+    assert [r["day"][:10] for r in rows] == [f"{d:%Y-%m-%d}" for d in pd.to_datetime(daily["day"])]
+    assert [float(r["rewards_sahara"]) for r in rows] == pytest.approx(daily["rewards_tokens"].tolist())
+    assert page.console_errors == []
+
+
+def test_a_date_range_in_the_url_narrows_the_sahara_charts(page, chain_dashboard, chain_warehouse):
+    page.goto(chain_dashboard + "/sahara?start=2026-01-15&end=2026-01-15")
+    page.wait_for_selector("#funnel-chart .funnellayer .trace")
+    counts = _sql(
+        chain_warehouse,
+        "SELECT COUNT(*) AS submitted FROM annotations WHERE submitted_at >= '2026-01-15' "
+        "AND submitted_at < '2026-01-16'",
+    )
+    assert _plot(page, "funnel-chart", "d[0].x[0]") == counts["submitted"][0] > 0
+    assert _plot(page, "marketplace-chart", "d[0].x.length") == 1
+    assert page.input_value("#date-range") == "2026-01-15"
+    assert page.console_errors == []
+
+
+def test_as_of_queries_agree_with_the_warehouse_as_of_functions(chain_warehouse):
+    """The dashboard's bounded as-of reads give the state `warehouse.asof` rebuilds from events."""
+    from datetime import datetime
+
+    from warehouse import asof
+
+    moment = datetime(2026, 1, 16)
+    metagraph = asof.metagraph_as_of(chain_warehouse, moment)
+    for netuid in queries.miner_subnets(chain_warehouse):
+        miners = metagraph[(metagraph["netuid"] == netuid) & ~metagraph["validator_permit"].astype(bool)]
+        shown = queries.miner_incentives(chain_warehouse, netuid, moment)
+        assert sorted(shown["uid"]) == sorted(miners["uid"]), netuid
+        assert shown.set_index("uid")["incentive"].to_dict() == pytest.approx(
+            miners.set_index("uid")["incentive"].to_dict()
+        )
+    permits = metagraph[metagraph["validator_permit"].astype(bool)]
+    stakes = queries.bittensor_validator_stakes(chain_warehouse, as_of=moment)
+    assert sorted(stakes["address"]) == sorted(permits["hotkey"])
+    validator_set = asof.validator_set_as_of(chain_warehouse, moment)
+    power = queries.sahara_validators(chain_warehouse, moment)
+    assert sorted(power["voting_power"]) == sorted(validator_set["voting_power"]) and len(power) > 0

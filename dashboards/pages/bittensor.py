@@ -1,27 +1,24 @@
 """Bittensor (`/bittensor`): subnets, emission and the halving, incentive per subnet, registrations, stake.
 
-`?netuid=N` in the URL opens the incentive chart on that subnet.
+Controls: date range (emission, registrations), as-of date (incentive and stake: the metagraph as it
+stood at the end of that day), subnet (incentive, registrations, stake); all kept in the URL, e.g.
+`/bittensor?netuid=3&as_of=2026-01-14`. Clicking a row of the leaderboard lists the events behind it.
 """
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+import dash
+import pandas as pd
+from dash import Input, Output, html
 from dash.dash_table.Format import Format, Group, Scheme
 
-from dashboards import figures, queries
+from dashboards import charts, controls, drill, figures, queries
 from dashboards.app import warehouse_url
+from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
+from dashboards.state import View
 
-
-def _initial_subnet(subnets: list[int], leaderboard, requested: str | None) -> int | None:
-    """The subnet asked for in the URL, else the one with the largest emission share that has miners."""
-    if requested is not None and str(requested).isdigit() and int(requested) in subnets:
-        return int(requested)
-    for netuid in leaderboard["netuid"]:
-        if int(netuid) in subnets:
-            return int(netuid)
-    return subnets[0] if subnets else None
-
+FEATURES = ("range", "as_of", "netuid")
 
 #: How the leaderboard shows its numbers; the CSV export keeps the full values.
 LEADERBOARD_FORMATS = {
@@ -31,8 +28,10 @@ LEADERBOARD_FORMATS = {
 }
 
 
-def leaderboard_table(leaderboard):
-    table = data_table("subnet-table", leaderboard, page_size=20)
+def leaderboard_table(leaderboard: pd.DataFrame):
+    # `id` lets a clicked cell name its subnet whatever the sort order.
+    table = data_table("subnet-table", leaderboard.assign(id=leaderboard["netuid"]), page_size=20)
+    table.columns = [c for c in table.columns if c["id"] != "id"]
     for column in table.columns:
         if column["id"] in LEADERBOARD_FORMATS:
             column.update(type="numeric", format=LEADERBOARD_FORMATS[column["id"]])
@@ -41,15 +40,84 @@ def leaderboard_table(leaderboard):
     return table
 
 
-def layout(netuid: str | None = None, **_query) -> html.Div:
+def lorenz_subnet(url: str, view: View) -> int | None:
+    """The subnet the incentive chart shows: the chosen one, else the largest by emission share."""
+    if view.netuid is not None:
+        return view.netuid
+    frame = queries._read_or_empty(
+        url,
+        "SELECT s.netuid FROM subnets s WHERE EXISTS (SELECT 1 FROM miners m WHERE m.netuid = s.netuid "
+        "AND m.deregistered_at IS NULL) ORDER BY s.emission_share DESC NULLS LAST, s.netuid LIMIT 1",
+        ["netuid"],
+    )
+    return int(frame["netuid"].iloc[0]) if not frame.empty else None
+
+
+def incentives_frame(url: str, view: View) -> pd.DataFrame:
+    netuid = lorenz_subnet(url, view)
+    if netuid is None:
+        return pd.DataFrame(columns=["netuid", "uid", "hotkey", "incentive"])
+    return queries.miner_incentives(url, netuid, view.as_of_at).assign(netuid=netuid)[
+        ["netuid", "uid", "hotkey", "incentive"]
+    ]
+
+
+def incentives_figure(frame: pd.DataFrame, view: View):
+    if frame.empty:
+        which = f"subnet {view.netuid}" if view.netuid is not None else "any subnet"
+        return figures.no_data_figure("Incentive distribution", f"No miners of {which} in the warehouse")
+    figure = figures.incentive_lorenz_figure(frame, int(frame["netuid"].iloc[0]))
+    if view.as_of is not None:
+        figure.update_layout(title_text=f"{figure.layout.title.text} (as of {view.as_of})")
+    return figure
+
+
+def stakes_frame(url: str, view: View) -> pd.DataFrame:
+    return queries.bittensor_validator_stakes(url, view.netuid, view.as_of_at)
+
+
+def stakes_figure(frame: pd.DataFrame, view: View):
+    figure = figures.stake_distribution_figure(frame)
+    if not frame.empty:
+        where = f" in subnet {view.netuid}" if view.netuid is not None else ""
+        when = f", as of {view.as_of}" if view.as_of is not None else ""
+        figure.update_layout(title_text=f"{figure.layout.title.text}{where}{when}")
+    return figure
+
+
+PANELS = [
+    Panel("emission-chart", "TAO emission per day",
+          lambda url, view: queries.bittensor_emission_per_day(url, view.start_at, view.end_at),
+          lambda frame, view: figures.emission_figure(frame, queries.TAO_HALVING_DAY),
+          ("subtensor",), drill=drill.day_of("bittensor", ("SubtensorModule.NeuronObserved",), "TAO emission")),
+    Panel("registrations-chart", "Registrations per day",
+          lambda url, view: queries.registrations_per_day(url, view.start_at, view.end_at, view.netuid),
+          lambda frame, view: figures.registrations_figure(frame), ("subtensor",),
+          inputs=("start", "end", "netuid"), drill=drill.registrations),
+    Panel("incentive-lorenz-chart", "Incentive distribution", incentives_frame, incentives_figure,
+          ("subtensor",), inputs=("netuid", "as_of")),
+    Panel("stake-chart", "Validator stake", stakes_frame, stakes_figure, ("subtensor",),
+          inputs=("netuid", "as_of"), drill=drill.bittensor_validator),
+]  # fmt: skip
+PANEL = {panel.id: panel for panel in PANELS}
+
+
+def layout(**query) -> html.Div:
     url = warehouse_url()
+    with queries.session(url):
+        return _layout(url, query)
+
+
+def _layout(url: str, query: dict) -> html.Div:
     leaderboard = queries.subnet_leaderboard(url)
-    emission = queries.bittensor_emission_per_day(url)
-    if leaderboard.empty and emission.empty:
+    view, notices, extent = controls.page_view(url, query)
+    if leaderboard.empty and extent[1] is None:
         return empty_state("Bittensor data", element_id="bittensor-empty")
     subnets = queries.miner_subnets(url)
-    selected = _initial_subnet(subnets, leaderboard, netuid)
-    incentives = queries.miner_incentives(url, selected) if selected is not None else None
+    if view.netuid is not None and view.netuid not in subnets:
+        notices = [*notices, f"Subnet {view.netuid} has no miners in the warehouse; all subnets are shown."]
+        view = View(view.start, view.end, view.as_of, view.chain, None, view.scale)
+    fresh = queries.cached_freshness(url)
     return html.Div(
         [
             html.H2("Bittensor"),
@@ -58,62 +126,43 @@ def layout(netuid: str | None = None, **_query) -> html.Div:
                 "Consensus turns the scores into incentive. Figures come from the metagraph observations "
                 "and chain events in the warehouse."
             ),
-            html.H3("Subnet leaderboard"),
-            leaderboard_table(leaderboard),
+            controls.bar("/bittensor", view, notices, FEATURES, extent, subnets),
+            html.H3("Subnet leaderboard (latest observation)"),
             html.Div(
                 [
-                    dcc.Graph(
-                        id="emission-chart",
-                        figure=figures.emission_figure(emission, queries.TAO_HALVING_DAY),
+                    leaderboard_table(leaderboard),
+                    html.Div(
+                        html.Span(queries.freshness_caption(fresh, ("subtensor",)), className="freshness"),
+                        className="card-footer",
                     ),
-                    dcc.Graph(
-                        id="registrations-chart",
-                        figure=figures.registrations_figure(queries.registrations_per_day(url)),
-                    ),
+                    html.P("Click a subnet's row to list the events behind it.", className="drill-hint"),
+                    html.Div(id="subnet-table-drill", className="drill"),
                 ],
-                className="chart-grid",
+                className="card wide",
             ),
+            html.Div([charts.card(PANEL["emission-chart"], fresh), charts.card(PANEL["registrations-chart"], fresh)],
+                     className="chart-grid"),
             html.H3("Incentive distribution per subnet"),
-            html.Div(
-                [
-                    html.Label("Subnet", htmlFor="subnet-dropdown"),
-                    dcc.Dropdown(
-                        id="subnet-dropdown",
-                        options=[{"label": f"subnet {n}", "value": n} for n in subnets],
-                        value=selected,
-                        clearable=False,
-                    ),
-                ],
-                className="filter-row",
-            ),
-            dcc.Loading(
-                dcc.Graph(
-                    id="incentive-lorenz-chart",
-                    figure=figures.incentive_lorenz_figure(incentives, selected)
-                    if incentives is not None
-                    else figures.no_data_figure("Incentive distribution", "No miners in the warehouse yet"),
-                )
-            ),
-            dcc.Graph(
-                id="stake-chart",
-                figure=figures.stake_distribution_figure(queries.bittensor_validator_stakes(url)),
-            ),
+            html.Div([charts.card(PANEL["incentive-lorenz-chart"], fresh), charts.card(PANEL["stake-chart"], fresh)],
+                     className="chart-grid"),
         ]
-    )
+    )  # fmt: skip
 
 
-def show_incentive_lorenz(netuid: int | None):
-    if netuid is None:
-        return figures.no_data_figure("Incentive distribution", "Choose a subnet")
-    return figures.incentive_lorenz_figure(queries.miner_incentives(warehouse_url(), netuid), netuid)
+def show_subnet_events(active_cell):
+    """A clicked leaderboard row: the events behind that subnet."""
+    if not active_cell or active_cell.get("row_id") is None:
+        raise dash.exceptions.PreventUpdate
+    return charts.drill_panel("subnet-table", drill.subnet(warehouse_url(), active_cell["row_id"]))
 
 
 def register_callbacks(app) -> None:
+    charts.register(app, PANELS)
     app.callback(
-        Output("incentive-lorenz-chart", "figure"),
-        Input("subnet-dropdown", "value"),
+        Output("subnet-table-drill", "children"),
+        Input("subnet-table", "active_cell"),
         prevent_initial_call=True,
-    )(show_incentive_lorenz)
+    )(show_subnet_events)
 
 
 PAGE = {

@@ -1,67 +1,128 @@
-"""Competitive vs cooperative (`/compare`): how each network shares its rewards."""
+"""Competitive vs cooperative (`/compare`): how each network shares its rewards.
+
+Controls: date range (the window the Lorenz curves sum rewards over, and the daily charts) and
+chain; both kept in the URL. The head-to-head table is on the overview page.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import figures, queries
+from dashboards import charts, controls, drill, figures, queries
 from dashboards.app import warehouse_url
+from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
+from dashboards.state import View
 from warehouse import metrics
 
+FEATURES = ("range", "chain")
 
-def layout(**_query) -> html.Div:
+
+def rewards_frame(url: str, view: View) -> pd.DataFrame:
+    """Rewards per participant over the range, one row per (chain, participant)."""
+    frames = [
+        queries.rewards_per_participant(url, chain, view.start_at, view.end_at).assign(chain=chain)
+        for chain in view.chains()
+    ]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return frame.reindex(columns=["chain", "participant", "reward"])
+
+
+def lorenz_figure(frame: pd.DataFrame, view: View):
+    curves = {
+        chain: metrics.lorenz_curve(frame.loc[frame["chain"] == chain, "reward"].tolist())
+        for chain in view.chains()
+    }
+    figure = figures.lorenz_figure(curves)
+    figure.update_layout(title_text=f"Who gets the rewards (Lorenz curve), {view.start} to {view.end}")
+    if not any(curves.values()):
+        figure.add_annotation(text="No rewards in the selected range", x=0.5, y=0.5, xref="paper", yref="paper",
+                              showarrow=False, font={"color": "#6b7280"})  # fmt: skip
+    return figure
+
+
+def daily_frame(url: str, view: View) -> pd.DataFrame:
+    return queries.ecosystem_daily(url, view.start_at, view.end_at, chains=view.chains())
+
+
+def _daily(column: str, title: str, percent: bool = False):
+    def render(frame: pd.DataFrame, view: View):
+        return figures.daily_comparison_figure(frame, column, title, percent=percent)
+
+    return render
+
+
+def _measure(column: str):
+    def data(url: str, view: View) -> pd.DataFrame:
+        frame = daily_frame(url, view)
+        return (
+            frame[["chain", "day", column]]
+            if not frame.empty
+            else frame.reindex(columns=["chain", "day", column])
+        )
+
+    return data
+
+
+CHAINS = ("subtensor", "evm")
+PANELS = [
+    Panel("lorenz-chart", "Lorenz curves of rewards", rewards_frame, lorenz_figure, CHAINS,
+          inputs=("start", "end", "chain")),
+    Panel("top10-chart", "Top-10% share", _measure("top10_share"),
+          _daily("top10_share", "Top-10% share of rewards", percent=True), CHAINS,
+          inputs=("start", "end", "chain"), drill=drill.chain_day),
+    Panel("share-earning-chart", "Share earning", _measure("share_earning"),
+          _daily("share_earning", "Share of participants earning anything", percent=True), CHAINS,
+          inputs=("start", "end", "chain"), drill=drill.chain_day),
+    Panel("rewards-per-participant-chart", "Rewards per participant", _measure("rewards_per_participant_usd"),
+          _daily("rewards_per_participant_usd", "Rewards per participant (USD per day)"), CHAINS,
+          inputs=("start", "end", "chain"), drill=drill.chain_day),
+    Panel("ecosystem-daily", "ecosystem_daily", daily_frame,
+          lambda frame, view: data_table("ecosystem-daily-table", frame), CHAINS,
+          inputs=("start", "end", "chain"), kind="html"),
+]  # fmt: skip
+PANEL = {panel.id: panel for panel in PANELS}
+
+
+def layout(**query) -> html.Div:
     url = warehouse_url()
-    daily = queries.ecosystem_daily(url)
-    if daily.empty:
+    with queries.session(url):
+        return _layout(url, query)
+
+
+def _layout(url: str, query: dict) -> html.Div:
+    view, notices, extent = controls.page_view(url, query)
+    if extent[1] is None:
         return empty_state("chain data for the comparison")
-    start, end = daily["day"].min(), daily["day"].max() + pd.Timedelta(days=1)
-    curves = {}
-    for chain in ("bittensor", "sahara"):
-        rewards = queries.rewards_per_participant(url, chain, start, end)
-        curves[chain] = metrics.lorenz_curve(rewards["reward"].tolist()) if not rewards.empty else []
-    latest = queries.latest_by_chain(daily)
+    fresh = queries.cached_freshness(url)
     return html.Div(
         [
             html.H2("Competitive vs cooperative"),
             html.P(
-                "Bittensor pays miners by how well validators score them, so rewards concentrate; Sahara pays "
-                "every accepted annotation, so rewards spread. The curves and measures below are computed from "
-                "the on-chain events in the warehouse."
+                [
+                    "Bittensor pays miners by how well validators score them, so rewards concentrate; Sahara "
+                    "pays every accepted annotation, so rewards spread. The curves and measures below are "
+                    "computed from the on-chain events in the warehouse; the head-to-head table is on the ",
+                    dcc.Link("overview", href="/"),
+                    ".",
+                ]
             ),
-            data_table(
-                "head-to-head-table",
-                pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara"]],
-                page_size=20,
+            controls.bar("/compare", view, notices, FEATURES, extent),
+            charts.card(PANEL["lorenz-chart"], fresh, wide=True),
+            html.Div(
+                [charts.card(PANEL[p], fresh) for p in ("top10-chart", "share-earning-chart")],
+                className="chart-grid",
             ),
-            dcc.Graph(id="lorenz-chart", figure=figures.lorenz_figure(curves)),
-            dcc.Graph(
-                id="top10-chart",
-                figure=figures.daily_comparison_figure(
-                    daily, "top10_share", "Top-10% share of rewards", percent=True
-                ),
-            ),
-            dcc.Graph(
-                id="share-earning-chart",
-                figure=figures.daily_comparison_figure(
-                    daily, "share_earning", "Share of participants earning anything", percent=True
-                ),
-            ),
-            dcc.Graph(
-                id="rewards-per-participant-chart",
-                figure=figures.daily_comparison_figure(
-                    daily, "rewards_per_participant_usd", "Rewards per participant (USD per day)"
-                ),
-            ),
+            charts.card(PANEL["rewards-per-participant-chart"], fresh, wide=True),
             html.H3("ecosystem_daily"),
-            data_table("ecosystem-daily-table", daily),
+            charts.card(PANEL["ecosystem-daily"], fresh, wide=True),
         ]
     )
 
 
 def register_callbacks(app) -> None:
-    """The page is static for now; filters arrive with the dashboard issue."""
+    charts.register(app, PANELS)
 
 
 PAGE = {

@@ -1,16 +1,69 @@
-"""Overview (`/`): both networks' market data side by side."""
+"""Overview (`/`): both networks side by side — KPIs, the head-to-head table, and their growth rebased.
+
+Controls: date range (the rebased charts), as-of date (KPIs and head-to-head: the last data on or
+before that day), chain, and log or linear scale; all kept in the URL.
+"""
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+import pandas as pd
+from dash import html
 
-from dashboards import figures, queries
+from dashboards import charts, controls, drill, figures, queries
 from dashboards.app import warehouse_url
-from dashboards.components import empty_state
+from dashboards.charts import Panel
+from dashboards.components import data_table, empty_state
+from dashboards.state import View
+from warehouse import metrics
+
+FEATURES = ("range", "as_of", "chain", "scale")
+CHAIN_OF_COIN = {coin: chain for chain, coin in queries.COINS.items()}
+TOKENS = {"bittensor": "TAO", "sahara": "SAHARA"}
+PARTICIPANTS = {"bittensor": "UIDs in the metagraph", "sahara": "contributors active"}
 
 
-def _money(value: float | None) -> str:
-    if value is None or value != value:
+# ------------------------------------------------------------------------------------------- KPIs
+
+
+def kpi_frame(url: str, view: View) -> pd.DataFrame:
+    """One row per chain: the market as of the as-of day (last hour) and its `ecosystem_daily` row."""
+    coins = [queries.COINS[c] for c in view.chains()]
+    market = queries.latest_quotes(queries.quotes_as_of(url, view.as_of_at, coins))
+    daily = queries.ecosystem_as_of(url, view.as_of_at)
+    rows = []
+    for chain in view.chains():
+        quote = market[market["coin_id"] == queries.COINS[chain]] if not market.empty else market
+        day = daily[daily["chain"] == chain] if not daily.empty else daily
+        if quote.empty and day.empty:
+            continue
+        row = {"chain": chain}
+        if not quote.empty:
+            q = quote.iloc[0]
+            row.update(
+                market_hour=q["hour"], market_cap_usd=q["market_cap_usd"], price_usd=q["price_usd"],
+                volume_24h_usd=q["total_volume_usd"], market_cap_change_24h=q["market_cap_change_24h"],
+            )  # fmt: skip
+        if not day.empty:
+            d = day.iloc[0]
+            price = d.get("price_usd")
+            row.update(
+                day=d["day"], supply_tokens=d["supply_tokens"], supply_cap_share=d["supply_cap_share"],
+                staking_ratio=d["staking_ratio"], emission_tokens=d["emission_tokens"],
+                emission_usd=d["emission_tokens"] * price if pd.notna(price) else None,
+                rewards_tokens=d["rewards_tokens"], rewards_usd=d["rewards_usd"],
+                participants=d["participants"], share_earning=d["share_earning"], validators=d["validators"],
+                rewards_per_participant_usd=d["rewards_per_participant_usd"], gini=d["gini"], nakamoto=d["nakamoto"],
+            )  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or pd.isna(value)
+
+
+def _money(value) -> str:
+    if _missing(value):
         return "–"
     for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= size:
@@ -18,58 +71,187 @@ def _money(value: float | None) -> str:
     return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
 
 
-def kpi_cards(latest) -> html.Div:
+def _fmt(value, pattern: str) -> str:
+    return "–" if _missing(value) else pattern.format(value)
+
+
+def _kpi(label: str, value: str, kpi: str) -> html.Div:
+    return html.Div([html.Span(label), html.Strong(value)], className="kpi", **{"data-kpi": kpi})
+
+
+def kpi_cards(frame: pd.DataFrame, view: View) -> list:
+    if frame.empty:
+        return [html.P("No market or chain data on or before this date.", className="no-data", id="as-of")]
+    hours = frame["market_hour"].dropna() if "market_hour" in frame else pd.Series(dtype="datetime64[ns]")
+    as_of = f"As of {hours.max():%Y-%m-%d %H:%M} UTC" if not hours.empty else "As of –"
+    if view.as_of is not None:
+        as_of += f" (as-of date {view.as_of})"
     cards = []
-    for row in latest.to_dict("records"):
+    for row in frame.to_dict("records"):
+        chain, token = row["chain"], TOKENS[row["chain"]]
         change = row.get("market_cap_change_24h")
         cards.append(
             html.Div(
                 [
-                    html.H3(queries.COIN_LABELS.get(row["coin_id"], row["coin_id"])),
-                    html.Div([html.Span("Market cap "), html.Strong(_money(row["market_cap_usd"]))]),
-                    html.Div([html.Span("Price "), html.Strong(_money(row["price_usd"]))]),
-                    html.Div([html.Span("24h volume "), html.Strong(_money(row["total_volume_usd"]))]),
+                    html.H3(queries.COIN_LABELS[queries.COINS[chain]]),
+                    _kpi("Market cap", _money(row.get("market_cap_usd")), "market_cap"),
+                    _kpi("24h change", _fmt(change, "{:+.1%}"), "change_24h"),
+                    _kpi("Price", _money(row.get("price_usd")), "price"),
+                    _kpi("24h volume", _money(row.get("volume_24h_usd")), "volume_24h"),
+                    _kpi(
+                        "Supply (share of cap)",
+                        f"{_fmt(row.get('supply_tokens'), '{:,.0f}')} {token} ({_fmt(row.get('supply_cap_share'), '{:.1%}')})",
+                        "supply",
+                    ),
+                    _kpi("Staked", _fmt(row.get("staking_ratio"), "{:.1%}"), "staked"),
+                    _kpi(
+                        "Emission per day",
+                        f"{_fmt(row.get('emission_tokens'), '{:,.0f}')} {token} · {_money(row.get('emission_usd'))}",
+                        "emission",
+                    ),
+                    _kpi(
+                        "Rewards paid per day",
+                        f"{_fmt(row.get('rewards_tokens'), '{:,.0f}')} {token} · {_money(row.get('rewards_usd'))}",
+                        "rewards",
+                    ),
+                    _kpi(f"Participants ({PARTICIPANTS[chain]})", _fmt(row.get("participants"), "{:,.0f}"), "participants"),
+                    _kpi("Share earning anything", _fmt(row.get("share_earning"), "{:.1%}"), "share_earning"),
+                    _kpi("Validators", _fmt(row.get("validators"), "{:,.0f}"), "validators"),
+                    _kpi("Rewards per participant", _money(row.get("rewards_per_participant_usd")), "rewards_per_participant"),
+                    _kpi("Gini of rewards", _fmt(row.get("gini"), "{:.3f}"), "gini"),
+                    _kpi("Nakamoto coefficient", _fmt(row.get("nakamoto"), "{:,.0f}"), "nakamoto"),
                     html.Div(
-                        f"24h change {change:+.1%}" if change is not None else "24h change –",
-                        className="change",
+                        f"chain figures of {row['day']:%Y-%m-%d}" if not _missing(row.get("day")) else "no chain figures yet",
+                        className="kpi-day",
                     ),
                 ],
                 className="kpi-card",
-                id=f"kpi-{row['coin_id']}",
+                id=f"kpi-{queries.COINS[chain]}",
             )
-        )
-    return html.Div(cards, className="kpi-row")
+        )  # fmt: skip
+    return [html.P(as_of, id="as-of"), html.Div(cards, className="kpi-row")]
 
 
-def layout(**_query) -> html.Div:
-    frame = queries.market_caps(warehouse_url())
+# ------------------------------------------------------------------------------------ head to head
+
+
+def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
+    """The comparison table of `warehouse.metrics.head_to_head` from each chain's latest
+    `ecosystem_daily` row on or before the as-of day, with the day each column's figures are from."""
+    daily = queries.ecosystem_as_of(url, view.as_of_at)
+    latest = queries.latest_by_chain(daily)
+    frame = pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara"]]
+    days = {chain: f"{row['day']:%Y-%m-%d}" for chain, row in latest.items()}
+    as_of = {"aspect": "Figures as of", "bittensor": days.get("bittensor"), "sahara": days.get("sahara")}
+    return pd.concat([frame, pd.DataFrame([as_of])], ignore_index=True)
+
+
+def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
+    as_of = frame[frame["aspect"] == "Figures as of"].iloc[0]
+    days = sorted({d for d in (as_of["bittensor"], as_of["sahara"]) if d})
+    title = f"Head to head, as of {' / '.join(days)}" if days else "Head to head (no measured figures yet)"
+    return [html.H3(title, id="head-to-head-title"), data_table("head-to-head-table", frame, page_size=20)]
+
+
+# ---------------------------------------------------------------------------------- rebased charts
+
+
+def market_cap_frame(url: str, view: View) -> pd.DataFrame:
+    """Market caps in the range (hourly up to `HOURLY_MAX_DAYS`, daily beyond), rebased to 100."""
+    daily = view.days > queries.HOURLY_MAX_DAYS
+    coins = [queries.COINS[c] for c in view.chains()]
+    frame = queries.market_caps(url, view.start_at, view.end_at, daily=daily, coins=coins)
+    frame = queries.rebased(frame, "coin_id", "hour", "market_cap_usd")
+    step = pd.Timedelta(days=1) if daily else pd.Timedelta(hours=1)
+    frame["period_end"] = frame["hour"] + step
+    return frame[
+        ["coin_id", "hour", "period_end", "market_cap_usd", "price_usd", "total_volume_usd", "index"]
+    ]
+
+
+def market_cap_figure(frame: pd.DataFrame, view: View):
+    title = "Market cap, rebased to 100"
     if frame.empty:
+        return figures.no_data_figure(title, "No market data in the selected range")
+    shown = frame.assign(
+        start_iso=frame["hour"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        end_iso=frame["period_end"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        cap_text=frame["market_cap_usd"].map("{:,.0f}".format),
+    )
+    step = "daily" if view.days > queries.HOURLY_MAX_DAYS else "hourly"
+    return figures.rebased_figure(
+        shown, "coin_id", "hour", f"{title} on {frame['hour'].min():%Y-%m-%d} ({step})",
+        queries.COIN_LABELS, figures.COLORS, log_scale=view.scale == "log",
+        hover_value="<br>$%{customdata[3]}", customdata=("coin_id", "start_iso", "end_iso", "cap_text"),
+    )  # fmt: skip
+
+
+def participants_frame(url: str, view: View) -> pd.DataFrame:
+    daily = queries.ecosystem_daily(url, view.start_at, view.end_at, chains=view.chains())
+    if daily.empty:
+        return pd.DataFrame(columns=["chain", "day", "participants", "index"])
+    return queries.rebased(daily[["chain", "day", "participants"]], "chain", "day", "participants")
+
+
+def participants_figure(frame: pd.DataFrame, view: View):
+    title = "Participants per day, rebased to 100"
+    if frame.empty:
+        return figures.no_data_figure(title, "No participants in the selected range")
+    shown = frame.assign(
+        day_iso=frame["day"].dt.strftime("%Y-%m-%d"), count=frame["participants"].map("{:,.0f}".format)
+    )
+    figure = figures.rebased_figure(
+        shown, "chain", "day", f"{title} on {frame['day'].min():%Y-%m-%d}",
+        figures.CHAIN_LABELS, figures.CHAIN_COLORS, log_scale=view.scale == "log",
+        hover_value="<br>%{customdata[2]} participants", customdata=("chain", "day_iso", "count"),
+    )  # fmt: skip
+    figure.update_xaxes(**figures.day_axis(frame["day"]))
+    return figure
+
+
+PANELS = [
+    Panel("kpi-cards", "Key figures", kpi_frame, kpi_cards, ("coingecko", "subtensor", "evm"),
+          inputs=("as_of", "chain"), kind="html"),
+    Panel("head-to-head", "Head to head", head_to_head_frame, head_to_head_table,
+          ("coingecko", "subtensor", "evm"), inputs=("as_of",), kind="html"),
+    Panel("market-cap-chart", "Market cap rebased", market_cap_frame, market_cap_figure, ("coingecko",),
+          inputs=("start", "end", "chain", "scale"), drill=drill.market_window),
+    Panel("participants-chart", "Participants rebased", participants_frame, participants_figure,
+          ("subtensor", "evm"), inputs=("start", "end", "chain", "scale"), drill=drill.chain_day),
+]  # fmt: skip
+PANEL = {panel.id: panel for panel in PANELS}
+
+
+def layout(**query) -> html.Div:
+    url = warehouse_url()
+    with queries.session(url):
+        return _layout(url, query)
+
+
+def _layout(url: str, query: dict) -> html.Div:
+    view, notices, extent = controls.page_view(url, query)
+    if extent[1] is None:
         return empty_state("market data")
-    as_of = frame["hour"].max()
+    fresh = queries.cached_freshness(url)
     return html.Div(
         [
-            html.P(f"As of {as_of:%Y-%m-%d %H:%M} UTC", id="as-of"),
-            kpi_cards(queries.latest_quotes(frame)),
-            dcc.Checklist(
-                id="market-cap-log",
-                options=[{"label": " log scale", "value": "log"}],
-                value=["log"],
-                inline=True,
+            html.H2("Overview"),
+            controls.bar("/", view, notices, FEATURES, extent),
+            charts.card(PANEL["kpi-cards"], fresh, wide=True),
+            html.Div(
+                [
+                    charts.card(PANEL["market-cap-chart"], fresh),
+                    charts.card(PANEL["participants-chart"], fresh),
+                ],
+                className="chart-grid",
             ),
-            dcc.Loading(dcc.Graph(id="market-cap-chart", figure=figures.market_cap_figure(frame))),
+            charts.card(PANEL["head-to-head"], fresh, wide=True),
         ]
     )
 
 
-def toggle_log_scale(value: list[str]):
-    frame = queries.market_caps(warehouse_url())
-    return figures.market_cap_figure(frame, log_scale="log" in (value or []))
-
-
 def register_callbacks(app) -> None:
-    app.callback(
-        Output("market-cap-chart", "figure"), Input("market-cap-log", "value"), prevent_initial_call=True
-    )(toggle_log_scale)
+    charts.register(app, PANELS)
 
 
 PAGE = {"path": "/", "name": "Overview", "title": "DecAI Compare — Overview", "layout": layout, "order": 0}

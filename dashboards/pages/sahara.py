@@ -1,23 +1,89 @@
-"""Sahara (`/sahara`): the annotation funnel, contributors, rewards, reputation, marketplace, validators."""
+"""Sahara (`/sahara`): the annotation funnel, contributors, rewards, reputation, marketplace, validators.
+
+Controls: date range (funnel, contributors, rewards, marketplace) and as-of date (the validator set
+as it stood at the end of that day); both kept in the URL.
+"""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
-from dashboards import figures, queries
+from dashboards import charts, controls, drill, figures, queries
 from dashboards.app import warehouse_url
+from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 
+FEATURES = ("range", "as_of")
+MARKETPLACE_EVENTS = ("Marketplace.LicensePurchased", "Marketplace.RevenueShared")
 
-def layout(**_query) -> html.Div:
+
+def _marketplace_table(frame, view):
+    return data_table("marketplace-table", frame.assign(day=frame["day"].dt.strftime("%Y-%m-%d")).round(6))
+
+
+def _validators_table(frame, view):
+    return data_table("sahara-validators-table", frame.round({"delegated_sahara": 6, "commission_rate": 4}))
+
+
+def _voting_power(frame, view):
+    title = "Validator voting power" + (f" (as of {view.as_of})" if view.as_of is not None else "")
+    return figures.ranked_bar_figure(
+        frame, "voting_power", "validator_id", title, "voting power (SAHARA)", color=figures.SAHARA_COLOR
+    )
+
+
+RANGE = ("start", "end")
+PANELS = [
+    Panel("funnel-chart", "Annotation funnel",
+          lambda url, view: queries.annotation_funnel(url, view.start_at, view.end_at),
+          lambda frame, view: figures.funnel_figure(frame), ("evm",)),
+    Panel("contributors-chart", "Contributors over time",
+          lambda url, view: queries.contributors_over_time(url, view.start_at, view.end_at),
+          lambda frame, view: figures.contributors_figure(frame), ("evm",)),
+    Panel("rewards-chart", "Rewards paid per day",
+          lambda url, view: queries.sahara_rewards_per_day(url, view.start_at, view.end_at),
+          lambda frame, view: figures.daily_bar_figure(
+              frame, "rewards_sahara", "Rewards paid per day (RewardPaid)", "SAHARA", color=figures.SAHARA_COLOR),
+          ("evm",), drill=drill.day_of("sahara", ("DataServices.RewardPaid",), "Rewards paid")),
+    Panel("reputation-chart", "Reputation tiers", lambda url, view: queries.reputation_tiers(url),
+          lambda frame, view: figures.reputation_figure(frame), ("evm",)),
+    Panel("marketplace-chart", "Marketplace per day",
+          lambda url, view: queries.marketplace_per_day(url, view.start_at, view.end_at),
+          lambda frame, view: figures.marketplace_figure(frame), ("evm",),
+          drill=drill.day_of("sahara", MARKETPLACE_EVENTS, "Marketplace")),
+    Panel("marketplace", "Marketplace per day (table)",
+          lambda url, view: queries.marketplace_per_day(url, view.start_at, view.end_at),
+          _marketplace_table, ("evm",), kind="html"),
+    Panel("voting-power-chart", "Validator voting power",
+          lambda url, view: queries.sahara_validators(url, view.as_of_at), _voting_power, ("cometbft",),
+          inputs=("as_of",), drill=drill.sahara_validator),
+    Panel("sahara-validators", "Validators (table)",
+          lambda url, view: queries.sahara_validators(url, view.as_of_at), _validators_table, ("cometbft",),
+          inputs=("as_of",), kind="html"),
+]  # fmt: skip
+PANEL = {panel.id: panel for panel in PANELS}
+
+
+def _has_data(url: str) -> bool:
+    return not (
+        queries.sahara_validators(url).empty
+        and queries.contributors_over_time(url).empty
+        and not queries.annotation_funnel(url)["annotations"].any()
+    )
+
+
+def layout(**query) -> html.Div:
     url = warehouse_url()
-    funnel = queries.annotation_funnel(url)
-    contributors = queries.contributors_over_time(url)
-    validators = queries.sahara_validators(url)
-    marketplace = queries.marketplace_per_day(url)
-    if not funnel["annotations"].any() and contributors.empty and validators.empty and marketplace.empty:
+    with queries.session(url):
+        return _layout(url, query)
+
+
+def _layout(url: str, query: dict) -> html.Div:
+    view, notices, extent = controls.page_view(url, query)
+    if extent[1] is None and not _has_data(url):
         return empty_state("Sahara data", element_id="sahara-empty")
-    rewards = queries.sahara_rewards_per_day(url)
+    fresh = queries.cached_freshness(url)
+    grid = ("funnel-chart", "contributors-chart", "rewards-chart", "reputation-chart")
     return html.Div(
         [
             html.H2("Sahara AI"),
@@ -26,54 +92,23 @@ def layout(**_query) -> html.Div:
                 "accepted annotation is paid. Datasets and models are licensed on the marketplace, which "
                 "shares the revenue with the people who built them."
             ),
+            controls.bar("/sahara", view, notices, FEATURES, extent),
             html.Div(
-                [
-                    dcc.Graph(id="funnel-chart", figure=figures.funnel_figure(funnel)),
-                    dcc.Graph(id="contributors-chart", figure=figures.contributors_figure(contributors)),
-                    dcc.Graph(
-                        id="rewards-chart",
-                        figure=figures.daily_bar_figure(
-                            rewards,
-                            "rewards_sahara",
-                            "Rewards paid per day (RewardPaid)",
-                            "SAHARA",
-                            color=figures.SAHARA_COLOR,
-                        ),  # fmt: skip
-                    ),
-                    dcc.Graph(
-                        id="reputation-chart",
-                        figure=figures.reputation_figure(queries.reputation_tiers(url)),
-                    ),
-                ],
+                [charts.card(PANEL[panel_id], fresh) for panel_id in grid],
                 className="chart-grid",
             ),
-            dcc.Graph(id="marketplace-chart", figure=figures.marketplace_figure(marketplace)),
+            charts.card(PANEL["marketplace-chart"], fresh, wide=True),
             html.H3("Marketplace per day"),
-            data_table(
-                "marketplace-table",
-                marketplace.assign(day=marketplace["day"].dt.strftime("%Y-%m-%d")).round(6),
-            ),
-            dcc.Graph(
-                id="voting-power-chart",
-                figure=figures.ranked_bar_figure(
-                    validators,
-                    "voting_power",
-                    "validator_id",
-                    "Validator voting power",
-                    "voting power (SAHARA)",
-                    color=figures.SAHARA_COLOR,
-                ),  # fmt: skip
-            ),
+            charts.card(PANEL["marketplace"], fresh, wide=True),
+            charts.card(PANEL["voting-power-chart"], fresh, wide=True),
             html.H3("Validators"),
-            data_table(
-                "sahara-validators-table", validators.round({"delegated_sahara": 6, "commission_rate": 4})
-            ),
+            charts.card(PANEL["sahara-validators"], fresh, wide=True),
         ]
     )
 
 
 def register_callbacks(app) -> None:
-    """The page has no controls yet."""
+    charts.register(app, PANELS)
 
 
 PAGE = {

@@ -1,0 +1,155 @@
+"""Drill-down: from a clicked point to the on-chain events behind it.
+
+Charts put the point's key in plotly's `customdata` (a coin and an hour, a chain and a day, a
+subnet…). The browser sends it back in `clickData`, so it is parsed here as untrusted input: a key
+that does not parse lists nothing. Rows of marts with lineage go through
+`warehouse.provenance.events_behind`; windows of time go through `queries.events_in_window`, a
+bounded query with a LIMIT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from dashboards import queries
+from dashboards.charts import Drill
+from dashboards.state import View, parse_netuid
+
+#: The events an `ecosystem_daily` row of each chain is computed from.
+CHAIN_DAY_EVENTS = {
+    "bittensor": ("SubtensorModule.NeuronObserved",),
+    "sahara": ("DataServices.AnnotationSubmitted", "DataServices.RewardPaid"),
+}
+CHAIN_NAMES = {"bittensor": "Bittensor", "sahara": "Sahara"}
+#: The longest window one point may stand for (a day of the daily charts).
+MAX_WINDOW = timedelta(days=1)
+
+
+def _custom(point: dict, size: int) -> list[str] | None:
+    data = point.get("customdata") if isinstance(point, dict) else None
+    if not isinstance(data, list | tuple) or len(data) < size:
+        return None
+    if not all(isinstance(v, str | int | float) for v in data[:size]):
+        return None
+    return [str(v) for v in data[:size]]
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None)
+
+
+def _netuid(text: str) -> int | None:
+    return parse_netuid(text, [])
+
+
+def _at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def market_window(url: str, view: View, point: dict) -> Drill | None:
+    """A point of the market cap chart: the quotes of that coin in that hour (or day)."""
+    custom = _custom(point, 3)
+    if custom is None or custom[0] not in queries.COINS.values():
+        return None
+    coin, start, end = custom[0], _moment(custom[1]), _moment(custom[2])
+    if start is None or end is None or not timedelta(0) < end - start <= MAX_WINDOW:
+        return None
+    events, truncated = queries.events_in_window(
+        url, "market", ("market.Quote",), start, end, {"coin_id": coin}
+    )
+    label = queries.COIN_LABELS.get(coin, coin)
+    return Drill(f"Quotes of {label}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC", events, truncated)
+
+
+def chain_day(url: str, view: View, point: dict) -> Drill | None:
+    """A chain's day of `ecosystem_daily`: the events it was computed from."""
+    custom = _custom(point, 2)
+    if custom is None or custom[0] not in CHAIN_DAY_EVENTS or _day(custom[1]) is None:
+        return None
+    chain, day = custom[0], _day(custom[1])
+    types = CHAIN_DAY_EVENTS[chain]
+    events, truncated = queries.events_in_window(url, chain, types, _at(day), _at(day) + MAX_WINDOW)
+    return Drill(f"{CHAIN_NAMES[chain]} on {day}: {', '.join(types)}", events, truncated)
+
+
+def day_of(chain: str, event_types: tuple[str, ...], what: str) -> Callable[[str, View, dict], Drill | None]:
+    """Drill for a per-day chart of one chain: the day's events of `event_types`."""
+
+    def drill(url: str, view: View, point: dict) -> Drill | None:
+        custom = _custom(point, 1)
+        day = _day(custom[0]) if custom else None
+        if day is None:
+            return None
+        events, truncated = queries.events_in_window(url, chain, event_types, _at(day), _at(day) + MAX_WINDOW)
+        return Drill(f"{what} on {day}: {', '.join(event_types)}", events, truncated)
+
+    return drill
+
+
+def registrations(url: str, view: View, point: dict) -> Drill | None:
+    """A day and subnet of the registrations chart: its `NeuronRegistered` events."""
+    custom = _custom(point, 2)
+    if custom is None:
+        return None
+    day, netuid = _day(custom[0]), _netuid(custom[1])
+    if day is None or netuid is None:
+        return None
+    events, truncated = queries.events_in_window(
+        url, "bittensor", ("SubtensorModule.NeuronRegistered",), _at(day), _at(day) + MAX_WINDOW,
+        {"netuid": str(netuid)},
+    )  # fmt: skip
+    return Drill(f"Registrations in subnet {netuid} on {day}", events, truncated)
+
+
+def subnet(url: str, netuid) -> Drill | None:
+    """A subnet of the leaderboard: the observations and registration events behind its row."""
+    netuid = _netuid(str(netuid))
+    if netuid is None:
+        return None
+    events, truncated = queries.rows_behind(url, "subnets", {"netuid": netuid})
+    return Drill(f"Events behind subnet {netuid}", events, truncated)
+
+
+def bittensor_validator(url: str, view: View, point: dict) -> Drill | None:
+    """A validator of the stake chart: the metagraph observations behind its stake."""
+    custom = _custom(point, 3)
+    if custom is None:
+        return None
+    validator_id, netuid, hotkey = custom[0], _netuid(custom[1]), custom[2]
+    if netuid is None or not hotkey.isalnum():
+        return None
+    if view.as_of_at is None:
+        events, truncated = queries.rows_behind(url, "validators", {"validator_id": validator_id})
+    else:
+        events, truncated = queries.events_in_window(
+            url, "bittensor", ("SubtensorModule.NeuronObserved",), view.as_of_at - queries.METAGRAPH_LOOKBACK,
+            view.as_of_at, {"netuid": str(netuid), "hotkey": hotkey},
+        )  # fmt: skip
+    return Drill(f"Observations of validator {hotkey} in subnet {netuid}", events, truncated)
+
+
+def sahara_validator(url: str, view: View, point: dict) -> Drill | None:
+    """A validator of the voting-power chart: the events behind its `validators` row, where the
+    warehouse has lineage for Sahara validators."""
+    custom = _custom(point, 1)
+    if custom is None or not custom[0].isalnum():
+        return None
+    try:
+        events, truncated = queries.rows_behind(url, "validators", {"validator_id": custom[0]})
+    except ValueError:  # no lineage for this table in this warehouse version
+        return None
+    if events.empty:
+        return None
+    return Drill(f"Events behind validator {custom[0]}", events, truncated)

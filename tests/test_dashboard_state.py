@@ -1,0 +1,240 @@
+"""The dashboard's URL state, its guards against hostile input, and its callbacks as plain functions.
+
+URL parsing never raises: a bad value falls back to the default with a notice. Values reach SQL only
+as bound parameters, so injection attempts change nothing. The benchmark's callbacks run on DuckDB
+and PostgreSQL with market and chain data, and on an empty warehouse.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from dashboards import drill, queries
+from dashboards.state import View, ViewState, from_controls, parse_query, parse_search, resolve, to_search
+from tests.conftest import DEVNET_NOW
+
+DAY = 86400
+
+
+def test_a_full_query_parses_to_its_state_without_notices():
+    state, notices = parse_query(
+        {"start": "2026-01-01", "end": "2026-01-15", "as_of": "2026-01-10", "chain": "Bittensor", "netuid": "3",
+         "scale": "linear"}
+    )  # fmt: skip
+    assert notices == []
+    assert state == ViewState(
+        date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 10), "bittensor", 3, "linear"
+    )
+    assert parse_query({}) == (ViewState(), [])
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "says"),
+    [
+        ({"start": "2026-13-45"}, "start", "`start=2026-13-45` is not a date (YYYY-MM-DD)"),
+        ({"end": "15/01/2026"}, "end", "`end=15/01/2026` is not a date"),
+        ({"as_of": "yesterday"}, "as_of", "`as_of=yesterday` is not a date"),
+        ({"start": "1970-01-01"}, "start", "is outside 2009–2100"),
+        (
+            {"start": "2026-01-15", "end": "2026-01-01"},
+            "start",
+            "`start=2026-01-15` is after `end=2026-01-01`",
+        ),
+        ({"chain": "ethereum"}, "chain", "`chain=ethereum` is not one of both, bittensor, sahara"),
+        ({"netuid": "-1"}, "netuid", "`netuid=-1` is not a subnet id"),
+        ({"netuid": "65536"}, "netuid", "`netuid=65536` is not a subnet id"),
+        ({"netuid": "3.5"}, "netuid", "is not a subnet id"),
+        ({"scale": "sqrt"}, "scale", "`scale=sqrt` is not one of log, linear"),
+        ({"netuid": "1" * 50}, "netuid", "`netuid` is too long (50 characters)"),
+        ({"color": "red"}, None, "`color` is not a parameter of this dashboard"),
+    ],
+)
+def test_a_bad_value_falls_back_to_the_default_with_a_notice(query, field, says):
+    state, notices = parse_query(query)
+    assert any(says in n for n in notices), notices
+    if field:
+        assert getattr(state, field) == getattr(ViewState(), field)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "1;DROP TABLE events",
+        "1 OR 1=1",
+        "1' OR '1'='1",
+        "1)--",
+        "0x10",
+        "１２",  # full-width digits: isdigit() says yes, the subnet pattern says no
+        "3\x00",
+        "$(rm -rf /)",
+    ],
+)
+def test_injection_attempts_in_the_url_never_reach_the_view(hostile):
+    for name in ("netuid", "start", "end", "as_of", "chain", "scale"):
+        state, notices = parse_query({name: hostile})
+        assert notices, (name, hostile)
+        assert state == ViewState(), (name, hostile)
+        assert "\x00" not in " ".join(notices)
+
+
+def test_repeated_parameters_take_the_last_value_and_say_so():
+    state, notices = parse_query({"netuid": ["1", "4"]})
+    assert state.netuid == 4 and notices == ["`netuid` was given 2 times; the last value is used."]
+
+
+def test_search_strings_round_trip_and_defaults_are_left_out():
+    view = View(date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 10), "sahara", 7, "linear")
+    search = to_search(view, ("start", "end", "as_of", "chain", "netuid", "scale"))
+    assert search == "?start=2026-01-01&end=2026-01-15&as_of=2026-01-10&chain=sahara&netuid=7&scale=linear"
+    state, notices = parse_search(search)
+    assert notices == [] and resolve(state, None, None) == view
+    # A page writes only its own parameters; defaults (both chains, log scale, latest) stay out.
+    plain = View(date(2026, 1, 1), date(2026, 1, 15), None)
+    assert to_search(plain, ("start", "end", "chain", "scale")) == "?start=2026-01-01&end=2026-01-15"
+    assert to_search(view, ("chain",)) == "?chain=sahara"
+    assert parse_search("") == (ViewState(), [])
+    # What parse_qs makes of a hostile search is parsed like any other value.
+    state, notices = parse_search("?netuid=1%3BDROP%20TABLE%20events")
+    assert state.netuid is None and "`netuid=1;DROP TABLE events` is not a subnet id" in notices[0]
+
+
+def test_the_default_range_is_the_last_30_days_with_data():
+    view = resolve(ViewState(), date(2025, 11, 1), date(2026, 1, 15))
+    assert (view.start, view.end, view.days) == (date(2025, 12, 17), date(2026, 1, 15), 30)
+    short = resolve(ViewState(), date(2026, 1, 10), date(2026, 1, 15))
+    assert (short.start, short.end) == (date(2026, 1, 10), date(2026, 1, 15))
+    assert resolve(ViewState(end=date(2026, 1, 5)), date(2026, 1, 1), date(2026, 1, 15)).start == date(
+        2026, 1, 1
+    )
+    assert resolve(ViewState(start=date(2026, 1, 12)), None, date(2026, 1, 15)).end == date(2026, 1, 15)
+    view = resolve(ViewState(as_of=date(2026, 1, 10)), None, date(2026, 1, 15))
+    assert (view.start_at, view.end_at, view.as_of_at) == (
+        datetime(2025, 12, 17),
+        datetime(2026, 1, 16),
+        datetime(2026, 1, 11),
+    )
+
+
+def test_control_values_are_parsed_like_the_url():
+    state, notices = from_controls("2026-01-01T00:00:00", "2026-01-15", None, "sahara", 3, "log")
+    assert notices == [] and state == ViewState(date(2026, 1, 1), date(2026, 1, 15), None, "sahara", 3, "log")
+    state, notices = from_controls("2026-01-01", "2026-01-15", None, "solana", "1;", None)
+    assert state.chain == "both" and state.netuid is None and len(notices) == 2
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        {},
+        {"customdata": None},
+        {"customdata": ["bitcoin", "2026-01-15T10:00:00", "2026-01-15T11:00:00"]},
+        {"customdata": ["bittensor", "2026-01-15T10:00:00", "2026-01-25T11:00:00"]},  # wider than a day
+        {"customdata": ["bittensor", "2026-01-15T11:00:00", "2026-01-15T10:00:00"]},  # backwards
+        {"customdata": ["bittensor", "'; DROP TABLE events; --", "2026-01-15T11:00:00"]},
+        {"customdata": ["bittensor", {"$gt": ""}, "x"]},
+        "not a point",
+    ],
+)
+def test_a_clicked_point_that_does_not_parse_lists_nothing(point, duckdb_url):
+    view = View(date(2026, 1, 1), date(2026, 1, 15), None)
+    assert drill.market_window(duckdb_url, view, point) is None
+    assert drill.chain_day(duckdb_url, view, {"customdata": ["bittensor'--", "2026-01-15"]}) is None
+    assert (
+        drill.registrations(duckdb_url, view, {"customdata": ["2026-01-15", "1;DROP TABLE events"]}) is None
+    )
+    assert drill.subnet(duckdb_url, "1 OR 1=1") is None
+
+
+def test_window_queries_bind_their_values_and_refuse_field_names_from_outside(duckdb_url):
+    start, end = datetime(2026, 1, 1), datetime(2026, 2, 1)
+    events, truncated = queries.events_in_window(
+        duckdb_url, "market", ("market.Quote",), start, end, {"coin_id": "x' OR '1'='1"}
+    )
+    assert events.empty and not truncated
+    with pytest.raises(ValueError, match="is not a payload field name"):
+        queries.events_in_window(duckdb_url, "market", ("market.Quote",), start, end, {"a' OR 1=1 --": "x"})
+    with pytest.raises(ValueError, match="limit must be"):
+        queries.events_in_window(duckdb_url, "market", ("market.Quote",), start, end, limit=0)
+    with pytest.raises(ValueError, match="unknown chain"):
+        queries.rewards_per_participant(duckdb_url, "ethereum", start, end)
+
+
+def test_freshness_captions_name_each_source_and_its_lag():
+    fresh = pd.DataFrame(
+        {
+            "source": ["subtensor", "coingecko", "coingecko"],
+            "stream": ["bittensor-1", "bittensor", "sahara-ai"],
+            "position": [327_297, 1_768_478_400, 1_768_478_400],
+            "last_data_at": pd.to_datetime(
+                ["2026-01-15 10:59:24", "2026-01-15 11:00:00", "2026-01-15 09:00:00"]
+            ),
+        }
+    )
+    now = pd.Timestamp("2026-01-15 12:00")
+    caption = queries.freshness_caption(fresh, ("subtensor", "coingecko", "evm"), now=now)
+    assert caption == (
+        "Data as of: Bittensor blocks to 2026-01-15 10:59 UTC (block 327,297), 1.0 h ago; "
+        "market quotes to 2026-01-15 09:00 UTC (last quote), 3.0 h ago; Sahara EVM logs: none yet"
+    )
+
+
+# ------------------------------------------------------------------------ callbacks on both engines
+
+
+def _load(devnet, url: str) -> None:
+    from etl.pipeline.market import CoinGeckoConnection, ingest_coin_window
+    from tests.test_dashboard_browser import _load_chains
+    from warehouse import db
+    from warehouse.projections import run_all
+
+    connection = CoinGeckoConnection(devnet.endpoints["coingecko"])
+    for coin in ("bittensor", "sahara-ai"):
+        ingest_coin_window(connection, coin, DEVNET_NOW - 3 * DAY, DEVNET_NOW, warehouse_url=url)
+    _load_chains(devnet, url)
+    engine = db.make_engine(url)
+    run_all(engine)
+    engine.dispose()
+
+
+def test_every_benchmarked_callback_runs_on_an_empty_warehouse(warehouse_url):
+    from dashboards.bench_callbacks import CALLBACKS
+
+    for _name, callback in CALLBACKS:
+        callback(warehouse_url)  # no data yet is an empty chart or table, never an error
+    from dashboards.pages import overview
+
+    view = View(date(2026, 1, 1), date(2026, 1, 15), None)
+    figure = overview.market_cap_figure(overview.market_cap_frame(warehouse_url, view), view)
+    assert figure.layout.annotations[0].text == "No market data in the selected range"
+
+
+def test_the_benchmarked_callbacks_draw_the_warehouse_on_both_engines(devnet, warehouse_url):
+    from dashboards import bench_callbacks
+    from warehouse.db import read_sql
+
+    _load(devnet, warehouse_url)
+    results = {name: callback(warehouse_url) for name, callback in bench_callbacks.CALLBACKS}
+    rebased = results["overview.market_cap_rebased"]
+    assert [t.name for t in rebased.data] == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
+    hours = read_sql("SELECT COUNT(*) AS n FROM market_caps WHERE coin_id = 'bittensor'", url=warehouse_url)
+    assert [t.y[0] for t in rebased.data] == pytest.approx([100, 100])
+    assert len(rebased.data[0].y) == hours["n"][0] >= 72
+    assert results["overview.market_cap_rebased_linear"].layout.yaxis.type == "linear"
+    assert {t.name for t in results["compare.lorenz"].data} == {"Equal rewards", "Bittensor miners",
+                                                                "Sahara contributors"}  # fmt: skip
+    assert "miners, Gini" in results["bittensor.incentive_lorenz_netuid"].layout.title.text
+    funnel = results["sahara.funnel"].data[0].x
+    assert list(funnel) == sorted(funnel, reverse=True)
+    # The drill-down of the last hour lists exactly that hour's TAO quotes.
+    title, note, table = results["drill.market_cap_hour"]
+    expected = read_sql(
+        "SELECT event_id FROM events WHERE event_type = 'market.Quote' AND payload->>'coin_id' = 'bittensor' "
+        "AND block_time >= :start AND block_time < :end ORDER BY block_time, event_id",
+        {"start": datetime(2026, 1, 15, 11), "end": datetime(2026, 1, 15, 12)},
+        url=warehouse_url,
+    )
+    assert title.children == "Quotes of Bittensor (TAO), 2026-01-15 11:00 to 2026-01-15 12:00 UTC"
+    assert len(expected) >= 1 and [row["event_id"] for row in table.data] == expected["event_id"].tolist()
