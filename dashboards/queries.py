@@ -195,6 +195,64 @@ def latest_dq_results(url: str | None) -> pd.DataFrame:
     )
 
 
+#: At most this many batches are read for the counts per runtime (the newest).
+DQ_DETAILS_LIMIT = 5000
+
+
+def _json_object(value) -> dict:
+    """A JSON column as a dict whatever the engine returns (DuckDB: text, PostgreSQL: a dict); a value
+    that is not a JSON object reads as {}."""
+    if isinstance(value, bytes | bytearray):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def dq_batch_details(
+    url: str | None,
+    suites: tuple[str, ...],
+    sources: tuple[str, ...] | None = None,
+    limit: int = DQ_DETAILS_LIMIT,
+) -> tuple[pd.DataFrame, bool]:
+    """The newest runs (at most `limit`) of `suites` that let their batch through to the store (batch_id
+    set: a failed batch wrote nothing), of `sources` if given, newest first, with `details` parsed into
+    a dict on every engine; the flag says whether there were more. One read through (suite, validated_at),
+    every value a bound parameter."""
+    if not suites:
+        raise ValueError("dq_batch_details: name at least one suite")
+    if not 0 < limit <= 20 * DQ_DETAILS_LIMIT:
+        raise ValueError(f"dq_batch_details: limit must be 1..{20 * DQ_DETAILS_LIMIT}, not {limit}")
+    columns = ["suite", "source", "stream", "range_start", "range_end", "validated_at", "details"]
+    params: dict = {"limit": limit + 1}
+    names = {f"suite{i}": suite for i, suite in enumerate(suites)}
+    params.update(names)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM dq_results "
+        f"WHERE suite IN ({', '.join(':' + n for n in names)}) AND batch_id IS NOT NULL"
+    )
+    if sources is not None:
+        if not sources:
+            return pd.DataFrame(columns=columns), False
+        kept = {f"source{i}": source for i, source in enumerate(sources)}
+        sql += f" AND source IN ({', '.join(':' + n for n in kept)})"
+        params.update(kept)
+    frame = _read_or_empty(
+        url,
+        sql + " ORDER BY validated_at DESC, result_id DESC LIMIT :limit",
+        columns,
+        params,
+        ("validated_at",),
+    )
+    truncated = len(frame) > limit
+    frame = frame.head(limit).copy()
+    frame["details"] = frame["details"].map(_json_object)
+    return frame.reset_index(drop=True), truncated
+
+
 def quarantine_by_rule(url: str | None) -> pd.DataFrame:
     return _read_or_empty(
         url,
