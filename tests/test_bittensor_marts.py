@@ -285,7 +285,15 @@ def test_the_sql_form_runs_as_is_and_provenance_reaches_the_events(built):
     assert (behind.event_type == "SubtensorModule.NeuronObserved").sum() == observations
     validator_id, event_id = _rows(built, "SELECT validator_id, event_id FROM validators LIMIT 1")[0]
     assert event_id in set(events_behind(built, "validators", {"validator_id": validator_id}).event_id)
+    # A subnet row: its latest SubnetObserved, and the UIDs of its latest epoch it counts.
     subnet = events_behind(built, "subnets", {"netuid": 3})
-    assert set(subnet.event_type) == {"SubtensorModule.SubnetObserved"} and len(subnet) == 2
+    ((miners, validators, event_id),) = _rows(
+        built, "SELECT miners, validators, event_id FROM subnets WHERE netuid = 3"
+    )
+    assert subnet.event_type.value_counts().to_dict() == {
+        "SubtensorModule.NeuronObserved": miners + validators,
+        "SubtensorModule.SubnetObserved": 1,
+    }
+    assert event_id in set(subnet.event_id)
     with pytest.raises(ValueError, match="keyed by"):
         events_behind(built, "miners", {"netuid": 3})

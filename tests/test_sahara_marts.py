@@ -18,7 +18,7 @@ from etl.sources.cometbft import CometBFTSource
 from etl.sources.evm import EvmSource
 from tests.conftest import DEVNET_NOW
 from warehouse import db
-from warehouse.asof import delegations_as_of, validator_set_as_of
+from warehouse.asof import bonded_as_of, delegations_as_of, validator_set_as_of
 from warehouse.audit import table_checksum
 from warehouse.projections import rebuild, run_all
 
@@ -89,25 +89,56 @@ def _assert_matches_as_of(engine, url: str, at) -> tuple[pd.DataFrame, pd.DataFr
     """The Sahara validators mart equals the as-of state at the store's last moment."""
     validator_set = validator_set_as_of(url, at)
     delegations = delegations_as_of(url, at)
+    bonded = bonded_as_of(url, at)
     assert len(validator_set) > 10 and validator_set["operator_address"].notna().all()
     mart = {
-        vid: (power, cons, count, int(amount))
-        for vid, power, cons, count, amount in _rows(
+        vid: (power, cons, count, None if amount is None else int(amount), basis, since, flows_since)
+        for vid, power, cons, count, amount, basis, since, flows_since in _rows(
             engine,
-            "SELECT validator_id, voting_power, consensus_address, delegators, delegated_base_units "
-            "FROM validators WHERE chain = 'sahara'",
+            "SELECT validator_id, voting_power, consensus_address, delegators, delegated_base_units, "
+            "delegated_basis, delegated_since_block, delegators_since_block FROM validators WHERE chain = 'sahara'",
         )
     }
     in_set = {r.operator_address: (r.voting_power, r.consensus_address) for r in validator_set.itertuples()}
-    assert {vid: (p, c) for vid, (p, c, _, _) in mart.items() if p} == in_set
-    per_validator: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    assert {vid: row[:2] for vid, row in mart.items() if row[0]} == in_set
+    # Delegators: positive net flows since the first stored delegation, the block named in the row.
+    per_validator: dict[str, int] = defaultdict(int)
     for r in delegations.itertuples():
-        per_validator[r.validator][0] += int(r.delegated_usah > 0)
-        per_validator[r.validator][1] += int(r.delegated_usah)
+        per_validator[r.validator] += int(r.delegated_usah > 0)
     assert per_validator, "the windows hold delegations"
-    for vid, (count, amount) in per_validator.items():
-        assert mart[vid][2:] == (count, amount), vid
+    assert {vid: row[2] for vid, row in mart.items() if row[2]} == {
+        v: n for v, n in per_validator.items() if n
+    }
+    assert {row[6] for row in mart.values()} == {int(delegations["since_block"].iloc[0])}
+    # Bonded tokens: anchored to absolute state, never a bare net flow.
+    expected = {
+        r.validator_id: (None if pd.isna(r.bonded_usah) else int(r.bonded_usah), r.basis, r.since_block)
+        for r in bonded.itertuples()
+    }
+    assert {vid: (row[3], row[4], row[5]) for vid, row in mart.items()} == expected
+    observed = [vid for vid, row in mart.items() if row[4] == "observed" and row[0]]
+    assert observed and all(mart[vid][3] > 0 for vid in observed)
     return validator_set, delegations
+
+
+def _assert_bonded_tokens_are_the_chains(engine, height: int) -> None:
+    """Against the devnet's own ledger: exact from a stored creation, within one SAHARA when anchored."""
+    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
+    from etl.devnet.subtensor import DEFAULT_SCALE
+
+    chain = SaharaChain(SaharaConfig(seed=7, scale=DEFAULT_SCALE), clock=lambda: DEVNET_NOW)
+    tokens = {
+        v.valoper: amount for v, amount in zip(chain.validators, chain.tokens_at(height + 1), strict=True)
+    }
+    rows = _rows(
+        engine,
+        "SELECT validator_id, delegated_base_units, delegated_basis FROM validators "
+        "WHERE chain = 'sahara' AND delegated_base_units IS NOT NULL",
+    )
+    assert len(rows) > 10
+    for vid, amount, basis in rows:
+        error = tokens[vid] - int(amount)
+        assert (error == 0) if basis == "created" else (0 <= error < 10**18), (vid, basis, error)
 
 
 def _assert_invariants(engine) -> None:
@@ -224,6 +255,9 @@ def test_incremental_equals_rebuild_and_as_of_matches_the_replay(sahara, warehou
     pd.testing.assert_frame_equal(delegations_as_of(warehouse_url, t1), delegations_t1)
     set_now, _ = _assert_matches_as_of(engine, warehouse_url, _last_time(engine))
     assert set(set_now["observed_block"]) == {sahara["observed"][1]}
+    _assert_bonded_tokens_are_the_chains(
+        engine, _rows(engine, "SELECT MAX(block_number) FROM events WHERE source = 'cometbft'")[0][0]
+    )
     _assert_invariants(engine)
     assert _rows(engine, "SELECT validator_id FROM validators WHERE chain = 'bittensor'") == [
         ("5Fbittensor",)

@@ -11,6 +11,14 @@ Bittensor:
 - `stakes_as_of`: one row per (netuid, hotkey) — the stake of the latest observation plus the alpha of
   `StakeAdded` minus `StakeRemoved` after it and up to the moment. Epoch emissions credited after
   the observation are not events, so they are counted only from the next observation on.
+
+Sahara:
+- `validator_set_as_of`: the latest observed CometBFT validator set, one row per validator.
+- `bonded_as_of`: one row per operator — the usah bonded to it, anchored to absolute state exactly as
+  the `validators` mart is (its stored creation, else its latest observed voting power).
+- `delegations_as_of`: one row per (validator, delegator) — the net flow of their delegation events,
+  counted from `since_block` (no event carries a delegator's position, so a store that starts after
+  genesis sees only what moved since).
 """
 
 from __future__ import annotations
@@ -142,8 +150,14 @@ def stakes_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float)
 # ============================================================================= Sahara validator set
 # The Sahara part builds its SQL from the fragments the Sahara projection uses, so the as-of state
 # and the `validators` mart read the events the same way (see `warehouse.projections.sahara`).
-def _sahara_sql() -> tuple[str, str]:
-    from warehouse.projections.sahara import delegation_flows_sql, validator_set_sql
+def _sahara_sql() -> tuple[str, str, str]:
+    from warehouse.projections.sahara import (
+        ANCHOR_LAG,
+        POWER_REDUCTION,
+        delegation_flows_sql,
+        staking_flows_sql,
+        validator_set_sql,
+    )
 
     latest_set = (
         "e.block_time <= :as_of AND e.block_number = (SELECT MAX(block_number) FROM events "
@@ -161,21 +175,66 @@ ORDER BY v.set_position
     delegations = f"""
 WITH flows AS ({delegation_flows_sql("e.block_time <= :as_of")})
 SELECT validator, delegator, SUM(amount_usah) AS delegated_usah, COUNT(*) AS changes,
-       MAX(block_time) AS last_changed_at
+       MAX(block_time) AS last_changed_at, (SELECT MIN(block_number) FROM flows) AS since_block
 FROM flows
 GROUP BY validator, delegator
 HAVING SUM(amount_usah) <> 0
 ORDER BY validator, delegator
 """
-    return validator_set, delegations
+    bonded = f"""
+WITH flows AS ({staking_flows_sql("e.block_time <= :as_of")}),
+observed AS (
+    SELECT v.operator_address, v.block_number, v.event_id, v.voting_power,
+           ROW_NUMBER() OVER (
+               PARTITION BY v.operator_address ORDER BY v.block_number DESC, v.event_id DESC
+           ) AS rn
+    FROM ({validator_set_sql("e.block_time <= :as_of", "d.block_time <= :as_of")}) v
+    WHERE v.operator_address IS NOT NULL
+),
+anchor AS (SELECT * FROM observed WHERE rn = 1),
+created AS (
+    SELECT validator, block_number, amount_usah,
+           ROW_NUMBER() OVER (PARTITION BY validator ORDER BY block_number, event_id) AS rn
+    FROM flows WHERE side = 'create'
+),
+validators AS (SELECT validator FROM flows UNION SELECT operator_address FROM anchor),
+totals AS (
+    SELECT v.validator,
+           SUM(CASE WHEN f.side <> 'create' THEN f.amount_usah END) AS net_usah,
+           SUM(CASE WHEN f.block_number > a.block_number - {ANCHOR_LAG} THEN f.amount_usah END) AS after_usah
+    FROM validators v
+    LEFT JOIN flows f ON f.validator = v.validator
+    LEFT JOIN anchor a ON a.operator_address = v.validator
+    GROUP BY v.validator
+)
+SELECT v.validator AS validator_id,
+       CASE WHEN c.block_number IS NOT NULL THEN c.amount_usah + COALESCE(t.net_usah, 0)
+            WHEN a.block_number IS NOT NULL
+            THEN CAST(a.voting_power AS NUMERIC(38, 0)) * {POWER_REDUCTION} + COALESCE(t.after_usah, 0)
+       END AS bonded_usah,
+       CASE WHEN c.block_number IS NOT NULL THEN 'created' WHEN a.block_number IS NOT NULL THEN 'observed' END
+           AS basis,
+       COALESCE(c.block_number, a.block_number) AS since_block,
+       a.block_number AS observed_block, a.voting_power AS observed_power
+FROM validators v
+LEFT JOIN created c ON c.validator = v.validator AND c.rn = 1
+LEFT JOIN anchor a ON a.operator_address = v.validator
+LEFT JOIN totals t ON t.validator = v.validator
+ORDER BY v.validator
+"""
+    return validator_set, delegations, bonded
 
 
 #: Sahara's validator set at `:as_of`: the latest `staking.ValidatorObserved` set at or before it, one
 #: row per validator in set order, with the operator address matched from the same block's rewards.
-#: Delegations at `:as_of`: one row per (validator operator, delegator) with a non-zero net amount
-#: (delegate - unbond, redelegate moving from source to destination), in usah; a net flow over the
-#: events in the store (exact when they start at genesis).
-VALIDATOR_SET_AS_OF_SQL, DELEGATIONS_AS_OF_SQL = _sahara_sql()
+#: Delegations at `:as_of`: one row per (validator operator, delegator) with a non-zero *net flow*
+#: (delegate - unbond, redelegate moving from source to destination), in usah, over the stored events
+#: up to `:as_of`, which begin at `since_block`: a delegator's actual position only when the store
+#: starts at genesis (no event carries a position, so nothing absolute exists per delegator).
+#: Bonded tokens at `:as_of`: one row per operator, anchored to absolute state as the `validators` mart
+#: is — self-bond plus every flow when `create_validator` is stored (`basis` 'created'), else the
+#: latest observed voting power x 1e18 plus the flows after that set (`basis` 'observed').
+VALIDATOR_SET_AS_OF_SQL, DELEGATIONS_AS_OF_SQL, BONDED_AS_OF_SQL = _sahara_sql()
 
 
 def validator_set_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
@@ -184,5 +243,12 @@ def validator_set_as_of(engine_or_url: Engine | str | None, ts: datetime | int |
 
 
 def delegations_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
-    """Sahara delegations per (validator, delegator) at `ts` (see `DELEGATIONS_AS_OF_SQL`)."""
+    """Sahara net delegation flows per (validator, delegator) up to `ts`, with the block they are
+    counted from (see `DELEGATIONS_AS_OF_SQL`)."""
     return _query(engine_or_url, DELEGATIONS_AS_OF_SQL, ts)
+
+
+def bonded_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float) -> pd.DataFrame:
+    """Usah bonded to each Sahara validator at `ts`, anchored to the observed voting power or to its
+    stored creation (see `BONDED_AS_OF_SQL`)."""
+    return _query(engine_or_url, BONDED_AS_OF_SQL, ts)

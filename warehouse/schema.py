@@ -167,6 +167,7 @@ stg_bittensor_neurons = sa.Table(
     "stg_bittensor_neurons",
     metadata,
     sa.Column("event_id", sa.String(32), primary_key=True, comment="the NeuronObserved event"),
+    sa.Column("seq", sa.BigInteger, comment="the event's position in the store"),
     sa.Column("block_number", sa.BigInteger, nullable=False, comment="the subnet's epoch block"),
     sa.Column("block_time", sa.DateTime, nullable=False),
     sa.Column("netuid", sa.Integer, nullable=False),
@@ -205,6 +206,7 @@ stg_sahara_validator_sets = sa.Table(
     "stg_sahara_validator_sets",
     metadata,
     sa.Column("event_id", sa.String(32), primary_key=True, comment="the staking.ValidatorObserved event"),
+    sa.Column("seq", sa.BigInteger, comment="the event's position in the store"),
     sa.Column("block_number", sa.BigInteger, nullable=False),
     sa.Column("block_time", sa.DateTime, nullable=False),
     sa.Column("set_position", sa.Integer, nullable=False, comment="0-based, CometBFT's set order"),
@@ -225,6 +227,178 @@ sa.Index(
     "ix_stg_sahara_validator_sets_operator",
     stg_sahara_validator_sets.c.operator_address,
     stg_sahara_validator_sets.c.block_number,
+)
+
+BASE_UNITS = sa.Numeric(38, 0)
+
+stg_bittensor_registrations = sa.Table(
+    "stg_bittensor_registrations",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True, comment="the NeuronRegistered event"),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    sa.Column("netuid", sa.Integer, nullable=False),
+    sa.Column("uid", sa.Integer, nullable=False),
+    sa.Column("hotkey", sa.String(64), nullable=False),
+    comment="Grain: one row per SubtensorModule.NeuronRegistered event.",
+)
+
+bittensor_holders = sa.Table(
+    "bittensor_holders",
+    metadata,
+    sa.Column("netuid", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("uid", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("hotkey", sa.String(64), primary_key=True),
+    sa.Column("coldkey", sa.String(64)),
+    sa.Column("registered_block", sa.BigInteger),
+    sa.Column("registered_at", sa.DateTime),
+    sa.Column("registration_event_id", sa.String(32)),
+    sa.Column("deregistered_block", sa.BigInteger),
+    sa.Column("deregistered_at", sa.DateTime),
+    sa.Column("first_observed_at", sa.DateTime),
+    sa.Column("last_observed_block", sa.BigInteger),
+    sa.Column("last_observed_at", sa.DateTime),
+    sa.Column("last_observed_event_id", sa.String(32)),
+    sa.Column("observations", sa.Integer, nullable=False),
+    sa.Column("total_emission_rao", BASE_UNITS),
+    sa.Column("last_seen_block", sa.BigInteger, nullable=False, comment="last registration or observation"),
+    sa.Column("stake_rao", BASE_UNITS),
+    sa.Column("emission_rao", BASE_UNITS),
+    sa.Column("incentive", sa.Double),
+    sa.Column("dividends", sa.Double),
+    sa.Column("validator_trust", sa.Double),
+    sa.Column("validator_permit", sa.Boolean),
+    comment="Grain: one row per (netuid, uid, hotkey) that held the UID; running state of miners/validators.",
+)
+sa.Index("ix_bittensor_holders_hotkey", bittensor_holders.c.netuid, bittensor_holders.c.hotkey)
+
+bittensor_subnet_state = sa.Table(
+    "bittensor_subnet_state",
+    metadata,
+    sa.Column("netuid", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), primary_key=True, comment="'observed', 'added', 'removed' or 'epoch'"),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_time", sa.DateTime),
+    sa.Column("event_id", sa.String(32)),
+    sa.Column("payload", PayloadJSON, comment="the SubnetObserved payload ('observed' only)"),
+    comment="Grain: one row per (netuid, kind): the latest event of that kind.",
+)
+
+stg_sahara_annotation_events = sa.Table(
+    "stg_sahara_annotation_events",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, comment="'submitted', 'reviewed' or 'paid'"),
+    sa.Column("annotation_id", sa.String(80), comment="for 'paid': the annotation it is attributed to"),
+    sa.Column("task_id", sa.String(80)),
+    sa.Column("contributor", sa.String(64)),
+    sa.Column("content_hash", sa.String(80)),
+    sa.Column("reviewer", sa.String(64)),
+    sa.Column("accepted", sa.Boolean),
+    sa.Column("quality_score", sa.Double),
+    sa.Column("amount_usah", BASE_UNITS),
+    sa.Column("tx_hash", sa.String(80)),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("log_index", sa.Integer, nullable=False),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    comment="Grain: one row per AnnotationSubmitted, AnnotationReviewed or RewardPaid event.",
+)
+
+stg_sahara_tasks = sa.Table(
+    "stg_sahara_tasks",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("task_id", sa.String(80), nullable=False),
+    sa.Column("client", sa.String(64)),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    comment="Grain: one row per DataServices.TaskCreated event.",
+)
+
+stg_sahara_delegation_flows = sa.Table(
+    "stg_sahara_delegation_flows",
+    metadata,
+    sa.Column("event_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "side",
+        sa.String(16),
+        primary_key=True,
+        comment="'delegate', 'unbond', 'redelegate_out', 'redelegate_in' or 'create'",
+    ),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("validator", sa.String(96), nullable=False),
+    sa.Column("delegator", sa.String(96), comment="null for a self-bond"),
+    sa.Column("amount_usah", BASE_UNITS, nullable=False, comment="signed: what the validator's tokens moved"),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_time", sa.DateTime, nullable=False),
+    comment="Grain: one row per change of a validator's bonded tokens (a redelegation gives two).",
+)
+
+sahara_delegations = sa.Table(
+    "sahara_delegations",
+    metadata,
+    sa.Column("validator", sa.String(96), primary_key=True),
+    sa.Column("delegator", sa.String(96), primary_key=True),
+    sa.Column("net_usah", BASE_UNITS, nullable=False, comment="net flow over the stored events"),
+    sa.Column("changes", sa.Integer, nullable=False),
+    sa.Column("first_block", sa.BigInteger, nullable=False),
+    sa.Column("last_block", sa.BigInteger, nullable=False),
+    sa.Column("last_changed_at", sa.DateTime, nullable=False),
+    comment="Grain: one row per (validator, delegator) with a stored delegation event.",
+)
+
+sahara_validator_state = sa.Table(
+    "sahara_validator_state",
+    metadata,
+    sa.Column("validator_id", sa.String(96), primary_key=True),
+    sa.Column("consensus_address", sa.String(96)),
+    sa.Column("observed_block", sa.BigInteger, comment="the latest set it was matched in: the anchor"),
+    sa.Column("observed_at", sa.DateTime),
+    sa.Column("observed_event_id", sa.String(32)),
+    sa.Column("observed_power", sa.BigInteger),
+    sa.Column("commission_rate", sa.Double),
+    sa.Column("first_observed_at", sa.DateTime),
+    sa.Column("created_block", sa.BigInteger),
+    sa.Column("created_usah", BASE_UNITS),
+    sa.Column("net_flows_usah", BASE_UNITS, nullable=False, comment="every flow but the self-bond"),
+    sa.Column("flows_after_observed_usah", BASE_UNITS, nullable=False),
+    sa.Column("delegators", sa.Integer, nullable=False),
+    sa.Column("first_flow_block", sa.BigInteger),
+    sa.Column("staking_first_at", sa.DateTime),
+    sa.Column("staking_last_at", sa.DateTime),
+    sa.Column("staking_last_block", sa.BigInteger),
+    sa.Column("staking_last_event_id", sa.String(32)),
+    comment="Grain: one row per Sahara operator; running state of the Sahara rows of validators.",
+)
+
+ecosystem_day_members = sa.Table(
+    "ecosystem_day_members",
+    metadata,
+    sa.Column("chain", sa.String(16), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True, comment="'participant' or 'validator'"),
+    sa.Column("member", sa.String(128), primary_key=True),
+    sa.Column("reward_base_units", BASE_UNITS, nullable=False),
+    sa.Column("stake", sa.Double, comment="latest of the day"),
+    sa.Column("permit", sa.Boolean),
+    sa.Column("netuid", sa.Integer),
+    sa.Column("latest_at", sa.DateTime),
+    sa.Column("latest_event_id", sa.String(32)),
+    comment="Grain: one row per (chain, day, role, member); running state of ecosystem_daily.",
+)
+
+ecosystem_day_totals = sa.Table(
+    "ecosystem_day_totals",
+    metadata,
+    sa.Column("chain", sa.String(16), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("minted_base_units", BASE_UNITS),
+    sa.Column("bonded_ratio", sa.Double),
+    sa.Column("submitted", sa.Integer, nullable=False),
+    comment="Grain: one row per (chain, day): Sahara's minted tokens, bonded ratio and submissions.",
 )
 
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

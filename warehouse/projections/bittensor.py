@@ -1,20 +1,28 @@
-"""Bittensor projections: the staging table of metagraph observations and the marts built on it.
+"""Bittensor projections: staging of metagraph observations and registrations, the running state of
+every UID holder and subnet, and the marts read from them.
 
 - `stg_bittensor_neurons` — grain: one row per `SubtensorModule.NeuronObserved` event (one UID of one
   subnet at one epoch block). Typed and renamed only: u16 scores / 65535 -> 0..1, stake and emission
-  as NUMERIC rao. Appended from the new events; an event is never observed twice, so nothing is
-  recomputed.
-- `miners` — grain: one row per (netuid, uid, hotkey) whose latest observation holds no validator
-  permit (or that registered and was not observed yet). Registration from `NeuronRegistered`;
-  deregistration is the first block after the hotkey's last sighting at which another hotkey holds
-  the UID (its registration, or an observation when the registration predates the ingested history).
-  Incentive, emission, stake and `earns` (emission > 0) come from the latest observation;
-  `total_emission_rao` sums the emission of every observed epoch.
+  as NUMERIC rao; `seq` is the event's position.
+- `stg_bittensor_registrations` — grain: one row per `SubtensorModule.NeuronRegistered` event.
+- `bittensor_holders` — grain: one row per (netuid, uid, hotkey) that held the UID (registered or was
+  observed there): first registration, deregistration, first and latest observation, number of
+  observations, total emission, last block it was seen at the UID, and the latest observation's
+  values. It is the running state `miners` and `validators` are read from.
+- `miners` — grain: one row per (netuid, uid, hotkey) of `bittensor_holders` whose latest observation
+  holds no validator permit (or that registered and was not observed yet). Registration from
+  `NeuronRegistered`; deregistration is the first block after the hotkey's last sighting at which
+  another hotkey holds the UID (its registration, or an observation when the registration predates
+  the ingested history). Incentive, emission, stake and `earns` (emission > 0) come from the latest
+  observation; `total_emission_rao` sums the emission of every observed epoch.
 - `validators`, rows with chain = 'bittensor' — grain: one row per (netuid, hotkey) whose latest
   observation holds a validator permit; `validator_id` = "netuid:hotkey". Stake, dividends,
   validator_trust and emission from that observation. The table is shared with the Sahara projection,
   so these statements only ever delete or insert chain = 'bittensor' rows (the table is not in
   `tables`; a replay from position 0 empties the Bittensor rows itself).
+- `bittensor_subnet_state` — grain: one row per (netuid, kind): the latest `SubnetObserved`
+  ('observed', with its payload), `NetworkAdded` ('added'), `NetworkRemoved` ('removed') and the
+  latest metagraph epoch block in staging ('epoch').
 - `subnets` — grain: one row per netuid. Owner, tempo, pool (tao_in, alpha_in, alpha_out), emission
   and alpha price (tao_in / alpha_in, as the chain reports it) from the latest `SubnetObserved`;
   registration from `NetworkAdded` (else the `network_registered_at` the chain reports), removal from a
@@ -24,13 +32,18 @@
 
 Every mart row carries `event_id`: the observation it shows (the registration when there is none).
 
-Incremental by position: only the keys the new events touch — (netuid, uid) for miners, (netuid,
-hotkey) for validators, netuid for subnets — are deleted and recomputed, from staging (indexed on
-those keys) and the few registration and subnet events, so the result does not depend on how the
-events were split into runs.
+**Folding.** A run reads only the window's staging rows. For a UID whose new rows all lie after every
+block already known for it (the normal case: blocks arrive in order), each holder's state is updated
+from the window alone: counts and sums add, the latest observation replaces the stored one when newer,
+and a deregistration is the first block of another hotkey in the window after the holder's last
+sighting (a stored one stays: it precedes the window). A UID that receives a block at or before one
+it already knows (a late backfill) is recomputed from its own staging rows, which the index on
+(netuid, uid) bounds; so is a UID seen for the first time, whose rows are all new. Either way the
+result does not depend on how the events were split into runs. `miners` and `validators` then copy
+the touched holders; `subnets` reads its state table and the latest epoch's rows.
 """
 
-from warehouse.projections.base import Projection, register
+from warehouse.projections.base import OnlyOn, Projection, register
 
 U16_MAX = 65535
 WINDOW = "seq > :lo AND seq <= :hi"
@@ -42,10 +55,10 @@ def _score(field: str) -> str:
 
 STAGE_NEURONS = f"""
     INSERT INTO stg_bittensor_neurons
-        (event_id, block_number, block_time, netuid, uid, hotkey, coldkey, stake_rao, emission_rao,
+        (event_id, seq, block_number, block_time, netuid, uid, hotkey, coldkey, stake_rao, emission_rao,
          rank, incentive, dividends, consensus, trust, validator_trust, pruning_score,
          validator_permit, active, last_update, axon_block)
-    SELECT event_id, block_number, block_time,
+    SELECT event_id, seq, block_number, block_time,
            CAST(payload->>'netuid' AS INTEGER), CAST(payload->>'uid' AS INTEGER),
            payload->>'hotkey', payload->>'coldkey',
            CAST(payload->>'stake' AS NUMERIC(38, 0)), CAST(payload->>'emission' AS NUMERIC(38, 0)),
@@ -57,47 +70,80 @@ STAGE_NEURONS = f"""
     WHERE {WINDOW} AND event_type = 'SubtensorModule.NeuronObserved'
 """
 
-# ---------------------------------------------------------------------------------------- miners
-_TOUCHED_UIDS = f"""
-    SELECT DISTINCT CAST(payload->>'netuid' AS INTEGER) AS netuid, CAST(payload->>'uid' AS INTEGER) AS uid
+STAGE_REGISTRATIONS = f"""
+    INSERT INTO stg_bittensor_registrations (event_id, seq, block_number, block_time, netuid, uid, hotkey)
+    SELECT event_id, seq, block_number, block_time,
+           CAST(payload->>'netuid' AS INTEGER), CAST(payload->>'uid' AS INTEGER), payload->>'hotkey'
     FROM events
-    WHERE {WINDOW}
-      AND event_type IN ('SubtensorModule.NeuronObserved', 'SubtensorModule.NeuronRegistered')
+    WHERE {WINDOW} AND event_type = 'SubtensorModule.NeuronRegistered'
 """
 
-DELETE_MINERS = f"""
-    DELETE FROM miners
+# ------------------------------------------------------------------------------- holders (state)
+#: Every occupancy of a UID in the window: registrations, then observations with their values.
+WINDOW_OCCUPANCY = f"""
+    CREATE TEMPORARY TABLE w_bt_occupancy AS
+    SELECT netuid, uid, hotkey, block_number, block_time, event_id, TRUE AS registration,
+           CAST(NULL AS VARCHAR(64)) AS coldkey, CAST(NULL AS NUMERIC(38, 0)) AS stake_rao,
+           CAST(NULL AS NUMERIC(38, 0)) AS emission_rao, CAST(NULL AS DOUBLE PRECISION) AS incentive,
+           CAST(NULL AS DOUBLE PRECISION) AS dividends, CAST(NULL AS DOUBLE PRECISION) AS validator_trust,
+           CAST(NULL AS BOOLEAN) AS validator_permit
+    FROM stg_bittensor_registrations WHERE {WINDOW}
+    UNION ALL
+    SELECT netuid, uid, hotkey, block_number, block_time, event_id, FALSE, coldkey, stake_rao, emission_rao,
+           incentive, dividends, validator_trust, validator_permit
+    FROM stg_bittensor_neurons WHERE {WINDOW}
+"""
+
+#: The window's UIDs; `replay` when the UID is new or a new block is not after every known one.
+WINDOW_UIDS = """
+    CREATE TEMPORARY TABLE w_bt_uids AS
+    SELECT o.netuid, o.uid, MIN(o.block_number) AS first_block, MAX(k.known_block) AS known_block,
+           MAX(k.known_block) IS NULL OR MIN(o.block_number) <= MAX(k.known_block) AS replay
+    FROM w_bt_occupancy o
+    LEFT JOIN (
+        SELECT h.netuid, h.uid, MAX(h.last_seen_block) AS known_block
+        FROM bittensor_holders h
+        WHERE EXISTS (SELECT 1 FROM w_bt_occupancy x WHERE x.netuid = h.netuid AND x.uid = h.uid)
+        GROUP BY h.netuid, h.uid
+    ) k ON k.netuid = o.netuid AND k.uid = o.uid
+    GROUP BY o.netuid, o.uid
+"""
+
+DELETE_REPLAYED_HOLDERS = """
+    DELETE FROM bittensor_holders
     WHERE EXISTS (
-        SELECT 1 FROM ({_TOUCHED_UIDS}) t WHERE t.netuid = miners.netuid AND t.uid = miners.uid
+        SELECT 1 FROM w_bt_uids u
+        WHERE u.replay AND u.netuid = bittensor_holders.netuid AND u.uid = bittensor_holders.uid
     )
 """
 
-INSERT_MINERS = f"""
-    INSERT INTO miners
-        (netuid, uid, hotkey, coldkey, registered_block, registered_at, deregistered_block,
-         deregistered_at, first_observed_at, last_observed_block, last_observed_at, observations,
-         incentive, emission_rao, total_emission_rao, stake_rao, earns, event_id)
-    WITH touched AS ({_TOUCHED_UIDS}),
+_HOLDER_COLUMNS = """
+    (netuid, uid, hotkey, coldkey, registered_block, registered_at, registration_event_id,
+     deregistered_block, deregistered_at, first_observed_at, last_observed_block, last_observed_at,
+     last_observed_event_id, observations, total_emission_rao, last_seen_block, stake_rao, emission_rao,
+     incentive, dividends, validator_trust, validator_permit)
+"""
+
+#: Replayed UIDs: every holder computed from the UID's whole staging history.
+REPLAY_HOLDERS = f"""
+    INSERT INTO bittensor_holders {_HOLDER_COLUMNS}
+    WITH replay AS (SELECT netuid, uid FROM w_bt_uids WHERE replay),
     registrations AS (
         SELECT r.netuid, r.uid, r.hotkey, r.block_number, r.block_time, r.event_id,
                ROW_NUMBER() OVER (
                    PARTITION BY r.netuid, r.uid, r.hotkey ORDER BY r.block_number, r.event_id
                ) AS rn
-        FROM (
-            SELECT CAST(payload->>'netuid' AS INTEGER) AS netuid, CAST(payload->>'uid' AS INTEGER) AS uid,
-                   payload->>'hotkey' AS hotkey, block_number, block_time, event_id
-            FROM events
-            WHERE event_type = 'SubtensorModule.NeuronRegistered'
-        ) r
-        JOIN touched t ON t.netuid = r.netuid AND t.uid = r.uid
+        FROM stg_bittensor_registrations r
+        JOIN replay t ON t.netuid = r.netuid AND t.uid = r.uid
     ),
     observations AS (
-        SELECT s.*,
+        SELECT s.netuid, s.uid, s.hotkey, s.coldkey, s.block_number, s.block_time, s.event_id, s.stake_rao,
+               s.emission_rao, s.incentive, s.dividends, s.validator_trust, s.validator_permit,
                ROW_NUMBER() OVER (
                    PARTITION BY s.netuid, s.uid, s.hotkey ORDER BY s.block_number DESC, s.event_id DESC
                ) AS rn
         FROM stg_bittensor_neurons s
-        JOIN touched t ON t.netuid = s.netuid AND t.uid = s.uid
+        JOIN replay t ON t.netuid = s.netuid AND t.uid = s.uid
     ),
     occupancy AS (
         SELECT netuid, uid, hotkey, block_number, block_time FROM registrations
@@ -122,114 +168,245 @@ INSERT_MINERS = f"""
                MIN(block_time) AS first_observed_at
         FROM observations GROUP BY netuid, uid, hotkey
     )
-    SELECT h.netuid, h.uid, h.hotkey, l.coldkey,
-           r.block_number, r.block_time, s.deregistered_block, s.deregistered_at,
-           tot.first_observed_at, l.block_number, l.block_time, COALESCE(tot.observations, 0),
-           l.incentive, l.emission_rao, tot.total_emission_rao, l.stake_rao, l.emission_rao > 0,
-           COALESCE(l.event_id, r.event_id)
+    SELECT h.netuid, h.uid, h.hotkey, l.coldkey, r.block_number, r.block_time, r.event_id,
+           s.deregistered_block, s.deregistered_at, tot.first_observed_at, l.block_number, l.block_time,
+           l.event_id, COALESCE(tot.observations, 0), tot.total_emission_rao, h.last_seen_block,
+           l.stake_rao, l.emission_rao, l.incentive, l.dividends, l.validator_trust, l.validator_permit
     FROM holders h
     LEFT JOIN observations l
       ON l.netuid = h.netuid AND l.uid = h.uid AND l.hotkey = h.hotkey AND l.rn = 1
     LEFT JOIN totals tot ON tot.netuid = h.netuid AND tot.uid = h.uid AND tot.hotkey = h.hotkey
     LEFT JOIN registrations r ON r.netuid = h.netuid AND r.uid = h.uid AND r.hotkey = h.hotkey AND r.rn = 1
     LEFT JOIN successors s ON s.netuid = h.netuid AND s.uid = h.uid AND s.hotkey = h.hotkey
-    WHERE l.validator_permit IS NULL OR NOT l.validator_permit
+"""
+
+
+def _latest(column: str) -> str:
+    """A latest-observation value: the window's when the holder was observed in it, else the stored one."""
+    return f"CASE WHEN l.event_id IS NOT NULL THEN l.{column} ELSE s.{column} END"
+
+
+#: UIDs whose window rows all come after their known blocks: fold the window into each holder.
+FOLD_HOLDERS = f"""
+    INSERT INTO bittensor_holders {_HOLDER_COLUMNS}
+    WITH fold AS (SELECT netuid, uid FROM w_bt_uids WHERE NOT replay),
+    batch AS (
+        SELECT o.* FROM w_bt_occupancy o JOIN fold f ON f.netuid = o.netuid AND f.uid = o.uid
+    ),
+    registrations AS (
+        SELECT netuid, uid, hotkey, block_number, block_time, event_id,
+               ROW_NUMBER() OVER (PARTITION BY netuid, uid, hotkey ORDER BY block_number, event_id) AS rn
+        FROM batch WHERE registration
+    ),
+    observations AS (
+        SELECT batch.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY netuid, uid, hotkey ORDER BY block_number DESC, event_id DESC
+               ) AS rn
+        FROM batch WHERE NOT registration
+    ),
+    totals AS (
+        SELECT netuid, uid, hotkey, COUNT(*) AS observations, SUM(emission_rao) AS total_emission_rao,
+               MIN(block_time) AS first_observed_at
+        FROM observations GROUP BY netuid, uid, hotkey
+    ),
+    seen AS (
+        SELECT netuid, uid, hotkey, MAX(block_number) AS last_seen_block FROM batch GROUP BY netuid, uid, hotkey
+    ),
+    state AS (
+        SELECT h.* FROM bittensor_holders h JOIN fold f ON f.netuid = h.netuid AND f.uid = h.uid
+    ),
+    keys AS (
+        SELECT k.netuid, k.uid, k.hotkey, GREATEST(MAX(s.last_seen_block), MAX(b.last_seen_block)) AS last_seen_block
+        FROM (SELECT netuid, uid, hotkey FROM state UNION SELECT netuid, uid, hotkey FROM seen) k
+        LEFT JOIN state s ON s.netuid = k.netuid AND s.uid = k.uid AND s.hotkey = k.hotkey
+        LEFT JOIN seen b ON b.netuid = k.netuid AND b.uid = k.uid AND b.hotkey = k.hotkey
+        GROUP BY k.netuid, k.uid, k.hotkey
+    ),
+    successors AS (
+        SELECT k.netuid, k.uid, k.hotkey, MIN(o.block_number) AS block_number, MIN(o.block_time) AS block_time
+        FROM keys k
+        JOIN batch o
+          ON o.netuid = k.netuid AND o.uid = k.uid AND o.hotkey <> k.hotkey AND o.block_number > k.last_seen_block
+        GROUP BY k.netuid, k.uid, k.hotkey
+    )
+    SELECT k.netuid, k.uid, k.hotkey, {_latest("coldkey")},
+           CASE WHEN s.registered_block IS NOT NULL THEN s.registered_block ELSE r.block_number END,
+           CASE WHEN s.registered_block IS NOT NULL THEN s.registered_at ELSE r.block_time END,
+           CASE WHEN s.registered_block IS NOT NULL THEN s.registration_event_id ELSE r.event_id END,
+           -- A stored deregistration stays while the holder was not seen again; else the window decides.
+           CASE WHEN s.deregistered_block > k.last_seen_block THEN s.deregistered_block ELSE n.block_number END,
+           CASE WHEN s.deregistered_block > k.last_seen_block THEN s.deregistered_at ELSE n.block_time END,
+           COALESCE(s.first_observed_at, t.first_observed_at),
+           CASE WHEN l.event_id IS NOT NULL THEN l.block_number ELSE s.last_observed_block END,
+           CASE WHEN l.event_id IS NOT NULL THEN l.block_time ELSE s.last_observed_at END,
+           CASE WHEN l.event_id IS NOT NULL THEN l.event_id ELSE s.last_observed_event_id END,
+           COALESCE(s.observations, 0) + COALESCE(t.observations, 0),
+           CASE WHEN s.total_emission_rao IS NULL THEN t.total_emission_rao
+                WHEN t.total_emission_rao IS NULL THEN s.total_emission_rao
+                ELSE s.total_emission_rao + t.total_emission_rao END,
+           k.last_seen_block, {_latest("stake_rao")}, {_latest("emission_rao")}, {_latest("incentive")},
+           {_latest("dividends")}, {_latest("validator_trust")}, {_latest("validator_permit")}
+    FROM keys k
+    LEFT JOIN state s ON s.netuid = k.netuid AND s.uid = k.uid AND s.hotkey = k.hotkey
+    LEFT JOIN observations l ON l.netuid = k.netuid AND l.uid = k.uid AND l.hotkey = k.hotkey AND l.rn = 1
+    LEFT JOIN totals t ON t.netuid = k.netuid AND t.uid = k.uid AND t.hotkey = k.hotkey
+    LEFT JOIN registrations r ON r.netuid = k.netuid AND r.uid = k.uid AND r.hotkey = k.hotkey AND r.rn = 1
+    LEFT JOIN successors n ON n.netuid = k.netuid AND n.uid = k.uid AND n.hotkey = k.hotkey
+    ON CONFLICT (netuid, uid, hotkey) DO UPDATE SET
+        coldkey = excluded.coldkey, registered_block = excluded.registered_block,
+        registered_at = excluded.registered_at, registration_event_id = excluded.registration_event_id,
+        deregistered_block = excluded.deregistered_block, deregistered_at = excluded.deregistered_at,
+        first_observed_at = excluded.first_observed_at, last_observed_block = excluded.last_observed_block,
+        last_observed_at = excluded.last_observed_at, last_observed_event_id = excluded.last_observed_event_id,
+        observations = excluded.observations, total_emission_rao = excluded.total_emission_rao,
+        last_seen_block = excluded.last_seen_block, stake_rao = excluded.stake_rao,
+        emission_rao = excluded.emission_rao, incentive = excluded.incentive, dividends = excluded.dividends,
+        validator_trust = excluded.validator_trust, validator_permit = excluded.validator_permit
+"""
+
+# ---------------------------------------------------------------------------------------- miners
+DELETE_MINERS = """
+    DELETE FROM miners
+    WHERE EXISTS (SELECT 1 FROM w_bt_uids u WHERE u.netuid = miners.netuid AND u.uid = miners.uid)
+"""
+
+INSERT_MINERS = """
+    INSERT INTO miners
+        (netuid, uid, hotkey, coldkey, registered_block, registered_at, deregistered_block,
+         deregistered_at, first_observed_at, last_observed_block, last_observed_at, observations,
+         incentive, emission_rao, total_emission_rao, stake_rao, earns, event_id)
+    SELECT h.netuid, h.uid, h.hotkey, h.coldkey, h.registered_block, h.registered_at, h.deregistered_block,
+           h.deregistered_at, h.first_observed_at, h.last_observed_block, h.last_observed_at, h.observations,
+           h.incentive, h.emission_rao, h.total_emission_rao, h.stake_rao, h.emission_rao > 0,
+           COALESCE(h.last_observed_event_id, h.registration_event_id)
+    FROM bittensor_holders h
+    JOIN w_bt_uids u ON u.netuid = h.netuid AND u.uid = h.uid
+    WHERE h.validator_permit IS NULL OR NOT h.validator_permit
 """
 
 # ------------------------------------------------------------------------------------ validators
-_TOUCHED_HOTKEYS = f"""
-    SELECT DISTINCT CAST(payload->>'netuid' AS INTEGER) AS netuid, payload->>'hotkey' AS hotkey
-    FROM events
-    WHERE {WINDOW} AND event_type = 'SubtensorModule.NeuronObserved'
-"""
-
 # A replay from position 0 starts the Bittensor rows afresh; the Sahara rows are not ours to touch.
 RESET_VALIDATORS = "DELETE FROM validators WHERE chain = 'bittensor' AND :lo = 0"
 
+WINDOW_HOTKEYS = """
+    CREATE TEMPORARY TABLE w_bt_hotkeys AS
+    SELECT DISTINCT netuid, hotkey FROM w_bt_occupancy WHERE NOT registration
+"""
+
+_VALIDATOR_ID = "CAST(netuid AS VARCHAR(8)) || ':' || hotkey"
+
 DELETE_VALIDATORS = f"""
     DELETE FROM validators
-    WHERE chain = 'bittensor'
-      AND EXISTS (
-          SELECT 1 FROM ({_TOUCHED_HOTKEYS}) t
-          WHERE t.netuid = validators.netuid AND t.hotkey = validators.address
-      )
+    WHERE chain = 'bittensor' AND validator_id IN (SELECT {_VALIDATOR_ID} FROM w_bt_hotkeys)
 """
 
 INSERT_VALIDATORS = f"""
     INSERT INTO validators
         (chain, validator_id, netuid, address, owner, stake_base_units, stake_tokens, dividends,
          validator_trust, emission_base_units, first_observed_at, last_observed_at, event_id)
-    WITH touched AS ({_TOUCHED_HOTKEYS}),
-    observations AS (
-        SELECT s.*,
+    WITH observed AS (
+        SELECT h.*,
                ROW_NUMBER() OVER (
-                   PARTITION BY s.netuid, s.hotkey ORDER BY s.block_number DESC, s.event_id DESC
+                   PARTITION BY h.netuid, h.hotkey
+                   ORDER BY h.last_observed_block DESC, h.last_observed_event_id DESC
                ) AS rn,
-               MIN(s.block_time) OVER (PARTITION BY s.netuid, s.hotkey) AS first_observed_at
-        FROM stg_bittensor_neurons s
-        JOIN touched t ON t.netuid = s.netuid AND t.hotkey = s.hotkey
+               MIN(h.first_observed_at) OVER (PARTITION BY h.netuid, h.hotkey) AS first_at
+        FROM bittensor_holders h
+        JOIN w_bt_hotkeys t ON t.netuid = h.netuid AND t.hotkey = h.hotkey
+        WHERE h.last_observed_block IS NOT NULL
     )
-    SELECT 'bittensor', CAST(netuid AS VARCHAR(8)) || ':' || hotkey, netuid, hotkey, coldkey,
+    SELECT 'bittensor', {_VALIDATOR_ID}, netuid, hotkey, coldkey,
            stake_rao, CAST(stake_rao AS DOUBLE PRECISION) / 1000000000.0, dividends, validator_trust,
-           emission_rao, first_observed_at, block_time, event_id
-    FROM observations
+           emission_rao, first_at, last_observed_at, last_observed_event_id
+    FROM observed
     WHERE rn = 1 AND validator_permit
 """
 
 # --------------------------------------------------------------------------------------- subnets
-_TOUCHED_NETUIDS = f"""
+_SUBNET_KIND = """
+    CASE event_type WHEN 'SubtensorModule.SubnetObserved' THEN 'observed'
+                    WHEN 'SubtensorModule.NetworkAdded' THEN 'added' ELSE 'removed' END
+"""
+
+WINDOW_NETUIDS = f"""
+    CREATE TEMPORARY TABLE w_bt_netuids AS
     SELECT DISTINCT CAST(payload->>'netuid' AS INTEGER) AS netuid
     FROM events
     WHERE {WINDOW}
       AND event_type IN (
-          'SubtensorModule.SubnetObserved', 'SubtensorModule.NeuronObserved',
-          'SubtensorModule.NetworkAdded', 'SubtensorModule.NetworkRemoved'
+          'SubtensorModule.SubnetObserved', 'SubtensorModule.NetworkAdded', 'SubtensorModule.NetworkRemoved'
       )
+    UNION
+    SELECT DISTINCT netuid FROM w_bt_occupancy WHERE NOT registration
 """
 
-DELETE_SUBNETS = f"""
-    DELETE FROM subnets
-    WHERE EXISTS (SELECT 1 FROM ({_TOUCHED_NETUIDS}) t WHERE t.netuid = subnets.netuid)
+_NEWER = """
+    excluded.block_number > bittensor_subnet_state.block_number
+    OR (excluded.block_number = bittensor_subnet_state.block_number
+        AND excluded.event_id > bittensor_subnet_state.event_id)
+"""
+
+#: The latest event of each kind per subnet: the window's latest replaces the stored one when newer.
+FOLD_SUBNET_EVENTS = f"""
+    INSERT INTO bittensor_subnet_state (netuid, kind, block_number, block_time, event_id, payload)
+    SELECT netuid, kind, block_number, block_time, event_id, CASE WHEN kind = 'observed' THEN payload END
+    FROM (
+        SELECT CAST(payload->>'netuid' AS INTEGER) AS netuid, {_SUBNET_KIND} AS kind,
+               block_number, block_time, event_id, payload,
+               ROW_NUMBER() OVER (
+                   PARTITION BY CAST(payload->>'netuid' AS INTEGER), event_type
+                   ORDER BY block_number DESC, event_id DESC
+               ) AS rn
+        FROM events
+        WHERE {WINDOW}
+          AND event_type IN (
+              'SubtensorModule.SubnetObserved', 'SubtensorModule.NetworkAdded',
+              'SubtensorModule.NetworkRemoved'
+          )
+    ) x
+    WHERE rn = 1
+    ON CONFLICT (netuid, kind) DO UPDATE SET
+        block_number = excluded.block_number, block_time = excluded.block_time,
+        event_id = excluded.event_id, payload = excluded.payload
+    WHERE {_NEWER}
+"""
+
+FOLD_SUBNET_EPOCHS = """
+    INSERT INTO bittensor_subnet_state (netuid, kind, block_number)
+    SELECT netuid, 'epoch', MAX(block_number) FROM w_bt_occupancy WHERE NOT registration GROUP BY netuid
+    ON CONFLICT (netuid, kind) DO UPDATE SET block_number = excluded.block_number
+    WHERE excluded.block_number > bittensor_subnet_state.block_number
+"""
+
+DELETE_SUBNETS = """
+    DELETE FROM subnets WHERE EXISTS (SELECT 1 FROM w_bt_netuids t WHERE t.netuid = subnets.netuid)
 """
 
 
-def _latest_of(event_type: str) -> str:
-    """The latest event of one type per touched netuid (rn = 1)."""
-    return f"""
-        SELECT x.* FROM (
-            SELECT CAST(e.payload->>'netuid' AS INTEGER) AS netuid, e.block_number, e.block_time,
-                   e.event_id, e.payload,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY CAST(e.payload->>'netuid' AS INTEGER)
-                       ORDER BY e.block_number DESC, e.event_id DESC
-                   ) AS rn
-            FROM events e
-            WHERE e.event_type = '{event_type}'
-              AND CAST(e.payload->>'netuid' AS INTEGER) IN (SELECT netuid FROM touched)
-        ) x
-        WHERE x.rn = 1
-    """
+def _state(kind: str, alias: str) -> str:
+    return (
+        f"LEFT JOIN bittensor_subnet_state {alias} ON {alias}.netuid = t.netuid AND {alias}.kind = '{kind}'"
+    )
 
 
 INSERT_SUBNETS = f"""
     INSERT INTO subnets
         (netuid, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_rao,
          alpha_price_tao, tao_in_rao, alpha_in, alpha_out, miners, validators, last_observed_at, event_id)
-    WITH touched AS ({_TOUCHED_NETUIDS}),
-    observed AS ({_latest_of("SubtensorModule.SubnetObserved")}),
-    added AS ({_latest_of("SubtensorModule.NetworkAdded")}),
-    removed AS ({_latest_of("SubtensorModule.NetworkRemoved")}),
-    latest_epoch AS (
-        SELECT s.netuid, MAX(s.block_number) AS block_number
-        FROM stg_bittensor_neurons s JOIN touched t ON t.netuid = s.netuid
-        GROUP BY s.netuid
+    WITH epochs AS (
+        SELECT s.netuid, s.block_number FROM bittensor_subnet_state s
+        JOIN w_bt_netuids t ON t.netuid = s.netuid
+        WHERE s.kind = 'epoch'
     ),
     counts AS (
         SELECT s.netuid,
                SUM(CASE WHEN s.validator_permit THEN 0 ELSE 1 END) AS miners,
                SUM(CASE WHEN s.validator_permit THEN 1 ELSE 0 END) AS validators
         FROM stg_bittensor_neurons s
-        JOIN latest_epoch le ON le.netuid = s.netuid AND le.block_number = s.block_number
+        JOIN epochs e ON e.netuid = s.netuid AND e.block_number = s.block_number
+        -- The epochs are recent: the range lets DuckDB skip older row groups by their zone maps.
+        WHERE s.block_number >= (SELECT MIN(block_number) FROM epochs)
         GROUP BY s.netuid
     )
     SELECT t.netuid, o.payload->>'owner',
@@ -244,11 +421,12 @@ INSERT_SUBNETS = f"""
            CAST(o.payload->>'alpha_in' AS NUMERIC(38, 0)),
            CAST(o.payload->>'alpha_out' AS NUMERIC(38, 0)),
            c.miners, c.validators, o.block_time, COALESCE(o.event_id, r.event_id, a.event_id)
-    FROM touched t
-    LEFT JOIN observed o ON o.netuid = t.netuid
-    LEFT JOIN added a ON a.netuid = t.netuid
-    LEFT JOIN removed r ON r.netuid = t.netuid
+    FROM w_bt_netuids t
+    {_state("observed", "o")}
+    {_state("added", "a")}
+    {_state("removed", "r")}
     LEFT JOIN counts c ON c.netuid = t.netuid
+    WHERE o.netuid IS NOT NULL OR a.netuid IS NOT NULL OR r.netuid IS NOT NULL OR c.netuid IS NOT NULL
 """
 
 # Shares depend on every subnet's emission, so they are refreshed from the table itself (a few hundred
@@ -263,21 +441,45 @@ UPDATE_EMISSION_SHARES = """
     END
 """
 
+DROP_WINDOW_TABLES = tuple(
+    f"DROP TABLE {name}" for name in ("w_bt_netuids", "w_bt_hotkeys", "w_bt_uids", "w_bt_occupancy")
+)
+
 BITTENSOR = register(
     Projection(
         name="bittensor",
-        tables=("stg_bittensor_neurons", "miners", "subnets"),
+        tables=(
+            "stg_bittensor_neurons",
+            "stg_bittensor_registrations",
+            "bittensor_holders",
+            "bittensor_subnet_state",
+            "miners",
+            "subnets",
+        ),
         doc=__doc__,
         statements=(
             STAGE_NEURONS,
+            STAGE_REGISTRATIONS,
+            WINDOW_OCCUPANCY,
+            WINDOW_UIDS,
+            OnlyOn("postgresql", "ANALYZE w_bt_occupancy"),
+            OnlyOn("postgresql", "ANALYZE w_bt_uids"),
+            DELETE_REPLAYED_HOLDERS,
+            REPLAY_HOLDERS,
+            FOLD_HOLDERS,
             DELETE_MINERS,
             INSERT_MINERS,
             RESET_VALIDATORS,
+            WINDOW_HOTKEYS,
             DELETE_VALIDATORS,
             INSERT_VALIDATORS,
+            WINDOW_NETUIDS,
+            FOLD_SUBNET_EVENTS,
+            FOLD_SUBNET_EPOCHS,
             DELETE_SUBNETS,
             INSERT_SUBNETS,
             UPDATE_EMISSION_SHARES,
+            *DROP_WINDOW_TABLES,
         ),
     )
 )

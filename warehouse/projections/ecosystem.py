@@ -2,9 +2,11 @@
 
 Bittensor (competitive): a participant is a UID (netuid, hotkey) observed in that day's metagraph
 epochs; its reward is the emission it received over the day (rao -> TAO); validators are permit
-holders. Sahara (cooperative): a participant is a contributor who submitted an annotation or was paid
-that day; its reward is the sum of its `RewardPaid` (usah -> SAHARA); validators are the CometBFT
-validator set. Both chains then get the same measures, computed in SQL by the database:
+holders (permit and stake from the participant's latest observation of the day). Sahara
+(cooperative): a participant is a contributor who submitted an annotation or was paid that day; its
+reward is the sum of its `RewardPaid` (usah -> SAHARA); validators are the CometBFT validator set
+(each address's latest voting power of the day). Both chains then get the same measures, computed in
+SQL by the database:
 
 - share of participants earning anything; rewards in tokens and USD (daily close from market_caps_daily);
 - Gini and top-10% share of the day's rewards (zero rewards included), the Nakamoto coefficient of
@@ -13,20 +15,114 @@ validator set. Both chains then get the same measures, computed in SQL by the da
   module's bonded ratio); emission (Bittensor: UID emission / 0.82, the miners' and validators' 41 + 41
   per cent; Sahara: minted tokens) and its annualised inflation; units active (subnets / annotations).
 
-Incremental: the days touched by new chain observations or quotes are deleted and recomputed.
+**Running state.** `ecosystem_day_members` — grain: one row per (chain, day, role, member), role
+'participant' or 'validator': the member's reward so far that day in base units (summed exactly) and
+its latest stake, permit and subnet (by block time, then event id). `ecosystem_day_totals` — grain: one
+row per (chain, day): Sahara's minted base units, highest bonded ratio and submissions that day. A run
+folds the window's events into both (sums add, latest replaces when newer), then recomputes only the
+days it touched — by new chain events or by a new quote of the chain's coin — from those days' members:
+a day's row costs that day's participants, never the history before it.
 """
 
-from warehouse.projections.base import Projection, register
+from warehouse.projections.base import OnlyOn, Projection, register
 
 TOP_FRACTION = 0.10
+WINDOW = "seq > :lo AND seq <= :hi"
+BITTENSOR_TYPES = "'SubtensorModule.NeuronObserved'"
+SAHARA_TYPES = (
+    "'DataServices.AnnotationSubmitted', 'DataServices.RewardPaid', 'staking.ValidatorObserved', 'mint.mint'"
+)
+_DAY = "CAST(date_trunc('day', block_time) AS DATE)"
 
 
-def _days(types: str, coin: str) -> str:
+def _days(chain: str, types: str, coin: str) -> str:
     return f"""
-        SELECT DISTINCT CAST(date_trunc('day', block_time) AS DATE) AS day FROM events
-        WHERE seq > :lo AND seq <= :hi
+        CREATE TEMPORARY TABLE w_eco_days_{chain} AS
+        SELECT DISTINCT {_DAY} AS day FROM events
+        WHERE {WINDOW}
           AND (event_type IN ({types}) OR (event_type = 'market.Quote' AND payload->>'coin_id' = '{coin}'))
     """
+
+
+_LATER = """
+    (excluded.latest_at > ecosystem_day_members.latest_at
+     OR (excluded.latest_at = ecosystem_day_members.latest_at
+         AND excluded.latest_event_id > ecosystem_day_members.latest_event_id))
+"""
+
+#: Fold a CTE `m(chain, day, role, member, reward, stake, permit, netuid, at_, event_id)` of the window's
+#: member events into the running state.
+_FOLD_MEMBERS = f"""
+    INSERT INTO ecosystem_day_members
+        (chain, day, role, member, reward_base_units, stake, permit, netuid, latest_at, latest_event_id)
+    SELECT chain, day, role, member, SUM(reward),
+           MAX(CASE WHEN rn = 1 THEN stake END), BOOL_OR(CASE WHEN rn = 1 THEN permit END), MAX(CASE WHEN rn = 1 THEN netuid END),
+           MAX(CASE WHEN rn = 1 THEN at_ END), MAX(CASE WHEN rn = 1 THEN event_id END)
+    FROM (
+        SELECT m.*,
+               ROW_NUMBER() OVER (PARTITION BY chain, day, role, member ORDER BY at_ DESC, event_id DESC) AS rn
+        FROM m
+    ) x
+    GROUP BY chain, day, role, member
+    ON CONFLICT (chain, day, role, member) DO UPDATE SET
+        reward_base_units = ecosystem_day_members.reward_base_units + excluded.reward_base_units,
+        stake = CASE WHEN {_LATER} THEN excluded.stake ELSE ecosystem_day_members.stake END,
+        permit = CASE WHEN {_LATER} THEN excluded.permit ELSE ecosystem_day_members.permit END,
+        netuid = CASE WHEN {_LATER} THEN excluded.netuid ELSE ecosystem_day_members.netuid END,
+        latest_event_id = CASE WHEN {_LATER} THEN excluded.latest_event_id
+                               ELSE ecosystem_day_members.latest_event_id END,
+        latest_at = GREATEST(ecosystem_day_members.latest_at, excluded.latest_at)
+"""
+
+FOLD_BITTENSOR_MEMBERS = f"""
+    WITH m AS (
+        SELECT 'bittensor' AS chain, {_DAY} AS day, 'participant' AS role,
+               (payload->>'netuid') || ':' || (payload->>'hotkey') AS member,
+               CAST(payload->>'emission' AS NUMERIC(38, 0)) AS reward,
+               CAST(payload->>'stake' AS DOUBLE PRECISION) / 1e9 AS stake,
+               CAST(payload->>'validator_permit' AS BOOLEAN) AS permit,
+               CAST(payload->>'netuid' AS INTEGER) AS netuid, block_time AS at_, event_id
+        FROM events
+        WHERE {WINDOW} AND event_type = {BITTENSOR_TYPES}
+    )
+    {_FOLD_MEMBERS}
+"""
+
+FOLD_SAHARA_MEMBERS = f"""
+    WITH m AS (
+        SELECT 'sahara' AS chain, {_DAY} AS day,
+               CASE WHEN event_type = 'staking.ValidatorObserved' THEN 'validator' ELSE 'participant' END AS role,
+               CASE WHEN event_type = 'staking.ValidatorObserved' THEN payload->>'address'
+                    ELSE payload->>'contributor' END AS member,
+               CASE WHEN event_type = 'DataServices.RewardPaid' THEN CAST(payload->>'amount' AS NUMERIC(38, 0))
+                    ELSE CAST(0 AS NUMERIC(38, 0)) END AS reward,
+               CASE WHEN event_type = 'staking.ValidatorObserved'
+                    THEN CAST(payload->>'voting_power' AS DOUBLE PRECISION) END AS stake,
+               CAST(NULL AS BOOLEAN) AS permit, CAST(NULL AS INTEGER) AS netuid, block_time AS at_, event_id
+        FROM events
+        WHERE {WINDOW}
+          AND event_type IN ('DataServices.AnnotationSubmitted', 'DataServices.RewardPaid', 'staking.ValidatorObserved')
+    )
+    {_FOLD_MEMBERS}
+"""
+
+FOLD_SAHARA_TOTALS = f"""
+    INSERT INTO ecosystem_day_totals (chain, day, minted_base_units, bonded_ratio, submitted)
+    SELECT 'sahara', {_DAY},
+           SUM(CASE WHEN event_type = 'mint.mint' THEN CAST(payload->>'amount' AS NUMERIC(38, 0)) END),
+           MAX(CASE WHEN event_type = 'mint.mint' THEN CAST(payload->>'bonded_ratio' AS DOUBLE PRECISION) END),
+           SUM(CASE WHEN event_type = 'DataServices.AnnotationSubmitted' THEN 1 ELSE 0 END)
+    FROM events
+    WHERE {WINDOW} AND event_type IN ('mint.mint', 'DataServices.AnnotationSubmitted')
+    GROUP BY {_DAY}
+    ON CONFLICT (chain, day) DO UPDATE SET
+        minted_base_units = CASE
+            WHEN ecosystem_day_totals.minted_base_units IS NULL THEN excluded.minted_base_units
+            WHEN excluded.minted_base_units IS NULL THEN ecosystem_day_totals.minted_base_units
+            ELSE ecosystem_day_totals.minted_base_units + excluded.minted_base_units END,
+        bonded_ratio = GREATEST(ecosystem_day_totals.bonded_ratio, excluded.bonded_ratio),
+        submitted = ecosystem_day_totals.submitted + excluded.submitted
+"""
 
 
 def _distribution(rewards_cte: str, stakes_cte: str) -> str:
@@ -73,7 +169,12 @@ def _insert(chain: str, coin: str, units_label: str, ctes: str) -> str:
             rewards_tokens, rewards_usd, emission_tokens, inflation_annualised, staking_ratio, supply_tokens,
             supply_cap_share, price_usd, market_cap_usd, rewards_per_participant_usd, gini, top10_share,
             nakamoto, units_active, units_label)
-        WITH {ctes},
+        WITH members AS (
+            SELECT x.* FROM ecosystem_day_members x
+            JOIN w_eco_days_{chain} d ON d.day = x.day
+            WHERE x.chain = '{chain}'
+        ),
+        {ctes},
         market AS (
             SELECT CAST(day AS DATE) AS day, price_usd, market_cap_usd,
                    CASE WHEN price_usd > 0 THEN market_cap_usd / price_usd END AS supply
@@ -94,105 +195,66 @@ def _insert(chain: str, coin: str, units_label: str, ctes: str) -> str:
     """
 
 
-_BT_DAYS = _days("'SubtensorModule.NeuronObserved'", "bittensor")
 BITTENSOR_CTES = f"""
-    days AS ({_BT_DAYS}),
-    obs AS (
-        SELECT d.day, e.block_time, e.payload->>'hotkey' AS hotkey,
-               CAST(e.payload->>'netuid' AS INTEGER) AS netuid,
-               CAST(e.payload->>'emission' AS DOUBLE PRECISION) / 1e9 AS emission,
-               CAST(e.payload->>'stake' AS DOUBLE PRECISION) / 1e9 AS stake,
-               e.payload->>'validator_permit' AS permit
-        FROM days d
-        JOIN events e ON e.event_type = 'SubtensorModule.NeuronObserved'
-         AND e.block_time >= CAST(d.day AS TIMESTAMP) AND e.block_time < CAST(d.day AS TIMESTAMP) + INTERVAL '1 day'
-    ),
-    latest AS (
-        SELECT * FROM (
-            SELECT obs.*, ROW_NUMBER() OVER (PARTITION BY day, netuid, hotkey ORDER BY block_time DESC) AS rn FROM obs
-        ) t WHERE rn = 1
-    ),
     rewards AS (
-        SELECT day, CAST(netuid AS VARCHAR) || ':' || hotkey AS participant, SUM(emission) AS reward
-        FROM obs GROUP BY day, netuid, hotkey
+        SELECT day, member AS participant, CAST(reward_base_units AS DOUBLE PRECISION) / 1e9 AS reward
+        FROM members WHERE role = 'participant'
     ),
     stakes AS (
-        SELECT day, CAST(netuid AS VARCHAR) || ':' || hotkey AS validator, stake FROM latest WHERE permit = 'true'
+        SELECT day, member AS validator, stake FROM members WHERE role = 'participant' AND permit
     ),
     extras AS (
-        SELECT day, SUM(emission) / 0.82 AS emission, SUM(stake) AS staking_ratio_source, 0 AS ratio_is_absolute,
-               21000000.0 AS cap, COUNT(DISTINCT netuid) AS units
-        FROM (SELECT o.day, o.emission, NULL AS stake, o.netuid FROM obs o
-              UNION ALL SELECT l.day, 0, l.stake, l.netuid FROM latest l) u
+        SELECT day, CAST(SUM(reward_base_units) AS DOUBLE PRECISION) / 1e9 / 0.82 AS emission,
+               SUM(stake) AS staking_ratio_source, 0 AS ratio_is_absolute, 21000000.0 AS cap,
+               COUNT(DISTINCT netuid) AS units
+        FROM members WHERE role = 'participant'
         GROUP BY day
     ),
     {_distribution("rewards", "stakes")}
 """
 
-_SA_DAYS = _days(
-    "'DataServices.AnnotationSubmitted', 'DataServices.RewardPaid', 'staking.ValidatorObserved', 'mint.mint'",
-    "sahara-ai",
-)
 SAHARA_CTES = f"""
-    days AS ({_SA_DAYS}),
-    day_events AS (
-        SELECT d.day, e.block_time, e.event_type, e.event_id, e.payload
-        FROM days d
-        JOIN events e ON e.chain = 'sahara'
-         AND e.event_type IN ('DataServices.AnnotationSubmitted', 'DataServices.RewardPaid',
-                              'staking.ValidatorObserved', 'mint.mint')
-         AND e.block_time >= CAST(d.day AS TIMESTAMP) AND e.block_time < CAST(d.day AS TIMESTAMP) + INTERVAL '1 day'
-    ),
     rewards AS (
-        SELECT day, participant, SUM(reward) AS reward FROM (
-            SELECT day, payload->>'contributor' AS participant, 0.0 AS reward
-            FROM day_events WHERE event_type = 'DataServices.AnnotationSubmitted'
-            UNION ALL
-            SELECT day, payload->>'contributor', CAST(payload->>'amount' AS DOUBLE PRECISION) / 1e18
-            FROM day_events WHERE event_type = 'DataServices.RewardPaid'
-        ) u GROUP BY day, participant
+        SELECT day, member AS participant, CAST(reward_base_units AS DOUBLE PRECISION) / 1e18 AS reward
+        FROM members WHERE role = 'participant'
     ),
-    validator_obs AS (
-        SELECT * FROM (
-            SELECT day, payload->>'address' AS validator,
-                   CAST(payload->>'voting_power' AS DOUBLE PRECISION) AS stake,
-                   ROW_NUMBER() OVER (PARTITION BY day, payload->>'address' ORDER BY block_time DESC, event_id) AS rn
-            FROM day_events WHERE event_type = 'staking.ValidatorObserved'
-        ) t WHERE rn = 1
-    ),
-    stakes AS (SELECT day, validator, stake FROM validator_obs),
-    mints AS (
-        SELECT day, SUM(CAST(payload->>'amount' AS DOUBLE PRECISION)) / 1e18 AS minted,
-               MAX(CAST(payload->>'bonded_ratio' AS DOUBLE PRECISION)) AS bonded_ratio
-        FROM day_events WHERE event_type = 'mint.mint' GROUP BY day
-    ),
-    annotations AS (
-        SELECT day, COUNT(*) AS submitted FROM day_events
-        WHERE event_type = 'DataServices.AnnotationSubmitted' GROUP BY day
-    ),
+    stakes AS (SELECT day, member AS validator, stake FROM members WHERE role = 'validator'),
     extras AS (
-        SELECT d.day, m.minted AS emission, m.bonded_ratio AS staking_ratio_source, 1 AS ratio_is_absolute,
-               10000000000.0 AS cap, COALESCE(a.submitted, 0) AS units
-        FROM days d LEFT JOIN mints m ON m.day = d.day LEFT JOIN annotations a ON a.day = d.day
+        SELECT d.day, CAST(t.minted_base_units AS DOUBLE PRECISION) / 1e18 AS emission,
+               t.bonded_ratio AS staking_ratio_source, 1 AS ratio_is_absolute, 10000000000.0 AS cap,
+               COALESCE(t.submitted, 0) AS units
+        FROM w_eco_days_sahara d
+        LEFT JOIN ecosystem_day_totals t ON t.chain = 'sahara' AND t.day = d.day
     ),
     {_distribution("rewards", "stakes")}
 """
 
 
-def _delete(chain: str, days_sql: str) -> str:
-    return f"DELETE FROM ecosystem_daily WHERE chain = '{chain}' AND day IN (SELECT day FROM ({days_sql}) t)"
+def _delete(chain: str) -> str:
+    return (
+        f"DELETE FROM ecosystem_daily WHERE chain = '{chain}' AND day IN (SELECT day FROM w_eco_days_{chain})"
+    )
 
 
 ECOSYSTEM_DAILY = register(
     Projection(
         name="ecosystem_daily",
-        tables=("ecosystem_daily",),
+        tables=("ecosystem_day_members", "ecosystem_day_totals", "ecosystem_daily"),
         doc=__doc__,
         statements=(
-            _delete("bittensor", _BT_DAYS),
+            FOLD_BITTENSOR_MEMBERS,
+            FOLD_SAHARA_MEMBERS,
+            FOLD_SAHARA_TOTALS,
+            _days("bittensor", BITTENSOR_TYPES, "bittensor"),
+            _days("sahara", SAHARA_TYPES, "sahara-ai"),
+            OnlyOn("postgresql", "ANALYZE w_eco_days_bittensor"),
+            OnlyOn("postgresql", "ANALYZE w_eco_days_sahara"),
+            _delete("bittensor"),
             _insert("bittensor", "bittensor", "subnets", BITTENSOR_CTES),
-            _delete("sahara", _SA_DAYS),
+            _delete("sahara"),
             _insert("sahara", "sahara-ai", "annotations", SAHARA_CTES),
+            "DROP TABLE w_eco_days_bittensor",
+            "DROP TABLE w_eco_days_sahara",
         ),
         stage=2,
     )
