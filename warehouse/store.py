@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl.events import EVENT_COLUMNS, BlockRef, DQRecord, Event, QuarantinedRow
-from warehouse import db
+from warehouse import db, partitions
 
 QUARANTINE_COLUMNS = (
     "quarantine_id",
@@ -147,11 +147,20 @@ def insert_new_rows(
         with cursor.copy(f"COPY {staged} ({col_list}) FROM STDIN") as copy:
             for row in unique_rows:
                 copy.write_row([row[c] for c in columns])
-        result = conn.exec_driver_sql(
-            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
-            f"ON CONFLICT ({key_list}) DO NOTHING"
-        )
-        return result.rowcount
+        if table == "events":
+            # The key is (chain, block_time, event_id) when events is partitioned: an id must still be
+            # new for its chain, which the append lock makes race-free and the index answers per chain.
+            sql = (
+                f"INSERT INTO events ({col_list}) SELECT {col_list} FROM {staged} s "
+                "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.chain = s.chain AND e.event_id = s.event_id) "
+                f"ORDER BY {key_list} ON CONFLICT DO NOTHING"
+            )
+        else:
+            sql = (
+                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
+                f"ON CONFLICT ({key_list}) DO NOTHING"
+            )
+        return conn.exec_driver_sql(sql).rowcount
     raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
 
 
@@ -209,6 +218,8 @@ def append_batch(
         result.quarantine_reasons[row["rule"]] = result.quarantine_reasons.get(row["rule"], 0) + 1
     with db.begin(engine) as conn:
         _lock_event_store(conn)
+        if event_rows and partitions.is_partitioned(conn):
+            partitions.ensure_partitions(conn, {(r["chain"], r["block_time"]) for r in event_rows})
         result.rows_new = insert_new_rows(conn, "events", "event_id", EVENT_COLUMNS, event_rows)
         result.rows_already_stored = len(event_rows) - result.rows_new
         insert_new_rows(conn, "quarantine", "quarantine_id", QUARANTINE_COLUMNS, q_rows)
