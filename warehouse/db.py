@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,12 +49,13 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # DuckDB caches up to 80% of RAM by default; a limit keeps a process's memory bounded by it
+        # (work beyond it spills to `<file>.tmp`), whatever the size of the history.
+        config = {"memory_limit": os.environ.get("DECAI_DUCKDB_MEMORY_LIMIT", "1GB")}
         # Read-only and without file or network access: no COPY … TO, no ATTACH, settings locked.
-        connect_args = (
-            {"read_only": True, "config": {"enable_external_access": False, "lock_configuration": True}}
-            if read_only
-            else {}
-        )
+        if read_only:
+            config |= {"enable_external_access": False, "lock_configuration": True}
+        connect_args = {"read_only": True, "config": config} if read_only else {"config": config}
         # NullPool: each use opens and closes the file, so no process holds DuckDB's lock when idle.
         # DuckDB raises on a rollback with no open transaction, so skip the reset-on-return.
         return sa.create_engine(url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args)
