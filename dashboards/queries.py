@@ -529,16 +529,15 @@ def miner_incentives(url: str | None, netuid: int, as_of: datetime | None = None
 
 def registrations_per_day(url: str | None, start=None, end=None, netuid: int | None = None) -> pd.DataFrame:
     """`SubtensorModule.NeuronRegistered` events per day and subnet in [start, end) (one subnet if given),
-    read through the (event_type, block_time) index."""
+    from their staging table (typed columns, no JSON to parse: the event store is never scanned)."""
     condition, params = _window("block_time", start, end)
     if netuid is not None:
-        condition += " AND payload->>'netuid' = :netuid"
-        params["netuid"] = str(int(netuid))
+        condition += " AND netuid = :netuid"
+        params["netuid"] = int(netuid)
     return _read_or_empty(
         url,
-        "SELECT CAST(block_time AS DATE) AS day, CAST(payload->>'netuid' AS INTEGER) AS netuid, "
-        "COUNT(*) AS registrations FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered'"
-        f"{condition} GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT CAST(block_time AS DATE) AS day, netuid, COUNT(*) AS registrations "
+        f"FROM stg_bittensor_registrations WHERE 1 = 1{condition} GROUP BY 1, 2 ORDER BY 1, 2",
         ["day", "netuid", "registrations"],
         params,
         dates=("day",),
