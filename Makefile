@@ -14,7 +14,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install demo test lint format airflow devnet dashboard backfill bench bench-quick clean cluster cluster-down
+.PHONY: install demo test lint format airflow devnet dashboard backfill bench bench-quick clean cluster cluster-down bench-cluster
 
 $(STAMP): pyproject.toml constraints.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,7 +62,7 @@ airflow: install
 clean:
 	rm -rf data airflow_home artifacts .pytest_cache
 
-## bench: the full benchmark (10M events; `make bench-quick` takes a few minutes)
+## bench: the full benchmark (10M events, ~50 minutes on 2 shared cores); `make bench-quick`: a few minutes
 bench: install
 	$(BIN)/decai bench --json artifacts/bench.json
 
@@ -77,3 +77,7 @@ cluster: install
 
 cluster-down: install
 	$(BIN)/decai cluster down
+
+## bench-cluster: ingest throughput through the scheduler with one and with two Celery workers
+bench-cluster: install
+	$(BIN)/decai bench --cluster --json artifacts/bench-cluster.json

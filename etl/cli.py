@@ -273,14 +273,31 @@ def decode(
 @app.command()
 def bench(
     quick: bool = typer.Option(False, "--quick", help="a few minutes instead of the full 10M-event run"),
-    events: int = typer.Option(None, help="size of the synthetic event history (overrides --quick)"),
+    events: int = typer.Option(
+        None, help="events in the benchmark's history (default 200k with --quick, else 10M)"
+    ),
     json_file: Path = typer.Option(None, "--json", help="write every figure to this JSON file"),
+    workdir: Path = typer.Option(
+        None,
+        "--workdir",
+        help="build the benchmark's warehouses in this new or empty directory and keep them",
+    ),
+    cluster: bool = typer.Option(
+        False, "--cluster", help="only the cluster figures: ingest with one and two Celery workers"
+    ),
 ) -> None:
     """Benchmark every stage against a baseline measured in the same run."""
     _quiet_logs()
-    from etl.bench import run_bench
+    from etl.bench import BenchConfigError, run_bench, run_cluster_bench
 
-    report = run_bench(quick=quick, events=events, json_path=json_file)
+    try:
+        if cluster:
+            report = run_cluster_bench(json_path=json_file)
+        else:
+            report = run_bench(quick=quick, events=events, json_path=json_file, workdir=workdir)
+    except BenchConfigError as exc:
+        console.print(f"[red]bench: {exc}[/]")
+        raise typer.Exit(2) from exc
     table = Table(title=f"decai bench: {report.size} on {report.machine}")
     for col in ("figure", "value", "unit", "baseline", "goal", "met", "note"):
         table.add_column(col)

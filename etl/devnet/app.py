@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from etl.devnet.faults import FaultPlan, apply_pointer
+from etl.devnet.faults import FaultPlan, alter, rpc_calls
 from etl.devnet.market import COINS, MarketModel
 from etl.devnet.sahara import SaharaDevnet
 from etl.devnet.subtensor import DEFAULT_SCALE, SubtensorChain, SubtensorRpc, subtensor_routes
@@ -121,25 +120,37 @@ class FaultMiddleware:
         self.state.requests_served[path.split("/")[1]] = (
             self.state.requests_served.get(path.split("/")[1], 0) + 1
         )
-        rules = self.state.faults.take(path)
+        calls = None
+        if self.state.faults.wants_calls(path):  # rules about JSON-RPC methods read the request first
+            body = await _read_body(receive)
+            calls = rpc_calls(body)
+            receive = _replay(body, receive)
+        rules = self.state.faults.take(path, calls)
         for rule in rules:
             if rule.kind == "slow":
                 await asyncio.sleep(rule.seconds)
+                rule.applied += 1
         for rule in rules:
             if rule.kind == "status":
                 headers = {"Retry-After": str(rule.retry_after)} if rule.status == 429 else {}
                 response = JSONResponse(
                     {"error": f"injected HTTP {rule.status}"}, rule.status, headers=headers
                 )
-                await response(scope, receive, send)
-                return
+            elif rule.kind == "replace":
+                kind = "application/json" if rule.body.lstrip()[:1] in ("{", "[") else "text/html"
+                response = Response(rule.body, rule.status, media_type=kind)
+            else:
+                continue
+            rule.applied += 1
+            await response(scope, receive, send)
+            return
         body_rules = [r for r in rules if r.kind in ("truncate", "mutate")]
         if not body_rules:
             await self.app(scope, receive, send)
             return
-        await self._send_altered(scope, receive, send, body_rules)
+        await self._send_altered(scope, receive, send, body_rules, calls)
 
-    async def _send_altered(self, scope, receive, send, rules) -> None:
+    async def _send_altered(self, scope, receive, send, rules, calls) -> None:
         start: dict = {}
         chunks: list[bytes] = []
 
@@ -150,16 +161,34 @@ class FaultMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
-        for rule in rules:
-            if rule.kind == "mutate":
-                body = json.dumps(apply_pointer(json.loads(body), rule.pointer, rule.value)).encode()
-            elif rule.kind == "truncate":
-                body = body[: len(body) // 2]
+        body = alter(b"".join(chunks), rules, calls)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """A `receive` that hands the app the request body already read, then defers to the server's."""
+    sent = False
+
+    async def replayed():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 def create_devnet_app(

@@ -9,6 +9,9 @@
 The devnet caches what it served, so the ingest pass mostly measures this side of the wire; the
 fetch pass runs first and includes the devnet generating the blocks. One-time setup (loading Great
 Expectations, the first suite run) happens before timing.
+
+`SaharaHistory` produces the Sahara part of `decai bench`'s history: both connectors, unchanged, read
+the devnet's CometBFT and EVM routes served in the same process, block range after block range.
 """
 
 from __future__ import annotations
@@ -64,3 +67,48 @@ def measure(endpoints: dict[str, str], start: int, end: int, *, warehouse_url: s
                 "events_per_s": round(summary["rows_in"] / ingest_s, 1) if ingest_s else float("inf"),
             }
     return out
+
+
+# ---------------------------------------------------------------------------- benchmark history
+class SaharaHistory:
+    """Sahara history from the devnet's own CometBFT and EVM answers, through the real connectors.
+
+    Both connectors run unchanged over `devnet_client` (the devnet's routes served in this process),
+    from the block at `start_time` onwards; `next_fetches(n)` reads the next `n` blocks from each.
+    """
+
+    def __init__(self, *, seed: int = 7, scale: float = 1.0, now: int, start_time: int) -> None:
+        from etl.devnet.sahara import SaharaDevnet
+        from etl.devnet.sahara.common import BLOCK_SECONDS
+        from etl.sources.cometbft import CometBFTSource
+        from etl.sources.evm import EvmSource
+        from etl.sources.subtensor_bench import devnet_client
+
+        self.devnet = SaharaDevnet.from_options(seed, scale, lambda: now, None)
+        # Each block is read once here: the node's read caches (hundreds of MB at full scale) only
+        # need to hold what one fetch touches.
+        self.devnet.comet._cache.size = 64
+        self.devnet.chain._blocks.size = 64
+        self.devnet.evm._logs.size = 1024
+        self._client = devnet_client(self.devnet.routes())
+        self.sources = [
+            CometBFTSource("http://devnet/cometbft", concurrency=1),
+            EvmSource("http://devnet/evm", concurrency=1),
+        ]
+        for source in self.sources:
+            source.http.client.close()
+            source.http.client = self._client
+        genesis = self.devnet.chain.config.genesis_time
+        self.cursor = max(1, (start_time - genesis) // BLOCK_SECONDS + 1)
+
+    def close(self) -> None:
+        self._client.__exit__(None, None, None)
+        for source in self.sources:
+            source.close()
+
+    def next_fetches(self, blocks: int) -> list:
+        """[(source, ChainFetch)] of the next `blocks` blocks, CometBFT then EVM."""
+        start, end = self.cursor, self.cursor + max(1, blocks)
+        out = [(source, source.fetch(start, end)) for source in self.sources]
+        self.cursor = end
+        return out

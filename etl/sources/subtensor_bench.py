@@ -6,11 +6,15 @@ batches over HTTP, bt-decode over many blocks per call, each block with its own 
 built on the usual client would. The node's own cost of producing the blocks is paid before timing
 (one untimed pass), so the numbers compare the clients. Metagraph observations are left out: the
 other path has no equivalent.
+
+`SubtensorHistory` produces the Bittensor part of `decai bench`'s history (full scale, streamed), and
+`devnet_client` serves the devnet's routes to a connector in process.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 
 def measure(endpoints: dict, start: int, end: int) -> dict:
@@ -73,3 +77,163 @@ def measure(endpoints: dict, start: int, end: int) -> dict:
 def _hashes(source, start: int, end: int) -> dict[int, str]:
     numbers = list(range(start, end))
     return dict(zip(numbers, source.block_hashes(numbers), strict=True))
+
+
+# ---------------------------------------------------------------------------- benchmark history
+def devnet_client(routes: list):
+    """An HTTP client served by the devnet's own ASGI routes in this process (no socket).
+
+    The connectors keep their whole HTTP path (batches, status handling, JSON parsing); only the
+    network is gone, so a long history is not bounded by loopback round trips. Close it when done.
+    """
+    import warnings
+
+    from starlette.applications import Starlette
+
+    with warnings.catch_warnings():
+        # Starlette suggests its `httpx2` package for this client; the pinned httpx serves it well.
+        warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+        from starlette.testclient import TestClient
+
+    client = TestClient(Starlette(routes=routes), base_url="http://devnet")
+    client.__enter__()  # one event-loop portal for every request, instead of one per request
+    return client
+
+
+class SubtensorHistory:
+    """Bittensor history straight from the devnet's simulator, block range by block range.
+
+    `SubtensorSource` reads System.Events from the devnet's own JSON-RPC (served in process by
+    `devnet_client`) and decodes them as in production. Metagraph observations are the exception:
+    the devnet answers `get_neurons_lite` at a past block by replaying the chain from its last
+    checkpoint, seconds a call at full scale. Here the simulator is walked once, window by window,
+    and each subnet's metagraph is read off the walk at its epoch block, then turned into events by
+    the connector's own `neuron_payload` / `observation_rows` (the same payloads as over RPC: a test
+    checks that). Memory stays bounded by one window: windows are fed to the chain's cache as they
+    are walked and the cache keeps only a few.
+    """
+
+    CACHE_WINDOWS = 4
+
+    def __init__(self, *, seed: int = 7, scale: float = 1.0, now: int | None = None) -> None:
+        from etl.devnet.subtensor import SubtensorChain, SubtensorRpc, subtensor_routes
+        from etl.devnet.subtensor.chain import GENESIS
+        from etl.sources.subtensor import SubtensorSource
+
+        self.chain = SubtensorChain(seed=seed, scale=scale)
+        self.chain.CACHE_WINDOWS = self.CACHE_WINDOWS
+        clock = now if now is not None else GENESIS + 400 * 86400
+        self._client = devnet_client(subtensor_routes(SubtensorRpc(self.chain, lambda: clock)))
+        self.source = SubtensorSource("http://devnet/subtensor", observations=False, concurrency=1)
+        self.source.rpc._client.close()
+        self.source.rpc._client = self._client
+        self._state = self.chain._genesis_state()
+        self._walked = -1  # the last window walked
+        self._observed: dict[int, list] = {}  # epoch block -> [(netuid, neurons, subnet info)]
+        self.cursor = 1  # the next block to read (block 0 is genesis: no events)
+
+    def close(self) -> None:
+        self._client.__exit__(None, None, None)
+        self.source.close()
+
+    @property
+    def stream(self) -> str:
+        return self.source.stream
+
+    def block_time(self, block: int) -> datetime:
+        return datetime.fromtimestamp(self.chain.timestamp_ms(block) / 1000, UTC)
+
+    def next_fetch(self, max_blocks: int):
+        """`ChainFetch` of the next blocks (at most `max_blocks`, never past a window's end)."""
+        from etl.devnet.subtensor.chain import WINDOW
+        from etl.events import Event
+
+        window = self.cursor // WINDOW
+        if window > self._walked:
+            self._walk(window)
+        end = min(self.cursor + max(1, max_blocks), (window + 1) * WINDOW)
+        fetched = self.source.fetch(self.cursor, end)
+        for block in range(self.cursor, end):
+            for netuid, neurons, subnet in self._observed.pop(block, ()):
+                for row in self._observation_rows(block, netuid, neurons, subnet):
+                    (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
+        self.cursor = end
+        return fetched
+
+    def _walk(self, w: int) -> None:
+        """Advance the walk through window `w` as the chain simulates it, reading each epoch's metagraph."""
+        from etl.devnet.subtensor import encoding
+        from etl.devnet.subtensor.chain import WINDOW, Window
+
+        chain, state = self.chain, self._state
+        ops = chain._generate_ops(state, w)
+        window = Window(w, ops, {}, {})
+        # Every subnet's epoch block in the window (root's too: the connector asks for its pool).
+        epochs = sorted((chain._epoch_block(w, netuid), netuid) for netuid in state.subnets)
+        pending = 0
+
+        def observe_before(block: int) -> None:
+            nonlocal pending
+            # The state now is the state after every block before `block`: what a node answers there.
+            while pending < len(epochs) and epochs[pending][0] < block:
+                at, netuid = epochs[pending]
+                pending += 1
+                if netuid in state.subnets and at >= max(1, w * WINDOW):
+                    neurons = encoding.neurons_lite(chain, state, netuid, at) or []
+                    meta = encoding.meta_for(chain, at)
+                    info = meta.encode("OptionDynamicInfo", encoding.dynamic_info(chain, state, netuid, at))
+                    self._observed.setdefault(at, []).append((netuid, neurons, "0x" + info.hex()))
+
+        for op in ops:
+            observe_before(op.block)
+            known = len(state.subnets)
+            chain._apply(state, op, window)
+            if len(state.subnets) > known:  # a network registered: its first epoch may fall in this window
+                for netuid in set(state.subnets) - {n for _, n in epochs}:
+                    at = chain._epoch_block(w, netuid)
+                    if at > op.block:
+                        epochs.append((at, netuid))
+                epochs[pending:] = sorted(epochs[pending:])
+        observe_before((w + 1) * WINDOW)
+        state.block = w * WINDOW + WINDOW - 1
+        chain._remember(window)
+        self._walked = w
+
+    def _observation_rows(self, block: int, netuid: int, neurons: list[dict], subnet_hex: str) -> list:
+        from types import SimpleNamespace
+
+        from etl.events import Event
+        from etl.sources.subtensor import CHAIN, SOURCE, neuron_payload, observation_rows
+
+        spec = self.chain.spec_version(block)
+        block_hash = self.chain.block_hash(block)
+        block_time = self.block_time(block)
+        runtime = self.source.runtime(spec, block_hash, v15=True)
+        out = [
+            Event(
+                chain=CHAIN,
+                source=SOURCE,
+                block_number=block,
+                position=f"obs.neuron.{netuid}.{n['uid']}",
+                event_type="SubtensorModule.NeuronObserved",
+                block_time=block_time,
+                # The decoded NeuronInfoLite's attributes, taken from the value the node would encode.
+                payload=neuron_payload(
+                    SimpleNamespace(**{**n, "axon_info": SimpleNamespace(**n["axon_info"])})
+                ),
+                block_hash=block_hash,
+                spec_version=spec,
+            )
+            for n in neurons
+        ]
+        out += observation_rows(
+            None,
+            subnet_hex,
+            runtime,
+            netuid=netuid,
+            block=block,
+            block_hash=block_hash,
+            block_time=block_time,
+            spec_version=spec,
+        )
+        return out
