@@ -49,9 +49,11 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # DuckDB caches up to 80% of RAM by default; a limit keeps a process's memory bounded by it
-        # (work beyond it spills to `<file>.tmp`), whatever the size of the history.
-        config = {"memory_limit": os.environ.get("DECAI_DUCKDB_MEMORY_LIMIT", "1GB")}
+        # DuckDB caches up to 80% of RAM by default. DECAI_DUCKDB_MEMORY_LIMIT caps a process (work
+        # beyond it spills to `<file>.tmp`); it is opt-in because a cap of 1GB made the commit of a
+        # 10M-event rebuild fail ("could not allocate block") instead of spilling.
+        limit = os.environ.get("DECAI_DUCKDB_MEMORY_LIMIT")
+        config = {"memory_limit": limit} if limit else {}
         # Read-only and without file or network access: no COPY … TO, no ATTACH, settings locked.
         if read_only:
             config |= {"enable_external_access": False, "lock_configuration": True}
