@@ -212,7 +212,9 @@ def sync_url(start, end, as_of, chain, netuid, scale, search, pathname, page):
         view, _ = url_state.parse_search(_canonical(in_url, page))
         values = [view.start, view.end, view.as_of, view.chain, view.netuid, view.scale]
         return [dash.no_update, *values, notice(notices).children]
-    return [_canonical(in_controls, page), *[dash.no_update] * 6, []]
+    # The notice about the URL the page was opened with stays: a control can also fire when it mounts
+    # (a date picker settling its value), and that must not hide what was wrong with the link.
+    return [_canonical(in_controls, page), *[dash.no_update] * 7]
 
 
 def register_callbacks(app) -> None:
