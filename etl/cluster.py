@@ -534,6 +534,20 @@ def backfill_runs(config: ClusterConfig, backfill_id: int) -> list[dict]:
         engine.dispose()
 
 
+def _backfill_closed(config: ClusterConfig, backfill_id: int) -> bool:
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            return (
+                conn.execute(
+                    sa.text("SELECT completed_at FROM backfill WHERE id = :b"), {"b": backfill_id}
+                ).scalar()
+                is not None
+            )
+    finally:
+        engine.dispose()
+
+
 def wait_for_backfill(
     config: ClusterConfig, backfill_id: int, timeout: float = 600, on_poll=None
 ) -> list[dict]:
@@ -544,7 +558,13 @@ def wait_for_backfill(
         runs = backfill_runs(config, backfill_id)
         if on_poll:
             on_poll(runs)
-        if runs and all(r["state"] in ("success", "failed") for r in runs):
+        # Finished when every run has ended and the scheduler has closed the backfill (until then
+        # Airflow refuses another backfill of the same DAG).
+        if (
+            runs
+            and all(r["state"] in ("success", "failed") for r in runs)
+            and _backfill_closed(config, backfill_id)
+        ):
             failed = [r["run_id"] for r in runs if r["state"] == "failed"]
             if failed:
                 raise ClusterError(f"backfill {backfill_id}: runs failed: {failed}")
