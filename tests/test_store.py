@@ -1,12 +1,14 @@
 """The event store on both engines: idempotent appends, atomic batches, nothing lost."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from etl.events import Event, QuarantinedRow
 from warehouse import db
+from warehouse.audit import table_checksum
 from warehouse.store import append_batch, get_checkpoint
 
 
@@ -146,4 +148,79 @@ def test_read_only_duckdb_cannot_reach_files(duckdb_url, tmp_path):
             with pytest.raises(Exception, match="(?i)disabled|read.only|cannot|lock|not allowed|permission"):
                 conn.exec_driver_sql(statement)
     assert not (tmp_path / "leak.csv").exists()
+    engine.dispose()
+
+
+def test_overlapping_batches_store_each_event_once(warehouse_url):
+    """Batches that overlap in part (a re-run over a wider range) add only the events not stored yet,
+    however the spans fall: the same answer on DuckDB (no index, checked by time span) and PostgreSQL."""
+    engine = db.make_engine(warehouse_url)
+    quotes = _quotes(30)
+    args = dict(source="coingecko", stream="bittensor", range_unit="unix_s", range_start=0, range_end=99)
+    assert append_batch(engine, events=quotes[:10], **args).rows_new == 10
+    assert append_batch(engine, events=quotes[5:20], **args).rows_new == 10
+    # The last stored event alone, then every event: only the 10 never seen are new.
+    assert append_batch(engine, events=quotes[19:20], **args).rows_new == 0
+    assert append_batch(engine, events=quotes[::-1], **args).rows_new == 10
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM events")).one()
+    assert tuple(ids) == (30, 30)
+    engine.dispose()
+
+
+def test_concurrent_appends_of_the_same_events_store_them_once(duckdb_url):
+    """Threads of one process appending the same events (two task runs of one worker): no duplicate,
+    although DuckDB's `events` has no unique index."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = db.make_engine(duckdb_url)
+    args = dict(source="coingecko", stream="bittensor", range_unit="unix_s", range_start=0, range_end=99)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: append_batch(engine, events=_quotes(50), **args), range(8)))
+    assert sorted(r.rows_new for r in results) == [0] * 7 + [50]
+    assert _count(engine, "events") == 50
+    engine.dispose()
+
+
+def test_duckdb_event_tables_hold_no_index_in_memory(duckdb_url):
+    """Migration 0010: nothing that grows with events carries an ART index (kept whole in memory)."""
+    engine = db.make_engine(duckdb_url)
+    with engine.connect() as conn:
+        indexed = {
+            row[0]
+            for row in conn.exec_driver_sql(
+                "SELECT table_name FROM duckdb_indexes() UNION "
+                "SELECT table_name FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+            )
+        }
+    assert not indexed & {"events", "stg_bittensor_neurons", "stg_sahara_annotation_events"}
+    assert {"bittensor_holders", "contributors", "chain_blocks"} <= indexed  # state keeps its keys
+    engine.dispose()
+
+
+def test_upgrading_a_filled_duckdb_store_keeps_every_row_and_its_order(tmp_path):
+    """Migration 0010 on a DuckDB warehouse that holds events: same rows and seq, appends go on."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"duckdb:///{tmp_path / 'old.duckdb'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "0009")
+    engine = db.make_engine(url)
+    args = dict(source="coingecko", stream="bittensor", range_unit="unix_s", range_start=0, range_end=99)
+    append_batch(engine, events=_quotes(20), **args)
+    before = table_checksum(engine, "events", ignore={"batch_id", "ingested_at"})
+    command.upgrade(cfg, "head")
+    assert table_checksum(engine, "events", ignore={"batch_id", "ingested_at"}) == before
+    assert append_batch(engine, events=_quotes(25), **args).rows_new == 5
+    with engine.connect() as conn:
+        seqs = [r[0] for r in conn.execute(sa.text("SELECT seq FROM events ORDER BY seq"))]
+    assert seqs == list(range(seqs[0], seqs[0] + 25))
+    command.downgrade(cfg, "0009")  # and back: the keys return
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.begin(engine) as conn:
+            conn.execute(sa.text("INSERT INTO events SELECT * FROM events LIMIT 1"))
     engine.dispose()

@@ -11,9 +11,11 @@ receives them by COPY into a temporary table. Both then insert only the rows who
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -130,14 +132,18 @@ def insert_new_rows(
         staged = f"_staged_{table}"
         raw.register(staged, _arrow_table(unique_rows, columns))
         try:
-            # ON CONFLICT probes the primary-key index, so the cost follows the batch, not the table.
-            result = raw.execute(
-                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
-                f"ON CONFLICT ({key_list}) DO NOTHING"
-            ).fetchone()
+            if table == "events":
+                sql = _duckdb_new_events_sql(col_list, staged, unique_rows)
+            else:
+                # ON CONFLICT probes the primary-key index, so the cost follows the batch, not the table.
+                sql = (
+                    f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
+                    f"ON CONFLICT ({key_list}) DO NOTHING"
+                )
+            result = raw.execute(sql).fetchall()
         finally:
             raw.unregister(staged)
-        return int(result[0]) if result else 0
+        return int(result[0][0]) if result else 0
     if conn.dialect.name == "postgresql":
         staged = f"_staged_{table}"
         defs = ", ".join(f"{c} {_PG_TYPES.get(c, 'TEXT')}" for c in columns)
@@ -162,6 +168,56 @@ def insert_new_rows(
             )
         return conn.exec_driver_sql(sql).rowcount
     raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
+
+
+def _duckdb_new_events_sql(col_list: str, staged: str, rows: Sequence[dict]) -> str:
+    """DuckDB: insert the staged events whose id is not stored yet, reading only the stored rows of
+    the batch's chains and time span.
+
+    DuckDB's `events` has no index (migration 0010): an ART index lives in memory whole, and the
+    event-id key alone took about 1 GB at 10M events, so memory grew with history. An event id is a
+    hash of (chain, block number, position, type), and a block's time is fixed once it is final, so
+    a stored event with the same id has the same chain and block time: the anti-join reads only the
+    row groups whose min/max of `block_time` overlap the batch's span, and its cost and memory follow
+    the batch. One writer at a time (`_duckdb_append_lock`) makes the check and the insert atomic.
+    """
+    spans: dict[str, list[datetime]] = {}
+    for row in rows:
+        span = spans.setdefault(row["chain"], [row["block_time"], row["block_time"]])
+        span[0] = min(span[0], row["block_time"])
+        span[1] = max(span[1], row["block_time"])
+    stored = " OR ".join(
+        f"(e.chain = '{_literal(chain)}' AND e.block_time BETWEEN TIMESTAMP '{lo.isoformat(' ')}' "
+        f"AND TIMESTAMP '{hi.isoformat(' ')}')"
+        for chain, (lo, hi) in sorted(spans.items())
+    )
+    return (
+        f"INSERT INTO events ({col_list}) SELECT {col_list} FROM {staged} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM events e WHERE ({stored}) "
+        "AND e.chain = s.chain AND e.event_id = s.event_id) ORDER BY s.event_id"
+    )
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+_DUCKDB_APPENDS: dict[str, threading.Lock] = {}
+_DUCKDB_APPENDS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _duckdb_append_lock(engine: Engine) -> Iterator[None]:
+    """Serialise appends to one DuckDB file within this process (other processes are kept out by
+    DuckDB's file lock): without a unique index, two concurrent appends of the same events would
+    both find them new."""
+    if engine.dialect.name != "duckdb":
+        yield
+        return
+    with _DUCKDB_APPENDS_GUARD:
+        lock = _DUCKDB_APPENDS.setdefault(str(engine.url), threading.Lock())
+    with lock:
+        yield
 
 
 def _lock_event_store(conn: Connection) -> None:
@@ -216,7 +272,7 @@ def append_batch(
     result = BatchResult(batch_id, source, stream, range_unit, range_start, range_end, rows_in=counted_in)
     for row in q_rows:
         result.quarantine_reasons[row["rule"]] = result.quarantine_reasons.get(row["rule"], 0) + 1
-    with db.begin(engine) as conn:
+    with _duckdb_append_lock(engine), db.begin(engine) as conn:
         _lock_event_store(conn)
         if event_rows and partitions.is_partitioned(conn):
             partitions.ensure_partitions(conn, {(r["chain"], r["block_time"]) for r in event_rows})
