@@ -287,3 +287,52 @@ def test_malformed_values_are_quarantined_naming_their_block_and_nothing_else_ch
     assert len(lost) == 1 and lost[0][1] != "evm.RawLog"
     expected = set(_rows(clean, in_range, lo=start, hi=start + EVM_CHUNK)) - {(lost[0][0],)}
     assert set(_rows(faulty, "SELECT event_id FROM events")) == expected
+
+
+def _answers(*bodies: tuple[int, object]):
+    """An httpx transport answering the given (status, JSON body) pairs in turn, counting requests."""
+    queue = list(bodies)
+    seen: list[int] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        return httpx.Response(status, content=json.dumps(body).encode())
+
+    return httpx.MockTransport(handle), seen
+
+
+def test_a_200_answer_that_is_not_json_rpc_is_retried_like_a_5xx():
+    """A proxy's own JSON page answered with 200 is a transient failure: retried, then the real answer."""
+    from etl.sources.sahara_rpc import JsonHttp
+
+    transport, seen = _answers(
+        (200, {"status": "ok", "message": "upstream warming up"}),
+        (200, ["not", "an", "envelope"]),
+        (200, {"jsonrpc": "2.0", "id": 1, "result": {"height": "7"}}),
+    )
+    http = JsonHttp("http://node.invalid", attempts=5)
+    http.client = httpx.Client(transport=transport)
+    body = http.request("POST", "", shape=JsonHttp.is_envelope, json={})
+    assert JsonHttp.result(body, http.url, "status") == {"height": "7"}
+    assert len(seen) == 3
+
+
+def test_a_node_that_never_answers_json_rpc_fails_with_what_it_answered():
+    from etl.sources.sahara_rpc import JsonHttp, TransientError
+
+    transport, seen = _answers((200, {"status": "maintenance"}))
+    http = JsonHttp("http://node.invalid", attempts=3)
+    http.client = httpx.Client(transport=transport)
+    with pytest.raises(TransientError, match="not a JSON-RPC response.*maintenance"):
+        http.request("GET", "/status", shape=JsonHttp.is_envelope)
+    assert len(seen) == 3
+
+
+def test_a_batch_answer_must_be_a_list_of_envelopes():
+    from etl.sources.sahara_rpc import JsonHttp
+
+    assert JsonHttp.is_batch([{"id": 1, "result": "0x1"}, {"id": 2, "error": {"code": -32000}}])
+    assert JsonHttp.is_batch({"jsonrpc": "2.0", "error": {"code": -32600, "message": "batch refused"}})
+    assert not JsonHttp.is_batch([{"id": 1, "result": "0x1"}, {"id": 2}])
+    assert not JsonHttp.is_batch({"ok": True})

@@ -454,7 +454,10 @@ class CometBFTSource:
 
     def call(self, method: str, *, block: int | None = None, **params) -> Any:
         body = self.http.request(
-            "GET", "/" + method, params={k: v for k, v in params.items() if v is not None}
+            "GET",
+            "/" + method,
+            shape=JsonHttp.is_envelope,
+            params={k: v for k, v in params.items() if v is not None},
         )
         try:
             return JsonHttp.result(body, self.http.url, method)

@@ -144,7 +144,7 @@ class EvmSource:
         return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
 
     def call(self, method: str, params: list, *, block: int | None = None) -> Any:
-        body = self.http.request("POST", "", json=self._envelope(method, params))
+        body = self.http.request("POST", "", shape=JsonHttp.is_envelope, json=self._envelope(method, params))
         try:
             return JsonHttp.result(body, self.http.url, method)
         except RpcError as exc:
@@ -153,7 +153,7 @@ class EvmSource:
     def batch(self, method: str, params_list: list[list], *, first_block: int | None = None) -> list:
         """Results of one JSON-RPC batch, in request order."""
         requests = [self._envelope(method, p) for p in params_list]
-        body = self.http.request("POST", "", json=requests)
+        body = self.http.request("POST", "", shape=JsonHttp.is_batch, json=requests)
         if isinstance(body, dict):  # a node that refuses batches answers one error object
             JsonHttp.result(body, self.http.url, method)
         by_id = {item.get("id"): item for item in body}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -87,7 +89,7 @@ class JsonHttp:
     def close(self) -> None:
         self.client.close()
 
-    def _once(self, method: str, path: str, **kwargs):
+    def _once(self, method: str, path: str, shape: Callable[[Any], bool] | None = None, **kwargs):
         self.requests += 1
         try:
             response = self.client.request(method, self.url + path, **kwargs)
@@ -109,10 +111,17 @@ class JsonHttp:
             response.raise_for_status()
         if body is None:
             raise TransientError(f"{method} {self.url}{path}: the body is not JSON (truncated?)")
+        if shape is not None and not shape(body):
+            # A proxy or load balancer in front of a node can answer 200 with a JSON body of its own.
+            raise TransientError(
+                f"{method} {self.url}{path}: HTTP {response.status_code} with JSON that is not a JSON-RPC "
+                f"response: {json.dumps(body)[:120]}"
+            )
         return body
 
-    def request(self, method: str, path: str = "", **kwargs):
-        """The decoded JSON body, after retrying transient failures."""
+    def request(self, method: str, path: str = "", *, shape: Callable[[Any], bool] | None = None, **kwargs):
+        """The decoded JSON body, after retrying transient failures; a body that `shape` refuses is one
+        (e.g. `is_envelope` for a JSON-RPC call)."""
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.attempts),
@@ -120,7 +129,19 @@ class JsonHttp:
             reraise=True,
             before_sleep=lambda s: log.warning("retrying %s: %s", path or self.url, s.outcome.exception()),
         )
-        return retrying(self._once, method, path, **kwargs)
+        return retrying(self._once, method, path, shape, **kwargs)
+
+    @staticmethod
+    def is_envelope(body) -> bool:
+        """A JSON-RPC response object: a JSON object with a `result` or an `error`."""
+        return isinstance(body, dict) and ("result" in body or "error" in body)
+
+    @staticmethod
+    def is_batch(body) -> bool:
+        """A JSON-RPC batch answer (a list of response objects), or one error object for the batch."""
+        if isinstance(body, list):
+            return all(JsonHttp.is_envelope(item) for item in body)
+        return JsonHttp.is_envelope(body)
 
     @staticmethod
     def result(body, url: str, method: str):
