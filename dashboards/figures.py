@@ -293,12 +293,16 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
         return no_data_figure(title, "No Bittensor validators in the warehouse yet")
     ranked = frame.sort_values("stake_tokens", ascending=False).reset_index(drop=True)
     ranked["rank"] = ranked.index + 1
+    ranks, stakes = ranked["rank"].to_numpy(), ranked["stake_tokens"].to_numpy()
+    custom = ranked[["validator_id", "netuid", "address"]].astype(str).to_numpy()
+    # A trace per subnet (128 at 10M events) as plain dicts of numpy slices: the figure validates each
+    # once, where `go.Bar` objects of pandas columns cost four times as much (validated, then copied).
     figure = go.Figure(
         [
-            go.Bar(x=group["rank"], y=group["stake_tokens"], name=f"subnet {netuid}", marker_color=subnet_color(netuid),
-                   customdata=group[["validator_id", "netuid", "address"]].astype(str).to_numpy(),
-                   hovertemplate="#%{x} %{customdata[2]}<br>%{y:,.0f} TAO")
-            for netuid, group in ranked.groupby("netuid")
+            {"type": "bar", "x": ranks[rows], "y": stakes[rows], "name": f"subnet {netuid}",
+             "marker": {"color": subnet_color(netuid)}, "customdata": custom[rows],
+             "hovertemplate": "#%{x} %{customdata[2]}<br>%{y:,.0f} TAO"}
+            for netuid, rows in sorted(ranked.groupby("netuid").indices.items())
         ]
     )  # fmt: skip
     return _layout(

@@ -420,34 +420,39 @@ def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
     return {chain: group.sort_values("day").iloc[-1].to_dict() for chain, group in frame.groupby("chain")}
 
 
-#: Rewards per participant over a window, from the typed layers rather than raw events: Bittensor
-#: miners (UIDs without a validator permit, their epoch emissions from `stg_bittensor_neurons`) and
-#: Sahara contributors (from `annotations`: who submitted or was paid in the window, with what was paid).
-REWARDS_PER_PARTICIPANT = {
-    "bittensor": """
-        SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS participant,
-               SUM(CAST(emission_rao AS DOUBLE PRECISION)) / 1e9 AS reward
-        FROM stg_bittensor_neurons
-        WHERE validator_permit = FALSE AND block_time >= :start AND block_time < :end
-        GROUP BY netuid, hotkey
-    """,
-    "sahara": """
-        SELECT contributor AS participant,
-               SUM(CASE WHEN paid_at >= :start AND paid_at < :end
-                        THEN CAST(reward_usah AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS reward
-        FROM annotations
-        WHERE contributor IS NOT NULL
-          AND ((submitted_at >= :start AND submitted_at < :end) OR (paid_at >= :start AND paid_at < :end))
-        GROUP BY contributor
-    """,
-}
+#: Base units per token of each chain's rewards.
+REWARD_UNITS = {"bittensor": "1e9", "sahara": "1e18"}
 
 
 def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataFrame:
-    if chain not in REWARDS_PER_PARTICIPANT:
+    """Each participant's rewards over the whole UTC days in [start, end), in tokens, from the running
+    state of `ecosystem_daily` (one row per member and day, however many events made it):
+
+    - Bittensor: every UID (`netuid:hotkey`) observed without validator permit in the range — a miner —
+      with the emission of those observations (the ones with a permit, as a validator, are left out);
+    - Sahara: every contributor who submitted an annotation or was paid in the range, with the
+      `DataServices.RewardPaid` amounts paid to them in it (0 for those only submitting).
+
+    Sahara counts every `RewardPaid` on its own day, to the contributor it names, as `ecosystem_daily`
+    does. Summing the `annotations` mart instead gives the same rows except in four cases the devnet
+    never produces: the mart leaves out a payment it cannot attribute to an annotation (no accepted
+    review before it in its transaction); it dates all the payments of an annotation paid more than
+    once at the latest of them; it credits a payment to the annotation's submitter, should the payment
+    name someone else; and it counts only the first submission of an annotation id submitted twice. A
+    payment on a day without a submission by the same contributor counts alike in both (the
+    contributor takes part that day).
+    """
+    if chain not in REWARD_UNITS:
         raise ValueError(f"rewards per participant: unknown chain {chain!r}; use one of {list(COINS)}")
     return _read_or_empty(
-        url, REWARDS_PER_PARTICIPANT[chain], ["participant", "reward"], {"start": start, "end": end}
+        url,
+        "SELECT member AS participant, "
+        f"CAST(SUM(earner_reward_base_units) AS DOUBLE PRECISION) / {REWARD_UNITS[chain]} AS reward "
+        "FROM ecosystem_day_members "
+        "WHERE chain = :chain AND day >= :start AND day < :end AND role = 'participant' AND earner "
+        "GROUP BY member",
+        ["participant", "reward"],
+        {"chain": chain, "start": start, "end": end},
     )
 
 
@@ -458,6 +463,32 @@ TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
 #: An as-of metagraph looks this far back for each subnet's last epoch (an epoch is 360 blocks, 72
 #: minutes), so the query reads a bounded slice of staging, not the whole history.
 METAGRAPH_LOOKBACK = pd.Timedelta(days=2)
+
+
+def _last_observations(key: str, columns: str, netuid_filter: str) -> str:
+    """SQL for `columns` of the last observation before `:as_of` within `[:since, :as_of)` of each
+    (netuid, `key`) — `key` 'uid' (the metagraph `warehouse.asof` rebuilds) or 'hotkey' — with `s` the
+    staging rows and `netuid_filter` (`AND s.netuid = :netuid`, or nothing) restricting the subnets.
+
+    Two cheap reads instead of a window function over every observation in the slice (about 20 a day
+    per UID): the last block of each key from a few narrow columns, then the rows at those blocks only.
+    The block names one row, as `ORDER BY block_number DESC, event_id DESC` did: a UID is observed
+    once per block (the event's position names its subnet and UID), and a hotkey holds at most one UID
+    of a subnet at a time.
+    """
+    return f"""
+        WITH latest AS (
+            SELECT s.netuid, s.{key}, MAX(s.block_number) AS block_number
+            FROM stg_bittensor_neurons s
+            WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
+            GROUP BY s.netuid, s.{key}
+        )
+        SELECT {columns}
+        FROM stg_bittensor_neurons s
+        JOIN latest l ON l.netuid = s.netuid AND l.{key} = s.{key} AND l.block_number = s.block_number
+        WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
+          AND s.block_number >= (SELECT MIN(block_number) FROM latest)
+    """
 
 
 def subnet_leaderboard(url: str | None) -> pd.DataFrame:
@@ -510,18 +541,13 @@ def miner_incentives(url: str | None, netuid: int, as_of: datetime | None = None
             columns,
             {"netuid": int(netuid)},
         )
+    metagraph = _last_observations(
+        "uid", "s.uid, s.hotkey, s.incentive, s.validator_permit", " AND s.netuid = :netuid"
+    )
     return _read_or_empty(
         url,
-        """
-        SELECT uid, hotkey, incentive FROM (
-            SELECT uid, hotkey, incentive, validator_permit,
-                   ROW_NUMBER() OVER (PARTITION BY uid ORDER BY block_number DESC, event_id DESC) AS rn
-            FROM stg_bittensor_neurons
-            WHERE netuid = :netuid AND block_time < :as_of AND block_time >= :since
-        ) t
-        WHERE rn = 1 AND validator_permit = FALSE
-        ORDER BY incentive DESC, uid
-        """,
+        f"SELECT uid, hotkey, incentive FROM ({metagraph}) m WHERE validator_permit = FALSE "
+        "ORDER BY incentive DESC, uid",
         columns,
         {"netuid": int(netuid), "as_of": as_of, "since": as_of - METAGRAPH_LOOKBACK},
     )
@@ -564,17 +590,18 @@ def bittensor_validator_stakes(
             params,
         )
     params.update(as_of=as_of, since=as_of - METAGRAPH_LOOKBACK)
+    metagraph = _last_observations(
+        "hotkey",
+        "s.netuid, s.hotkey, s.stake_rao, s.dividends, s.validator_trust, s.validator_permit",
+        " AND s.netuid = :netuid" if netuid is not None else "",
+    )
     return _read_or_empty(
         url,
         f"""
         SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS validator_id, netuid, hotkey AS address,
                CAST(stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_tokens, dividends, validator_trust
-        FROM (
-            SELECT s.*, ROW_NUMBER() OVER (PARTITION BY netuid, hotkey ORDER BY block_number DESC, event_id DESC) AS rn
-            FROM stg_bittensor_neurons s
-            WHERE block_time < :as_of AND block_time >= :since{subnet}
-        ) t
-        WHERE rn = 1 AND validator_permit = TRUE
+        FROM ({metagraph}) m
+        WHERE validator_permit = TRUE
         ORDER BY stake_tokens DESC NULLS LAST, validator_id
         """,
         columns,

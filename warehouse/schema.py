@@ -387,6 +387,18 @@ ecosystem_day_members = sa.Table(
     sa.Column("netuid", sa.Integer),
     sa.Column("latest_at", sa.DateTime),
     sa.Column("latest_event_id", sa.String(32)),
+    sa.Column(
+        "earner_reward_base_units",
+        BASE_UNITS,
+        comment="the day's reward as the Lorenz curves count it: Bittensor observations without "
+        "validator permit, every Sahara payment",
+    ),
+    sa.Column(
+        "earner",
+        sa.Boolean,
+        comment="counts in the Lorenz curves that day: a Bittensor UID observed without validator "
+        "permit, every Sahara contributor",
+    ),
     comment="Grain: one row per (chain, day, role, member); running state of ecosystem_daily.",
 )
 

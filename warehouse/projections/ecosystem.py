@@ -17,7 +17,11 @@ SQL by the database:
 
 **Running state.** `ecosystem_day_members` — grain: one row per (chain, day, role, member), role
 'participant' or 'validator': the member's reward so far that day in base units (summed exactly) and
-its latest stake, permit and subnet (by block time, then event id). `ecosystem_day_totals` — grain: one
+its latest stake, permit and subnet (by block time, then event id); and what the comparison page's
+Lorenz curves sum over a range of days (`dashboards.queries.rewards_per_participant`): `earner` — the
+member is one of their participants that day (Bittensor: a UID observed at least once without
+validator permit, i.e. as a miner; Sahara: every contributor) — and `earner_reward_base_units`, the
+reward of those observations only (Sahara: the whole reward). `ecosystem_day_totals` — grain: one
 row per (chain, day): Sahara's minted base units, highest bonded ratio and submissions that day. A run
 folds the window's events into both (sums add, latest replaces when newer), then recomputes only the
 days it touched — by new chain events or by a new quote of the chain's coin — from those days' members:
@@ -50,12 +54,14 @@ _LATER = """
          AND excluded.latest_event_id > ecosystem_day_members.latest_event_id))
 """
 
-#: Fold a CTE `m(chain, day, role, member, reward, stake, permit, netuid, at_, event_id)` of the window's
-#: member events into the running state.
+#: Fold a CTE `m(chain, day, role, member, reward, earner_reward, earner, stake, permit, netuid, at_,
+#: event_id)` of the window's member events into the running state: sums add, `earner` is true once
+#: any of the day's events made the member an earner, the latest observation replaces when newer.
 _FOLD_MEMBERS = f"""
     INSERT INTO ecosystem_day_members
-        (chain, day, role, member, reward_base_units, stake, permit, netuid, latest_at, latest_event_id)
-    SELECT chain, day, role, member, SUM(reward),
+        (chain, day, role, member, reward_base_units, earner_reward_base_units, earner, stake, permit, netuid,
+         latest_at, latest_event_id)
+    SELECT chain, day, role, member, SUM(reward), SUM(earner_reward), BOOL_OR(earner),
            MAX(CASE WHEN rn = 1 THEN stake END), BOOL_OR(CASE WHEN rn = 1 THEN permit END), MAX(CASE WHEN rn = 1 THEN netuid END),
            MAX(CASE WHEN rn = 1 THEN at_ END), MAX(CASE WHEN rn = 1 THEN event_id END)
     FROM (
@@ -66,6 +72,8 @@ _FOLD_MEMBERS = f"""
     GROUP BY chain, day, role, member
     ON CONFLICT (chain, day, role, member) DO UPDATE SET
         reward_base_units = ecosystem_day_members.reward_base_units + excluded.reward_base_units,
+        earner_reward_base_units = ecosystem_day_members.earner_reward_base_units + excluded.earner_reward_base_units,
+        earner = ecosystem_day_members.earner OR excluded.earner,
         stake = CASE WHEN {_LATER} THEN excluded.stake ELSE ecosystem_day_members.stake END,
         permit = CASE WHEN {_LATER} THEN excluded.permit ELSE ecosystem_day_members.permit END,
         netuid = CASE WHEN {_LATER} THEN excluded.netuid ELSE ecosystem_day_members.netuid END,
@@ -74,23 +82,30 @@ _FOLD_MEMBERS = f"""
         latest_at = GREATEST(ecosystem_day_members.latest_at, excluded.latest_at)
 """
 
+#: A Bittensor observation counts towards the Lorenz curves when it holds no validator permit (a
+#: miner's); an unknown permit counts as neither.
 FOLD_BITTENSOR_MEMBERS = f"""
-    WITH m AS (
-        SELECT 'bittensor' AS chain, {_DAY} AS day, 'participant' AS role,
-               (payload->>'netuid') || ':' || (payload->>'hotkey') AS member,
+    WITH o AS (
+        SELECT {_DAY} AS day, (payload->>'netuid') || ':' || (payload->>'hotkey') AS member,
                CAST(payload->>'emission' AS NUMERIC(38, 0)) AS reward,
                CAST(payload->>'stake' AS DOUBLE PRECISION) / 1e9 AS stake,
                CAST(payload->>'validator_permit' AS BOOLEAN) AS permit,
                CAST(payload->>'netuid' AS INTEGER) AS netuid, block_time AS at_, event_id
         FROM events
         WHERE {WINDOW} AND event_type = {BITTENSOR_TYPES}
+    ),
+    m AS (
+        SELECT 'bittensor' AS chain, day, 'participant' AS role, member, reward,
+               CASE WHEN permit = FALSE THEN reward ELSE CAST(0 AS NUMERIC(38, 0)) END AS earner_reward,
+               COALESCE(permit = FALSE, FALSE) AS earner, stake, permit, netuid, at_, event_id
+        FROM o
     )
     {_FOLD_MEMBERS}
 """
 
 FOLD_SAHARA_MEMBERS = f"""
-    WITH m AS (
-        SELECT 'sahara' AS chain, {_DAY} AS day,
+    WITH o AS (
+        SELECT {_DAY} AS day,
                CASE WHEN event_type = 'staking.ValidatorObserved' THEN 'validator' ELSE 'participant' END AS role,
                CASE WHEN event_type = 'staking.ValidatorObserved' THEN payload->>'address'
                     ELSE payload->>'contributor' END AS member,
@@ -98,10 +113,17 @@ FOLD_SAHARA_MEMBERS = f"""
                     ELSE CAST(0 AS NUMERIC(38, 0)) END AS reward,
                CASE WHEN event_type = 'staking.ValidatorObserved'
                     THEN CAST(payload->>'voting_power' AS DOUBLE PRECISION) END AS stake,
-               CAST(NULL AS BOOLEAN) AS permit, CAST(NULL AS INTEGER) AS netuid, block_time AS at_, event_id
+               block_time AS at_, event_id
         FROM events
         WHERE {WINDOW}
           AND event_type IN ('DataServices.AnnotationSubmitted', 'DataServices.RewardPaid', 'staking.ValidatorObserved')
+    ),
+    m AS (
+        SELECT 'sahara' AS chain, day, role, member, reward,
+               CASE WHEN role = 'participant' THEN reward ELSE CAST(0 AS NUMERIC(38, 0)) END AS earner_reward,
+               role = 'participant' AS earner, stake, CAST(NULL AS BOOLEAN) AS permit, CAST(NULL AS INTEGER) AS netuid,
+               at_, event_id
+        FROM o
     )
     {_FOLD_MEMBERS}
 """
