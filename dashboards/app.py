@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Dash, dcc, html
+from dash import Dash, html
 
 from warehouse.db import resolve_url
 
@@ -27,18 +27,21 @@ def create_app(warehouse_url: str | None = None) -> Dash:
             dash.register_page(module.__name__, **module.PAGE)
         # Callbacks belong to this app, not to Dash's global list (which only the first app would get).
         module.register_callbacks(app)
+    features = {module.__name__: module.FEATURES for module in PAGE_MODULES}
+    controls.register_nav(
+        app,
+        {
+            page["path"]: (page["relative_path"], controls.parameters(features[page["module"]]))
+            for page in dash.page_registry.values()
+        },
+    )
     app.layout = html.Div(
         [
             html.Header(
                 [
                     html.H1("DecAI Compare", className="brand"),
                     html.Span("Bittensor and Sahara AI, side by side", className="tagline"),
-                    html.Nav(
-                        [
-                            dcc.Link(page["name"], href=page["relative_path"])
-                            for page in dash.page_registry.values()
-                        ]
-                    ),
+                    html.Nav([controls.nav_link(page) for page in dash.page_registry.values()]),
                 ],
                 className="topbar",
             ),

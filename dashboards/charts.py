@@ -49,6 +49,20 @@ class Panel:
     drill: Callable[[str, View, dict], Drill | None] | None = None
 
 
+def page_layout(render_page: Callable[[str, dict], Any]) -> Callable[..., Any]:
+    """A page's `layout(**query)` for Dash: `render_page(url, query)` with the warehouse of the app
+    serving the request and the URL's query parameters, every query on one read-only connection."""
+
+    def layout(**query):
+        from dashboards.app import warehouse_url
+
+        url = warehouse_url()
+        with queries.session(url):
+            return render_page(url, query)
+
+    return layout
+
+
 def render(panel: Panel, url: str, view: View):
     """What the panel's callback returns for `view` (a figure, or components)."""
     with queries.session(url):

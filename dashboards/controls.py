@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from dashboards import state as url_state
 
@@ -34,6 +34,8 @@ FEATURES = {
     "scale": ("scale",),
 }
 URL_ID, PAGE_STORE_ID, NOTICE_ID = "url-state", "controls-page", "url-notice"
+#: The `type` of the navigation links' ids (`{"type": NAV_LINK, "page": <page path>}`).
+NAV_LINK = "nav-link"
 CHAIN_OPTIONS = [
     {"label": "Both", "value": "both"},
     {"label": "Bittensor", "value": "bittensor"},
@@ -215,6 +217,33 @@ def sync_url(start, end, as_of, chain, netuid, scale, search, pathname, page):
     # The notice about the URL the page was opened with stays: a control can also fire when it mounts
     # (a date picker settling its value), and that must not hide what was wrong with the link.
     return [_canonical(in_controls, page), *[dash.no_update] * 7]
+
+
+def nav_link(page: dict) -> dcc.Link:
+    """The navigation link to a registered page; `register_nav` keeps it carrying the current view."""
+    return dcc.Link(page["name"], href=page["relative_path"], id={"type": NAV_LINK, "page": page["path"]})
+
+
+def carried_search(search: str | None, parameters: tuple[str, ...]) -> str:
+    """The query string a link to a page taking `parameters` carries from the current URL: those
+    parameters' values as parsed (a value this page could not use is left behind, not passed on, so the
+    next page has nothing to warn about), defaults left out."""
+    wanted, _ = url_state.parse_search(search)
+    return url_state.to_search(wanted, parameters)
+
+
+def register_nav(app, targets: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+    """Keep the navigation links carrying the view when the URL changes (a page opened, a control
+    changed, back or forward). `targets`: page path -> (its path as linked, the parameters it takes)."""
+
+    def hrefs(search, ids):
+        return [targets[i["page"]][0] + carried_search(search, targets[i["page"]][1]) for i in ids]
+
+    app.callback(
+        Output({"type": NAV_LINK, "page": ALL}, "href"),
+        Input(URL_ID, "search"),
+        State({"type": NAV_LINK, "page": ALL}, "id"),
+    )(hrefs)
 
 
 def register_callbacks(app) -> None:

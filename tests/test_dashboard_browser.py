@@ -388,6 +388,39 @@ def test_bad_and_hostile_url_parameters_fall_back_with_a_notice(page, dashboard_
     assert page.console_errors == []
 
 
+def test_the_navigation_links_keep_the_view(page, dashboard_url):
+    page.goto(dashboard_url + "/")
+    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    for selector, day in (("#date-range", "2026-01-10"), ("#date-range-end-date", "2026-01-12")):
+        page.locator(selector).fill(day)
+        page.locator(selector).press("Enter")
+    page.locator("#chain-filter input[value=sahara]").check()
+    page.wait_for_function("location.search === '?start=2026-01-10&end=2026-01-12&chain=sahara'")
+    # Each link carries what its page takes: the quality page only the chain.
+    page.wait_for_function(
+        "!!document.querySelector('nav a[href=\"/compare?start=2026-01-10&end=2026-01-12&chain=sahara\"]')"
+    )
+    assert page.get_attribute('nav a[href^="/quality"]', "href") == "/quality?chain=sahara"
+    page.get_by_role("link", name="Competitive vs cooperative", exact=True).click()
+    _wait_for_plot(page, "lorenz-chart", "p._fullLayout.title.text.endsWith('2026-01-10 to 2026-01-12')")
+    assert page.url == dashboard_url + "/compare?start=2026-01-10&end=2026-01-12&chain=sahara"
+    assert page.input_value("#date-range") == "2026-01-10"
+    assert page.input_value("#date-range-end-date") == "2026-01-12"
+    assert page.is_checked("#chain-filter input[value=sahara]")
+    assert page.inner_text("#url-notice") == ""
+    # On to a page without the chain filter: the range still follows, and nothing is reported as unused.
+    page.wait_for_function(
+        "!!document.querySelector('nav a[href=\"/bittensor?start=2026-01-10&end=2026-01-12\"]')"
+    )
+    page.get_by_role("link", name="Bittensor", exact=True).click()
+    page.wait_for_selector("#emission-chart")
+    assert page.url == dashboard_url + "/bittensor?start=2026-01-10&end=2026-01-12"
+    assert page.input_value("#date-range") == "2026-01-10"
+    assert page.input_value("#date-range-end-date") == "2026-01-12"
+    assert page.inner_text("#url-notice") == ""
+    assert page.console_errors == []
+
+
 def test_browser_back_restores_the_previous_view(page, dashboard_url):
     page.goto(dashboard_url + "/compare")
     _wait_for_plot(page, "lorenz-chart", "d.length === 3")

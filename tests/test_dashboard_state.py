@@ -101,6 +101,29 @@ def test_search_strings_round_trip_and_defaults_are_left_out():
     assert state.netuid is None and "`netuid=1;DROP TABLE events` is not a subnet id" in notices[0]
 
 
+def test_navigation_links_carry_only_what_the_next_page_takes_and_can_use():
+    from dashboards.controls import FEATURES, carried_search, parameters
+    from dashboards.pages import PAGE_MODULES
+
+    search = "?start=2026-01-10&end=2026-01-12&as_of=2026-01-11&chain=sahara&netuid=3&scale=linear"
+    taken = {
+        module.PAGE["path"]: carried_search(search, parameters(module.FEATURES)) for module in PAGE_MODULES
+    }
+    assert taken == {
+        "/": "?start=2026-01-10&end=2026-01-12&as_of=2026-01-11&chain=sahara&scale=linear",
+        "/bittensor": "?start=2026-01-10&end=2026-01-12&as_of=2026-01-11&netuid=3",
+        "/sahara": "?start=2026-01-10&end=2026-01-12&as_of=2026-01-11",
+        "/compare": "?start=2026-01-10&end=2026-01-12&chain=sahara",
+        "/quality": "?chain=sahara",
+    }
+    assert carried_search("", parameters(tuple(FEATURES))) == ""
+    # A value the current page could not use stays behind, so the next page has nothing to warn about.
+    carried = carried_search(
+        "?start=2026-13-45&end=2026-01-12&chain=bittensor'--&color=red", ("start", "end", "chain")
+    )
+    assert carried == "?end=2026-01-12" and parse_search(carried)[1] == []
+
+
 def test_the_default_range_is_the_last_30_days_with_data():
     view = resolve(ViewState(), date(2025, 11, 1), date(2026, 1, 15))
     assert (view.start, view.end, view.days) == (date(2025, 12, 17), date(2026, 1, 15), 30)

@@ -102,12 +102,6 @@ PANELS = [
 PANEL = {panel.id: panel for panel in PANELS}
 
 
-def layout(**query) -> html.Div:
-    url = warehouse_url()
-    with queries.session(url):
-        return _layout(url, query)
-
-
 def _layout(url: str, query: dict) -> html.Div:
     leaderboard = queries.subnet_leaderboard(url)
     view, notices, extent = controls.page_view(url, query)
@@ -147,6 +141,9 @@ def _layout(url: str, query: dict) -> html.Div:
                      className="chart-grid"),
         ]
     )  # fmt: skip
+
+
+layout = charts.page_layout(_layout)
 
 
 def show_subnet_events(active_cell):

@@ -10,7 +10,6 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards import charts, controls, drill, figures, queries
-from dashboards.app import warehouse_url
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.state import View
@@ -85,12 +84,6 @@ PANELS = [
 PANEL = {panel.id: panel for panel in PANELS}
 
 
-def layout(**query) -> html.Div:
-    url = warehouse_url()
-    with queries.session(url):
-        return _layout(url, query)
-
-
 def _layout(url: str, query: dict) -> html.Div:
     view, notices, extent = controls.page_view(url, query)
     if extent[1] is None:
@@ -119,6 +112,9 @@ def _layout(url: str, query: dict) -> html.Div:
             charts.card(PANEL["ecosystem-daily"], fresh, wide=True),
         ]
     )
+
+
+layout = charts.page_layout(_layout)
 
 
 def register_callbacks(app) -> None:

@@ -185,12 +185,6 @@ PANELS = [
 PANEL = {panel.id: panel for panel in PANELS}
 
 
-def layout(**query) -> html.Div:
-    url = warehouse_url()
-    with queries.session(url):
-        return _layout(url, query)
-
-
 def _layout(url: str, query: dict) -> html.Div:
     fresh = queries.cached_freshness(url)
     if fresh.empty:
@@ -233,6 +227,9 @@ def _layout(url: str, query: dict) -> html.Div:
             dcc.Loading(html.Div(id="quarantine-rows")),
         ]
     )
+
+
+layout = charts.page_layout(_layout)
 
 
 def quarantined_rows_frame(url: str, source: str | None, chain: str | None) -> pd.DataFrame:

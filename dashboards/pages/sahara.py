@@ -9,7 +9,6 @@ from __future__ import annotations
 from dash import html
 
 from dashboards import charts, controls, drill, figures, queries
-from dashboards.app import warehouse_url
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 
@@ -72,12 +71,6 @@ def _has_data(url: str) -> bool:
     )
 
 
-def layout(**query) -> html.Div:
-    url = warehouse_url()
-    with queries.session(url):
-        return _layout(url, query)
-
-
 def _layout(url: str, query: dict) -> html.Div:
     view, notices, extent = controls.page_view(url, query)
     if extent[1] is None and not _has_data(url):
@@ -105,6 +98,9 @@ def _layout(url: str, query: dict) -> html.Div:
             charts.card(PANEL["sahara-validators"], fresh, wide=True),
         ]
     )
+
+
+layout = charts.page_layout(_layout)
 
 
 def register_callbacks(app) -> None:
