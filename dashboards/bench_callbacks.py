@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 
 import pandas as pd
 
@@ -53,6 +54,16 @@ def bittensor_subnet_incentives(url: str):
     return charts.render(
         bittensor.PANEL["incentive-lorenz-chart"], url, _view(url, netuid=_first_subnet(url))
     )
+
+
+def _as_of_panel(panel: charts.Panel) -> Callable[[str], object]:
+    """A panel as of the day before the last day with data (an analyst looking back a day)."""
+
+    def run(url: str):
+        default = _default_view(url)
+        return charts.render(panel, url, dataclasses.replace(default, as_of=default.end - timedelta(days=1)))
+
+    return run
 
 
 def quality_tables(url: str):
@@ -99,6 +110,9 @@ CALLBACKS: list[tuple[str, Callable[[str], object]]] = [
     ("bittensor.registrations_netuid", bittensor_subnet_registrations),
     ("bittensor.incentive_lorenz_netuid", bittensor_subnet_incentives),
     ("bittensor.stake", _panel(bittensor.PANEL["stake-chart"])),
+    ("bittensor.stake_as_of", _as_of_panel(bittensor.PANEL["stake-chart"])),
+    ("bittensor.incentive_lorenz_as_of", _as_of_panel(bittensor.PANEL["incentive-lorenz-chart"])),
+    ("overview.kpi_cards_as_of", _as_of_panel(overview.PANEL["kpi-cards"])),
     ("sahara.funnel", _panel(sahara.PANEL["funnel-chart"])),
     ("sahara.rewards", _panel(sahara.PANEL["rewards-chart"])),
     ("sahara.voting_power", _panel(sahara.PANEL["voting-power-chart"])),
