@@ -18,7 +18,9 @@ their window in temporary tables (`w_*`), dropped before the transaction commits
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,23 +55,51 @@ class Projection:
     stage: int = 1
 
 
+_PAYLOAD_FIELD = re.compile(r"payload->>'(\w+)'")
+_FROM_EVENTS = re.compile(r"\bFROM events(?=\s+WHERE\b)")
+
+
+def parse_payload_once(sql: str) -> tuple[OnlyOn, OnlyOn]:
+    """`sql` (a statement reading `FROM events` and its payload fields as `payload->>'field'`) as it
+    runs on each engine: as written on PostgreSQL, whose JSONB is parsed already; on DuckDB with the
+    payload parsed once per row into a struct of the fields it names, as text, so every `CAST` and
+    NULL reads the same. DuckDB stores JSON as text and parses the document for every `->>`: for
+    the 17 fields of a metagraph observation that was 0.41 s per 54k rows against 0.07 s.
+    """
+    fields = sorted(set(_PAYLOAD_FIELD.findall(sql)))
+    if len(_FROM_EVENTS.findall(sql)) != 1 or not fields:
+        raise ValueError(
+            "parse_payload_once: the statement must read `FROM events WHERE` once and name payload fields"
+        )
+    spec = json.dumps({field: "VARCHAR" for field in fields})
+    parsed = f"(SELECT *, json_transform(payload, '{spec}') AS payload_ FROM events) events"
+    duckdb_sql = _FROM_EVENTS.sub(lambda _: f"FROM {parsed}", _PAYLOAD_FIELD.sub(r'payload_."\1"', sql))
+    return OnlyOn("postgresql", sql), OnlyOn("duckdb", duckdb_sql)
+
+
 def replace_rows(table: str, keys: tuple[str, ...], columns: str, select: str) -> tuple[str | OnlyOn, ...]:
     """Statements that upsert the rows of `select` (in `columns` order) into `table` by `keys`.
 
-    The rows are staged in a temporary table, the stored rows with the same keys deleted, the staged
-    rows inserted. This is what `INSERT ... ON CONFLICT DO UPDATE` means when every column is
-    replaced, but DuckDB runs that form row by row through its index (measured: 30 s for 64k holders
-    on a 10M-event warehouse) and this one as two set operations (0.3 s). `select` may read `table`:
-    it is materialised before any row changes.
+    The rows are staged in a temporary table; the staged rows equal to their stored row are dropped
+    (a fold recomputes every row of a touched key, most of which did not change), the stored rows
+    with the keys left deleted, the rest inserted. This is what `INSERT ... ON CONFLICT DO UPDATE`
+    means when every column is replaced, but DuckDB runs that form row by row through its index
+    (measured: 30 s for 64k holders on a 10M-event warehouse) and this one as set operations, and
+    it writes only the rows that changed. `select` may read `table`: it is materialised first.
     """
     staged = f"w_replace_{table}"
+    names = [c.strip() for c in columns.strip()[1:-1].split(",")]
     matched = " AND ".join(f"{staged}.{k} = {table}.{k}" for k in keys)
+    unchanged = " AND ".join(
+        [matched] + [f"{staged}.{c} IS NOT DISTINCT FROM {table}.{c}" for c in names if c not in keys]
+    )
     return (
-        f"CREATE TEMPORARY TABLE {staged} AS SELECT {columns.strip()[1:-1]} FROM {table} WHERE 1 = 0",
+        f"CREATE TEMPORARY TABLE {staged} AS SELECT {', '.join(names)} FROM {table} WHERE 1 = 0",
         f"INSERT INTO {staged} {columns} {select}",
         OnlyOn("postgresql", f"ANALYZE {staged}"),
+        f"DELETE FROM {staged} WHERE EXISTS (SELECT 1 FROM {table} WHERE {unchanged})",
         f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {staged} WHERE {matched})",
-        f"INSERT INTO {table} {columns} SELECT {columns.strip()[1:-1]} FROM {staged}",
+        f"INSERT INTO {table} {columns} SELECT {', '.join(names)} FROM {staged}",
         f"DROP TABLE {staged}",
     )
 

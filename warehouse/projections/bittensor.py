@@ -43,7 +43,7 @@ result does not depend on how the events were split into runs. `miners` and `val
 the touched holders; `subnets` reads its state table and the latest epoch's rows.
 """
 
-from warehouse.projections.base import OnlyOn, Projection, register, replace_rows
+from warehouse.projections.base import OnlyOn, Projection, parse_payload_once, register, replace_rows
 
 U16_MAX = 65535
 WINDOW = "seq > :lo AND seq <= :hi"
@@ -451,7 +451,7 @@ BITTENSOR = register(
         ),
         doc=__doc__,
         statements=(
-            STAGE_NEURONS,
+            *parse_payload_once(STAGE_NEURONS),
             STAGE_REGISTRATIONS,
             WINDOW_OCCUPANCY,
             WINDOW_UIDS,

@@ -28,7 +28,7 @@ days it touched â€” by new chain events or by a new quote of the chain's coin â€
 a day's row costs that day's participants, never the history before it.
 """
 
-from warehouse.projections.base import OnlyOn, Projection, register
+from warehouse.projections.base import OnlyOn, Projection, parse_payload_once, register
 
 TOP_FRACTION = 0.10
 WINDOW = "seq > :lo AND seq <= :hi"
@@ -264,7 +264,7 @@ ECOSYSTEM_DAILY = register(
         tables=("ecosystem_day_members", "ecosystem_day_totals", "ecosystem_daily"),
         doc=__doc__,
         statements=(
-            FOLD_BITTENSOR_MEMBERS,
+            *parse_payload_once(FOLD_BITTENSOR_MEMBERS),
             FOLD_SAHARA_MEMBERS,
             FOLD_SAHARA_TOTALS,
             _days("bittensor", BITTENSOR_TYPES, "bittensor"),
