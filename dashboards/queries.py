@@ -574,8 +574,10 @@ def bittensor_validator_stakes(
     url: str | None, netuid: int | None = None, as_of: datetime | None = None
 ) -> pd.DataFrame:
     """Stake (whole TAO) of every Bittensor validator (permit holder), largest first: from the
-    `validators` mart (now), or as of a moment from each (subnet, hotkey)'s last metagraph observation
-    before it (within `METAGRAPH_LOOKBACK`). One subnet if `netuid` is given."""
+    `validators` mart (now), or as of a moment from the metagraph as it stood: each UID's last
+    observation before it (within `METAGRAPH_LOOKBACK`), so a hotkey whose UID went to a new
+    registration is no longer shown, as in `warehouse.asof.metagraph_as_of`. One subnet if `netuid`
+    is given."""
     columns = ["validator_id", "netuid", "address", "stake_tokens", "dividends", "validator_trust"]
     params: dict = {}
     subnet = ""
@@ -591,7 +593,7 @@ def bittensor_validator_stakes(
         )
     params.update(as_of=as_of, since=as_of - METAGRAPH_LOOKBACK)
     metagraph = _last_observations(
-        "hotkey",
+        "uid",
         "s.netuid, s.hotkey, s.stake_rao, s.dividends, s.validator_trust, s.validator_permit",
         " AND s.netuid = :netuid" if netuid is not None else "",
     )

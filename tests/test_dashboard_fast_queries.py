@@ -62,7 +62,7 @@ NUMBERED_STAKES = """
     SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS validator_id, netuid, hotkey AS address,
            CAST(stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_tokens, dividends, validator_trust
     FROM (
-        SELECT s.*, ROW_NUMBER() OVER (PARTITION BY netuid, hotkey ORDER BY block_number DESC, event_id DESC) AS rn
+        SELECT s.*, ROW_NUMBER() OVER (PARTITION BY netuid, uid ORDER BY block_number DESC, event_id DESC) AS rn
         FROM stg_bittensor_neurons s
         WHERE block_time < :as_of AND block_time >= :since{subnet}
     ) t
@@ -195,6 +195,13 @@ def test_as_of_reads_match_the_numbered_ones_and_the_rebuilt_metagraph(loaded):
             pd.testing.assert_frame_equal(incentives, expected, check_dtype=False)
             miners = metagraph[(metagraph["netuid"] == netuid) & ~metagraph["validator_permit"].astype(bool)]
             assert sorted(incentives["uid"]) == sorted(miners["uid"])
+            validators = metagraph[
+                (metagraph["netuid"] == netuid) & metagraph["validator_permit"].astype(bool)
+            ]
+            assert sorted(one["address"]) == sorted(validators["hotkey"])
+            assert sorted(one["stake_tokens"]) == pytest.approx(
+                sorted(validators["stake_rao"].astype(float) / 1e9)
+            )
             shown_any = shown_any or not incentives.empty
     assert shown_any
 
