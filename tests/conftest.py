@@ -6,10 +6,12 @@ clear message, except under CI (CI=true), where a skip would hide a missing serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,13 +86,14 @@ def _postgres_schema_url(base_url: str):
     return url.render_as_string(hide_password=False), engine, schema
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def warehouse_url(request, tmp_path, monkeypatch):
-    """A fresh, migrated warehouse on each engine; also set as WAREHOUSE_URL for DAGs and the CLI."""
+@contextlib.contextmanager
+def fresh_warehouse(engine: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, migrated warehouse: a DuckDB file in `directory`, or a PostgreSQL schema of
+    its own (WAREHOUSE_TEST_POSTGRES_URL), dropped afterwards."""
     from warehouse.db import migrate
 
-    if request.param == "duckdb":
-        url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    if engine == "duckdb":
+        url = f"duckdb:///{directory / 'warehouse.duckdb'}"
         cleanup = None
     else:
         base = os.environ.get("WAREHOUSE_TEST_POSTGRES_URL")
@@ -105,11 +108,20 @@ def warehouse_url(request, tmp_path, monkeypatch):
                 conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
             admin.dispose()
 
-    monkeypatch.setenv("WAREHOUSE_URL", url)
     migrate(url)
-    yield url
-    if cleanup:
-        cleanup()
+    try:
+        yield url
+    finally:
+        if cleanup:
+            cleanup()
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse_url(request, tmp_path, monkeypatch):
+    """A fresh, migrated warehouse on each engine; also set as WAREHOUSE_URL for DAGs and the CLI."""
+    with fresh_warehouse(request.param, tmp_path) as url:
+        monkeypatch.setenv("WAREHOUSE_URL", url)
+        yield url
 
 
 @pytest.fixture()

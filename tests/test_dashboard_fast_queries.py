@@ -12,7 +12,6 @@ The replaced queries are kept here as the reference. The warehouse spans two UTC
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import pytest
 from dashboards import queries
 from dashboards.pages import compare
 from dashboards.state import View
-from tests.conftest import require
 from warehouse import asof, db
 from warehouse.audit import table_checksum
 from warehouse.projections import rebuild, run_all
@@ -118,29 +116,11 @@ def _load(devnet, url: str) -> None:
 
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def loaded(request, tmp_path_factory, devnet):
-    cleanup = None
-    if request.param == "duckdb":
-        url = f"duckdb:///{tmp_path_factory.mktemp('fast-queries') / 'warehouse.duckdb'}"
-    else:
-        from tests.conftest import _postgres_schema_url
+    from tests.conftest import fresh_warehouse
 
-        base = os.environ.get("WAREHOUSE_TEST_POSTGRES_URL")
-        require(
-            bool(base),
-            "set WAREHOUSE_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
-        )
-        url, admin, schema = _postgres_schema_url(base)
-
-        def cleanup():
-            with admin.begin() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
-
-    db.migrate(url)
-    _load(devnet, url)
-    yield url
-    if cleanup:
-        cleanup()
+    with fresh_warehouse(request.param, tmp_path_factory.mktemp("fast-queries")) as url:
+        _load(devnet, url)
+        yield url
 
 
 def _typed_layers(url: str, chain: str, view: View) -> pd.DataFrame:
