@@ -133,14 +133,17 @@ def insert_new_rows(
         raw.register(staged, _arrow_table(unique_rows, columns))
         try:
             if table == "events":
-                sql = _duckdb_new_events_sql(col_list, staged, unique_rows)
+                sql, params = _duckdb_new_events_sql(col_list, staged, unique_rows)
             else:
                 # ON CONFLICT probes the primary-key index, so the cost follows the batch, not the table.
-                sql = (
-                    f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
-                    f"ON CONFLICT ({key_list}) DO NOTHING"
+                sql, params = (
+                    (
+                        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
+                        f"ON CONFLICT ({key_list}) DO NOTHING"
+                    ),
+                    [],
                 )
-            result = raw.execute(sql).fetchall()
+            result = raw.execute(sql, params).fetchall()
         finally:
             raw.unregister(staged)
         return int(result[0][0]) if result else 0
@@ -170,36 +173,31 @@ def insert_new_rows(
     raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
 
 
-def _duckdb_new_events_sql(col_list: str, staged: str, rows: Sequence[dict]) -> str:
-    """DuckDB: insert the staged events whose id is not stored yet, reading only the stored rows of
-    the batch's chains and time span.
+def _duckdb_new_events_sql(col_list: str, staged: str, rows: Sequence[dict]) -> tuple[str, list]:
+    """DuckDB: the statement (and its parameters) inserting the staged events whose id is not stored
+    yet, reading only the stored rows of the batch's chains and time span.
 
     DuckDB's `events` has no index (migration 0010): an ART index lives in memory whole, and the
     event-id key alone took about 1 GB at 10M events, so memory grew with history. An event id is a
     hash of (chain, block number, position, type), and a block's time is fixed once it is final, so
     a stored event with the same id has the same chain and block time: the anti-join reads only the
     row groups whose min/max of `block_time` overlap the batch's span, and its cost and memory follow
-    the batch. One writer at a time (`_duckdb_append_lock`) makes the check and the insert atomic.
+    the batch. One writer at a time (`_append_transaction`) makes the check and the insert atomic.
     """
     spans: dict[str, list[datetime]] = {}
     for row in rows:
         span = spans.setdefault(row["chain"], [row["block_time"], row["block_time"]])
         span[0] = min(span[0], row["block_time"])
         span[1] = max(span[1], row["block_time"])
-    stored = " OR ".join(
-        f"(e.chain = '{_literal(chain)}' AND e.block_time BETWEEN TIMESTAMP '{lo.isoformat(' ')}' "
-        f"AND TIMESTAMP '{hi.isoformat(' ')}')"
-        for chain, (lo, hi) in sorted(spans.items())
-    )
-    return (
+    ordered = sorted(spans.items())
+    stored = " OR ".join("(e.chain = ? AND e.block_time BETWEEN ? AND ?)" for _ in ordered)
+    params = [value for chain, (lo, hi) in ordered for value in (chain, lo, hi)]
+    sql = (
         f"INSERT INTO events ({col_list}) SELECT {col_list} FROM {staged} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM events e WHERE ({stored}) "
         "AND e.chain = s.chain AND e.event_id = s.event_id) ORDER BY s.event_id"
     )
-
-
-def _literal(text: str) -> str:
-    return text.replace("'", "''")
+    return sql, params
 
 
 _DUCKDB_APPENDS: dict[str, threading.Lock] = {}
@@ -207,23 +205,23 @@ _DUCKDB_APPENDS_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def _duckdb_append_lock(engine: Engine) -> Iterator[None]:
-    """Serialise appends to one DuckDB file within this process (other processes are kept out by
-    DuckDB's file lock): without a unique index, two concurrent appends of the same events would
-    both find them new."""
-    if engine.dialect.name != "duckdb":
-        yield
-        return
-    with _DUCKDB_APPENDS_GUARD:
-        lock = _DUCKDB_APPENDS.setdefault(str(engine.url), threading.Lock())
-    with lock:
-        yield
+def _append_transaction(engine: Engine) -> Iterator[Connection]:
+    """The transaction of one append, with every other append kept out until it commits.
 
-
-def _lock_event_store(conn: Connection) -> None:
-    """Serialise appends on PostgreSQL so `seq` commits in order (projections rely on it)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7317101)")
+    PostgreSQL: an advisory lock taken in the transaction, so `seq` commits in order (projections
+    rely on it) and an id is checked and inserted by one writer at a time. DuckDB: its file lock keeps
+    other processes out; within this process a lock per file, held across the transaction, since
+    without a unique index two concurrent appends of the same events would both find them new.
+    """
+    if engine.dialect.name == "duckdb":
+        with _DUCKDB_APPENDS_GUARD:
+            lock = _DUCKDB_APPENDS.setdefault(str(engine.url), threading.Lock())
+    else:
+        lock = contextlib.nullcontext()
+    with lock, db.begin(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7317101)")
+        yield conn
 
 
 def append_batch(
@@ -272,8 +270,7 @@ def append_batch(
     result = BatchResult(batch_id, source, stream, range_unit, range_start, range_end, rows_in=counted_in)
     for row in q_rows:
         result.quarantine_reasons[row["rule"]] = result.quarantine_reasons.get(row["rule"], 0) + 1
-    with _duckdb_append_lock(engine), db.begin(engine) as conn:
-        _lock_event_store(conn)
+    with _append_transaction(engine) as conn:
         if event_rows and partitions.is_partitioned(conn):
             partitions.ensure_partitions(conn, {(r["chain"], r["block_time"]) for r in event_rows})
         result.rows_new = insert_new_rows(conn, "events", "event_id", EVENT_COLUMNS, event_rows)
