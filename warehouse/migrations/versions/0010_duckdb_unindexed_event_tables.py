@@ -66,20 +66,18 @@ INDEXES = {
 
 
 def _recreate_without_key(bind, table: str, key: str) -> None:
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()", (table,)
-    ).scalar()
-    if sql is None:
+    found = bind.exec_driver_sql(
+        "SELECT sql, comment FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()",
+        (table,),
+    ).first()
+    if found is None:
         return
+    sql, table_comment = found
     comments = bind.exec_driver_sql(
         "SELECT column_name, comment FROM duckdb_columns() "
         "WHERE table_name = ? AND schema_name = current_schema() AND comment IS NOT NULL",
         (table,),
     ).all()
-    table_comment = bind.exec_driver_sql(
-        "SELECT comment FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()",
-        (table,),
-    ).scalar()
     unkeyed = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", sql.rstrip().rstrip(";"), flags=re.IGNORECASE)
     unkeyed = re.sub(r"\bPRIMARY KEY\b", "", unkeyed, flags=re.IGNORECASE)
     unkeyed = re.sub(rf"^CREATE TABLE\s+(\S+\.)?\"?{table}\"?", f"CREATE TABLE {table}_unkeyed", unkeyed)
