@@ -49,7 +49,7 @@ def devnet(
     endpoints_file: Path = typer.Option(None, help="write the endpoints as JSON to this file"),
 ) -> None:
     """Serve the local devnet (subtensor, Sahara CometBFT + EVM, CoinGecko) until Ctrl-C."""
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
     from etl.settings import get_settings
 
     frozen = int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()) if now else None
@@ -88,7 +88,7 @@ def _devnet_if_needed(seed: int, now: int | None):
         rpc_url(c) for c in ("bittensor_rpc", "sahara_cometbft", "sahara_evm")
     ]
     if any(points_at_devnet(u) for u in urls) and not _listening(settings.devnet_host, settings.devnet_port):
-        from etl.devnet.server import DevnetServer
+        from devnet.server import DevnetServer
 
         with DevnetServer(seed=seed, port=settings.devnet_port, now=now, rate_limit_per_minute=0) as server:
             clock = "real time" if now is None else datetime.fromtimestamp(now, UTC).isoformat()
@@ -288,7 +288,7 @@ def bench(
 ) -> None:
     """Benchmark every stage against a baseline measured in the same run."""
     _quiet_logs()
-    from etl.bench import BenchConfigError, run_bench, run_cluster_bench
+    from bench.runner import BenchConfigError, run_bench, run_cluster_bench
 
     try:
         if cluster:

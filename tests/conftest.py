@@ -42,7 +42,7 @@ def require(condition: bool, message: str) -> None:
 
 @pytest.fixture(scope="session")
 def devnet():
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
 
     with DevnetServer(seed=7, now=DEVNET_NOW, rate_limit_per_minute=0) as server:
         yield server

@@ -12,12 +12,12 @@ import math
 
 import pytest
 
-from etl.bench import BenchHistory, BenchSizes, run_bench
+from bench.runner import BenchHistory, BenchSizes, run_bench
+from bench.sahara_history import SaharaHistory
+from bench.subtensor_history import SubtensorHistory
 from etl.sources.cometbft import CometBFTSource
 from etl.sources.evm import EvmSource
-from etl.sources.sahara_bench import SaharaHistory
 from etl.sources.subtensor import SubtensorSource
-from etl.sources.subtensor_bench import SubtensorHistory
 from tests.conftest import DEVNET_NOW
 
 #: The figures issue 8 lists, in the JSON `decai bench --json` writes.

@@ -90,7 +90,7 @@ def _load(devnet, url: str) -> None:
     """Both chains across midnight of 2026-01-15 in two runs, each day's members folded in both:
     Bittensor's metagraph epochs from 40 minutes before to 90 minutes after midnight, and a day of
     Sahara's EVM logs (submissions, reviews, payments) up to noon."""
-    from etl.devnet.subtensor.chain import GENESIS
+    from devnet.subtensor.chain import GENESIS
     from etl.pipeline.chain import ingest_range
     from etl.sources.cometbft import CometBFTSource
     from etl.sources.evm import EvmSource

@@ -223,7 +223,7 @@ def _load(devnet, url: str) -> None:
 
 
 def test_every_benchmarked_callback_runs_on_an_empty_warehouse(warehouse_url):
-    from dashboards.bench_callbacks import CALLBACKS
+    from bench.callbacks import CALLBACKS
 
     for _name, callback in CALLBACKS:
         callback(warehouse_url)  # no data yet is an empty chart or table, never an error

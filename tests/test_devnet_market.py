@@ -2,8 +2,8 @@
 
 import httpx
 
-from etl.devnet.market import MarketModel
-from etl.devnet.server import DevnetServer
+from devnet.market import MarketModel
+from devnet.server import DevnetServer
 from tests.conftest import DEVNET_NOW
 
 DAY = 86400

@@ -156,8 +156,8 @@ def bittensor_clean(airflow_db, connections, devnet, tmp_path_factory) -> tuple[
 
 @pytest.fixture(scope="module")
 def evm_clean(airflow_db, connections, devnet, tmp_path_factory) -> tuple[dict, str]:
-    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
-    from etl.devnet.subtensor import DEFAULT_SCALE
+    from devnet.sahara.economy import SaharaChain, SaharaConfig
+    from devnet.subtensor import DEFAULT_SCALE
     from tests.conftest import DEVNET_NOW
 
     chain = SaharaChain(SaharaConfig(seed=7, scale=DEFAULT_SCALE), clock=lambda: DEVNET_NOW)

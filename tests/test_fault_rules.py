@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from etl.devnet.faults import FaultPlan, FaultRule, alter, rpc_calls
+from devnet.faults import FaultPlan, FaultRule, alter, rpc_calls
 from etl.sources.subtensor import EVENTS_KEY, TIMESTAMP_NOW_KEY
 
 

@@ -110,7 +110,7 @@ def _bytes_mutation(valid: list[bytes]):
 @pytest.fixture(scope="module")
 def subtensor_samples():
     """Valid System.Events values with the metadata of their parent's runtime, from the devnet chain."""
-    from etl.devnet.subtensor import DEFAULT_SCALE, SubtensorChain, encoding
+    from devnet.subtensor import DEFAULT_SCALE, SubtensorChain, encoding
     from etl.sources.subtensor_codec import runtime_from_metadata
 
     chain = SubtensorChain(seed=7, scale=DEFAULT_SCALE)
@@ -361,7 +361,7 @@ MARKET_START, MARKET_END = DEVNET_NOW - 2 * 86400, DEVNET_NOW
 
 @pytest.fixture(scope="module")
 def market_bodies():
-    from etl.devnet.market import MarketModel
+    from devnet.market import MarketModel
 
     model = MarketModel(7)
     bodies = [

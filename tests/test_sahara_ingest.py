@@ -51,8 +51,8 @@ def head(devnet) -> int:
 @pytest.fixture(scope="module")
 def busy_heights(devnet, head) -> list[int]:
     """Up to 12 heights of the last day with staking or bank transactions (from the chain model)."""
-    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
-    from etl.devnet.subtensor import DEFAULT_SCALE
+    from devnet.sahara.economy import SaharaChain, SaharaConfig
+    from devnet.subtensor import DEFAULT_SCALE
 
     chain = SaharaChain(SaharaConfig(seed=7, scale=DEFAULT_SCALE), clock=lambda: DEVNET_NOW)
     heights = chain.cosmos_heights_with_txs(head - 17_280, head, cosmos_only=True)
@@ -188,7 +188,7 @@ def test_coin_strings_become_base_units_with_their_denom():
 
 
 def test_eth_getlogs_ranges_shrink_on_the_nodes_limits_and_miss_nothing(devnet, head):
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
 
     start, end = head - 3000, head - 1000
     reference = EvmSource(devnet.endpoints["evm"], range_blocks=100, max_range_blocks=100)
@@ -369,7 +369,7 @@ def test_validator_sets_are_observed_hourly_whatever_the_chunking(devnet, head):
 
 
 def test_bench_measures_both_sources(devnet, head):
-    from etl.sources.sahara_bench import measure
+    from bench.sahara_history import measure
 
     numbers = measure(devnet.endpoints, head - 700, head - 640)
     for source in ("cometbft", "evm"):

@@ -123,8 +123,8 @@ def _assert_matches_as_of(engine, url: str, at) -> tuple[pd.DataFrame, pd.DataFr
 
 def _assert_bonded_tokens_are_the_chains(engine, height: int) -> None:
     """Against the devnet's own ledger: exact from a stored creation, within one SAHARA when anchored."""
-    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
-    from etl.devnet.subtensor import DEFAULT_SCALE
+    from devnet.sahara.economy import SaharaChain, SaharaConfig
+    from devnet.subtensor import DEFAULT_SCALE
 
     chain = SaharaChain(SaharaConfig(seed=7, scale=DEFAULT_SCALE), clock=lambda: DEVNET_NOW)
     tokens = {
@@ -272,8 +272,8 @@ def test_incremental_equals_rebuild_and_as_of_matches_the_replay(sahara, warehou
 
 
 def test_operators_are_matched_to_the_consensus_addresses_of_the_chain(sahara, duckdb_url):
-    from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
-    from etl.devnet.subtensor import DEFAULT_SCALE
+    from devnet.sahara.economy import SaharaChain, SaharaConfig
+    from devnet.subtensor import DEFAULT_SCALE
 
     _ingest(duckdb_url, sahara["windows"][0])
     engine = db.make_engine(duckdb_url)

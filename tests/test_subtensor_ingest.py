@@ -20,13 +20,7 @@ HOUR = 3600
 BLOCK_SECONDS = 12
 UPGRADE_BLOCK = 252_000
 STORE_TABLES = ["events", "quarantine", "chain_blocks"]
-FIXTURE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "fixtures"
-    / "bittensor"
-    / "subtensor_spec343_metadata_v14.hex"
-)
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bittensor" / "subtensor_spec343_metadata_v14.hex"
 
 
 def _block_at(ts: int) -> int:
@@ -158,9 +152,7 @@ def _real_records(acct_a: str, acct_b: str) -> list[dict]:
 
 
 def test_events_encoded_with_real_spec343_metadata_decode_through_the_same_path():
-    if not FIXTURE.exists():
-        pytest.skip(f"real subtensor spec-343 metadata not found at {FIXTURE} (shared fixtures not mounted)")
-    from etl.devnet.subtensor.metadata import decode_metadata
+    from devnet.subtensor.metadata import decode_metadata
     from etl.sources.subtensor import decode_capture_events
     from etl.sources.subtensor_codec import ss58_encode
 
@@ -316,7 +308,7 @@ def test_a_crash_mid_range_then_a_rerun_gives_the_same_store_as_an_uninterrupted
 
 
 def test_bench_compares_the_connector_with_get_events_on_the_same_blocks(devnet):
-    from etl.sources.subtensor_bench import measure
+    from bench.subtensor_history import measure
 
     result = measure(devnet.endpoints, UPGRADE_BLOCK - 50, UPGRADE_BLOCK + 50)
     assert result["blocks"] == 100 and result["events_match"]  # both paths saw every event

@@ -37,7 +37,7 @@ def _bittensor(block: int, spec: int | None, event_type: str, payload: dict, ind
 
 def test_the_modelled_runtimes_are_the_devnets_342_and_343():
     """The registry is the devnet's runtime metadata (the project's model of subtensor), spec by spec."""
-    from etl.devnet.subtensor.metadata import runtime_metadata
+    from devnet.subtensor.metadata import runtime_metadata
     from etl.sources.subtensor_codec import FIELD_NAMES, runtime_from_metadata
 
     history = runtime_history("bittensor")

@@ -17,9 +17,9 @@ from eth_hash.auto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.devnet.sahara import SaharaDevnet
-from etl.devnet.sahara.bench import blocks_per_second
-from etl.devnet.sahara.common import (
+from devnet.sahara import SaharaDevnet
+from devnet.sahara.bench import blocks_per_second
+from devnet.sahara.common import (
     BLOCKS_PER_DAY,
     DEFAULT_GENESIS,
     MAX_SUPPLY_USAH,
@@ -28,9 +28,9 @@ from etl.devnet.sahara.common import (
     module_address,
     rfc3339,
 )
-from etl.devnet.sahara.contracts import ADDRESSES, event_specs, merkle_root
-from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
-from etl.devnet.server import DevnetServer
+from devnet.sahara.contracts import ADDRESSES, event_specs, merkle_root
+from devnet.sahara.economy import SaharaChain, SaharaConfig
+from devnet.server import DevnetServer
 
 SEED = 11
 SCALE = 0.01

@@ -13,22 +13,17 @@ from async_substrate_interface import SubstrateInterface
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.devnet.server import DevnetServer
-from etl.devnet.subtensor import economics as eco
-from etl.devnet.subtensor.bench import measure
-from etl.devnet.subtensor.chain import DEFAULT_NOW, WINDOW, ChainParams, SubtensorChain
-from etl.devnet.subtensor.encoding import EVENTS_KEY, storage_prefix, twox128
-from etl.devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD, decode_metadata, runtime_metadata
-from etl.devnet.subtensor.rpc import SubtensorRpc
+from devnet.server import DevnetServer
+from devnet.subtensor import economics as eco
+from devnet.subtensor.bench import measure
+from devnet.subtensor.chain import DEFAULT_NOW, WINDOW, ChainParams, SubtensorChain
+from devnet.subtensor.encoding import EVENTS_KEY, storage_prefix, twox128
+from devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD, decode_metadata, runtime_metadata
+from devnet.subtensor.rpc import SubtensorRpc
 
 SEED = 7
 FIXTURE = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "fixtures"
-    / "bittensor"
-    / "subtensor_spec343_metadata_v14.hex"
+    Path(__file__).resolve().parents[1] / "fixtures" / "bittensor" / "subtensor_spec343_metadata_v14.hex"
 )
 
 
@@ -157,8 +152,6 @@ def test_bt_decode_decodes_the_same_events_and_neurons(devnet, chain, substrate)
 
 
 def test_real_spec343_metadata_decodes_like_ours_and_agrees_on_event_layout():
-    if not FIXTURE.exists():
-        pytest.skip(f"real subtensor metadata fixture not found at {FIXTURE}")
     real, real_codec = decode_metadata(FIXTURE.read_text().strip())
     ours, our_codec = decode_metadata(runtime_metadata(SPEC_NEW).v14)
     for metadata in (real, ours):

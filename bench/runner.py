@@ -222,7 +222,7 @@ class BenchHistory:
             self._per_block[chain] = 0.7 * self._per_block[chain] + 0.3 * max(1.0, rows / blocks)
 
     def _bittensor_batches(self, rows: float) -> Iterator[HistoryBatch]:
-        from etl.sources.subtensor_bench import SubtensorHistory
+        from bench.subtensor_history import SubtensorHistory
 
         if self._bittensor is None:
             self._bittensor = SubtensorHistory(seed=self.seed, scale=self.scale)
@@ -246,7 +246,7 @@ class BenchHistory:
         yield from self._market_batches(until=history.block_time(fetched.end - 1))
 
     def _sahara_batches(self, rows: float) -> Iterator[HistoryBatch]:
-        from etl.sources.sahara_bench import SaharaHistory
+        from bench.sahara_history import SaharaHistory
 
         if self._sahara is None:
             self._sahara = SaharaHistory(
@@ -264,7 +264,7 @@ class BenchHistory:
     def _market_batches(self, until: datetime, partial: bool = False) -> Iterator[HistoryBatch]:
         """Hourly quotes of both coins up to `until`: a batch per coin and day (`partial`: and the
         hours of the day begun)."""
-        from etl.devnet.market import MarketModel
+        from devnet.market import MarketModel
 
         if self._market is None:
             self._market = MarketModel(self.seed)
@@ -336,14 +336,14 @@ def _fresh_warehouse(directory: Path, name: str) -> str:
 
 
 def _devnet():
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
 
     return DevnetServer(seed=7, now=BENCH_NOW, rate_limit_per_minute=0)
 
 
 def bench_devnet(report: BenchReport, devnet, blocks: int) -> None:
-    from etl.devnet.sahara import bench as sahara_bench
-    from etl.devnet.subtensor import bench as subtensor_bench
+    from devnet.sahara import bench as sahara_bench
+    from devnet.subtensor import bench as subtensor_bench
 
     sub = subtensor_bench.measure(devnet.endpoints["subtensor"], blocks=blocks)
     sah = sahara_bench.blocks_per_second(devnet.endpoints, blocks=min(blocks, 1000))
@@ -586,7 +586,7 @@ STAGES = {"history": stage_history, "rebuild": stage_rebuild, "incremental": sta
 
 def run_stage(stage: str, **kwargs) -> dict:
     """`STAGES[stage](**kwargs)` in a fresh Python process; its result plus `peak_rss_mb` (VmHWM)."""
-    command = [sys.executable, "-m", "etl.bench", stage, json.dumps(kwargs)]
+    command = [sys.executable, "-m", "bench.runner", stage, json.dumps(kwargs)]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     if done.returncode != 0:
         raise RuntimeError(f"bench stage {stage} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
@@ -609,7 +609,7 @@ def bench_projections(report: BenchReport, full: dict, incremental: dict) -> Non
 def bench_callbacks(report: BenchReport, url: str, repeats: int = 20) -> None:
     """Every dashboard callback (query + figure) on the benchmark warehouse, `repeats` times each."""
     try:
-        from dashboards.bench_callbacks import CALLBACKS
+        from bench.callbacks import CALLBACKS
     except ImportError:  # an older dashboard: its one timed callback
         from dashboards import figures, queries
 
@@ -650,7 +650,7 @@ def bench_market_ingest(report: BenchReport, workdir: Path, days: int) -> None:
     hourly quotes). Schedule: hourly windows (a few quotes per coin), where a run's fixed cost
     weighs most. Validation time is what the runs recorded in `dq_results`.
     """
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
     from etl.pipeline.market import CoinGeckoConnection, ingest_market_window
     from warehouse import db
 
@@ -710,7 +710,8 @@ def _chain_ingest(report: BenchReport, prefix: str, source, start: int, end: int
 
 def bench_chain_sources(report: BenchReport, devnet, blocks: int, workdir: Path) -> None:
     """Chain connectors: decode against async-substrate-interface's per-block path, and ingest end to end."""
-    from etl.sources import sahara_bench, subtensor_bench
+    from bench import sahara_history as sahara_bench
+    from bench import subtensor_history as subtensor_bench
     from etl.sources.cometbft import CometBFTSource
     from etl.sources.subtensor import SubtensorSource
 
@@ -983,8 +984,8 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else str(value)
 
 
-if __name__ == "__main__":  # `python -m etl.bench STAGE '{"kwargs": ...}'`, what `run_stage` runs
-    import etl.bench as bench  # by its importable name, so the batches it pickles load anywhere
+if __name__ == "__main__":  # `python -m bench.runner STAGE '{"kwargs": ...}'`, what `run_stage` runs
+    import bench.runner as bench  # by its importable name, so the batches it pickles load anywhere
 
     logging.basicConfig(level=logging.WARNING)
     _result = bench.STAGES[sys.argv[1]](**json.loads(sys.argv[2]))

@@ -30,8 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from etl.devnet.subtensor import economics as eco
-from etl.devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD
+from devnet.subtensor import economics as eco
+from devnet.subtensor.metadata import SPEC_NEW, SPEC_OLD
 
 BLOCK_SECONDS = 12
 TEMPO = 360
@@ -756,7 +756,7 @@ class SubtensorChain:
         return [("timestamp", self.timestamp_ms(block))] + win.extrinsics.get(block, [])
 
     def _encoded_events(self, block: int) -> bytes:
-        from etl.devnet.subtensor.metadata import runtime_metadata
+        from devnet.subtensor.metadata import runtime_metadata
 
         spec = self.spec_executing(block)
         meta = runtime_metadata(spec)

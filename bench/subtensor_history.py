@@ -116,8 +116,8 @@ class SubtensorHistory:
     CACHE_WINDOWS = 4
 
     def __init__(self, *, seed: int = 7, scale: float = 1.0, now: int | None = None) -> None:
-        from etl.devnet.subtensor import SubtensorChain, SubtensorRpc, subtensor_routes
-        from etl.devnet.subtensor.chain import GENESIS
+        from devnet.subtensor import SubtensorChain, SubtensorRpc, subtensor_routes
+        from devnet.subtensor.chain import GENESIS
         from etl.sources.subtensor import SubtensorSource
 
         self.chain = SubtensorChain(seed=seed, scale=scale)
@@ -145,7 +145,7 @@ class SubtensorHistory:
 
     def next_fetch(self, max_blocks: int):
         """`ChainFetch` of the next blocks (at most `max_blocks`, never past a window's end)."""
-        from etl.devnet.subtensor.chain import WINDOW
+        from devnet.subtensor.chain import WINDOW
         from etl.events import Event
 
         window = self.cursor // WINDOW
@@ -162,8 +162,8 @@ class SubtensorHistory:
 
     def _walk(self, w: int) -> None:
         """Advance the walk through window `w` as the chain simulates it, reading each epoch's metagraph."""
-        from etl.devnet.subtensor import encoding
-        from etl.devnet.subtensor.chain import WINDOW, Window
+        from devnet.subtensor import encoding
+        from devnet.subtensor.chain import WINDOW, Window
 
         chain, state = self.chain, self._state
         ops = chain._generate_ops(state, w)

@@ -8,8 +8,8 @@
 - `bench`: blocks per second served over loopback.
 """
 
-from etl.devnet.subtensor.chain import DEFAULT_NOW, SubtensorChain
-from etl.devnet.subtensor.rpc import HTTP_PATH, WS_PATH, SubtensorRpc, subtensor_routes
+from devnet.subtensor.chain import DEFAULT_NOW, SubtensorChain
+from devnet.subtensor.rpc import HTTP_PATH, WS_PATH, SubtensorRpc, subtensor_routes
 
 DEFAULT_SCALE = 0.05
 

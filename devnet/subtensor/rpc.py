@@ -20,9 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from etl.devnet.subtensor import encoding
-from etl.devnet.subtensor.chain import SubtensorChain
-from etl.devnet.subtensor.metadata import runtime_metadata
+from devnet.subtensor import encoding
+from devnet.subtensor.chain import SubtensorChain
+from devnet.subtensor.metadata import runtime_metadata
 
 HTTP_PATH = "/subtensor"
 WS_PATH = "/subtensor/ws"

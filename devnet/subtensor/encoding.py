@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
-from etl.devnet.subtensor.chain import (
+from devnet.subtensor.chain import (
     ALPHA_PER_BLOCK,
     BLOCK_SECONDS,
     ROOT,
@@ -23,7 +23,7 @@ from etl.devnet.subtensor.chain import (
     _hash32,
     hexs,
 )
-from etl.devnet.subtensor.metadata import RuntimeMetadata, runtime_metadata
+from devnet.subtensor.metadata import RuntimeMetadata, runtime_metadata
 
 EVENTS_KEY = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
 

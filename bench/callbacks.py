@@ -99,7 +99,7 @@ def market_cap_drill(url: str):
     return charts.drill_panel("market-cap-chart", found)
 
 
-#: (name, callback of a warehouse URL) — what `etl.bench.bench_callbacks` times.
+#: (name, callback of a warehouse URL) — what `bench.runner.bench_callbacks` times.
 CALLBACKS: list[tuple[str, Callable[[str], object]]] = [
     ("overview.kpi_cards", _panel(overview.PANEL["kpi-cards"])),
     ("overview.market_cap_rebased", _panel(overview.PANEL["market-cap-chart"])),

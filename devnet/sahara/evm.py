@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from etl.devnet.sahara.common import LRU, digest, hexd, hexq
-from etl.devnet.sahara.contracts import ADDRESSES, event_specs
-from etl.devnet.sahara.economy import EvmTx, SaharaChain
+from devnet.sahara.common import LRU, digest, hexd, hexq
+from devnet.sahara.contracts import ADDRESSES, event_specs
+from devnet.sahara.economy import EvmTx, SaharaChain
 
 CLIENT_VERSION = "sahara-devnet/v0.1.0/cosmos-evm"
 EMPTY_UNCLES = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"

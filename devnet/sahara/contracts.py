@@ -15,7 +15,7 @@ from pathlib import Path
 from eth_abi import decode, encode
 from eth_hash.auto import keccak
 
-ABI_DIR = Path(__file__).resolve().parents[2] / "abi"
+ABI_DIR = Path(__file__).resolve().parents[2] / "etl" / "abi"
 
 #: ABI file of each modelled contract (the token's file holds the ERC-20 Transfer event).
 CONTRACT_FILES = {

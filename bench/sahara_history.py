@@ -78,11 +78,11 @@ class SaharaHistory:
     """
 
     def __init__(self, *, seed: int = 7, scale: float = 1.0, now: int, start_time: int) -> None:
-        from etl.devnet.sahara import SaharaDevnet
-        from etl.devnet.sahara.common import BLOCK_SECONDS
+        from bench.subtensor_history import devnet_client
+        from devnet.sahara import SaharaDevnet
+        from devnet.sahara.common import BLOCK_SECONDS
         from etl.sources.cometbft import CometBFTSource
         from etl.sources.evm import EvmSource
-        from etl.sources.subtensor_bench import devnet_client
 
         self.devnet = SaharaDevnet.from_options(seed, scale, lambda: now, None)
         # Each block is read once here: the node's read caches (hundreds of MB at full scale) only

@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from etl.devnet.sahara.common import LRU, digest, rfc3339_nano
-from etl.devnet.sahara.economy import CosmosBlock, SaharaChain
+from devnet.sahara.common import LRU, digest, rfc3339_nano
+from devnet.sahara.economy import CosmosBlock, SaharaChain
 
 FORMS = {"v0.38": "0.38.17", "v0.37": "0.37.15", "v0.34": "0.34.35"}
 MOUNTS = {"/cometbft": "v0.38", "/cometbft-v0.37": "v0.37", "/cometbft-v0.34": "v0.34"}

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from etl.devnet.sahara import cometbft, evm
-from etl.devnet.sahara.economy import SaharaChain, SaharaConfig
+from devnet.sahara import cometbft, evm
+from devnet.sahara.economy import SaharaChain, SaharaConfig
 
 __all__ = ["SaharaChain", "SaharaConfig", "SaharaDevnet"]
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from etl.devnet.sahara.common import (
+from devnet.sahara.common import (
     BLOCK_SECONDS,
     BLOCKS_PER_DAY,
     BLOCKS_PER_YEAR,
@@ -47,7 +47,7 @@ from etl.devnet.sahara.common import (
     rfc3339,
     valoper,
 )
-from etl.devnet.sahara.contracts import ADDRESSES, KIND_COMPUTE, KIND_DATASET, KIND_MODEL, merkle_root
+from devnet.sahara.contracts import ADDRESSES, KIND_COMPUTE, KIND_DATASET, KIND_MODEL, merkle_root
 
 ATTO = 10**18
 GOAL_BONDED = 67 * ATTO // 100

@@ -60,7 +60,7 @@ def run(
     seed: int = 7, now: int | None = None, scale: float | None = None, blocks: int = 500
 ) -> dict[str, float]:
     """Start a devnet on 127.0.0.1, measure, stop it."""
-    from etl.devnet.server import DevnetServer
+    from devnet.server import DevnetServer
 
     kwargs = {"seed": seed, "now": now, "rate_limit_per_minute": 0}
     if scale is not None:

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
-from etl.devnet.subtensor.chain import DEFAULT_NOW
-from etl.devnet.subtensor.encoding import EVENTS_KEY
+from devnet.subtensor.chain import DEFAULT_NOW
+from devnet.subtensor.encoding import EVENTS_KEY
 
 
 @dataclass
@@ -54,7 +54,7 @@ def measure(
     With `url` None a devnet is started on a free loopback port for the measurement.
     """
     if url is None:
-        from etl.devnet.server import DevnetServer
+        from devnet.server import DevnetServer
 
         kwargs = {} if scale is None else {"scale": scale}
         with DevnetServer(seed=seed, now=now, **kwargs) as devnet:

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from etl.devnet.faults import FaultPlan, alter, rpc_calls
-from etl.devnet.market import COINS, MarketModel
-from etl.devnet.sahara import SaharaDevnet
-from etl.devnet.subtensor import DEFAULT_SCALE, SubtensorChain, SubtensorRpc, subtensor_routes
+from devnet.faults import FaultPlan, alter, rpc_calls
+from devnet.market import COINS, MarketModel
+from devnet.sahara import SaharaDevnet
+from devnet.subtensor import DEFAULT_SCALE, SubtensorChain, SubtensorRpc, subtensor_routes
 
 COINGECKO_PREFIX = "/api/v3"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import uvicorn
 
-from etl.devnet.app import COINGECKO_PREFIX, create_devnet_app
-from etl.devnet.subtensor import DEFAULT_SCALE
-from etl.devnet.subtensor import HTTP_PATH as SUBTENSOR_HTTP_PATH
-from etl.devnet.subtensor import WS_PATH as SUBTENSOR_WS_PATH
+from devnet.app import COINGECKO_PREFIX, create_devnet_app
+from devnet.subtensor import DEFAULT_SCALE
+from devnet.subtensor import HTTP_PATH as SUBTENSOR_HTTP_PATH
+from devnet.subtensor import WS_PATH as SUBTENSOR_WS_PATH
 
 
 class DevnetServer:
