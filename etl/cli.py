@@ -98,6 +98,11 @@ def _devnet_if_needed(seed: int, now: int | None):
     yield
 
 
+#: How far past --end the devnet's clock runs, so that every block before --end is finalized
+#: (subtensor finalizes 2 blocks behind its head, CometBFT at once).
+FINALITY_MARGIN_SECONDS = 300
+
+
 @app.command()
 def backfill(
     days: int = typer.Option(7, min=1, help="market data: how many days back from --end"),
@@ -111,7 +116,8 @@ def backfill(
     """Run the real ingest DAGs over a past window (dag.test), then the projections.
 
     When the connections point at the devnet and none is running, one is started here, its clock set
-    to --end (so `--end 2026-01-15T12:00:00Z` shows the networks as calibrated for early 2026).
+    a few minutes past --end (so `--end 2026-01-15T00:00:00Z` shows the networks as calibrated for
+    early 2026, and the blocks up to --end are final: a day ending at --end can be complete).
     """
     _quiet_logs()
     from rich.progress import Progress
@@ -137,7 +143,7 @@ def backfill(
     chain_window = {"start": (end_dt - timedelta(hours=chain_hours)).isoformat(), "end": end_dt.isoformat()}
     started = time.perf_counter()
     with (
-        _devnet_if_needed(seed, int(end_dt.timestamp()) if end else None),
+        _devnet_if_needed(seed, int(end_dt.timestamp()) + FINALITY_MARGIN_SECONDS if end else None),
         Progress(console=console) as progress,
     ):
         task = progress.add_task(
