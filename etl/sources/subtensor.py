@@ -53,8 +53,12 @@ from etl.sources.subtensor_codec import (
     _account,
     _strip_envelope,
     amount_fields,
+    decode_neurons_lite,
+    is_decoder_failure,
     runtime_from_metadata,
     runtime_from_v15_option,
+    storage_bytes,
+    strict_hex_bytes,
 )
 
 log = logging.getLogger(__name__)
@@ -380,7 +384,7 @@ class SubtensorSource:
                     hashes[n],
                     header["parentHash"],
                     _block_time(timestamp_hex, n),
-                    bytes.fromhex(events_hex[2:]) if events_hex else b"",
+                    storage_bytes(events_hex),
                 )
             )
         return blocks
@@ -406,9 +410,20 @@ class SubtensorSource:
             except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
                 log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
                 return
-            for info in runtime.decode_api("SubnetInfoRuntimeApi_get_all_dynamic_info", _hex_bytes(raw)):
-                if info:
-                    subnets[int(info["netuid"])] = int(info.get("tempo") or DEFAULT_TEMPO)
+            try:
+                for info in runtime.decode_api(
+                    "SubnetInfoRuntimeApi_get_all_dynamic_info", strict_hex_bytes(raw, "get_all_dynamic_info")
+                ):
+                    if info:
+                        subnets[int(info["netuid"])] = int(info.get("tempo") or DEFAULT_TEMPO)
+            except (ValueError, TypeError, KeyError) as exc:  # a malformed answer: quarantined, events count
+                fetched.quarantined.append(
+                    QuarantinedRow(SOURCE, CHAIN, f"{n}:obs.subnets", _raw_text(raw),
+                                   f"block {n} ({hashes[n]}): get_all_dynamic_info cannot be decoded "
+                                   f"({type(exc).__name__}: {exc}); no metagraph observations in this chunk",
+                                   "decode_error", n)
+                )  # fmt: skip
+                return
         targets = [
             (b, netuid)
             for netuid, tempo in sorted(subnets.items())
@@ -549,8 +564,10 @@ def observation_rows(
     block_time: datetime,
     spec_version: int | None,
 ) -> Iterator[Event | QuarantinedRow]:
-    """NeuronObserved per UID and one SubnetObserved from the two runtime-API answers at an epoch."""
-    import bt_decode
+    """NeuronObserved per UID and one SubnetObserved from the two runtime-API answers at an epoch.
+
+    A malformed answer (truncated, not hex, a bt-decode panic) is one quarantine row naming it.
+    """
 
     def event(position: str, event_type: str, payload: dict) -> Event:
         return Event(
@@ -565,7 +582,7 @@ def observation_rows(
             spec_version=spec_version,
         )
 
-    def quarantined(position: str, raw: str, what: str, exc: Exception) -> QuarantinedRow:
+    def quarantined(position: str, raw: str, what: str, exc: BaseException) -> QuarantinedRow:
         return QuarantinedRow(
             SOURCE,
             CHAIN,
@@ -578,24 +595,37 @@ def observation_rows(
 
     if neurons_hex is not None:
         try:
-            neurons = bt_decode.NeuronInfoLite.decode_vec(_hex_bytes(neurons_hex))
-        except Exception as exc:  # noqa: BLE001 - kept in quarantine, named
-            yield quarantined(f"obs.neurons.{netuid}", neurons_hex, "get_neurons_lite", exc)
+            neurons = decode_neurons_lite(strict_hex_bytes(neurons_hex, "get_neurons_lite"))
+            payloads = [neuron_payload(neuron) for neuron in neurons]
+        except BaseException as exc:  # a bt-decode panic too: kept in quarantine, named
+            if not is_decoder_failure(exc):
+                raise
+            yield quarantined(f"obs.neurons.{netuid}", _raw_text(neurons_hex), "get_neurons_lite", exc)
         else:
-            for neuron in neurons:
+            for payload in payloads:
                 yield event(
-                    f"obs.neuron.{int(neuron.netuid)}.{int(neuron.uid)}",
+                    f"obs.neuron.{payload['netuid']}.{payload['uid']}",
                     "SubtensorModule.NeuronObserved",
-                    neuron_payload(neuron),
+                    payload,
                 )
     if subnet_hex is not None and runtime is not None:
         try:
-            info = runtime.decode_api("SubnetInfoRuntimeApi_get_dynamic_info", _hex_bytes(subnet_hex))
-        except Exception as exc:  # noqa: BLE001 - kept in quarantine, named
-            yield quarantined(f"obs.subnet.{netuid}", subnet_hex, "get_dynamic_info", exc)
+            info = runtime.decode_api(
+                "SubnetInfoRuntimeApi_get_dynamic_info", strict_hex_bytes(subnet_hex, "get_dynamic_info")
+            )
+            payload = subnet_payload(info) if info else None
+        except BaseException as exc:  # a bt-decode panic too: kept in quarantine, named
+            if not is_decoder_failure(exc):
+                raise
+            yield quarantined(f"obs.subnet.{netuid}", _raw_text(subnet_hex), "get_dynamic_info", exc)
         else:
-            if info:
-                yield event(f"obs.subnet.{netuid}", "SubtensorModule.SubnetObserved", subnet_payload(info))
+            if payload is not None:
+                yield event(f"obs.subnet.{netuid}", "SubtensorModule.SubnetObserved", payload)
+
+
+def _raw_text(value: Any) -> str:
+    """A node's answer as quarantine keeps it: the text itself, or its JSON for anything else."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)[:100_000]
 
 
 # ---------------------------------------------------------------------------- `decai decode`

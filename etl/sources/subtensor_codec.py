@@ -27,6 +27,21 @@ from etl.events import to_base_units
 SS58_PREFIX = 42
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _JSON_SAFE_INT = 2**53 - 1
+
+
+def is_decoder_failure(exc: BaseException) -> bool:
+    """True for what a decoder may raise on a bad payload: any `Exception`, and a Rust panic.
+
+    pyo3 turns a panic inside bt-decode into `PanicException`, which derives from `BaseException`
+    (so `except Exception` misses it); an interrupt or an exit is never a decoding failure.
+    """
+    if isinstance(exc, Exception):
+        return True
+    return type(exc).__name__ == "PanicException" and not isinstance(
+        exc, KeyboardInterrupt | SystemExit | GeneratorExit
+    )
+
+
 #: Payload keys whose integer values are token amounts (the same rule as the chain event suite).
 _AMOUNT_KEY = re.compile(
     r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
@@ -375,12 +390,18 @@ class Runtime:
         # process when that fails: a value whose count cannot fit in its bytes never reaches it.
         # The same holds for every length inside a record, so a value whose lengths overrun its bytes
         # goes straight to cyscale, which reads record by record and fails cleanly.
-        unreadable = {i: _implausible_count(raw) for i, raw in enumerate(raws) if raw}
+        unreadable = {
+            i: raw.reason if isinstance(raw, UnreadableValue) else _implausible_count(raw)
+            for i, raw in enumerate(raws)
+            if raw
+        }
         fits = {i: unreadable[i] is None and self.lengths.fits(self.events_type, raws[i]) for i in unreadable}
         present = [raw for i, raw in enumerate(raws) if raw and fits[i]]
         try:
             decoded = iter(bt_decode.decode_list([type_string] * len(present), self.registry, present))
-        except Exception:  # noqa: BLE001 - narrowed down block by block below
+        except BaseException as exc:  # a panic too - narrowed down block by block below
+            if not is_decoder_failure(exc):
+                raise
             decoded = None
         out = []
         for i, raw in enumerate(raws):
@@ -389,7 +410,8 @@ class Runtime:
                 continue
             if unreadable[i] is not None:
                 # Its records cannot be told apart: the value is one unreadable record, kept whole.
-                out.append((1, [UndecodedEvent(0, "0x" + raw.hex(), unreadable[i])]))
+                kept = raw.text if isinstance(raw, UnreadableValue) else "0x" + raw.hex()
+                out.append((1, [UndecodedEvent(0, kept, unreadable[i])]))
                 continue
             count = _compact_prefix(raw)[0]
             if not fits[i]:
@@ -402,7 +424,9 @@ class Runtime:
                 if len(records) != count:
                     raise ValueError(f"bt-decode read {len(records)} records of {count}")
                 out.append((count, [self._event_from_bt(i, r) for i, r in enumerate(records)]))
-            except Exception:  # noqa: BLE001 - the record-by-record codec isolates the bad record
+            except BaseException as exc:  # a panic too - the record-by-record codec isolates the bad record
+                if not is_decoder_failure(exc):
+                    raise
                 out.append((count, list(self._decode_with_cyscale(raw, count))))
         return out
 
@@ -513,8 +537,23 @@ class Runtime:
         tid = self.apis.get(api_method)
         if tid is None:
             raise ValueError(f"runtime API {api_method} is not in the metadata of spec {self.spec_version}")
-        value = bt_decode.decode(f"scale_info::{tid}", self.registry, raw)
-        return self.converters.get(tid, "bt")(value)
+        # A length that overruns the answer would make bt-decode reserve memory it cannot have.
+        if not raw:
+            raise ValueError(f"the {api_method} answer is empty")
+        if not self.lengths.fits(tid, raw):
+            raise ValueError(
+                f"the {api_method} answer ({len(raw)} bytes) is truncated or corrupt: "
+                "a length or variant in it does not fit its bytes"
+            )
+        try:
+            value = bt_decode.decode(f"scale_info::{tid}", self.registry, raw)
+            return self.converters.get(tid, "bt")(value)
+        except BaseException as exc:
+            if not is_decoder_failure(exc):
+                raise
+            raise ValueError(
+                f"the {api_method} answer does not decode: {type(exc).__name__}: {exc}"
+            ) from None
 
 
 def _compact_prefix(raw: bytes) -> tuple[int, int]:
@@ -528,6 +567,106 @@ def _compact_prefix(raw: bytes) -> tuple[int, int]:
         return int.from_bytes(raw[:4], "little") >> 2, 4
     length = (raw[0] >> 2) + 4
     return int.from_bytes(raw[1 : 1 + length], "little"), 1 + length
+
+
+class _Truncated(ValueError):
+    pass
+
+
+def _canonical_compact(raw: bytes, at: int, max_bits: int) -> int:
+    """The offset after a compact integer of at most `max_bits` bits, checked as parity-scale-codec
+    checks it (shortest form, in range), since any decoding error panics inside bt-decode."""
+    if at >= len(raw):
+        raise _Truncated("ends inside a compact integer")
+    mode = raw[at] & 3
+    if mode < 3:
+        size = (1, 2, 4)[mode]
+        if at + size > len(raw):
+            raise _Truncated("ends inside a compact integer")
+        value = int.from_bytes(raw[at : at + size], "little") >> 2
+        smallest = (0, 1 << 6, 1 << 14)[mode]
+    else:
+        size = (raw[at] >> 2) + 4
+        if size * 8 > max(max_bits, 32) or at + 1 + size > len(raw):
+            raise _Truncated("a compact integer is longer than its type or its bytes")
+        value = int.from_bytes(raw[at + 1 : at + 1 + size], "little")
+        smallest = 1 << 30 if size == 4 else 1 << (8 * (size - 1))
+        size += 1
+    if value < smallest or value >= 1 << max_bits:
+        raise _Truncated("a compact integer is not in its shortest form or out of range")
+    return at + size
+
+
+def _fixed(raw: bytes, at: int, size: int) -> int:
+    if at + size > len(raw):
+        raise _Truncated(f"ends inside a {size}-byte field")
+    return at + size
+
+
+def _bool(raw: bytes, at: int) -> int:
+    if at >= len(raw) or raw[at] > 1:
+        raise _Truncated("a bool is neither 0 nor 1")
+    return at + 1
+
+
+#: NeuronInfoLite as subtensor encodes it: AxonInfo (u64, u32, u128, u16, 4 x u8) and
+#: PrometheusInfo (u64, u32, u128, u16, u8) are fixed-size.
+_AXON_BYTES, _PROMETHEUS_BYTES = 8 + 4 + 16 + 2 + 4, 8 + 4 + 16 + 2 + 1
+
+
+def neurons_lite_problem(raw: bytes) -> str | None:
+    """Why a `get_neurons_lite` answer (a SCALE `Vec<NeuronInfoLite>`) cannot decode, or None.
+
+    bt-decode's `NeuronInfoLite.decode_vec` panics on any malformed answer and prints the Rust
+    panic to stderr before Python sees it, so the whole layout is walked first, as cheaply as a scan.
+    """
+    try:
+        if not raw:
+            raise _Truncated("the answer is empty")
+        at = _canonical_compact(raw, 0, 32)
+        count = _compact_prefix(raw)[0]
+        # hotkey + coldkey + the fixed parts + at least one byte per compact and bool
+        if count * (64 + 2 + 1 + _AXON_BYTES + _PROMETHEUS_BYTES + 1 + 10) > len(raw) - at:
+            raise _Truncated(f"it claims {count} neurons, more than its {len(raw)} bytes can hold")
+        for _ in range(count):
+            at = _fixed(raw, at, 64)  # hotkey, coldkey
+            at = _canonical_compact(raw, at, 16)  # uid
+            at = _canonical_compact(raw, at, 16)  # netuid
+            at = _bool(raw, at)  # active
+            at = _fixed(raw, at, _AXON_BYTES + _PROMETHEUS_BYTES)
+            stakes = _compact_prefix(raw[at : at + 9])[0] if at < len(raw) else 0
+            at = _canonical_compact(raw, at, 32)
+            if stakes * 33 > len(raw) - at:
+                raise _Truncated(f"a neuron claims {stakes} stake entries, more than the bytes left")
+            for _ in range(stakes):
+                at = _canonical_compact(raw, _fixed(raw, at, 32), 64)
+            at = _canonical_compact(raw, at, 16)  # rank
+            at = _canonical_compact(raw, at, 64)  # emission
+            for _ in range(5):  # incentive, consensus, trust, validator_trust, dividends
+                at = _canonical_compact(raw, at, 16)
+            at = _canonical_compact(raw, at, 64)  # last_update
+            at = _bool(raw, at)  # validator_permit
+            at = _canonical_compact(raw, at, 16)  # pruning_score
+    except _Truncated as exc:
+        return f"the get_neurons_lite answer ({len(raw)} bytes) is truncated or corrupt: {exc}"
+    if at != len(raw):
+        return f"the get_neurons_lite answer has {len(raw) - at} bytes after its last neuron"
+    return None
+
+
+def decode_neurons_lite(raw: bytes) -> list:
+    """bt-decode's NeuronInfoLite list of a `get_neurons_lite` answer; a ValueError, never a panic."""
+    problem = neurons_lite_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
+    try:
+        return bt_decode.NeuronInfoLite.decode_vec(raw)
+    except BaseException as exc:
+        if not is_decoder_failure(exc):
+            raise
+        raise ValueError(
+            f"the get_neurons_lite answer does not decode: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 #: The shortest SCALE EventRecord: phase (1 byte), pallet and event index (2), empty topics (1).
@@ -545,6 +684,42 @@ def _implausible_count(raw: bytes) -> str | None:
             "after the count; it is corrupt and is kept whole"
         )
     return None
+
+
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+
+
+def strict_hex_bytes(value: Any, what: str) -> bytes:
+    """The bytes of a node's `0x…` hex answer; a ValueError naming `what` for anything else."""
+    if not isinstance(value, str):
+        raise ValueError(f"the {what} answer is {type(value).__name__}, not a 0x-prefixed hex string")
+    if not _HEX.fullmatch(value):
+        raise ValueError(f"the {what} answer is not 0x-prefixed hex of whole bytes ({value[:40]!r})")
+    return bytes.fromhex(value[2:])
+
+
+class UnreadableValue(bytes):
+    """A storage answer that is not hex at all: `decode_blocks` makes it one quarantined record."""
+
+    text: str
+    reason: str
+
+    def __bool__(self) -> bool:  # even an empty text is an answer that must be quarantined
+        return True
+
+
+def storage_bytes(value: Any, what: str = "System.Events") -> bytes:
+    """A `state_getStorage` answer as bytes (None, an empty value, is b""); an answer that is no hex
+    string becomes an `UnreadableValue`, so the block is quarantined instead of failing the run."""
+    if value is None:
+        return b""
+    try:
+        return strict_hex_bytes(value, what)
+    except ValueError as exc:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        out = UnreadableValue(text.encode()[:100_000])
+        out.text, out.reason = text[:100_000], f"{exc}; the value is kept whole"
+        return out
 
 
 def _strip_envelope(text: str) -> str:
