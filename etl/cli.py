@@ -33,6 +33,15 @@ def _quiet_logs() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def redact_url_text(text: str) -> str:
+    """`text` with the password of every URL in it hidden (driver errors may quote a connection URL)."""
+    import re
+
+    from etl.settings import redact_url
+
+    return re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"]+", lambda m: redact_url(m.group(0)), text)
+
+
 def _listening(host: str, port: int) -> bool:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.settimeout(0.3)
@@ -71,10 +80,22 @@ def devnet(
 @app.command()
 def migrate() -> None:
     """Create or upgrade the warehouse schema (WAREHOUSE_URL)."""
+    from etl.settings import redact_url
     from warehouse import db
 
-    db.migrate()
-    console.print(f"warehouse at {db.resolve_url()} is up to date")
+    try:
+        db.migrate()
+    except Exception as exc:  # noqa: BLE001 - one line naming the warehouse, never its password
+        message = (
+            str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        console.print(
+            f"[red]migrate failed[/] for {redact_url(db.resolve_url())}: {redact_url_text(message)}"
+        )
+        raise typer.Exit(2) from None
+    console.print(f"warehouse at {redact_url(db.resolve_url())} is up to date")
+    if db.dialect_of(db.resolve_url()) == "postgresql":
+        console.print(f"reads (decai sql, dashboard) go through {redact_url(db.read_url())}")
 
 
 @contextlib.contextmanager
@@ -199,20 +220,33 @@ def sql(
     query: str = typer.Argument(..., help="a read-only SQL query"),
     output: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
     limit: int = typer.Option(1000, help="rows shown in table format"),
+    timeout: float = typer.Option(30.0, "--timeout", help="cancel the query after this many seconds"),
+    max_rows: int = typer.Option(
+        10_000, "--max-rows", help="return at most this many rows (says when it cut)"
+    ),
 ) -> None:
-    """Query the warehouse read-only (writes are refused by the database)."""
+    """Query the warehouse read-only: one SELECT/WITH/EXPLAIN/DESCRIBE/SHOW/SUMMARIZE, through the reader login."""
     from warehouse import db
-    from warehouse.readonly import ReadOnlyViolation
+    from warehouse.readonly import ReaderPrivilegeError, ReadOnlyViolation
 
+    if timeout <= 0 or max_rows <= 0:
+        console.print("[red]refused:[/] --timeout and --max-rows must be positive.")
+        raise typer.Exit(2)
     try:
-        frame = db.read_sql(query)
+        frame = db.read_sql(query, timeout_seconds=timeout, max_rows=max_rows)
     except ReadOnlyViolation as exc:
         console.print(f"[red]refused:[/] {exc}")
         raise typer.Exit(2) from None
-    except Exception as exc:  # noqa: BLE001 - show the database's own words, not a traceback
-        message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        console.print(f"[red]query failed:[/] {message}")
+    except ReaderPrivilegeError as exc:
+        console.print(f"[red]refused:[/] {redact_url_text(str(exc))}")
         raise typer.Exit(2) from None
+    except Exception as exc:  # noqa: BLE001 - show the database's own words, not a traceback
+        text = str(getattr(exc, "orig", exc)).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        console.print(f"[red]query failed:[/] {redact_url_text(message)}")
+        raise typer.Exit(2) from None
+    if frame.attrs.get("truncated"):
+        console.print(f"(stopped at --max-rows {max_rows:,}: the query returns more rows)")
     if output is OutputFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
     elif output is OutputFormat.json:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-from etl.settings import PROJECT_ROOT, get_settings
+from etl.settings import PROJECT_ROOT, get_settings, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,13 @@ def resolve_url(url: str | None = None) -> str:
 
 def dialect_of(url_or_engine: str | Engine | Connection) -> str:
     if isinstance(url_or_engine, str):
-        return sa.engine.make_url(url_or_engine).get_backend_name()
+        try:
+            return sa.engine.make_url(url_or_engine).get_backend_name()
+        except sa.exc.ArgumentError:
+            raise ValueError(
+                f"WAREHOUSE_URL {redact_url(url_or_engine)} is not a database URL; use duckdb:///path "
+                "or postgresql+psycopg://user@host/db"
+            ) from None
     return url_or_engine.dialect.name
 
 
@@ -64,14 +70,21 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         # DuckDB raises on a rollback with no open transaction, so skip the reset-on-return.
         return sa.create_engine(url, poolclass=NullPool, pool_reset_on_return=None, connect_args=connect_args)
     if backend == "postgresql":
-        connect_args = {}
-        if read_only:
-            # Keep options already in the URL (a search_path, say) and add the read-only default.
-            options = sa.engine.make_url(url).query.get("options", "")
-            connect_args["options"] = f"{options} -c default_transaction_read_only=on".strip()
-        return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        if not read_only:
+            return sa.create_engine(url, pool_pre_ping=True)
+        from warehouse.readonly import DEFAULT_TIMEOUT_SECONDS, guard_read_engine, reader_url
+
+        # Reads log in as the reader role, never as the warehouse's owner (WAREHOUSE_READ_URL).
+        url = reader_url(url)
+        # Keep options already in the URL (a search_path, say) and add the read-only default.
+        options = sa.engine.make_url(url).query.get("options", "")
+        timeout_ms = int(DEFAULT_TIMEOUT_SECONDS * 1000)
+        connect_args = {
+            "options": f"{options} -c default_transaction_read_only=on -c statement_timeout={timeout_ms}".strip()
+        }
+        return guard_read_engine(sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args))
     raise ValueError(
-        f"WAREHOUSE_URL {url!r}: unsupported engine {backend!r}; use duckdb:/// or postgresql+psycopg://"
+        f"WAREHOUSE_URL {redact_url(url)}: unsupported engine {backend!r}; use duckdb:/// or postgresql+psycopg://"
     )
 
 
@@ -114,18 +127,33 @@ def connect(engine: Engine) -> Iterator[Connection]:
         conn.close()
 
 
-def read_sql(sql: str, params: dict | None = None, *, url: str | None = None):
-    """Run one read-only query and return a DataFrame; retries while a writer holds the lock."""
-    import pandas as pd
+def read_url(url: str | None = None) -> str:
+    """The URL reads go through: the reader login on PostgreSQL (WAREHOUSE_READ_URL), the file on DuckDB."""
+    from warehouse.readonly import reader_url
 
-    from warehouse.readonly import check_read_only
+    return reader_url(resolve_url(url))
 
-    sql = check_read_only(sql)
+
+def read_sql(
+    sql: str,
+    params: dict | None = None,
+    *,
+    url: str | None = None,
+    timeout_seconds: float | None = None,
+    max_rows: int | None = None,
+):
+    """Run one read-only query (see warehouse.readonly) and return a DataFrame; retries while a writer
+    holds the lock. With `max_rows`, the frame's `attrs["truncated"]` says whether rows were left out."""
+    from warehouse.readonly import check_read_only, run_read
+
     engine = make_engine(url, read_only=True)
+    check_read_only(sql, engine.dialect.name)
     try:
         for attempt in retry_on_lock():
             with attempt, connect(engine) as conn:
-                return pd.read_sql_query(sa.text(sql), conn, params=params or {})
+                result = run_read(conn, sql, params, timeout_seconds=timeout_seconds, max_rows=max_rows)
+                result.frame.attrs["truncated"] = result.truncated
+                return result.frame
     finally:
         engine.dispose()
 
@@ -142,3 +170,28 @@ def migrate(url: str | None = None) -> None:
     for attempt in retry_on_lock():
         with attempt:
             command.upgrade(cfg, "head")
+    if dialect_of(resolve_url(url)) == "postgresql":
+        ensure_reader(url)
+
+
+def ensure_reader(url: str | None = None) -> list[str]:
+    """Create or update the PostgreSQL reader login of the warehouse at `url` (see warehouse.readonly);
+    returns what the migrating login lacked the privileges to do. Retried when another warehouse in the
+    same cluster changes the (cluster-wide) role at the same moment."""
+    from warehouse.readonly import ensure_reader_role
+
+    settings = get_settings()
+    role = sa.engine.make_url(read_url(url)).username or settings.reader_role
+    password = sa.engine.make_url(read_url(url)).password
+    engine = make_engine(url)
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception(lambda exc: "concurrently" in str(exc)),
+            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            stop=stop_after_delay(30),
+            reraise=True,
+        ):
+            with attempt, engine.begin() as conn:
+                return ensure_reader_role(conn, role, password)
+    finally:
+        engine.dispose()
