@@ -83,6 +83,12 @@ ingest_batches = sa.Table(
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("duration_s", sa.Double, nullable=False),
     sa.Column("run_id", sa.String(250)),
+    sa.Column("before_block_time", sa.DateTime, comment="UTC time of block range_start - 1, if read"),
+    sa.Column(
+        "after_block_time",
+        sa.DateTime,
+        comment="UTC time of block range_end, the first block after the range, if final when read",
+    ),
 )
 sa.Index(
     "ix_ingest_batches_source", ingest_batches.c.source, ingest_batches.c.stream, ingest_batches.c.started_at
@@ -121,6 +127,8 @@ market_caps_daily = sa.Table(
     sa.Column("observed_at", sa.DateTime, nullable=False, comment="time of the last quote in the day"),
     sa.Column("quotes", sa.Integer, nullable=False),
     sa.Column("event_id", sa.String(32), nullable=False),
+    sa.Column("hours_stored", sa.Integer, comment="UTC hours of the day with at least one stored quote"),
+    sa.Column("complete", sa.Boolean, comment="all 24 hourly quotes of the day are stored"),
     comment="Grain: one row per coin per UTC day, from the last market.Quote observed in that day.",
 )
 
@@ -411,6 +419,52 @@ ecosystem_day_totals = sa.Table(
     sa.Column("bonded_ratio", sa.Double),
     sa.Column("submitted", sa.Integer, nullable=False),
     comment="Grain: one row per (chain, day): Sahara's minted tokens, bonded ratio and submissions.",
+)
+
+chain_source_days = sa.Table(
+    "chain_source_days",
+    metadata,
+    sa.Column("source", sa.String(16), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True, comment="UTC day"),
+    sa.Column("chain", sa.String(16), nullable=False),
+    sa.Column("first_block", sa.BigInteger, nullable=False, comment="first stored block of the day"),
+    sa.Column("last_block", sa.BigInteger, nullable=False, comment="last stored block of the day"),
+    sa.Column("blocks_stored", sa.Integer, nullable=False),
+    sa.Column("previous_block_time", sa.DateTime, comment="time of block first_block - 1, if known"),
+    sa.Column("next_block_time", sa.DateTime, comment="time of block last_block + 1, if known and final"),
+    sa.Column(
+        "complete",
+        sa.Boolean,
+        nullable=False,
+        comment="no gap, block first_block - 1 before the day, block last_block + 1 final and after it",
+    ),
+    comment="Grain: one row per (source, stream, UTC day) with a stored block; running state of chain_days.",
+)
+
+chain_days = sa.Table(
+    "chain_days",
+    metadata,
+    sa.Column("chain", sa.String(16), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True, comment="UTC day"),
+    sa.Column(
+        "complete",
+        sa.Boolean,
+        nullable=False,
+        comment="the finalized head is past the day's end and every block of the day is stored, "
+        "by every source of the chain (Sahara: cometbft and evm)",
+    ),
+    sa.Column("first_block", sa.BigInteger, nullable=False, comment="of the chain's consensus source"),
+    sa.Column("last_block", sa.BigInteger, nullable=False),
+    sa.Column("blocks_stored", sa.Integer, nullable=False),
+    comment="Grain: one row per (chain, UTC day) whose consensus source (subtensor, cometbft) has a stored block.",
+)
+
+chain_days_batches = sa.Table(
+    "chain_days_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(36), primary_key=True),
+    comment="Grain: one row per ingest batch the completeness projection has folded in.",
 )
 
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

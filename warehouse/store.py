@@ -239,8 +239,13 @@ def append_batch(
     rows_in: int | None = None,
     blocks: Iterable[BlockRef] = (),
     dq: Iterable[DQRecord] = (),
+    boundary_times: tuple[datetime | None, datetime | None] = (None, None),
 ) -> BatchResult:
-    """Write one batch atomically: events, quarantine, blocks, DQ results, checkpoint, batch record."""
+    """Write one batch atomically: events, quarantine, blocks, DQ results, checkpoint, batch record.
+
+    `boundary_times`: the times of block `range_start - 1` and of block `range_end` (the first block
+    after the range), when the caller read them; the completeness projection needs them.
+    """
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
     batch_id = new_batch_id()
@@ -316,11 +321,19 @@ def append_batch(
         conn.execute(
             sa.text(
                 "INSERT INTO ingest_batches (batch_id, source, stream, range_unit, range_start, range_end, "
-                "rows_in, rows_loaded, rows_new, rows_quarantined, started_at, duration_s, run_id) VALUES "
+                "rows_in, rows_loaded, rows_new, rows_quarantined, started_at, duration_s, run_id, "
+                "before_block_time, after_block_time) VALUES "
                 "(:batch_id, :source, :stream, :range_unit, :range_start, :range_end, :rows_in, "
-                ":rows_loaded, :rows_new, :rows_quarantined, :started_at, :duration_s, :run_id)"
+                ":rows_loaded, :rows_new, :rows_quarantined, :started_at, :duration_s, :run_id, "
+                ":before_block_time, :after_block_time)"
             ),
-            {**result.as_dict(), "started_at": started_at, "run_id": run_id},
+            {
+                **result.as_dict(),
+                "started_at": started_at,
+                "run_id": run_id,
+                "before_block_time": boundary_times[0],
+                "after_block_time": boundary_times[1],
+            },
         )
     return result
 

@@ -9,6 +9,10 @@ read). This module does the rest the same way for every chain:
 2. the family's Great Expectations suite; failing rows go to quarantine with their reason;
 3. a batch-level threshold on the quarantined share;
 4. one atomic append: events, quarantine, blocks, DQ result, checkpoint, batch record.
+
+With the batch it records the times of the blocks just outside the range (`boundary_times`): the
+block before it (when not stored already) and the first block after it (when final). They tell the
+completeness projection that a day's first and last stored blocks really are its first and last.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -117,6 +122,31 @@ def _stored_hash(engine, source: str, stream: str, number: int) -> str | None:
         ).scalar()
 
 
+def _time_of(client: ChainSource, number: int) -> datetime | None:
+    """The time of block `number` from the node, or None (no such block, or it cannot be read)."""
+    try:
+        return datetime.fromtimestamp(client.block_time(number), UTC).replace(tzinfo=None)
+    except Exception as exc:  # a boundary left unknown only keeps its day incomplete
+        log.warning("%s/%s: time of block %s unknown (%s)", client.source, client.stream, number, exc)
+        return None
+
+
+def boundary_times(
+    client: ChainSource, start: int, end: int, previous_stored: bool
+) -> tuple[datetime | None, datetime | None]:
+    """(time of block start - 1, time of block end) as the node reports them; None where unknown.
+
+    Block `end` is read only when the finalized head has reached it, so its time proves that every
+    block before it is final; block `start - 1` only when it is not stored already. A connector
+    without `block_time` records neither.
+    """
+    if not callable(getattr(client, "block_time", None)):
+        return None, None
+    before = None if previous_stored or start < 1 else _time_of(client, start - 1)
+    after = _time_of(client, end) if client.finalized_head() >= end else None
+    return before, after
+
+
 def ingest_range(
     client: ChainSource,
     start: int,
@@ -131,12 +161,9 @@ def ingest_range(
     fetched = client.fetch(start, end)
     engine = db.make_engine(warehouse_url)
     try:
-        audit_blocks(
-            fetched,
-            client.source,
-            client.stream,
-            _stored_hash(engine, client.source, client.stream, start - 1),
-        )
+        previous_hash = _stored_hash(engine, client.source, client.stream, start - 1)
+        audit_blocks(fetched, client.source, client.stream, previous_hash)
+        before_time, after_time = boundary_times(client, start, end, previous_hash is not None)
         checked = validate_chain_events(fetched.events, family=client.family, start=start, end=end)
         quarantined = fetched.quarantined + checked.quarantined
         checked.record.rows_validated += len(fetched.quarantined)
@@ -169,6 +196,7 @@ def ingest_range(
             rows_in=rows_in,
             blocks=fetched.blocks,
             dq=[checked.record],
+            boundary_times=(before_time, after_time),
         )
     finally:
         engine.dispose()

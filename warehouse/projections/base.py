@@ -53,6 +53,9 @@ class Projection:
     doc: str = ""
     #: Run order: 0 staging and market tables, 1 marts, 2 comparison marts that read other projections.
     stage: int = 1
+    #: Runs even when no new event arrived: it folds committed ingest batches, not events (a batch of
+    #: blocks without events still stores blocks).
+    reads_batches: bool = False
 
 
 _PAYLOAD_FIELD = re.compile(r"payload->>'(\w+)'")
@@ -155,7 +158,7 @@ def run_projection(engine: Engine, projection: Projection, *, full: bool = False
         if full:
             for table in projection.tables:
                 conn.execute(sa.text(f"DELETE FROM {table}"))
-        if head > lo:
+        if head > lo or projection.reads_batches:
             _apply(conn, projection, lo, head)
         if head != lo or full:
             _set_position(conn, projection.name, head)
@@ -173,6 +176,7 @@ def run_projection(engine: Engine, projection: Projection, *, full: bool = False
 
 def _selected(names: list[str] | None) -> list[Projection]:
     import warehouse.projections.bittensor  # noqa: F401 - registers
+    import warehouse.projections.completeness  # noqa: F401 - registers
     import warehouse.projections.ecosystem  # noqa: F401 - registers
     import warehouse.projections.market_caps  # noqa: F401 - registers
     import warehouse.projections.sahara  # noqa: F401 - registers

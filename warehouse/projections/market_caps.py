@@ -5,6 +5,9 @@ Folded: a run groups its new quotes by (coin, period) and merges them into the p
 quote count adds up, and the row takes the new quote's values when it is later than the one it shows.
 A late or re-sent quote for an old period lands in the right row, and the result never depends on the
 order the events arrived in, nor costs more than the new quotes.
+
+`market_caps_daily.hours_stored` counts the UTC hours of the day that hold at least one stored quote
+(recounted from the quotes of the days a run touched); the day is `complete` when all 24 are stored.
 """
 
 from warehouse.projections.base import Projection, register
@@ -47,6 +50,24 @@ def _statements(table: str, period_column: str, unit: str) -> tuple[str]:
     return (upsert,)
 
 
+#: Hours stored per (coin, day) for the days the window's quotes fall in, recounted from their quotes.
+DAILY_HOURS = """
+    UPDATE market_caps_daily SET hours_stored = h.hours, complete = h.hours = 24
+    FROM (
+        SELECT t.coin_id, t.day, COUNT(DISTINCT date_trunc('hour', e.block_time)) AS hours
+        FROM (
+            SELECT DISTINCT payload->>'coin_id' AS coin_id, date_trunc('day', block_time) AS day
+            FROM events WHERE seq > :lo AND seq <= :hi AND event_type = 'market.Quote'
+        ) t
+        JOIN events e
+          ON e.event_type = 'market.Quote' AND e.block_time >= t.day AND e.block_time < t.day + INTERVAL '1 day'
+         AND e.payload->>'coin_id' = t.coin_id
+        GROUP BY t.coin_id, t.day
+    ) h
+    WHERE market_caps_daily.coin_id = h.coin_id AND market_caps_daily.day = h.day
+"""
+
+
 MARKET_CAPS = register(
     Projection(
         name="market_caps",
@@ -60,7 +81,7 @@ MARKET_CAPS_DAILY = register(
         name="market_caps_daily",
         tables=("market_caps_daily",),
         doc=__doc__,
-        statements=_statements("market_caps_daily", "day", "day"),
+        statements=(*_statements("market_caps_daily", "day", "day"), DAILY_HOURS),
         stage=0,
     )
 )
