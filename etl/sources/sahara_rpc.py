@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from etl.settings import endpoint
+
 log = logging.getLogger(__name__)
 
 #: CometBFT and Cosmos EVM nodes word a pruned height like this: `height 3 is not available, lowest
@@ -28,6 +30,8 @@ class RpcError(RuntimeError):
     """The node answered with a JSON-RPC error object."""
 
     def __init__(self, url: str, method: str, code: int | None, message: str, data: str = "") -> None:
+        # The node as scheme://host only: a hosted node's URL carries its API key in the path or query.
+        url = endpoint(url)
         self.url, self.method, self.code, self.message, self.data = url, method, code, message, data
         text = f"{message}: {data}" if data else message
         super().__init__(f"{method} at {url} answered error {code}: {text}")
@@ -94,7 +98,9 @@ class JsonHttp:
         try:
             response = self.client.request(method, self.url + path, **kwargs)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise TransientError(f"{method} {self.url}{path}: {type(exc).__name__} {exc}") from exc
+            raise TransientError(
+                f"{method} {path or '/'} at {endpoint(self.url)}: {type(exc).__name__} {exc}"
+            ) from exc
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
@@ -104,17 +110,20 @@ class JsonHttp:
             if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
                 retry_after = response.headers.get("retry-after")
                 raise TransientError(
-                    f"{method} {self.url}{path}: HTTP {response.status_code}",
+                    f"{method} {path or '/'} at {endpoint(self.url)}: HTTP {response.status_code}",
                     float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,
                 )
         elif response.status_code >= 400 and body is None:
-            response.raise_for_status()
+            # Not raise_for_status: its message holds the full URL, keys included.
+            raise RuntimeError(f"{method} {path or '/'} at {endpoint(self.url)}: HTTP {response.status_code}")
         if body is None:
-            raise TransientError(f"{method} {self.url}{path}: the body is not JSON (truncated?)")
+            raise TransientError(
+                f"{method} {path or '/'} at {endpoint(self.url)}: the body is not JSON (truncated?)"
+            )
         if shape is not None and not shape(body):
             # A proxy or load balancer in front of a node can answer 200 with a JSON body of its own.
             raise TransientError(
-                f"{method} {self.url}{path}: HTTP {response.status_code} with JSON that is not a JSON-RPC "
+                f"{method} {path or '/'} at {endpoint(self.url)}: HTTP {response.status_code} with JSON that is not a JSON-RPC "
                 f"response: {json.dumps(body)[:120]}"
             )
         return body
@@ -127,7 +136,9 @@ class JsonHttp:
             stop=stop_after_attempt(self.attempts),
             wait=_wait,
             reraise=True,
-            before_sleep=lambda s: log.warning("retrying %s: %s", path or self.url, s.outcome.exception()),
+            before_sleep=lambda s: log.warning(
+                "retrying %s: %s", path or endpoint(self.url), s.outcome.exception()
+            ),
         )
         return retrying(self._once, method, path, shape, **kwargs)
 

@@ -46,6 +46,7 @@ from tenacity import (
 from etl.decode import capture_record
 from etl.events import BlockRef, Event, QuarantinedRow
 from etl.pipeline.chain import ChainFetch
+from etl.settings import endpoint
 from etl.sources.subtensor_codec import (
     DecodedEvent,
     Runtime,
@@ -136,14 +137,15 @@ class JsonRpcHttp:
                 retry_after = response.headers.get("Retry-After")
                 if retry_after and response.status_code == 429:
                     time.sleep(min(float(retry_after), 30.0))
-                raise _Retryable(f"{self.url} answered HTTP {response.status_code}")
-            response.raise_for_status()
+                raise _Retryable(f"{endpoint(self.url)} answered HTTP {response.status_code}")
+            if response.status_code >= 400:  # not raise_for_status: its message holds the full URL
+                raise RuntimeError(f"{endpoint(self.url)} answered HTTP {response.status_code}")
             try:
                 answers = response.json()
             except ValueError as exc:
-                raise _Retryable(f"{self.url} sent a body that is not JSON ({exc})") from exc
+                raise _Retryable(f"{endpoint(self.url)} sent a body that is not JSON ({exc})") from exc
             if isinstance(answers, dict):  # a batch-level error (e.g. parse error)
-                raise _Retryable(f"{self.url} answered the batch with {answers.get('error')}")
+                raise _Retryable(f"{endpoint(self.url)} answered the batch with {answers.get('error')}")
             return answers
 
         return attempt()
@@ -153,7 +155,9 @@ class JsonRpcHttp:
         by_id = {a.get("id"): a for a in self._post(payload)}
         missing = [i for i in range(len(calls)) if i not in by_id]
         if missing:
-            raise RuntimeError(f"{self.url}: no answer to {len(missing)} of {len(calls)} calls in a batch")
+            raise RuntimeError(
+                f"{endpoint(self.url)}: no answer to {len(missing)} of {len(calls)} calls in a batch"
+            )
         return [by_id[i] for i in range(len(calls))]
 
     def answers(self, calls: list[tuple[str, list]]) -> list[dict]:
@@ -272,7 +276,7 @@ class SubtensorSource:
         hashes = self.rpc.results([("chain_getBlockHash", [n]) for n in numbers], numbers)
         for n, h in zip(numbers, hashes, strict=True):
             if h is None:
-                raise ValueError(f"subtensor: block {n} does not exist yet on {self.url}")
+                raise ValueError(f"subtensor: block {n} does not exist yet on {endpoint(self.url)}")
         return hashes
 
     def block_time(self, number: int) -> int:
