@@ -382,12 +382,11 @@ def docs() -> None:
 def endpoints() -> None:
     """Show where the connectors read from (Airflow connections or the devnet)."""
     from etl.connections import coingecko_connection
+    from etl.settings import endpoint, get_settings, redact_url
 
-    print(
-        json.dumps(
-            {"coingecko": coingecko_connection().base_url, "warehouse": os.environ.get("WAREHOUSE_URL")}
-        )
-    )
+    base_url = coingecko_connection().base_url
+    shown = base_url if "@" not in base_url and "?" not in base_url else endpoint(base_url)
+    print(json.dumps({"coingecko": shown, "warehouse": redact_url(get_settings().warehouse_url)}))
 
 
 cluster_app = typer.Typer(

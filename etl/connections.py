@@ -12,7 +12,7 @@ import logging
 import os
 
 from etl.pipeline.market import CoinGeckoConnection
-from etl.settings import get_settings
+from etl.settings import get_settings, mask_secret, mask_url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,24 @@ def _base_url(host: str, port: int | None, schema: str | None, extra: dict) -> s
     return url
 
 
+def _mask_connection(conn) -> None:
+    """Hide the connection's password, API key and URL tokens in task logs (raw and URL-encoded)."""
+    mask_secret(conn.password)
+    mask_url_secrets(conn.host)
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+    for key, value in extra.items():
+        if isinstance(value, str) and any(w in key.lower() for w in ("key", "token", "secret", "password")):
+            mask_secret(value)
+
+
+def mask_warehouse_secrets() -> None:
+    """Hide the warehouse passwords (WAREHOUSE_URL, WAREHOUSE_READ_URL) in task logs."""
+    settings = get_settings()
+    for url in (settings.warehouse_url, settings.warehouse_read_url):
+        mask_url_secrets(url)
+    mask_secret(settings.reader_password)
+
+
 def coingecko_connection() -> CoinGeckoConnection:
     """The `coingecko` Airflow connection, or the devnet's market feed when none is defined."""
     conn = None
@@ -41,6 +59,7 @@ def coingecko_connection() -> CoinGeckoConnection:
     if conn is None or not conn.host:
         return CoinGeckoConnection(base_url=get_settings().devnet_coingecko_url)
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+    _mask_connection(conn)
     return CoinGeckoConnection(
         base_url=_base_url(conn.host, conn.port, conn.schema, extra),
         api_key=conn.password or None,
@@ -81,6 +100,7 @@ def rpc_url(conn_id: str) -> str:
             base = base.replace("http://", "ws://", 1)
         return base + DEVNET_PATHS[conn_id]
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+    _mask_connection(conn)
     url = _base_url(conn.host, conn.port, conn.schema, extra)
     if conn_id == "bittensor_rpc_ws" and url.startswith("http"):
         url = "ws" + url[len("http") :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,8 +124,8 @@ def endpoint(url: str | None) -> str:
 def mask_secret(secret: str | None) -> None:
     """Register `secret` with Airflow's secret masker (task logs show `***` instead), in its raw and its
     URL-encoded forms, since URLs carry passwords and tokens encoded."""
-    if not secret:
-        return
+    if not secret or "airflow" not in sys.modules:
+        return  # outside Airflow (the CLI's own output), nothing collects task logs to mask
     from urllib.parse import quote, quote_plus
 
     try:

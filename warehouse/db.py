@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-from etl.settings import PROJECT_ROOT, get_settings, redact_url
+from etl.settings import PROJECT_ROOT, get_settings, mask_url_secrets, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     """An engine for the warehouse; read-only engines refuse every write at the database level."""
     url = resolve_url(url)
     backend = dialect_of(url)
+    mask_url_secrets(url)  # task logs show *** for its password
     if backend == "duckdb":
         path = sa.engine.make_url(url).database
         if path and path != ":memory:" and not read_only:
@@ -76,6 +77,7 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
 
         # Reads log in as the reader role, never as the warehouse's owner (WAREHOUSE_READ_URL).
         url = reader_url(url)
+        mask_url_secrets(url)
         # Keep options already in the URL (a search_path, say) and add the read-only default.
         options = sa.engine.make_url(url).query.get("options", "")
         timeout_ms = int(DEFAULT_TIMEOUT_SECONDS * 1000)
