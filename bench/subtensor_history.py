@@ -168,6 +168,7 @@ class SubtensorHistory:
         chain, state = self.chain, self._state
         ops = chain._generate_ops(state, w)
         window = Window(w, ops, {}, {})
+        chain._begin_window(state, w, window)
         # Every subnet's epoch block in the window (root's too: the connector asks for its pool).
         epochs = sorted((chain._epoch_block(w, netuid), netuid) for netuid in state.subnets)
         pending = 0
@@ -179,6 +180,7 @@ class SubtensorHistory:
                 at, netuid = epochs[pending]
                 pending += 1
                 if netuid in state.subnets and at >= max(1, w * WINDOW):
+                    chain.settle(state, at)  # the pools hold every block's emission up to `at`
                     neurons = encoding.neurons_lite(chain, state, netuid, at) or []
                     meta = encoding.meta_for(chain, at)
                     info = meta.encode("OptionDynamicInfo", encoding.dynamic_info(chain, state, netuid, at))
@@ -195,6 +197,7 @@ class SubtensorHistory:
                         epochs.append((at, netuid))
                 epochs[pending:] = sorted(epochs[pending:])
         observe_before((w + 1) * WINDOW)
+        chain.settle(state, w * WINDOW + WINDOW - 1)
         state.block = w * WINDOW + WINDOW - 1
         chain._remember(window)
         self._walked = w

@@ -15,10 +15,32 @@ and keep registering after it, the lowest-priced subnet being removed once the l
 
 Block hashes are derived (blake2b-256 of the chain id and the number), not computed over the header:
 no client verifies them, and it keeps every block reachable without hashing the whole chain.
+
+TAO issuance, block by block (as subtensor's coinbase does it, in on_initialize before the block's
+extrinsics): block b mints `issuance.emission_of_block(b)` rao (1 TAO, 0.5 TAO after the halving),
+split over the live non-root subnets by their emission shares (moving prices at the window start)
+with `economics.split_integer`, so the parts add up to the rao. A subnet's part enters its pool as
+TAO (`SubnetTaoInEmission`) with alpha at the pool price at the window start (`SubnetAlphaInEmission`),
+at most ALPHA_PER_BLOCK per block: when that cap binds, the rest of the part is `SubnetExcessTao`
+(minted, not injected). ALPHA_PER_BLOCK more alpha per block goes to participants
+(`SubnetAlphaOutEmission`), pending until the subnet's epoch pays it out by Yuma. The parts are
+fixed per window (re-planned when a network registers) and settled lazily in closed form before
+each operation on a pool and at the window end; `state_at(b)` includes block b's injection.
+Registration burns (`burned_register`) recycle TAO: TotalIssuance = minted so far - recycled so far.
+Root (netuid 0) holds TAO stake from genesis (about 73% of issuance together with the pools).
+
+The ledger: while it simulates a window the chain writes its own record of what it did (a
+`WindowLedger`: the per-block emission parts of every subnet with their block span, each burn, the
+pools after every operation that moved them, each epoch's split with the pool at that block). It is
+never rebuilt from the events served. `SubtensorChain.ledger(a, b)` aggregates it over blocks a..b
+(inclusive), `ledger_stakes(n)` gives the stake per hotkey at block n, `emission_state(n)` /
+`total_issuance(n)` are what the storage items serve. The devnet serves the ledger on its control
+endpoint only (`GET /_devnet/subtensor/ledger`, see rpc.py), never through the chain protocols.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import pickle
@@ -45,6 +67,11 @@ ALPHA_PER_BLOCK = eco.RAO_PER_TAO
 SWAP_FEE_BPS = 5  # 0.05%
 IMMUNITY_PERIOD = 4096
 ROOT = 0
+OWNER_CUT_U16 = eco.U16_MAX * eco.OWNER_CUT_PCT // 100  # SubnetOwnerCut: 18% of 65535 = 11796
+STAKED_SHARE = 0.73  # root stake + the subnet pools at genesis, as a share of issuance
+BURN_RAO = eco.RAO_PER_TAO // 10  # burned_register's cost while a subnet has free slots
+BURN_FULL_RAO = eco.RAO_PER_TAO // 2  # and once it is full (a registration replaces a neuron)
+POOL_OPS = ("add_stake", "remove_stake", "epoch")
 
 INIT = -1  # Phase::Initialization
 
@@ -157,8 +184,11 @@ class Subnet:
     alpha_out: int = 0
     volume: int = 0
     last_step: int = 0
-    last_tao_emission: int = 0
     moving_price: float = 0.0
+    # Per-block emission parts by the block's TAO emission: E -> (tao in, excess, alpha in, alpha out).
+    plan: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    settled: int = 0  # the last block whose emission is in the pool
+    pending_alpha: int = 0  # alpha emitted to participants since the last epoch
     last_split: tuple[int, int, int, int] | None = None  # (E, owner, miners, validators)
 
     def __post_init__(self) -> None:
@@ -197,6 +227,7 @@ class ChainState:
     subnets: dict[int, Subnet]
     networks_registered: int  # registrations of networks so far (the schedule's counter)
     hotkey_counter: int = 0
+    recycled: int = 0  # rao recycled (registration burns) up to this block
 
 
 @dataclass
@@ -207,11 +238,32 @@ class Op:
 
 
 @dataclass
+class WindowLedger:
+    """The chain's own record of one window, written as it applies each operation.
+
+    spans: [netuid, first, last, tao_in, excess, alpha_in, alpha_out] per-block emission parts, constant
+    over blocks first..last. pools: (block, netuid, tao_in, alpha_in, alpha_out) after each operation
+    that moved a pool (and every pool at `start_block`); a removed subnet is (block, netuid, -1, -1, -1).
+    recycled: (block, netuid, rao). epochs: (block, netuid, alpha, owner, miners, validators, tao_in,
+    alpha_in). The window's blocks are start_block + 1 .. last_block.
+    """
+
+    start_block: int = 0
+    last_block: int = -1
+    recycled_before: int = 0
+    spans: list[list[int]] = field(default_factory=list)
+    pools: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    recycled: list[tuple[int, int, int]] = field(default_factory=list)
+    epochs: list[tuple[int, ...]] = field(default_factory=list)
+
+
+@dataclass
 class Window:
     index: int
     ops: list[Op]
     events: dict[int, list[tuple]]  # block -> [(phase, pallet, event, args)]
     extrinsics: dict[int, list[tuple]]  # block -> [(call name, args)] after the timestamp inherent
+    ledger: WindowLedger = field(default_factory=WindowLedger)
 
 
 class SubtensorChain:
@@ -233,6 +285,17 @@ class SubtensorChain:
         self.encoded_events = lru_cache(maxsize=8192)(self._encoded_events)
         self._state_cache: OrderedDict[int, ChainState] = OrderedDict()
         self._handlers = {name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_op_")}
+        self._tables: OrderedDict[int, dict] = OrderedDict()  # window -> per-block pool table
+        # Blocks where the block emission changes (halvings, the cap): emission runs split there.
+        starts = [seg[0] for seg in self.issuance.segments]
+        self._emission_changes = sorted(
+            {
+                n
+                for s in starts
+                for n in (s - 1, s)
+                if n >= 1 and self.issuance.emission_of_block(n) != self.issuance.emission_of_block(n - 1)
+            }
+        )
 
     # ------------------------------------------------------------------ time, hashes, versions
     def head(self, now: int) -> int:
@@ -296,10 +359,14 @@ class SubtensorChain:
             size=p.max_uids,
             last_step=block,
         )
-        price = float(np.clip(rng.lognormal(math.log(0.02), 0.9), 0.002, 0.5))
+        # Prices around 1 / (number of subnets): their sum, which sets how much alpha a block's TAO
+        # buys, stays near 1 at any scale, so the alpha cap binds on some days and not on others.
+        typical = 1.0 / p.subnets_at_reference
+        price = float(np.clip(rng.lognormal(math.log(typical), 0.9), 0.1 * typical, 25 * typical))
         sn.tao_in = int(rng.lognormal(math.log(20_000), 0.8) * eco.RAO_PER_TAO)
         sn.alpha_in = int(sn.tao_in / price)
         sn.moving_price = price
+        sn.settled = block
         return sn
 
     def _genesis_state(self) -> ChainState:
@@ -324,6 +391,15 @@ class SubtensorChain:
                 if uid < validators:
                     sn.credit(hot, cold, int(rng.lognormal(math.log(60_000), 0.8) * eco.RAO_PER_TAO))
             sn.alpha_out = sum(sn.hot_stake.values())
+        # Root: TAO staked on root validators, so that root and the pools hold ~73% of issuance.
+        pools = sum(sn.tao_in for n, sn in subnets.items() if n != ROOT)
+        root_stake = max(0, int(STAKED_SHARE * p.initial_issuance) - pools)
+        holders = p.max_validators
+        weights = rng.lognormal(0.0, 1.0, holders)
+        for i, stake in enumerate(eco.split_integer(root_stake, weights)):
+            hot = hexs(_hash32(self._chain_id, "root-validator", i))
+            root.credit(hot, int(rng.integers(p.wallets)), int(stake))
+        root.tao_in = root_stake
         return state
 
     def _next_hotkey(self, state: ChainState, netuid: int) -> str:
@@ -446,15 +522,116 @@ class SubtensorChain:
         """Advance `state` (at the window start) through window w; returns its events and extrinsics."""
         ops = self._generate_ops(state, w)
         window = Window(w, ops, {}, {})
+        self._begin_window(state, w, window)
         for op in ops:
             self._apply(state, op, window)
+        self.settle(state, w * WINDOW + WINDOW - 1)
         state.block = w * WINDOW + WINDOW - 1
         return window
 
+    # ------------------------------------------------------------------ per-block TAO issuance
+    def _emission_runs(self, first: int, last: int) -> list[tuple[int, int, int]]:
+        """(a, b, rao per block) covering blocks first..last, the emission constant on each run."""
+        runs = []
+        block = max(1, first)
+        while block <= last:
+            i = bisect.bisect_right(self._emission_changes, block)
+            end = last if i == len(self._emission_changes) else min(last, self._emission_changes[i] - 1)
+            runs.append((block, end, self.issuance.emission_of_block(block)))
+            block = end + 1
+        return runs
+
+    def _begin_window(self, state: ChainState, w: int, window: Window | None) -> None:
+        """Record the pools at the window start and fix the per-block emission parts of its blocks."""
+        first = max(1, w * WINDOW)
+        last = w * WINDOW + WINDOW - 1
+        if window is not None:
+            ledger = window.ledger
+            ledger.start_block, ledger.last_block = first - 1, last
+            ledger.recycled_before = state.recycled
+            for netuid, sn in sorted(state.subnets.items()):
+                ledger.pools.append((first - 1, netuid, sn.tao_in, sn.alpha_in, sn.alpha_out))
+        self._plan(state, first, last, window)
+
+    def _plan(self, state: ChainState, first: int, last: int, window: Window | None) -> None:
+        """Each live subnet's per-block parts for blocks first..last (every subnet settled to first - 1).
+
+        A block's emission is split by the moving prices (`split_integer`: the parts sum to it); a
+        part buys alpha at the pool price, at most ALPHA_PER_BLOCK, the rest being excess TAO.
+        """
+        if window is not None:  # parts planned before end at first - 1
+            for span in window.ledger.spans:
+                span[2] = min(span[2], first - 1)
+            window.ledger.spans = [span for span in window.ledger.spans if span[1] <= span[2]]
+        live = sorted(n for n in state.subnets if n != ROOT)
+        prices = np.array([state.subnets[n].moving_price for n in live], dtype=np.float64)
+        runs = self._emission_runs(first, last)
+        parts = {e: eco.split_integer(e, prices) for e in {run[2] for run in runs}}
+        for i, netuid in enumerate(live):
+            sn = state.subnets[netuid]
+            sn.plan = {}
+            for e, split in parts.items():
+                tao = int(split[i])
+                alpha = tao * sn.alpha_in // sn.tao_in if sn.tao_in else 0
+                injected = tao
+                if alpha > ALPHA_PER_BLOCK:
+                    alpha = ALPHA_PER_BLOCK
+                    injected = min(tao, ALPHA_PER_BLOCK * sn.tao_in // sn.alpha_in)
+                sn.plan[e] = (injected, tao - injected, alpha, ALPHA_PER_BLOCK)
+            if window is not None:
+                for a, b, e in runs:
+                    window.ledger.spans.append([netuid, a, b, *sn.plan[e]])
+        if ROOT in state.subnets:
+            state.subnets[ROOT].plan = {}
+
+    @staticmethod
+    def _settle_subnet(sn: Subnet, block: int, runs: list[tuple[int, int, int]]) -> None:
+        if sn.settled >= block:
+            return
+        for a, b, e in runs:
+            a = max(a, sn.settled + 1)
+            if a > b:
+                continue
+            parts = sn.plan.get(e)
+            if parts:
+                k = b - a + 1
+                sn.tao_in += k * parts[0]
+                sn.alpha_in += k * parts[2]
+                sn.pending_alpha += k * parts[3]
+        sn.settled = block
+
+    def settle(self, state: ChainState, block: int, netuid: int | None = None) -> None:
+        """Put the emission of every block up to `block` into the pools (one subnet's, or all)."""
+        subnets = state.subnets.values() if netuid is None else [state.subnets[netuid]]
+        runs = None
+        for sn in subnets:
+            if sn.settled < block:
+                runs = runs or self._emission_runs(
+                    min(s.settled for s in subnets if s.settled < block) + 1, block
+                )
+                self._settle_subnet(sn, block, runs)
+
     def _apply(self, state: ChainState, op: Op, window: Window | None) -> None:
-        """Apply one operation; when `window` is given, record its events and extrinsic."""
+        """Apply one operation; when `window` is given, record its events, extrinsic and ledger lines.
+
+        The block's emission reaches a pool (on_initialize) before any operation on it in that block.
+        """
+        netuid = op.args[0] if op.kind in POOL_OPS else None
+        if netuid is not None and netuid in state.subnets:
+            self.settle(state, op.block, netuid)
+        elif op.kind == "register_network":
+            self.settle(state, op.block)
         events: list[tuple] = []
-        call = self._handlers[op.kind](state, op, events)
+        ledger = window.ledger if window is not None else None
+        call = self._handlers[op.kind](state, op, events, ledger)
+        if op.kind == "register_network":
+            self._plan(state, op.block + 1, (op.block // WINDOW) * WINDOW + WINDOW - 1, window)
+        if ledger is not None and events:
+            if op.kind == "register_network":
+                netuid = next(e[2][0] for e in events if e[1] == "NetworkAdded")
+            if netuid is not None:
+                sn = state.subnets[netuid]
+                ledger.pools.append((op.block, netuid, sn.tao_in, sn.alpha_in, sn.alpha_out))
         if window is None or not events:
             return
         block_events = window.events.get(op.block)
@@ -472,11 +649,11 @@ class SubtensorChain:
         block_events.append((index, "System", "ExtrinsicSuccess", _SUCCESS[call[0]]))
 
     # Each _op_* mutates the state, appends (pallet, event, args) and returns the extrinsic or None.
-    def _op_code_update(self, state: ChainState, op: Op, events: list) -> None:
+    def _op_code_update(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> None:
         events.append(("System", "CodeUpdated", {}))
         return None
 
-    def _op_transfer(self, state: ChainState, op: Op, events: list) -> tuple:
+    def _op_transfer(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> tuple:
         a, c, amount = op.args
         events.append(("Balances", "Withdraw", {"who": self.coldkey(a), "amount": 125_000}))
         events.append(
@@ -484,7 +661,9 @@ class SubtensorChain:
         )
         return ("transfer", a, c, amount)
 
-    def _op_register_network(self, state: ChainState, op: Op, events: list) -> tuple:
+    def _op_register_network(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple:
         k, owner_cold = op.args
         p = self.params
         state.networks_registered = k + 1
@@ -496,6 +675,8 @@ class SubtensorChain:
             victim = min(candidates, key=lambda n: (state.subnets[n].price, n))
             del state.subnets[victim]
             events.append(("SubtensorModule", "NetworkRemoved", (victim,)))
+            if ledger is not None:
+                ledger.pools.append((op.block, victim, -1, -1, -1))
             netuid = victim
         else:
             netuid = next(n for n in range(1, 65536) if n not in state.subnets)
@@ -508,12 +689,15 @@ class SubtensorChain:
         events.append(("SubtensorModule", "NeuronRegistered", (netuid, 0, sn.owner_hot)))
         return ("register_network", sn.owner_hot, owner_cold)
 
-    def _op_burned_register(self, state: ChainState, op: Op, events: list) -> tuple | None:
+    def _op_burned_register(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
         netuid, hot, cold, quality = op.args
         sn = state.subnets.get(netuid)
         if sn is None:
             return None
-        if sn.n < sn.size:
+        full = sn.n >= sn.size
+        if not full:
             uid = sn.n
             sn.n += 1
         else:
@@ -525,11 +709,19 @@ class SubtensorChain:
             if np.isinf(pruning).all():
                 return None
             uid = int(np.lexsort((sn.registered_block[: sn.n], pruning))[0])
+        # The registration cost is burned: recycled, it leaves TotalIssuance.
+        burn = BURN_FULL_RAO if full else BURN_RAO
+        state.recycled += burn
+        if ledger is not None:
+            ledger.recycled.append((op.block, netuid, burn))
         self._place_neuron(sn, uid, hot, cold, quality, op.block)
+        events.append(("Balances", "Withdraw", {"who": self.coldkey(cold), "amount": burn}))
         events.append(("SubtensorModule", "NeuronRegistered", (netuid, uid, hot)))
         return ("burned_register", netuid, hot, cold)
 
-    def _op_serve_axon(self, state: ChainState, op: Op, events: list) -> tuple | None:
+    def _op_serve_axon(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
         netuid, hot = op.args
         sn = state.subnets.get(netuid)
         if sn is None or hot not in sn.hotkeys[: sn.n]:
@@ -561,7 +753,9 @@ class SubtensorChain:
         total = score.sum(axis=1, keepdims=True)
         return np.divide(score, total, out=np.zeros_like(score), where=total > 0).astype(np.float32)
 
-    def _op_set_weights(self, state: ChainState, op: Op, events: list) -> tuple | None:
+    def _op_set_weights(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
         netuid, uid, hot, weights = op.args
         sn = state.subnets.get(netuid)
         if sn is None or uid >= sn.n or sn.hotkeys[uid] != hot:
@@ -576,7 +770,9 @@ class SubtensorChain:
         values = [int(round(float(weights[d]) / top * eco.U16_MAX)) for d in dests]
         return ("set_weights", netuid, hot, [int(d) for d in dests], values)
 
-    def _op_add_stake(self, state: ChainState, op: Op, events: list) -> tuple | None:
+    def _op_add_stake(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
         netuid, hot, cold, tao = op.args
         sn = state.subnets.get(netuid)
         if sn is None or tao <= 0:
@@ -593,7 +789,9 @@ class SubtensorChain:
         events.append(("SubtensorModule", "StakeAdded", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
         return ("add_stake", netuid, hot, cold, tao)
 
-    def _op_remove_stake(self, state: ChainState, op: Op, events: list) -> tuple | None:
+    def _op_remove_stake(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
         netuid, hot, cold, fraction = op.args
         sn = state.subnets.get(netuid)
         if sn is None:
@@ -618,23 +816,17 @@ class SubtensorChain:
         events.append(("SubtensorModule", "StakeRemoved", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
         return ("remove_stake", netuid, hot, cold, alpha)
 
-    def _op_epoch(self, state: ChainState, op: Op, events: list) -> None:
+    def _op_epoch(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> None:
         netuid = op.args[0]
         sn = state.subnets.get(netuid)
         if sn is None or sn.n == 0:
             return None
         p = self.params
-        # TAO injected into the pool since the last step: the subnet's price share of the issuance.
-        prices = {n: s.moving_price for n, s in state.subnets.items() if n != ROOT}
-        share = sn.moving_price / sum(prices.values()) if sum(prices.values()) > 0 else 0.0
-        minted = self.issuance.issued_at(op.block) - self.issuance.issued_at(sn.last_step)
-        tao_injected = int(minted * share)
-        if sn.price > 0:
-            sn.alpha_in += int(tao_injected / sn.price)
-        sn.tao_in += tao_injected
-        sn.last_tao_emission = tao_injected
+        # The TAO of every block since the last step is in the pool already (settled before the op);
+        # the alpha emitted to participants meanwhile is paid out now.
         sn.moving_price = 0.9 * sn.moving_price + 0.1 * sn.price
-        emission = (op.block - sn.last_step) * ALPHA_PER_BLOCK
+        emission = sn.pending_alpha
+        sn.pending_alpha = 0
         sn.last_step = op.block
         n = sn.n
         stake = sn.stake_of_uids()
@@ -680,6 +872,8 @@ class SubtensorChain:
         sn.scores["pruning"][:] = 0
         sn.scores["pruning"][:n] = eco.to_u16(per_uid / top)
         sn.last_split = (emission, split.owner, split.miner_total, split.validator_total)
+        if ledger is not None:
+            ledger.epochs.append((op.block, netuid, *sn.last_split, sn.tao_in, sn.alpha_in))
         events.append(
             (
                 "SubtensorModule",
@@ -729,15 +923,238 @@ class SubtensorChain:
             for i in range(ck, w):
                 self._simulate_window(state, i)
             ops = self._generate_ops(state, w)
+            self._begin_window(state, w, None)
             for op in ops:
                 if op.block > block:
                     break
                 self._apply(state, op, None)
+            self.settle(state, block)
             state.block = block
             self._state_cache[block] = state
             while len(self._state_cache) > 32:
                 self._state_cache.popitem(last=False)
             return state
+
+    # ------------------------------------------------------------------ the ledger
+    TABLE_WINDOWS = 48
+
+    def _table(self, w: int) -> dict:
+        """Window w's pools and emission parts at each of its blocks, expanded from its ledger.
+
+        {"first": block, "recycled": cumulative rao recycled after each block (array),
+         "subnets": {netuid: (exists bool array, int64 array (7, blocks))}} with the rows subnet_tao,
+        subnet_alpha_in, subnet_alpha_out, tao_in_emission, excess_tao, alpha_in_emission,
+        alpha_out_emission.
+        """
+        with self._lock:
+            if w in self._tables:
+                self._tables.move_to_end(w)
+                return self._tables[w]
+            ledger = self.window(w).ledger
+        first = w * WINDOW
+        blocks = np.arange(first, first + WINDOW)
+        emission: dict[int, np.ndarray] = {}
+        for netuid, a, b, *parts in ledger.spans:
+            rows = emission.setdefault(netuid, np.zeros((4, WINDOW), dtype=np.int64))
+            rows[:, a - first : b - first + 1] = np.array(parts, dtype=np.int64)[:, None]
+        points: dict[int, list[tuple[int, int, int, int]]] = {}
+        for block, netuid, *values in ledger.pools:
+            points.setdefault(netuid, []).append((block, *values))
+        subnets = {}
+        for netuid, cps in points.items():
+            em = emission.get(netuid, np.zeros((4, WINDOW), dtype=np.int64))
+            cum = np.cumsum(em[[0, 2]], axis=1)  # TAO and alpha put into the pool up to each block
+            cp = np.array(cps, dtype=np.int64)
+            idx = np.searchsorted(cp[:, 0], blocks, side="right") - 1
+            exists = idx >= 0
+            idx = np.where(exists, idx, 0)
+            exists &= cp[idx, 1] >= 0
+            since = cp[idx, 0] - first  # the checkpoint's offset (-1: before the window)
+            before = np.where(since >= 0, cum[:, np.clip(since, 0, None)], 0)
+            values = np.zeros((7, WINDOW), dtype=np.int64)
+            values[0] = cp[idx, 1] + cum[0] - before[0]
+            values[1] = cp[idx, 2] + cum[1] - before[1]
+            values[2] = cp[idx, 3]
+            values[3:] = em
+            values[:, ~exists] = 0
+            subnets[netuid] = (exists, values)
+        recycled = np.full(WINDOW, ledger.recycled_before, dtype=np.int64)
+        for block, _netuid, rao in ledger.recycled:
+            recycled[block - first :] += rao
+        table = {"first": first, "recycled": recycled, "subnets": subnets}
+        with self._lock:
+            self._tables[w] = table
+            while len(self._tables) > self.TABLE_WINDOWS:
+                self._tables.popitem(last=False)
+        return table
+
+    def emission_state(self, block: int) -> dict[int, tuple[int, ...]]:
+        """Every subnet existing after `block` (root included), sorted by netuid: (subnet_tao,
+        subnet_alpha_in, subnet_alpha_out, tao_in_emission, excess_tao, alpha_in_emission,
+        alpha_out_emission), the values of the storage items of those names at that block."""
+        table = self._table(block // WINDOW)
+        i = block - table["first"]
+        return {
+            netuid: tuple(int(x) for x in values[:, i])
+            for netuid, (exists, values) in sorted(table["subnets"].items())
+            if exists[i]
+        }
+
+    def subnet_values(self, block: int, netuid: int) -> tuple[int, ...] | None:
+        """One subnet's `emission_state` at `block`; None when it does not exist there."""
+        table = self._table(block // WINDOW)
+        entry = table["subnets"].get(netuid)
+        i = block - table["first"]
+        if entry is None or not entry[0][i]:
+            return None
+        return tuple(int(x) for x in entry[1][:, i])
+
+    def recycled_at(self, block: int) -> int:
+        """Rao recycled (registration burns) by blocks up to and including `block`."""
+        if block < 0:
+            return 0
+        table = self._table(block // WINDOW)
+        return int(table["recycled"][block - table["first"]])
+
+    def total_issuance(self, block: int) -> int:
+        """TotalIssuance after `block`: rao minted so far (genesis included) minus rao recycled."""
+        return self.issuance.issued_at(block) - self.recycled_at(block)
+
+    def ledger(self, start: int, end: int, *, per_block: bool = False) -> dict:
+        """The chain's record of blocks start..end (inclusive), aggregated; amounts are int (rao for
+        TAO, base units for alpha). See `ledger_json` for the shape (the same with integer strings)."""
+        if start < 0 or end < start:
+            raise ValueError(f"ledger range {start}..{end}: need 0 <= start_block <= end_block")
+        windows = [self.window(w).ledger for w in range(start // WINDOW, end // WINDOW + 1)]
+        names = ("tao_in_emission", "excess_tao", "alpha_in_emission", "alpha_out_emission")
+        spans = [
+            (netuid, max(a, start), min(b, end), parts)
+            for ledger in windows
+            for netuid, a, b, *parts in ledger.spans
+            if a <= end and b >= start
+        ]
+        recycled = [(b, n, r) for ledger in windows for b, n, r in ledger.recycled if start <= b <= end]
+
+        def sums(lo: int, hi: int) -> list[dict]:
+            totals: dict[int, list[int]] = {}
+            for netuid, a, b, parts in spans:
+                k = min(b, hi) - max(a, lo) + 1
+                if k > 0:
+                    row = totals.setdefault(netuid, [0, 0, 0, 0, 0])
+                    for j in range(4):
+                        row[j] += k * parts[j]
+                    row[4] += k
+            return [
+                {"netuid": n, **dict(zip(names, row[:4], strict=True)), "blocks": row[4]}
+                for n, row in sorted(totals.items())
+            ]
+
+        def issuance(lo: int, hi: int) -> dict:
+            return {
+                "minted": self.issuance.issued_at(hi) - self.issuance.issued_at(lo - 1),
+                "recycled": sum(r for b, _n, r in recycled if lo <= b <= hi),
+                "total_issuance_before": self.total_issuance(lo - 1) if lo > 0 else self.issuance.initial,
+                "total_issuance": self.total_issuance(hi),
+            }
+
+        days = []
+        per_day = 86_400 // BLOCK_SECONDS
+        offset = (self.params.genesis % 86_400) // BLOCK_SECONDS  # blocks from midnight to genesis
+        day = (start + offset) // per_day
+        while day * per_day - offset <= end:
+            day_first, day_last = day * per_day - offset, (day + 1) * per_day - offset - 1
+            lo, hi = max(start, day_first, 0), min(end, day_last)
+            pools = self.emission_state(hi)
+            subnets = sums(lo, hi)
+            for row in subnets:
+                pool = pools.get(row["netuid"])
+                row["subnet_tao_at_last_block"] = pool[0] if pool else None
+                row["subnet_alpha_in_at_last_block"] = pool[1] if pool else None
+            days.append(
+                {
+                    "day": datetime.fromtimestamp(self.params.genesis + lo * BLOCK_SECONDS, UTC)
+                    .date()
+                    .isoformat(),
+                    "first_block": lo,
+                    "last_block": hi,
+                    "complete": lo == max(day_first, 0) and hi == day_last,
+                    **issuance(lo, hi),
+                    "subnets": subnets,
+                }
+            )
+            day += 1
+        epochs = [
+            dict(
+                zip(
+                    (
+                        "block",
+                        "netuid",
+                        "alpha_emission",
+                        "owner_alpha",
+                        "miners_alpha",
+                        "validators_alpha",
+                        "subnet_tao",
+                        "subnet_alpha_in",
+                    ),
+                    e,
+                    strict=True,
+                )
+            )
+            for ledger in windows
+            for e in ledger.epochs
+            if start <= e[0] <= end
+        ]
+        out = {
+            "start_block": start,
+            "end_block": end,
+            **issuance(start, end),
+            "owner_cut_u16": OWNER_CUT_U16,
+            "subnets": sums(start, end),
+            "days": days,
+            "epochs": epochs,
+            "emission_spans": [
+                {"netuid": n, "first_block": a, "last_block": b, **dict(zip(names, parts, strict=True))}
+                for n, a, b, parts in spans
+            ],
+            "recycled_by_block": [{"block": b, "netuid": n, "recycled": r} for b, n, r in recycled],
+        }
+        if per_block:
+            fields = ("subnet_tao", "subnet_alpha_in", "subnet_alpha_out", *names)
+            out["blocks"] = [
+                {
+                    "block": b,
+                    "minted": self.issuance.emission_of_block(b),
+                    "recycled": self.recycled_at(b) - self.recycled_at(b - 1),
+                    "total_issuance": self.total_issuance(b),
+                    "subnets": [
+                        {"netuid": n, **dict(zip(fields, values, strict=True))}
+                        for n, values in self.emission_state(b).items()
+                    ],
+                }
+                for b in range(start, end + 1)
+            ]
+        return out
+
+    def ledger_stakes(self, block: int) -> dict:
+        """Stake per hotkey at `block`: alpha on each subnet, TAO on root; with each pool."""
+        state = self.state_at(block)
+        subnets = []
+        for netuid, sn in sorted(state.subnets.items()):
+            subnets.append(
+                {
+                    "netuid": netuid,
+                    "unit": "rao" if netuid == ROOT else "alpha",
+                    "subnet_tao": sn.tao_in,
+                    "subnet_alpha_in": sn.alpha_in,
+                    "subnet_alpha_out": sn.alpha_out,
+                    "stakes": [
+                        {"hotkey": hot, "stake": amount}
+                        for hot, amount in sorted(sn.hot_stake.items())
+                        if amount > 0
+                    ],
+                }
+            )
+        return {"block": block, "subnets": subnets}
 
     def events(self, block: int) -> list[tuple]:
         """The block's events as (phase, pallet, event, args); phase -1 = Initialization, i = extrinsic i."""

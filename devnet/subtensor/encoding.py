@@ -13,11 +13,10 @@ import numpy as np
 import xxhash
 
 from devnet.subtensor.chain import (
-    ALPHA_PER_BLOCK,
     BLOCK_SECONDS,
+    OWNER_CUT_U16,
     ROOT,
     TEMPO,
-    WINDOW,
     ChainState,
     SubtensorChain,
     _hash32,
@@ -174,11 +173,12 @@ def storage_value(chain: SubtensorChain, key: str, block: int) -> str | None:
         ),
         storage_prefix("System", "EventCount"): lambda: len(chain.events(block)).to_bytes(4, "little"),
         storage_prefix("Timestamp", "Now"): lambda: _u64(chain.timestamp_ms(block)),
-        storage_prefix("Balances", "TotalIssuance"): lambda: _u64(chain.issuance.issued_at(block)),
-        storage_prefix("SubtensorModule", "TotalIssuance"): lambda: _u64(chain.issuance.issued_at(block)),
+        storage_prefix("Balances", "TotalIssuance"): lambda: _u64(chain.total_issuance(block)),
+        storage_prefix("SubtensorModule", "TotalIssuance"): lambda: _u64(chain.total_issuance(block)),
         storage_prefix("SubtensorModule", "BlockEmission"): lambda: _u64(
             chain.issuance.emission_of_block(block + 1)
         ),
+        storage_prefix("SubtensorModule", "SubnetOwnerCut"): lambda: _u16(OWNER_CUT_U16),
         storage_prefix("SubtensorModule", "TotalNetworks"): lambda: _u16(len(chain.state_at(block).subnets)),
         storage_prefix("SubtensorModule", "TotalStake"): lambda: _u64(
             sum(sn.tao_in for sn in chain.state_at(block).subnets.values())
@@ -192,22 +192,35 @@ def storage_value(chain: SubtensorChain, key: str, block: int) -> str | None:
         if n <= block and block - n <= 4096:
             return chain.block_hash(n)
         return None
-    for item, getter in SUBNET_MAPS.items():
-        prefix = storage_prefix("SubtensorModule", item)
-        if key.startswith(prefix) and len(key) == len(prefix) + 4:
-            netuid = int.from_bytes(bytes.fromhex(key[-4:]), "little")
-            sn = chain.state_at(block).subnets.get(netuid)
-            return None if sn is None else "0x" + getter(sn).hex()
+    if len(key) == _MAP_KEY_LENGTH:
+        item = _EMISSION_PREFIXES.get(key[:-4])
+        if item is not None:
+            values = chain.subnet_values(block, int.from_bytes(bytes.fromhex(key[-4:]), "little"))
+            return None if values is None else "0x" + _u64(values[item]).hex()
+        for item, getter in SUBNET_MAPS.items():
+            if key.startswith(storage_prefix("SubtensorModule", item)):
+                netuid = int.from_bytes(bytes.fromhex(key[-4:]), "little")
+                sn = chain.state_at(block).subnets.get(netuid)
+                return None if sn is None else "0x" + getter(sn).hex()
     return None
 
 
 SUBNET_MAPS = {
     "Tempo": lambda sn: _u16(TEMPO),
     "SubnetworkN": lambda sn: _u16(sn.n),
-    "SubnetTAO": lambda sn: _u64(sn.tao_in),
-    "SubnetAlphaIn": lambda sn: _u64(sn.alpha_in),
-    "SubnetAlphaOut": lambda sn: _u64(sn.alpha_out),
 }
+#: Maps served from the chain's per-block record (`SubtensorChain.emission_state`), by value index.
+EMISSION_MAPS = (
+    "SubnetTAO",
+    "SubnetAlphaIn",
+    "SubnetAlphaOut",
+    "SubnetTaoInEmission",
+    "SubnetExcessTao",
+    "SubnetAlphaInEmission",
+    "SubnetAlphaOutEmission",
+)
+_EMISSION_PREFIXES = {storage_prefix("SubtensorModule", item): i for i, item in enumerate(EMISSION_MAPS)}
+_MAP_KEY_LENGTH = len(storage_prefix("SubtensorModule", "Tempo")) + 4  # prefix + u16 (Identity hasher)
 
 
 def storage_keys(chain: SubtensorChain, prefix: str, block: int) -> list[str]:
@@ -215,7 +228,7 @@ def storage_keys(chain: SubtensorChain, prefix: str, block: int) -> list[str]:
     prefix = prefix.lower()
     keys: list[str] = []
     state = None
-    for item in SUBNET_MAPS:
+    for item in (*SUBNET_MAPS, *EMISSION_MAPS):
         map_prefix = storage_prefix("SubtensorModule", item)
         if map_prefix.startswith(prefix) or prefix.startswith(map_prefix):
             state = state or chain.state_at(block)
@@ -233,6 +246,7 @@ def storage_keys(chain: SubtensorChain, prefix: str, block: int) -> list[str]:
             ("SubtensorModule", "TotalStake"),
             ("SubtensorModule", "TotalNetworks"),
             ("SubtensorModule", "BlockEmission"),
+            ("SubtensorModule", "SubnetOwnerCut"),
         )
     ]
     keys += [k for k in plain if k.startswith(prefix)]
@@ -292,8 +306,9 @@ def dynamic_info(chain: SubtensorChain, state: ChainState, netuid: int, block: i
     sn = state.subnets.get(netuid)
     if sn is None:
         return None
-    price = sn.price
-    tao_per_block = sn.last_tao_emission // WINDOW
+    # The block's emission parts from the subnet's own plan (the state may be a walk's, not state_at's).
+    parts = sn.plan.get(chain.issuance.emission_of_block(block)) if block > sn.registered_at else None
+    tao_in_em, _excess, alpha_in_em, alpha_out_em = parts or (0, 0, 0, 0)
     return {
         "netuid": netuid,
         "owner_hotkey": sn.owner_hot,
@@ -303,14 +318,14 @@ def dynamic_info(chain: SubtensorChain, state: ChainState, netuid: int, block: i
         "tempo": TEMPO,
         "last_step": sn.last_step,
         "blocks_since_last_step": max(0, block - sn.last_step),
-        "emission": tao_per_block,
+        "emission": tao_in_em,
         "alpha_in": sn.alpha_in,
         "alpha_out": sn.alpha_out,
         "tao_in": sn.tao_in,
-        "alpha_out_emission": ALPHA_PER_BLOCK if netuid != ROOT else 0,
-        "alpha_in_emission": int(tao_per_block / price) if price > 0 else 0,
-        "tao_in_emission": tao_per_block,
-        "pending_alpha_emission": max(0, block - sn.last_step) * ALPHA_PER_BLOCK if netuid != ROOT else 0,
+        "alpha_out_emission": alpha_out_em,
+        "alpha_in_emission": alpha_in_em,
+        "tao_in_emission": tao_in_em,
+        "pending_alpha_emission": sn.pending_alpha,
         "pending_root_emission": 0,
         "subnet_volume": sn.volume,
         "network_registered_at": sn.registered_at,

@@ -5,6 +5,36 @@ Both accept single requests and batches. Answers follow a Substrate node: a bloc
 The head follows the devnet clock (`now_fn`); blocks up to FINALITY_LAG behind it are finalized.
 `lowest_state_block` (None: an archive node) makes it a pruned node: state queries at older blocks fail
 with "State already discarded"; set it with POST /_devnet/subtensor/pruning {"lowest_state_block": n}.
+
+The chain's ledger (its own record of what it did, see chain.py), on the control endpoint only:
+
+`GET /_devnet/subtensor/ledger?start_block=A&end_block=B[&per_block=1]` (A..B inclusive, B at most the
+finalized head; per_block for at most 14,400 blocks). Amounts are integer strings: rao for TAO, base
+units (1e9 per alpha) for alpha; block numbers, netuids and counts are integers.
+
+    {"start_block": A, "end_block": B,
+     "minted": "rao minted by blocks A..B", "recycled": "rao recycled (registration burns)",
+     "total_issuance_before": "TotalIssuance after A-1", "total_issuance": "TotalIssuance after B",
+     "owner_cut_u16": 11796,
+     "subnets": [{"netuid", "tao_in_emission", "excess_tao", "alpha_in_emission", "alpha_out_emission",
+                  "blocks": blocks with emission}],                    # sums over A..B, by netuid
+     "days": [{"day": "YYYY-MM-DD", "first_block", "last_block", "complete": the whole UTC day is
+               inside A..B, "minted", "recycled", "total_issuance_before", "total_issuance",
+               "subnets": [... as above, plus "subnet_tao_at_last_block",
+                           "subnet_alpha_in_at_last_block" (the pool at the day's last block)]}],
+     "epochs": [{"block", "netuid", "alpha_emission", "owner_alpha", "miners_alpha", "validators_alpha",
+                 "subnet_tao", "subnet_alpha_in"}],                    # the pool at the epoch's block
+     "emission_spans": [{"netuid", "first_block", "last_block", "tao_in_emission", "excess_tao",
+                         "alpha_in_emission", "alpha_out_emission"}],  # per block, constant on the span
+     "recycled_by_block": [{"block", "netuid", "recycled"}],
+     "blocks": [{"block", "minted", "recycled", "total_issuance",      # only with per_block=1
+                 "subnets": [{"netuid", "subnet_tao", "subnet_alpha_in", "subnet_alpha_out",
+                              "tao_in_emission", "excess_tao", "alpha_in_emission",
+                              "alpha_out_emission"}]}]}                # every subnet existing at the block
+
+`GET /_devnet/subtensor/ledger/stakes?block=N`: {"block": N, "subnets": [{"netuid", "unit": "rao" (root,
+TAO) or "alpha", "subnet_tao", "subnet_alpha_in", "subnet_alpha_out", "stakes": [{"hotkey": "0x<32-byte
+account id>", "stake"}]}]}, the stake per hotkey after block N.
 """
 
 from __future__ import annotations
@@ -246,6 +276,33 @@ def _error(rid: Any, code: int, message: str, data: Any = None) -> dict:
     return {"jsonrpc": "2.0", "id": rid, "error": err}
 
 
+LEDGER_PER_BLOCK_MAX = 14_400
+#: Ledger keys that are not token amounts (kept as JSON numbers; every other integer is a string).
+_LEDGER_PLAIN = frozenset(
+    {"block", "netuid", "first_block", "last_block", "start_block", "end_block", "blocks", "owner_cut_u16"}
+)
+
+
+def ledger_json(value: Any, key: str | None = None) -> Any:
+    """A ledger record for JSON: token amounts as integer strings, block numbers and netuids as numbers."""
+    if isinstance(value, dict):
+        return {k: ledger_json(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [ledger_json(v, key) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and key not in _LEDGER_PLAIN:
+        return str(value)
+    return value
+
+
+def _range_problem(rpc: SubtensorRpc, start: int, end: int) -> str | None:
+    finalized = rpc.chain.finalized(rpc.now_fn())
+    if start < 0 or end < start:
+        return f"need 0 <= start_block <= end_block (got {start}..{end})"
+    if end > finalized:
+        return f"block {end} is past the finalized head {finalized}"
+    return None
+
+
 def subtensor_routes(rpc: SubtensorRpc) -> list:
     """The Starlette routes of the subtensor endpoint (HTTP POST and WebSocket)."""
 
@@ -281,8 +338,35 @@ def subtensor_routes(rpc: SubtensorRpc) -> list:
             rpc.lowest_state_block = None if value is None else int(value)
         return JSONResponse({"lowest_state_block": rpc.lowest_state_block})
 
+    async def ledger(request: Request) -> Response:
+        try:
+            start = int(request.query_params["start_block"])
+            end = int(request.query_params["end_block"])
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "give start_block and end_block as integers (inclusive)"}, 400)
+        per_block = request.query_params.get("per_block", "0") not in ("0", "false", "")
+        problem = _range_problem(rpc, start, end)
+        if problem is None and per_block and end - start + 1 > LEDGER_PER_BLOCK_MAX:
+            problem = f"per_block answers at most {LEDGER_PER_BLOCK_MAX} blocks; ask for a shorter range"
+        if problem is not None:
+            return JSONResponse({"error": problem}, 400)
+        record = await run_in_threadpool(rpc.chain.ledger, start, end, per_block=per_block)
+        return JSONResponse(ledger_json(record))
+
+    async def ledger_stakes(request: Request) -> Response:
+        try:
+            block = int(request.query_params["block"])
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "give block as an integer"}, 400)
+        problem = _range_problem(rpc, block, block)
+        if problem is not None:
+            return JSONResponse({"error": problem}, 400)
+        return JSONResponse(ledger_json(await run_in_threadpool(rpc.chain.ledger_stakes, block)))
+
     return [
         Route("/_devnet/subtensor/pruning", pruning, methods=["GET", "POST"]),
+        Route("/_devnet/subtensor/ledger", ledger, methods=["GET"]),
+        Route("/_devnet/subtensor/ledger/stakes", ledger_stakes, methods=["GET"]),
         Route(HTTP_PATH, http_endpoint, methods=["POST"]),
         Route(HTTP_PATH, http_get, methods=["GET"]),
         WebSocketRoute(WS_PATH, ws_endpoint),
