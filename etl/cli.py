@@ -352,18 +352,43 @@ def bench(
 
 
 @app.command()
-def reconcile() -> None:
-    """Economic reconciliation and chain audits; every outcome is stored in dq_results."""
+def reconcile(
+    day: list[str] = typer.Option(
+        None, help="only this UTC day, YYYY-MM-DD (repeatable; default: every day)"
+    ),
+) -> None:
+    """Reconcile the marts against the chain's observations in the event store; exit 1 on a difference.
+
+    One line per check when it passes; otherwise each difference, naming the check, the day (and the
+    block and subnet where it applies). Every outcome is also stored in dq_results (suite
+    `reconciliation`).
+    """
     _quiet_logs()
+    from datetime import date
+
     from warehouse.reconcile import reconcile as run_checks
 
+    try:
+        days = [date.fromisoformat(d) for d in day] if day else None
+    except ValueError as exc:
+        console.print(f"[red]reconcile: --day takes YYYY-MM-DD ({exc})[/]")
+        raise typer.Exit(2) from exc
     failed = 0
-    for result in run_checks():
-        status = "[red]FAILED[/]" if result["failures"] else "[green]ok[/]"
-        console.print(f"{status} {result['check']} ({result['checked']} checked)")
-        for line in result["failures"][:20]:
-            console.print(f"    {line}")
-        failed += bool(result["failures"])
+    for result in run_checks(days=days):
+        name, checked, failures = result["check"], result["checked"], result["failures"]
+        if not failures:
+            note = f"; {result['note']}" if result.get("note") else ""
+            typer.echo(f"ok      {name}: {checked:,} checked{note}")
+            continue
+        failed += 1
+        days_failed = ", ".join(result.get("failed_days", [])[:10])
+        typer.echo(
+            f"FAILED  {name}: {len(failures):,} differences of {checked:,} checked (days {days_failed})"
+        )
+        for line in failures[:20]:
+            typer.echo(f"    {name} {line}")
+        if len(failures) > 20:
+            typer.echo(f"    {name}: ... {len(failures) - 20:,} more (dq_results holds the first 50)")
     if failed:
         raise typer.Exit(1)
 

@@ -1,63 +1,270 @@
-"""Economic reconciliation and chain audits on real devnet data, and what they say when data is wrong."""
+"""`decai reconcile` on a hand-made chain ledger: every expected figure below is worked out by hand.
 
+The ledger: blocks 1079-1445 of a chain with 12 s blocks, block 1079 at 2026-01-14 23:00 UTC (so
+blocks 1079-1378 fall on 2026-01-14 and 1379-1445 on 2026-01-15). Before block 1079, 10,499,900 TAO
+are issued. Each block mints 1 TAO until issuance reaches 10.5M; block 1100 recycles 0.3 TAO (a
+registration burn; a transfer's fee in the same block is not), so after block 1178 issuance is 10,499,999.7 TAO, block 1179 still mints 1 TAO
+and from block 1180 on each block mints 0.5 TAO (the halving, found by hand from the thresholds).
+
+Subnets 1 and 2 (and root, 0). Subnet 1 takes 3/5 of each block's TAO, subnet 2 the rest less 1,000
+rao of excess. Alpha to participants per block: 0.5 alpha (subnet 1), 0.4 alpha (subnet 2). Owner cut
+11796/65535. Subnet 1's epochs are at 1081 and 1442 ((b + 2) % 361 == 0), subnet 2's at 1080 and
+1441; the tempos ending at 1442 and 1441 are fully stored (blocks 1082-1442 and 1081-1441):
+  subnet 1: 361 x 500,000,000 = 180,500,000,000 alpha units emitted; x 53739/65535 = 148,010,826,276
+    paid to 3 UIDs (74,005,413,138 + 2 x 37,002,706,569);
+  subnet 2: 361 x 400,000,000 = 144,400,000,000; x 53739/65535 = 118,408,661,020 paid to 2 UIDs
+    (2 x 59,204,330,510).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
 import sqlalchemy as sa
 
-from etl.pipeline.chain import ingest_range
-from etl.pipeline.market import ingest_coin_window
-from etl.sources.subtensor import SubtensorSource
-from tests.conftest import DEVNET_NOW
+from etl.events import BlockRef, Event
 from warehouse import db
-from warehouse.projections import run_all
 from warehouse.reconcile import reconcile
+from warehouse.store import append_batch
 
-DAY = 86400
+FIRST, LAST = 1079, 1445
+T0 = datetime(2026, 1, 14, 23, 0, tzinfo=UTC)
+TAO = 10**9
+HALVING_BLOCK = 1180
+BURN_BLOCK, BURN = 1100, 300_000_000
+OWNER_CUT = 11796
+DAY1, DAY2 = "2026-01-14", "2026-01-15"
+PAID = {  # (netuid, epoch block) -> alpha base units per UID
+    (1, 1442): [74_005_413_138, 37_002_706_569, 37_002_706_569],
+    (2, 1441): [59_204_330_510, 59_204_330_510],
+    (1, 1081): [1, 2, 3],  # tempos that start before the stored history: not judged
+    (2, 1080): [5],
+}
 
 
-def test_checks_pass_on_consistent_data_and_name_the_day_that_is_not(devnet, coingecko_conn, duckdb_url):
-    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
-        head = source.finalized_head()
-        ingest_range(source, head - 900, head - 100, warehouse_url=duckdb_url)
-    ingest_coin_window(
-        coingecko_conn, "bittensor", DEVNET_NOW - 10 * DAY, DEVNET_NOW, warehouse_url=duckdb_url
-    )
-    engine = db.make_engine(duckdb_url)
-    run_all(engine)
-    results = {r["check"]: r for r in reconcile(duckdb_url)}
-    assert set(results) == {
-        "event_counts",
-        "block_emission",
-        "emission_split",
-        "supply_caps",
-        "market_cap_consistency",
+def at(block: int) -> datetime:
+    return T0 + timedelta(seconds=12 * (block - FIRST))
+
+
+def minted_by(block: int) -> int:
+    return TAO if block < HALVING_BLOCK else TAO // 2
+
+
+def ledger() -> dict[int, dict]:
+    """The EmissionObserved payload of every block."""
+    out = {}
+    issuance = 10_499_900 * TAO
+    for b in range(FIRST, LAST + 1):
+        minted = minted_by(b)
+        after = issuance + minted - (BURN if b == BURN_BLOCK else 0)
+        to_one = minted * 3 // 5
+        out[b] = {
+            "total_issuance": str(after),
+            "total_issuance_before": str(issuance),
+            "minted": str(minted),
+            "owner_cut": OWNER_CUT,
+            "subnets": [
+                _subnet(0, 0, 0, 0, 0),
+                _subnet(1, 1_000 * TAO + b, 4_000 * TAO, to_one, 500_000_000),
+                _subnet(2, 500 * TAO, 1_000 * TAO, minted - to_one - 1_000, 400_000_000, excess=1_000),
+            ],
+        }
+        issuance = after
+    return out
+
+
+def _subnet(netuid, tao, alpha_in, injected, alpha_out, excess=0) -> dict:
+    return {
+        "netuid": netuid,
+        "subnet_tao": str(tao),
+        "subnet_alpha_in": str(alpha_in),
+        "subnet_alpha_out": str(10 * alpha_in),
+        "tao_in_emission": str(injected),
+        "excess_tao": str(excess),
+        "alpha_in_emission": str(alpha_out // 2),
+        "alpha_out_emission": str(alpha_out),
     }
-    assert results["emission_split"]["checked"] >= 3
-    assert all(r["failures"] == [] for r in results.values()), results
-    assert abs(results["block_emission"]["observed"] - 0.5) < 0.005  # after the December 2025 halving
 
-    with db.begin(engine) as conn:  # pay one epoch's UIDs twice what the chain said
-        conn.execute(
-            sa.text(
-                "UPDATE stg_bittensor_neurons SET emission_rao = emission_rao * 2 WHERE block_number = "
-                "(SELECT MAX(block_number) FROM stg_bittensor_neurons WHERE emission_rao > 0)"
-            )
-        )
-    split = {r["check"]: r for r in reconcile(duckdb_url)}["emission_split"]
-    assert split["failures"] and all("expected" in line for line in split["failures"])
-    assert any("validators got" in line for line in split["failures"])
 
-    with db.begin(engine) as conn:  # lose one stored event behind the audit's back
-        conn.execute(
-            sa.text(
-                "DELETE FROM events WHERE event_id = (SELECT MIN(event_id) FROM events "
-                "WHERE source = 'subtensor' AND position NOT LIKE 'obs.%')"
-            )
-        )
-    broken = {r["check"]: r for r in reconcile(duckdb_url)}["event_counts"]
-    assert len(broken["failures"]) == 1 and broken["failures"][0].startswith("subtensor 2026-01-1")
-    assert "stored" in broken["failures"][0]
-    outcomes = db.read_sql(
-        "SELECT stream, outcome FROM dq_results WHERE suite = 'reconciliation' ORDER BY validated_at, stream",
-        url=duckdb_url,
+def emission_event(block: int, payload: dict) -> Event:
+    return Event(
+        "bittensor",
+        "subtensor",
+        block,
+        "obs.emission",
+        "SubtensorModule.EmissionObserved",
+        at(block),
+        payload,
     )
-    assert outcomes["outcome"].tolist().count("failed") == 3  # emission_split twice, event_counts once
+
+
+def neuron_events(netuid: int, block: int, paid: list[int]) -> list[Event]:
+    return [
+        Event(
+            "bittensor",
+            "subtensor",
+            block,
+            f"obs.neuron.{netuid}.{uid}",
+            "SubtensorModule.NeuronObserved",
+            at(block),
+            {
+                "netuid": netuid,
+                "uid": uid,
+                "hotkey": f"5H{netuid}x{uid}",
+                "emission": str(amount),
+                "stake": "0",
+            },
+        )
+        for uid, amount in enumerate(paid)
+    ]
+
+
+def burn_events() -> list[Event]:
+    """Block 1100's `burned_register` (extrinsic 1): the burn withdrawn, then the registration. A
+    transfer's fee withdrawn in extrinsic 2 of the same block is not recycled."""
+
+    def event(position, event_type, payload):
+        return Event("bittensor", "subtensor", BURN_BLOCK, position, event_type, at(BURN_BLOCK), payload)
+
+    return [
+        event("1.0", "Balances.Withdraw", {"who": "5Cold", "amount": str(BURN)}),
+        event("1.1", "SubtensorModule.NeuronRegistered", {"netuid": 1, "uid": 3, "hotkey": "5Hot"}),
+        event("2.0", "Balances.Withdraw", {"who": "5Other", "amount": "125000"}),
+    ]
+
+
+def append(url: str, events: list[Event], blocks: range | None = None) -> None:
+    engine = db.make_engine(url)
+    reported = {BURN_BLOCK: len(burn_events())}  # what the chain counts: no observations
+    refs = [
+        BlockRef(b, f"0x{b:064x}", f"0x{b - 1:064x}", at(b), 343, reported.get(b, 0)) for b in (blocks or [])
+    ]
+    append_batch(
+        engine,
+        source="subtensor",
+        stream="test",
+        range_unit="block",
+        range_start=FIRST,
+        range_end=LAST + 1,
+        events=events,
+        blocks=refs,
+    )
     engine.dispose()
+
+
+def replace(url: str, event: Event, payload: dict | None) -> None:
+    """Delete the stored event; with `payload`, store it again saying that instead."""
+    engine = db.make_engine(url)
+    with db.begin(engine) as conn:
+        conn.execute(sa.text("DELETE FROM events WHERE event_id = :id"), {"id": event.event_id})
+    engine.dispose()
+    if payload is not None:
+        append(url, [Event(event.chain, event.source, event.block_number, event.position, event.event_type,
+                           event.block_time, payload)])  # fmt: skip
+
+
+def by_check(url: str) -> dict[str, dict]:
+    return {r["check"]: r for r in reconcile(url)}
+
+
+@pytest.fixture()
+def chain(warehouse_url):
+    book = ledger()
+    events = [emission_event(b, p) for b, p in book.items()] + burn_events()
+    for (netuid, block), paid in PAID.items():
+        events += neuron_events(netuid, block, paid)
+    append(warehouse_url, events, range(FIRST, LAST + 1))
+    return warehouse_url, book
+
+
+def test_a_consistent_ledger_passes_every_check(chain):
+    url, _ = chain
+    results = by_check(url)
+    assert {name: r["failures"] for name, r in results.items() if r["failures"]} == {}
+    assert results["tao_minted"]["checked"] == LAST - FIRST + 1
+    assert results["block_injection"]["checked"] == LAST - FIRST + 1
+    assert results["tempo_split"]["checked"] == 2  # subnet 1 at 1442, subnet 2 at 1441
+    stored = db.read_sql(
+        "SELECT stream, outcome FROM dq_results WHERE suite = 'reconciliation' ORDER BY stream", url=url
+    )
+    assert set(stored["stream"]) >= {"tao_minted", "block_injection", "tempo_split", "price_observed"}
+    assert set(stored["outcome"]) == {"passed"}
+
+
+def test_an_altered_issuance_observation_breaks_the_chain_of_issuance_on_its_day(chain):
+    url, book = chain
+    payload = dict(book[1300], total_issuance=str(int(book[1300]["total_issuance"]) + 1))
+    replace(url, emission_event(1300, book[1300]), payload)
+    results = by_check(url)
+    minted = results["tao_minted"]
+    assert minted["failed_days"] == [DAY1]
+    assert any(
+        line.startswith(f"{DAY1} block 1301:") and "(difference -1)" in line for line in minted["failures"]
+    )
+    assert any(
+        line.startswith(f"{DAY1} block 1300:") and "(difference +1)" in line for line in minted["failures"]
+    )
+    assert results["block_injection"]["failures"] == []
+
+
+def test_minted_off_the_halving_schedule_fails_on_its_day(chain):
+    url, book = chain
+    # Block 1200 comes after the halving (block 1180): it may mint 0.5 TAO, not 1.
+    replace(url, emission_event(1200, book[1200]), dict(book[1200], minted=str(TAO)))
+    results = by_check(url)
+    assert results["tao_minted"]["failures"][0] == (
+        f"{DAY1} block 1200: minted 1000000000 rao, the halving schedule at issuance "
+        f"{book[1200]['total_issuance_before']} rao gives 500000000 (difference +500000000)"
+    )
+    assert results["block_injection"]["failures"] == [
+        f"{DAY1} block 1200: subnets took 500000000 rao (injected + excess over 3 subnets), the block minted "
+        "1000000000 (difference -500000000)"
+    ]
+
+
+def test_a_subnet_missing_from_a_block_fails_the_injection_check(chain):
+    url, book = chain
+    payload = dict(book[1390], subnets=[s for s in book[1390]["subnets"] if s["netuid"] != 2])
+    replace(url, emission_event(1390, book[1390]), payload)
+    injection = by_check(url)["block_injection"]
+    # Block 1390 mints 0.5 TAO: subnet 1 took 300,000,000 rao, subnet 2's 199,999,000 + 1,000 are gone.
+    assert injection["failures"] == [
+        f"{DAY2} block 1390: subnets took 300000000 rao (injected + excess over 2 subnets), the block minted "
+        "500000000 (difference -200000000)"
+    ]
+
+
+def test_a_lost_observation_is_named_by_its_day(chain):
+    url, book = chain
+    replace(url, emission_event(1081, book[1081]), None)
+    results = by_check(url)
+    assert results["tao_minted"]["failures"] == [
+        f"{DAY1}: 1 stored blocks have no EmissionObserved (first 1081)"
+    ]
+    # Subnet 2's tempo (1081-1441) lost a block and cannot be judged; subnet 1's (1082-1442) still is.
+    assert results["tempo_split"]["checked"] == 1
+
+
+def test_a_subnets_epoch_deleted_or_misstated_fails_the_split(chain):
+    url, _ = chain
+    for event in neuron_events(1, 1442, PAID[(1, 1442)]):
+        replace(url, event, None)
+    split = by_check(url)["tempo_split"]
+    assert split["failures"] == [
+        f"{DAY2} block 1442 subnet 1: epoch of blocks 1082-1442: no NeuronObserved at the epoch; UIDs were due "
+        "148010826276 alpha base units (180500000000 emitted, owner cut 11796/65535)"
+    ]
+    # Pay one of subnet 2's UIDs 1,000 base units more than the chain's parameters allow.
+    first = neuron_events(2, 1441, PAID[(2, 1441)])[0]
+    replace(url, first, dict(first.payload, emission=str(59_204_330_510 + 1_000)))
+    split = by_check(url)["tempo_split"]
+    assert split["failed_days"] == [DAY2]
+    assert split["failures"][1] == (
+        f"{DAY2} block 1442 subnet 1: epoch of blocks 1082-1442: no NeuronObserved at the epoch; UIDs were due "
+        "148010826276 alpha base units (180500000000 emitted, owner cut 11796/65535)"
+    )
+    assert split["failures"][0] == (
+        f"{DAY2} block 1441 subnet 2: epoch of blocks 1081-1441: 2 UIDs were paid 118408662020 alpha base units, "
+        "(1 - 11796/65535) x 144400000000 emitted is 118408661020 (difference +1000)"
+    )
