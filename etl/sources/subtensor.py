@@ -19,6 +19,17 @@ Metagraph observations: at each subnet's epoch block inside the range (subtensor
 `SubtensorModule.SubnetObserved`; which subnets exist comes from `get_all_dynamic_info` at the range
 ends. Scores stay raw u16 (divide by 65535); stake and emission are rao strings.
 
+Emission observations: at every block b of the range (and its parent start - 1), one
+`state_queryStorageAt` reads `TotalIssuance`, `BlockEmission`, `SubnetOwnerCut` and, for each subnet
+known at the range ends, `SubnetTAO`, `SubnetAlphaIn`, `SubnetAlphaOut`, `SubnetTaoInEmission`,
+`SubnetExcessTao`, `SubnetAlphaInEmission`, `SubnetAlphaOutEmission` (the emission items hold only
+the latest block's value, so every block is read). Each block gives one
+`SubtensorModule.EmissionObserved` (position `obs.emission`): total_issuance (at b),
+total_issuance_before (at b - 1), minted (BlockEmission read at b - 1: what block b minted),
+owner_cut (u16) and `subnets`, one entry per subnet existing at b (root included), sorted by netuid,
+amounts as integer strings (rao, or alpha base units). A subnet whose items are all empty at b does
+not exist there.
+
 A pruned node (state discarded for old blocks) raises `StatePrunedError`: use an archive endpoint.
 """
 
@@ -59,6 +70,8 @@ from etl.sources.subtensor_codec import (
     runtime_from_metadata,
     runtime_from_v15_option,
     storage_bytes,
+    storage_key,
+    storage_uint,
     strict_hex_bytes,
 )
 
@@ -71,6 +84,20 @@ TIMESTAMP_NOW_KEY = "0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d60
 ARCHIVE_ENDPOINT = "wss://archive.chain.opentensor.ai:443"
 V15 = "0x0f000000"  # u32 15, the argument of Metadata_metadata_at_version
 DEFAULT_TEMPO = 360
+EMISSION_EVENT = "SubtensorModule.EmissionObserved"
+#: Per-subnet storage maps read at every block, with their payload names (all u64).
+EMISSION_MAPS = (
+    ("SubnetTAO", "subnet_tao"),
+    ("SubnetAlphaIn", "subnet_alpha_in"),
+    ("SubnetAlphaOut", "subnet_alpha_out"),
+    ("SubnetTaoInEmission", "tao_in_emission"),
+    ("SubnetExcessTao", "excess_tao"),
+    ("SubnetAlphaInEmission", "alpha_in_emission"),
+    ("SubnetAlphaOutEmission", "alpha_out_emission"),
+)
+TOTAL_ISSUANCE_KEY = storage_key("SubtensorModule", "TotalIssuance")
+BLOCK_EMISSION_KEY = storage_key("SubtensorModule", "BlockEmission")
+OWNER_CUT_KEY = storage_key("SubtensorModule", "SubnetOwnerCut")
 
 
 class SubtensorRpcError(RuntimeError):
@@ -359,7 +386,10 @@ class SubtensorSource:
                 _collect(fetched, block.number, block.hash, block.time, spec, records)
         fetched.blocks.sort(key=lambda b: b.number)
         if self.observations:
-            self._observe(fetched, start, end, hashes, specs, {b.number: b.time for b in blocks})
+            times = {b.number: b.time for b in blocks}
+            subnets = self._observe(fetched, start, end, hashes, specs, times)
+            if subnets is not None:
+                self._observe_emission(fetched, start, end, hashes, specs, times, sorted(subnets))
         return fetched
 
     def _read_blocks(self, start: int, end: int, hashes: dict[int, str]) -> list[_Block]:
@@ -402,7 +432,9 @@ class SubtensorSource:
         hashes: dict[int, str],
         specs: dict[int, int],
         times: dict[int, datetime],
-    ) -> None:
+    ) -> dict[int, int] | None:
+        """Metagraph observations at the epochs in the range; the subnets known at the range ends
+        (netuid -> tempo), or None when the node could not say which exist."""
         ends = sorted({start, end - 1})
         subnets: dict[int, int] = {}  # netuid -> tempo
         for n in ends:
@@ -413,7 +445,7 @@ class SubtensorSource:
                 )[0]
             except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
                 log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
-                return
+                return None
             try:
                 for info in runtime.decode_api(
                     "SubnetInfoRuntimeApi_get_all_dynamic_info", strict_hex_bytes(raw, "get_all_dynamic_info")
@@ -427,14 +459,14 @@ class SubtensorSource:
                                    f"({type(exc).__name__}: {exc}); no metagraph observations in this chunk",
                                    "decode_error", n)
                 )  # fmt: skip
-                return
+                return None
         targets = [
             (b, netuid)
             for netuid, tempo in sorted(subnets.items())
             for b in epoch_blocks(netuid, tempo, start, end)
         ]
         if not targets:
-            return
+            return subnets
         calls: list[tuple[str, list]] = []
         owners: list[int] = []
         for b, netuid in targets:
@@ -463,6 +495,113 @@ class SubtensorSource:
                     fetched.events.append(row)
                 else:
                     fetched.quarantined.append(row)
+        return subnets
+
+    def _observe_emission(
+        self,
+        fetched: ChainFetch,
+        start: int,
+        end: int,
+        hashes: dict[int, str],
+        specs: dict[int, int],
+        times: dict[int, datetime],
+        netuids: list[int],
+    ) -> None:
+        """One EmissionObserved per block of [start, end), from one storage query per block."""
+        plain = [TOTAL_ISSUANCE_KEY, BLOCK_EMISSION_KEY, OWNER_CUT_KEY]
+        keys = plain + [storage_key("SubtensorModule", item, n) for n in netuids for item, _ in EMISSION_MAPS]
+        numbers = list(range(max(0, start - 1), end))
+        calls = [("state_queryStorageAt", [keys if n >= start else plain, hashes[n]]) for n in numbers]
+        values: dict[int, dict[str, Any]] = {}
+        for n, answer in zip(numbers, self.rpc.results(calls, numbers), strict=True):
+            values[n] = _storage_changes(answer)
+        for b in range(start, end):
+            row = emission_row(
+                values[b],
+                values.get(b - 1),
+                netuids,
+                block=b,
+                block_hash=hashes[b],
+                block_time=times[b],
+                spec_version=specs[b],
+            )
+            (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
+
+
+def _storage_changes(answer: Any) -> dict[str, Any]:
+    """key -> value of a `state_queryStorageAt` answer (a list of change sets); anything else is {}."""
+    out: dict[str, Any] = {}
+    if isinstance(answer, list):
+        for change_set in answer:
+            changes = change_set.get("changes") if isinstance(change_set, dict) else None
+            for change in changes if isinstance(changes, list) else []:
+                if isinstance(change, list | tuple) and len(change) == 2 and isinstance(change[0], str):
+                    out[change[0].lower()] = change[1]
+    return out
+
+
+def emission_row(
+    at: dict[str, Any],
+    parent: dict[str, Any] | None,
+    netuids: list[int],
+    *,
+    block: int,
+    block_hash: str | None,
+    block_time: datetime,
+    spec_version: int | None,
+) -> Event | QuarantinedRow:
+    """The EmissionObserved of `block` from the storage read at it and at its parent (None at genesis:
+    nothing minted, issuance before = after). A value that is not a SCALE u64 / u16 is quarantined."""
+    try:
+        issuance = storage_uint(at.get(TOTAL_ISSUANCE_KEY), 8, "TotalIssuance")
+        if issuance is None:
+            raise ValueError("TotalIssuance is empty")
+        if parent is None:
+            before, minted = issuance, 0
+        else:
+            before = storage_uint(parent.get(TOTAL_ISSUANCE_KEY), 8, "TotalIssuance at the parent")
+            minted = storage_uint(parent.get(BLOCK_EMISSION_KEY), 8, "BlockEmission at the parent")
+            if before is None or minted is None:
+                raise ValueError("TotalIssuance or BlockEmission is empty at the parent block")
+        owner_cut = storage_uint(at.get(OWNER_CUT_KEY), 2, "SubnetOwnerCut")
+        subnets = []
+        for netuid in netuids:
+            amounts = [
+                storage_uint(at.get(storage_key("SubtensorModule", item, netuid)), 8, f"{item}({netuid})")
+                for item, _name in EMISSION_MAPS
+            ]
+            if all(a is None for a in amounts):
+                continue  # the subnet does not exist at this block
+            fields = {name: str(a or 0) for (_item, name), a in zip(EMISSION_MAPS, amounts, strict=True)}
+            subnets.append({"netuid": netuid, **fields})
+    except ValueError as exc:
+        return QuarantinedRow(
+            SOURCE,
+            CHAIN,
+            f"{block}:obs.emission",
+            json.dumps({"at": at, "parent": parent}, sort_keys=True, default=str),
+            f"block {block}{f' ({block_hash})' if block_hash else ''}: the emission storage cannot be "
+            f"read ({exc})",
+            "decode_error",
+            block,
+        )
+    return Event(
+        chain=CHAIN,
+        source=SOURCE,
+        block_number=block,
+        position="obs.emission",
+        event_type=EMISSION_EVENT,
+        block_time=block_time,
+        payload={
+            "total_issuance": str(issuance),
+            "total_issuance_before": str(before),
+            "minted": str(minted),
+            "owner_cut": owner_cut if owner_cut is not None else 0,
+            "subnets": subnets,
+        },
+        block_hash=block_hash,
+        spec_version=spec_version,
+    )
 
 
 def epoch_blocks(netuid: int, tempo: int, start: int, end: int) -> list[int]:

@@ -816,3 +816,30 @@ def _runtime(spec_version, metadata_hex, registry, types, pallets, storage_ty_ke
             v["name"]: [(f.get("name"), f["type"]) for f in v.get("fields", [])] for v in variants
         }
     return Runtime(spec_version, metadata_hex, registry, types, events_type, record_type, pallet_events)
+
+
+# ---------------------------------------------------------------------------- storage keys and values
+def _twox128(data: bytes) -> bytes:
+    import xxhash
+
+    return xxhash.xxh64(data, seed=0).digest()[::-1] + xxhash.xxh64(data, seed=1).digest()[::-1]
+
+
+@lru_cache(maxsize=256)
+def storage_key(pallet: str, item: str, netuid: int | None = None) -> str:
+    """The key of a plain storage value, or of a netuid-keyed map entry (u16 under the Identity hasher)."""
+    key = _twox128(pallet.encode()) + _twox128(item.encode())
+    if netuid is not None:
+        key += int(netuid).to_bytes(2, "little")
+    return "0x" + key.hex()
+
+
+def storage_uint(value: Any, size: int, what: str) -> int | None:
+    """A SCALE little-endian unsigned integer of `size` bytes from a storage answer (None stays None);
+    a ValueError naming `what` for anything else."""
+    if value is None:
+        return None
+    raw = strict_hex_bytes(value, what)
+    if len(raw) != size:
+        raise ValueError(f"{what}: expected {size} bytes (u{size * 8}), got {len(raw)}: {value[:40]}")
+    return int.from_bytes(raw, "little")

@@ -48,8 +48,45 @@ def _is_amount_key(key: str) -> bool:
     )
 
 
-def _amount_problem(payload: dict) -> tuple[float | None, str | None]:
+#: Fields of an EmissionObserved payload (top level, then each `subnets` entry) that hold base units.
+EMISSION_AMOUNTS = ("total_issuance", "total_issuance_before", "minted")
+EMISSION_SUBNET_AMOUNTS = (
+    "subnet_tao",
+    "subnet_alpha_in",
+    "subnet_alpha_out",
+    "tao_in_emission",
+    "excess_tao",
+    "alpha_in_emission",
+    "alpha_out_emission",
+)
+
+
+def _emission_problem(payload: dict) -> tuple[float | None, str | None]:
+    """(smallest amount, a problem) of an EmissionObserved payload: every amount, nested ones included,
+    an integer string in base units; `subnets` a list of entries with an integer netuid."""
+    smallest = None
+    subnets = payload.get("subnets")
+    if not isinstance(subnets, list):
+        return None, f"subnets = {subnets!r} is not a list"
+    checks = [(key, payload.get(key)) for key in EMISSION_AMOUNTS]
+    for entry in subnets:
+        if not isinstance(entry, dict) or isinstance(entry.get("netuid"), bool):
+            return None, f"subnets entry {entry!r} is not an object with a netuid"
+        if not isinstance(entry.get("netuid"), int):
+            return None, f"subnets entry netuid = {entry.get('netuid')!r} is not an integer"
+        checks += [(f"subnets[{entry['netuid']}].{key}", entry.get(key)) for key in EMISSION_SUBNET_AMOUNTS]
+    for key, value in checks:
+        if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
+            return None, f"{key} = {value!r} is not an integer string in base units"
+        number = float(int(value))
+        smallest = number if smallest is None else min(smallest, number)
+    return smallest, None
+
+
+def _amount_problem(payload: dict, event_type: str | None = None) -> tuple[float | None, str | None]:
     """(smallest amount, a problem) over the payload's amount fields; floats are a problem."""
+    if event_type == "SubtensorModule.EmissionObserved":
+        return _emission_problem(payload)
     smallest = None
     for key, value in payload.items():
         if not _is_amount_key(key) or value is None:
@@ -127,7 +164,7 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
     rows = []
     kept: list[Event] = []
     for event in events:
-        smallest, problem = _amount_problem(event.payload)
+        smallest, problem = _amount_problem(event.payload, event.event_type)
         if problem:
             quarantined.append(
                 _reject(event, "amount_integer", f"block {event.block_number} {event.event_type}: {problem}")

@@ -158,6 +158,8 @@ SUBTENSOR_EVENT_TYPES = frozenset(
         # Observations the connector reads from runtime APIs at each subnet epoch.
         "SubtensorModule.NeuronObserved",
         "SubtensorModule.SubnetObserved",
+        # ... and from the issuance and pool storage at every block.
+        "SubtensorModule.EmissionObserved",
     ]
 )
 
