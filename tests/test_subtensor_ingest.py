@@ -316,3 +316,69 @@ def test_bench_compares_the_connector_with_get_events_on_the_same_blocks(devnet)
     assert result["decode_speedup"] == pytest.approx(
         result["connector_events_per_s"] / result["get_events_events_per_s"], rel=0.01
     )
+
+
+def test_emission_observations_equal_the_devnet_ledger_block_by_block(devnet, warehouse_url):
+    """Across the halving: one EmissionObserved per block, stored, whose every figure is the devnet's
+    own record of that block; the subnets' parts add up to what the block minted."""
+    from etl.pipeline.chain import ingest_range
+    from etl.sources.subtensor import SubtensorSource
+
+    halving = 79_200  # 2025-12-12 00:00 UTC: the last block minting 1 TAO
+    start, end = halving - 150, halving + 150
+    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+        summary = ingest_range(source, start, end, warehouse_url=warehouse_url)
+    assert summary["rows_quarantined"] == 0
+    ledger = httpx.get(
+        devnet.endpoints["control"] + "/subtensor/ledger",
+        params={"start_block": start - 1, "end_block": end - 1, "per_block": 1},
+        timeout=120,
+    ).json()
+    expected = {row["block"]: row for row in ledger["blocks"]}
+    engine = db.make_engine(warehouse_url)
+    try:
+        rows = _rows(
+            engine,
+            "SELECT block_number, position, payload FROM events "
+            "WHERE event_type = 'SubtensorModule.EmissionObserved' ORDER BY block_number",
+        )
+    finally:
+        engine.dispose()
+    assert [r[0] for r in rows] == list(range(start, end))
+    for block, position, payload in rows:
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        row = expected[block]
+        assert position == "obs.emission"
+        assert payload["subnets"] == row["subnets"]
+        assert payload["minted"] == row["minted"] == str(10**9 if block <= halving else 10**9 // 2)
+        assert payload["total_issuance"] == row["total_issuance"]
+        assert payload["total_issuance_before"] == expected[block - 1]["total_issuance"]
+        assert payload["owner_cut"] == 11_796  # 18% of 65535
+        received = sum(int(s["tao_in_emission"]) + int(s["excess_tao"]) for s in payload["subnets"])
+        assert received == int(payload["minted"])
+        issued = int(payload["total_issuance"]) - int(payload["total_issuance_before"])
+        assert issued == int(row["minted"]) - int(row["recycled"])
+        assert [s["netuid"] for s in payload["subnets"]][0] == 0  # root, with its TAO stake
+    assert sum(int(row["recycled"]) for row in ledger["blocks"][1:]) > 0  # burns happened in the range
+
+
+def test_an_emission_payload_with_a_float_amount_is_quarantined_naming_the_field():
+    from etl.events import Event
+    from etl.validate.chain_events import validate_chain_events
+
+    subnet = {"netuid": 1, "subnet_tao": "5", "subnet_alpha_in": "7", "subnet_alpha_out": "1",
+              "tao_in_emission": "3", "excess_tao": "0", "alpha_in_emission": "1", "alpha_out_emission": "1"}  # fmt: skip
+    good = {"total_issuance": "10", "total_issuance_before": "9", "minted": "1", "owner_cut": 11796,
+            "subnets": [subnet]}  # fmt: skip
+    bad = {**good, "subnets": [{**subnet, "excess_tao": 0.5}]}
+    events = [
+        Event(chain="bittensor", source="subtensor", block_number=b, position="obs.emission",
+              event_type="SubtensorModule.EmissionObserved", payload=payload,
+              block_time=datetime(2025, 12, 10, 0, 0, b, tzinfo=UTC), block_hash=f"0x{b:064x}", spec_version=342)
+        for b, payload in ((1, good), (2, bad))
+    ]  # fmt: skip
+    result = validate_chain_events(events, family="bittensor", start=1, end=3)
+    assert [e.block_number for e in result.events] == [1]
+    (row,) = result.quarantined
+    assert "subnets[1].excess_tao = 0.5 is not an integer string" in row.reason
+    assert not result.record.details.get("unknown_event_types")

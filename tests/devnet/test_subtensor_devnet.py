@@ -367,3 +367,152 @@ def test_bench_reports_blocks_per_second(devnet):
     result = measure(devnet.endpoints["subtensor"], blocks=300, batch_size=100)
     assert result.blocks == 300
     assert result.blocks_per_second > 50
+
+
+# ---------------------------------------------------------------------------- per-block issuance
+DAY = 7200  # blocks per day; genesis is 2025-12-01 00:00 UTC, so day k is blocks 7200k .. 7200k + 7199
+DEC_10, DEC_13 = 9 * DAY, 12 * DAY
+TAO = eco.RAO_PER_TAO
+EMISSION_ITEMS = (
+    "SubnetTAO",
+    "SubnetAlphaIn",
+    "SubnetAlphaOut",
+    "SubnetTaoInEmission",
+    "SubnetExcessTao",
+    "SubnetAlphaInEmission",
+    "SubnetAlphaOutEmission",
+)
+
+
+def _u(value: str | None) -> int | None:
+    return None if value is None else int.from_bytes(bytes.fromhex(value[2:]), "little")
+
+
+def _storage(url: str, block_hash: str, keys: list[str]) -> dict[str, int | None]:
+    (answer,) = _rpc(url, [("state_queryStorageAt", [keys, block_hash])])
+    return {k: _u(v) for k, v in answer["result"][0]["changes"]}
+
+
+def _blocks_with(chain: SubtensorChain, kind: str, start: int, stop: int) -> list[int]:
+    return [op.block for w in range(start // WINDOW, stop // WINDOW + 1) for op in chain.window(w).ops
+            if op.kind == kind and start <= op.block < stop]  # fmt: skip
+
+
+def test_a_day_mints_7200_tao_before_the_halving_and_3600_after_and_the_subnets_receive_all_of_it(chain):
+    for first, tao_per_day in ((DEC_10, 7_200), (DEC_13, 3_600)):
+        record = chain.ledger(first, first + DAY - 1)
+        (day,) = record["days"]
+        assert day["complete"] and (day["first_block"], day["last_block"]) == (first, first + DAY - 1)
+        assert day["minted"] == record["minted"] == tao_per_day * TAO  # to the rao
+        received = sum(s["tao_in_emission"] + s["excess_tao"] for s in day["subnets"])
+        assert received == tao_per_day * TAO
+        assert all(s["netuid"] != 0 for s in day["subnets"])  # root receives no injection
+        assert sum(s["excess_tao"] for s in day["subnets"]) < received  # most of it reaches the pools
+        # Net issuance: minted less what registrations burned.
+        assert day["total_issuance"] - day["total_issuance_before"] == day["minted"] - day["recycled"]
+        assert 0 < day["recycled"] < day["minted"]
+
+
+def test_the_halving_day_mints_one_block_at_1_tao_then_0_5(chain):
+    halving = chain.params.halving_block
+    assert halving % DAY == 0  # 2025-12-12 00:00 UTC is the first block of its day
+    (day,) = chain.ledger(halving, halving + DAY - 1)["days"]
+    assert day["minted"] == TAO + (DAY - 1) * TAO // 2
+
+
+def test_every_block_splits_its_emission_exactly_over_the_subnets_as_the_storage_says(devnet, chain):
+    """Per block: sum of injections + excess over the subnets (read over RPC) == BlockEmission read at
+    the parent == the ledger's minted; the pools match the simulated state, across registrations."""
+    url = devnet.endpoints["subtensor"]
+    halving = chain.params.halving_block
+    registrations = _blocks_with(chain, "register_network", DEC_10, DEC_13 + DAY)
+    blocks = sorted(
+        {halving - 1, halving, halving + 1, *registrations[:2], *(r + 1 for r in registrations[:2])}
+    )
+    record = chain.ledger(min(blocks) - 1, max(blocks), per_block=True)
+    by_block = {row["block"]: row for row in record["blocks"]}
+    plain = [
+        storage_prefix("SubtensorModule", "BlockEmission"),
+        storage_prefix("SubtensorModule", "TotalIssuance"),
+    ]
+    for block in blocks:
+        state = chain.state_at(block)
+        keys = plain + [storage_prefix("SubtensorModule", item) + n.to_bytes(2, "little").hex()
+                        for n in range(max(state.subnets) + 2) for item in EMISSION_ITEMS]  # fmt: skip
+        values = _storage(url, chain.block_hash(block), keys)
+        parent = _storage(url, chain.block_hash(block - 1), plain)
+        minted = parent[plain[0]]
+        assert minted == (TAO if block <= halving else TAO // 2) == by_block[block]["minted"]
+        received = 0
+        for netuid in range(max(state.subnets) + 2):
+            item = dict(zip(EMISSION_ITEMS, keys[2 + 7 * netuid : 9 + 7 * netuid], strict=True))
+            tao = values[item["SubnetTAO"]]
+            if netuid not in state.subnets:
+                assert tao is None  # a subnet that does not exist has no value
+                continue
+            sn = state.subnets[netuid]
+            assert (tao, values[item["SubnetAlphaIn"]], values[item["SubnetAlphaOut"]]) == (
+                sn.tao_in, sn.alpha_in, sn.alpha_out)  # fmt: skip
+            received += values[item["SubnetTaoInEmission"]] + values[item["SubnetExcessTao"]]
+            assert values[item["SubnetAlphaInEmission"]] <= TAO  # the pool's alpha is capped per block
+        assert received == minted
+        assert values[plain[1]] - parent[plain[1]] == minted - by_block[block]["recycled"]
+
+
+def test_an_epoch_pays_out_exactly_the_alpha_emitted_since_the_previous_one(chain):
+    record = chain.ledger(DEC_10, DEC_10 + 3 * WINDOW)
+    spans = record["emission_spans"]
+    epochs = [e for e in record["epochs"] if e["block"] >= DEC_10 + WINDOW]
+    assert {e["netuid"] for e in epochs} == {s["netuid"] for s in spans}
+    for epoch in epochs:
+        since = epoch["block"] - WINDOW  # tempo 360: the previous epoch of that subnet
+        alpha = sum((min(s["last_block"], epoch["block"]) - max(s["first_block"], since + 1) + 1)
+                    * s["alpha_out_emission"] for s in spans
+                    if s["netuid"] == epoch["netuid"] and s["last_block"] > since and s["first_block"] <= epoch["block"])  # fmt: skip
+        assert epoch["alpha_emission"] == alpha == WINDOW * TAO  # 1 alpha per block for 361 blocks
+        parts = epoch["owner_alpha"] + epoch["miners_alpha"] + epoch["validators_alpha"]
+        assert parts == alpha and epoch["owner_alpha"] == alpha * 18 // 100
+
+
+def test_root_and_the_pools_hold_about_73_percent_of_the_issuance(chain):
+    stakes = chain.ledger_stakes(DEC_10)
+    root = next(s for s in stakes["subnets"] if s["netuid"] == 0)
+    staked = sum(s["subnet_tao"] for s in stakes["subnets"])
+    assert root["unit"] == "rao" and sum(h["stake"] for h in root["stakes"]) == root["subnet_tao"]
+    assert 0.70 < staked / chain.total_issuance(DEC_10) < 0.78
+    for subnet in stakes["subnets"][1:]:
+        assert subnet["unit"] == "alpha" and 0 < sum(h["stake"] for h in subnet["stakes"])
+
+
+def test_the_ledger_is_served_on_the_control_endpoint_with_integer_strings(devnet, chain):
+    control = devnet.endpoints["control"] + "/subtensor/ledger"
+    answer = httpx.get(control, params={"start_block": DEC_10, "end_block": DEC_10 + DAY - 1}, timeout=120)
+    body = answer.json()
+    assert answer.status_code == 200 and body["minted"] == str(7_200 * TAO)
+    (day,) = body["days"]
+    assert day["day"] == "2025-12-10" and day["complete"] is True and day["first_block"] == DEC_10
+    assert all(isinstance(s["tao_in_emission"], str) and isinstance(s["netuid"], int) for s in day["subnets"])
+    assert isinstance(body["epochs"][0]["subnet_tao"], str) and isinstance(body["epochs"][0]["block"], int)
+    direct = chain.ledger(DEC_10, DEC_10 + DAY - 1)
+    assert int(body["total_issuance"]) == direct["total_issuance"]
+    stakes = httpx.get(control + "/stakes", params={"block": DEC_10}, timeout=60).json()
+    assert stakes["block"] == DEC_10 and stakes["subnets"][0]["stakes"][0]["hotkey"].startswith("0x")
+    head = chain.finalized(DEFAULT_NOW)
+    late = httpx.get(control, params={"start_block": head, "end_block": head + 1}, timeout=10)
+    assert late.status_code == 400 and "finalized head" in late.json()["error"]
+    assert httpx.get(control, params={"start_block": "x"}, timeout=10).status_code == 400
+
+
+def test_same_seed_gives_the_same_ledger_and_issuance_storage():
+    def run(seed: int) -> str:
+        chain = SubtensorChain(seed=seed)
+        rpc = SubtensorRpc(chain, lambda: DEFAULT_NOW)
+        keys = [storage_prefix("SubtensorModule", "TotalIssuance")] + [
+            storage_prefix("SubtensorModule", item) + n.to_bytes(2, "little").hex()
+            for n in range(4) for item in EMISSION_ITEMS]  # fmt: skip
+        calls = [{"jsonrpc": "2.0", "id": b, "method": "state_queryStorageAt", "params": [keys, chain.block_hash(b)]}
+                 for b in (1, 700, 2900)]  # fmt: skip
+        return rpc.handle_text(json.dumps(calls)) + json.dumps(chain.ledger(1, 3000), sort_keys=True)
+
+    assert run(11) == run(11)
+    assert run(11) != run(12)
