@@ -4,6 +4,9 @@
 CometBFT RPC (`cometbft.py`, mounts `/cometbft` = v0.38, `/cometbft-v0.37`, `/cometbft-v0.34`) and
 EVM JSON-RPC (`evm.py`, POST `/evm`). `/_devnet/sahara` shows the settings and, on POST
 `{"lowest_height": N}`, turns the node into a pruned one whose lowest available height is N.
+`GET /_devnet/sahara/ledger?start_height=A&end_height=B` serves the chain's own record of blocks
+[A, B) (`ledger.py`): rewards paid, stake bonded, tokens minted, supply, bonded ratio, inflation.
+It is a control route: no chain protocol serves it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from devnet.sahara import cometbft, evm
+from devnet.sahara import cometbft, evm, ledger
 from devnet.sahara.economy import SaharaChain, SaharaConfig
 
 __all__ = ["SaharaChain", "SaharaConfig", "SaharaDevnet"]
@@ -50,9 +53,30 @@ class SaharaDevnet:
             chain.config = dataclasses.replace(chain.config, lowest_height=max(1, lowest))
         return JSONResponse({**dataclasses.asdict(chain.config), "head": chain.head()})
 
+    def ledger(self, start_height: int, end_height: int) -> dict:
+        """The chain's record of blocks [start_height, end_height) (see `devnet.sahara.ledger`)."""
+        return ledger.report(self.chain, start_height, end_height)
+
+    async def control_ledger(self, request: Request) -> Response:
+        try:
+            start = int(request.query_params["start_height"])
+            end = int(request.query_params["end_height"])
+            if not 1 <= start < end <= self.chain.head() + 1:
+                raise ValueError
+        except (KeyError, ValueError):
+            return JSONResponse(
+                {
+                    "error": "expected ?start_height=A&end_height=B with 1 <= A < B <= head + 1 "
+                    f"(head {self.chain.head()})"
+                },
+                400,
+            )
+        return JSONResponse(self.ledger(start, end))
+
     def routes(self) -> list[Route]:
         return [
             *cometbft.make_routes(self.comet),
             *evm.make_routes(self.evm),
             Route("/_devnet/sahara", self.control, methods=["GET", "POST"]),
+            Route("/_devnet/sahara/ledger", self.control_ledger, methods=["GET"]),
         ]

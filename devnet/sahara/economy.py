@@ -48,6 +48,7 @@ from devnet.sahara.common import (
     valoper,
 )
 from devnet.sahara.contracts import ADDRESSES, KIND_COMPUTE, KIND_DATASET, KIND_MODEL, merkle_root
+from devnet.sahara.ledger import SaharaLedger
 
 ATTO = 10**18
 GOAL_BONDED = 67 * ATTO // 100
@@ -405,6 +406,8 @@ class SaharaChain:
         self._inflation: list[int] = [INFLATION_START]
         self._task_base: list[int] = [0]
         self._accounts: dict[int, bytes] = {}
+        #: What the chain did, written as each operation is applied (see devnet.sahara.ledger).
+        self.ledger = SaharaLedger()
 
     # --- clock and block identity --------------------------------------------------------------
 
@@ -513,6 +516,7 @@ class SaharaChain:
             out.txs.setdefault(_day_of(block), []).append(tx)
             for val, delta in deltas:
                 out.deltas.setdefault(_day_of(block), []).append((block, val, delta))
+                self.ledger.staked(block, key, val, delta)
 
         # Validators joining the set this day.
         for val in self.validators:
@@ -687,6 +691,7 @@ class SaharaChain:
         ratio = bonded * ATTO // supply
         provision = supply * inflation // ATTO // BLOCKS_PER_YEAR
         provision = max(0, min(provision, (MAX_SUPPLY_USAH - supply) // BLOCKS_PER_DAY))
+        self.ledger.minting(day, supply, inflation, ratio, provision)
         return supply, inflation, ratio, provision
 
     def supply_at(self, height: int) -> int:
@@ -788,6 +793,7 @@ class SaharaChain:
                 logs = [EvmLog("DataServices.AnnotationReviewed", (annotation_id, reviewer), (ok, score))]
                 if ok:
                     accepted.append((annotation_id, who, content))
+                    self.ledger.paid(review_block, contributor, task_id, annotation_id, reward)
                     logs.append(EvmLog("SAHARA.Transfer", (services, contributor), (reward,)))
                     logs.append(EvmLog("DataServices.RewardPaid", (contributor, task_id), (reward,)))
                 out.add(

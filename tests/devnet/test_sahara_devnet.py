@@ -720,3 +720,79 @@ def test_bench_reports_blocks_per_second(devnet):
     numbers = blocks_per_second(devnet.endpoints, blocks=60, logs_range=30)
     assert numbers["blocks"] == 60
     assert numbers["block_results"] > 20 and numbers["eth_getLogs"] > 20
+
+
+# --- the ledger ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def midnight_range(head) -> tuple[int, int, str, str]:
+    """400 blocks either side of the UTC midnight that opens the devnet clock's day."""
+    midnight = NOW // 86_400 * 86_400
+    first_of_day = (midnight - DEFAULT_GENESIS) // 5 + 1  # block 1 at genesis, 5 s apart, jitter < 1 s
+    assert first_of_day + 400 <= head
+    day_before = datetime.fromtimestamp(midnight - 86_400, UTC).date().isoformat()
+    day = datetime.fromtimestamp(midnight, UTC).date().isoformat()
+    return first_of_day - 400, first_of_day + 400, day_before, day
+
+
+def ledger(devnet, **params) -> httpx.Response:
+    return http.get(devnet.endpoints["control"] + "/sahara/ledger", params=params)
+
+
+def test_ledger_is_served_on_the_control_endpoint_only(devnet, chain, midnight_range):
+    start, end, day_before, day = midnight_range
+    served = ledger(devnet, start_height=start, end_height=end)
+    assert served.status_code == 200, served.text
+    body = served.json()
+    # The HTTP answer is the devnet object's own record, as the Python API gives it.
+    assert body == SaharaDevnet(SaharaConfig(seed=SEED, scale=SCALE), clock=lambda: NOW).ledger(start, end)
+    assert set(body) == {
+        "chain_id", "start_height", "end_height", "unit", "mint_periods", "days", "rewards", "validators",
+        "bonded_usah", "supply_usah", "bonded_ratio",
+    }  # fmt: skip
+    assert [d["day"] for d in body["days"]] == [day_before, day]
+    assert body["days"][0]["first_height"] == start and body["days"][1]["last_height"] == end - 1
+    assert body["days"][0]["last_height"] + 1 == body["days"][1]["first_height"] == start + 400
+    for amount in [body["bonded_usah"], body["supply_usah"]] + [d["minted_usah"] for d in body["days"]]:
+        assert INT_STRING.match(amount)
+    # Not through the chain protocols, and a bad range is refused with the reason.
+    assert http.get(devnet.base_url + "/cometbft/ledger").json().get("result") is None
+    bad = ledger(devnet, start_height=end, end_height=start)
+    assert bad.status_code == 400 and "start_height" in bad.json()["error"]
+
+
+def test_ledger_matches_what_the_chain_served(devnet, chain, midnight_range):
+    """Minting, rewards and bonded stake in the record equal what the wire protocols served."""
+    start, end, _, _ = midnight_range
+    record = ledger(devnet, start_height=start, end_height=end).json()
+    # Minted per UTC day: the `mint` events of every block's results.
+    minted: Counter = Counter()
+    for height in range(start, end):
+        result = comet(devnet, "block_results", height=height)
+        day = datetime.fromtimestamp(chain.block_time(height), UTC).date().isoformat()
+        for ev in result["finalize_block_events"] or []:
+            if ev["type"] == "mint":
+                minted[day] += int(next(a["value"] for a in ev["attributes"] if a["key"] == "amount"))
+    assert {d["day"]: int(d["minted_usah"]) for d in record["days"]} == dict(minted)
+    assert all(v > 0 for v in minted.values())
+    # Rewards per contributor per UTC day: the RewardPaid logs.
+    spec = event_specs()["DataServices.RewardPaid"]
+    logs = evm(
+        devnet,
+        "eth_getLogs",
+        {"fromBlock": hex(start), "toBlock": hex(end - 1), "topics": ["0x" + spec.topic0.hex()]},
+    )["result"]
+    paid: Counter = Counter()
+    for log in logs:
+        day = datetime.fromtimestamp(chain.block_time(int(log["blockNumber"], 16)), UTC).date().isoformat()
+        paid[day, "0x" + log["topics"][1][-40:]] += int(log["data"][2:66], 16)
+    assert paid, "the range holds reward payments"
+    assert {(r["day"], r["contributor"]): int(r["amount_usah"]) for r in record["rewards"]} == dict(paid)
+    # Bonded stake per validator: voting power of the set at `end` is the bonded usah // 1e18.
+    served_set = comet(devnet, "validators", height=end, per_page=100)["validators"]
+    power = sorted(int(v["voting_power"]) for v in served_set)
+    assert sorted(int(v["bonded_usah"]) // 10**18 for v in record["validators"]) == power
+    assert int(record["bonded_usah"]) == sum(int(v["bonded_usah"]) for v in record["validators"])
+    ratio = int(record["bonded_usah"]) * 10**18 // int(record["supply_usah"])
+    assert record["bonded_ratio"] == f"{ratio // 10**18}.{ratio % 10**18:018d}"
