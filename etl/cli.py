@@ -235,15 +235,15 @@ def sql(
     try:
         frame = db.read_sql(query, timeout_seconds=timeout, max_rows=max_rows)
     except ReadOnlyViolation as exc:
-        console.print(f"[red]refused:[/] {exc}")
+        console.print(f"[red]refused:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     except ReaderPrivilegeError as exc:
-        console.print(f"[red]refused:[/] {redact_url_text(str(exc))}")
+        console.print(f"[red]refused:[/] {redact_url_text(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - show the database's own words, not a traceback
         text = str(getattr(exc, "orig", exc)).strip()
         message = text.splitlines()[0] if text else type(exc).__name__
-        console.print(f"[red]query failed:[/] {redact_url_text(message)}")
+        console.print(f"[red]query failed:[/] {redact_url_text(message)}", soft_wrap=True)
         raise typer.Exit(2) from None
     if frame.attrs.get("truncated"):
         console.print(f"(stopped at --max-rows {max_rows:,}: the query returns more rows)")

@@ -60,6 +60,9 @@ class ClusterConfig:
     metadata_url: str
     broker_url: str
     warehouse_url: str
+    #: A PostgreSQL administrator, used only to create the databases and the warehouse's logins; the
+    #: warehouse itself is written by its owner login (WAREHOUSE_URL) and read by the reader login.
+    admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     workers: int = 2
@@ -86,7 +89,11 @@ class ClusterConfig:
             ),
             broker_url=env.get("DECAI_CLUSTER_BROKER_URL", "redis://127.0.0.1:6379/0"),
             warehouse_url=env.get(
-                "DECAI_CLUSTER_WAREHOUSE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/decai_warehouse"
+                "DECAI_CLUSTER_WAREHOUSE_URL",
+                "postgresql+psycopg://decai_owner@127.0.0.1:5432/decai_warehouse",
+            ),
+            admin_url=env.get(
+                "DECAI_CLUSTER_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
             ),
             api_host=env.get("DECAI_CLUSTER_API_HOST", "127.0.0.1"),
             api_port=int(env.get("DECAI_CLUSTER_API_PORT", "8080")),
@@ -134,7 +141,11 @@ class ClusterConfig:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "etl.cluster.worker_hostname",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            # Everyone is an admin only while the api-server listens on loopback; beyond it, the simple
+            # auth manager asks for a login (passwords in simple_auth_manager_passwords.json.generated
+            # under AIRFLOW_HOME); production sets AIRFLOW__CORE__AUTH_MANAGER to the FAB or Keycloak one.
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": str(_loopback(self.api_host)),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata.render_as_string(hide_password=False),
             # psycopg 3 serves the async engine too (Airflow would otherwise reach for asyncpg).
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata.set(
@@ -328,21 +339,51 @@ def kill_worker(config: ClusterConfig, name: str) -> None:
 # --- services ----------------------------------------------------------------------------------
 
 
-def ensure_postgres_database(url: str) -> None:
-    """Create the database named in `url` if it does not exist (on the same server, as its user)."""
+def _loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def ensure_postgres_database(url: str, admin_url: str | None = None) -> None:
+    """Create the database named in `url` if it does not exist (on the same server). With `admin_url`,
+    an administrator creates it, owned by the login of `url` (created without any special attribute
+    if it does not exist), and creates the reader login, so the warehouse's owner is no superuser."""
     target = sa.engine.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin_target = sa.engine.make_url(admin_url) if admin_url else target.set(database="postgres")
+    admin = sa.create_engine(admin_target, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
+            owner = target.username
+            quote = conn.dialect.identifier_preparer.quote
+            if admin_url and owner and owner != admin_target.username:
+                for login in (owner, _reader_role()):
+                    conn.exec_driver_sql(
+                        f"DO $$ BEGIN CREATE ROLE {quote(login)} LOGIN; "
+                        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+                    )
             exists = conn.execute(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}
             ).scalar()
             if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+                owned = f" OWNER {quote(owner)}" if admin_url and owner else ""
+                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"{owned}')
     except sa.exc.OperationalError as exc:
-        raise ClusterError(f"PostgreSQL at {target.host}:{target.port} is not reachable: {exc.orig}") from exc
+        raise ClusterError(
+            f"PostgreSQL at {target.host}:{target.port} is not reachable: {redact_url_text(str(exc.orig))}"
+        ) from exc
     finally:
         admin.dispose()
+
+
+def _reader_role() -> str:
+    from etl.settings import get_settings
+
+    return get_settings().reader_role
+
+
+def redact_url_text(text: str) -> str:
+    from etl.cli import redact_url_text as redact
+
+    return redact(text)
 
 
 def drop_postgres_database(url: str) -> None:
@@ -470,8 +511,16 @@ def up(config: ClusterConfig, *, timeout: float = 240) -> dict[str, int]:
     check_broker(config.broker_url)
     ensure_postgres_database(config.metadata_url)
     if config.warehouse_url.startswith("postgresql"):
-        ensure_postgres_database(config.warehouse_url)
+        ensure_postgres_database(config.warehouse_url, config.admin_url)
     migrate(config.warehouse_url)
+    if config.warehouse_url.startswith("postgresql") and config.admin_url:
+        # What only an administrator may do: take the server-file functions from PUBLIC.
+        from warehouse.db import ensure_reader
+
+        admin_on_warehouse = sa.engine.make_url(config.admin_url).set(
+            database=sa.engine.make_url(config.warehouse_url).database
+        )
+        ensure_reader(admin_on_warehouse.render_as_string(hide_password=False))
     _airflow(config, "db", "migrate")
     ensure_pools(config)
     write_env_file(config)

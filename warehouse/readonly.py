@@ -78,20 +78,21 @@ def check_read_only(sql: str, dialect: str | None = None) -> str:
     """
     if not isinstance(sql, str) or not sql.strip():
         raise ReadOnlyViolation("the query is empty: give one SELECT (or WITH, EXPLAIN, DESCRIBE, SHOW).")
+    text = _numbered_parameters(sql)
     if dialect == "duckdb":
-        _check_duckdb(sql)
+        _check_duckdb(text)
     elif dialect == "postgresql":
-        _check_postgres(sql)
+        _check_postgres(text)
     elif dialect is None:
         parsed = 0
         for check in (_check_duckdb, _check_postgres):
             try:
-                check(sql)
+                check(text)
                 parsed += 1
             except _Unparsable:
                 continue
         if not parsed:
-            _check_postgres(sql, raise_unparsable=True)
+            _check_postgres(text)
     else:
         raise ReadOnlyViolation(f"no statement check for the engine {dialect!r}.")
     return sql.strip().rstrip(";").rstrip()
@@ -101,12 +102,22 @@ class _Unparsable(ReadOnlyViolation):
     pass
 
 
+def _numbered_parameters(sql: str) -> str:
+    """The text as the engine receives it: SQLAlchemy's `:name` parameters become `$1`, `$2`, … (which
+    both grammars read), exactly where SQLAlchemy itself finds them; `::` casts stay."""
+    if not re.search(r"(?<![:\w]):[A-Za-z_]", sql):
+        return sql
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    return str(sa.text(sql).compile(dialect=PGDialect_asyncpg()))
+
+
 def _one(statements: list, kinds: list[str]) -> None:
     if not statements:
         raise ReadOnlyViolation("the query holds no statement (only comments or `;`).")
     if len(statements) > 1:
         raise ReadOnlyViolation(
-            f"the query holds {len(statements)} statements ({', '.join(kinds)}); run one statement at a time."
+            f"one statement at a time: the query holds {len(statements)} ({', '.join(kinds)})."
         )
 
 
@@ -223,7 +234,7 @@ def _pg_kind_name(node_type: str) -> str:
     return f"`{words}`"
 
 
-def _check_postgres(sql: str, raise_unparsable: bool = False) -> None:
+def _check_postgres(sql: str) -> None:
     from pglast import parser
 
     try:
@@ -467,13 +478,33 @@ def ensure_reader_role(conn: sa.Connection, role: str, password: str | None) -> 
             skipped.append(f"{what} ({str(exc.orig).splitlines()[0]})")
 
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('decai read path roles'))"))
-    run(f"DO $$ BEGIN CREATE ROLE {r} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
-    attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-    run(f"ALTER ROLE {r} {attributes}", "set the reader's attributes")
+    role_query = sa.text(
+        "SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolcanlogin, "
+        "'default_transaction_read_only=on' = ANY(COALESCE(rolconfig, '{}')) FROM pg_roles WHERE rolname = :role"
+    )
+    current = conn.execute(role_query, {"role": role}).first()
+    if current is None:
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(f"CREATE ROLE {r} LOGIN")
+        except sa.exc.DBAPIError as exc:
+            raise PermissionError(
+                f"cannot create the reader login `{role}` ({str(exc.orig).splitlines()[0]}): run `decai migrate` "
+                f"once as a PostgreSQL administrator, or have one run `CREATE ROLE {role} LOGIN`."
+            ) from None
+        current = conn.execute(role_query, {"role": role}).first()
+    too_much, read_only_default = current
+    if too_much:
+        attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
+        run(f"ALTER ROLE {r} {attributes}", "take the reader's extra attributes")
     if password:
         verifier = scram_verifier(password).replace("'", "''")
         run(f"ALTER ROLE {r} PASSWORD '{verifier}'", "set the reader's password")
-    run(f"ALTER ROLE {r} SET default_transaction_read_only = on", "make the reader's transactions read-only")
+    if not read_only_default:
+        run(
+            f"ALTER ROLE {r} SET default_transaction_read_only = on",
+            "make the reader's transactions read-only",
+        )
     for (granted,) in conn.execute(
         sa.text(
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
