@@ -1,4 +1,12 @@
-"""The read path: a reader role and revoked server-file functions on PostgreSQL (placeholder, filled by the security work).
+"""The read path: nothing to migrate per schema (a documented no-op).
+
+The PostgreSQL reader login is kept by `decai migrate` itself (`warehouse.db.ensure_reader`, which
+calls `warehouse.readonly.ensure_reader_role` after every upgrade), not by this revision, because:
+- the role is cluster-wide while a revision runs once per warehouse schema;
+- its name and password come from settings (WAREHOUSE_READ_URL, DECAI_READER_ROLE,
+  DECAI_READER_PASSWORD) and must follow them on every run, not only the first;
+- its SELECT grants must cover tables that later revisions and projections create.
+DuckDB needs no role: reads open the file read-only with external access off.
 
 Revision ID: 0014
 Revises: 0013
