@@ -43,6 +43,8 @@ result does not depend on how the events were split into runs. `miners` and `val
 the touched holders; `subnets` reads its state table and the latest epoch's rows.
 """
 
+import json
+
 from warehouse.projections.base import OnlyOn, Projection, parse_payload_once, register, replace_rows
 
 U16_MAX = 65535
@@ -76,6 +78,269 @@ STAGE_REGISTRATIONS = f"""
            CAST(payload->>'netuid' AS INTEGER), CAST(payload->>'uid' AS INTEGER), payload->>'hotkey'
     FROM events
     WHERE {WINDOW} AND event_type = 'SubtensorModule.NeuronRegistered'
+"""
+
+# -------------------------------------------------------------------------- units and the pool price
+#: Integer division of base-unit amounts, exact on both engines: PostgreSQL's `div(numeric, numeric)`;
+#: DuckDB divides DECIMALs in floating point, so it gets the same name as a macro over HUGEINT.
+DIV_MACRO = OnlyOn(
+    "duckdb", "CREATE OR REPLACE TEMPORARY MACRO div(a, b) AS CAST(a AS HUGEINT) // CAST(b AS HUGEINT)"
+)
+
+ROOT = 0
+
+
+def whole(base_units: str, decimals: int = 9) -> str:
+    """Base units as an exact DECIMAL of whole tokens (rao -> TAO or alpha; usah -> SAHARA)."""
+    scale = f"0.{'0' * (decimals - 1)}1"
+    return (
+        f"CAST(CAST({base_units} AS NUMERIC(38, 0)) * CAST({scale} AS NUMERIC(38, {decimals})) "
+        f"AS NUMERIC(38, {decimals}))"
+    )
+
+
+def native(rao: str) -> str:
+    """TAO rao as whole TAO in a column shared with Sahara (DECIMAL(38, 18))."""
+    return f"CAST({whole(rao)} AS NUMERIC(38, 18))"
+
+
+def alpha_to_tao_rao(alpha_rao: str, price: str) -> str:
+    """Alpha base units in TAO rao at the pool price of `price` (a row of `bittensor_epoch_prices` or of
+    `stg_bittensor_subnet_blocks`), rounded down to the rao. Root's stake is TAO already."""
+    return (
+        f"CASE WHEN {price}.netuid = {ROOT} THEN CAST({alpha_rao} AS NUMERIC(38, 0)) "
+        f"ELSE div(CAST({alpha_rao} AS NUMERIC(38, 0)) * {price}.subnet_tao_rao, "
+        f"NULLIF({price}.subnet_alpha_in_rao, 0)) END"
+    )
+
+
+def price_of(price: str) -> str:
+    """The pool price in TAO per alpha (a ratio: DOUBLE), 1 on root."""
+    return (
+        f"CASE WHEN {price}.netuid = {ROOT} THEN 1.0 ELSE CAST({price}.subnet_tao_rao AS DOUBLE PRECISION) "
+        f"/ CAST(NULLIF({price}.subnet_alpha_in_rao, 0) AS DOUBLE PRECISION) END"
+    )
+
+
+STAGE_ISSUANCE = f"""
+    INSERT INTO stg_bittensor_issuance
+        (block_number, block_time, total_issuance_rao, total_issuance_before_rao, minted_rao, owner_cut_u16,
+         event_id, seq)
+    SELECT block_number, block_time, CAST(payload->>'total_issuance' AS NUMERIC(38, 0)),
+           CAST(payload->>'total_issuance_before' AS NUMERIC(38, 0)), CAST(payload->>'minted' AS NUMERIC(38, 0)),
+           CAST(payload->>'owner_cut' AS INTEGER), event_id, seq
+    FROM events
+    WHERE {WINDOW} AND event_type = 'SubtensorModule.EmissionObserved'
+"""
+
+_SUBNET_FIELDS = (
+    "netuid",
+    "subnet_tao",
+    "subnet_alpha_in",
+    "subnet_alpha_out",
+    "tao_in_emission",
+    "excess_tao",
+    "alpha_in_emission",
+    "alpha_out_emission",
+)
+_SUBNET_COLUMNS = """
+    (block_number, block_time, netuid, subnet_tao_rao, subnet_alpha_in_rao, subnet_alpha_out_rao,
+     tao_in_emission_rao, excess_tao_rao, alpha_in_emission_rao, alpha_out_emission_rao, event_id, seq)
+"""
+
+
+def _subnet_values(field) -> str:
+    amounts = ", ".join(f"CAST({field(name)} AS NUMERIC(38, 0))" for name in _SUBNET_FIELDS[1:])
+    return f"CAST({field('netuid')} AS INTEGER), {amounts}"
+
+
+#: One row per (block, subnet) of the `subnets` array: PostgreSQL expands the JSONB array, DuckDB
+#: unnests it as a list of structs.
+STAGE_SUBNET_BLOCKS = (
+    OnlyOn(
+        "postgresql",
+        f"""
+        INSERT INTO stg_bittensor_subnet_blocks {_SUBNET_COLUMNS}
+        SELECT e.block_number, e.block_time, {_subnet_values(lambda f: f"s.value->>'{f}'")}, e.event_id, e.seq
+        FROM events e CROSS JOIN LATERAL jsonb_array_elements(e.payload->'subnets') s
+        WHERE e.seq > :lo AND e.seq <= :hi AND e.event_type = 'SubtensorModule.EmissionObserved'
+        """,
+    ),
+    OnlyOn(
+        "duckdb",
+        f"""
+        INSERT INTO stg_bittensor_subnet_blocks {_SUBNET_COLUMNS}
+        SELECT block_number, block_time, {_subnet_values(lambda f: f"s.{f}")}, event_id, seq
+        FROM (
+            SELECT block_number, block_time, event_id, seq,
+                   UNNEST(json_transform(payload->'subnets', '{json.dumps([{f: "VARCHAR" for f in _SUBNET_FIELDS}])}')) AS s
+            FROM events
+            WHERE {WINDOW} AND event_type = 'SubtensorModule.EmissionObserved'
+        ) x
+        """,
+    ),
+)
+
+#: The window's metagraph epochs, each with the pool price its alpha converts at: the subnet's block
+#: observation at the epoch block, else the latest before it, never after (DuckDB: ASOF JOIN;
+#: PostgreSQL: the newest row of the (netuid, block_number) index at or below the block).
+_EPOCH_PRICE_COLUMNS = (
+    "(netuid, block_number, price_block, subnet_tao_rao, subnet_alpha_in_rao, price_tao_per_alpha)"
+)
+_WINDOW_EPOCHS = "SELECT DISTINCT netuid, block_number FROM w_bt_occupancy WHERE NOT registration"
+FOLD_EPOCH_PRICES = (
+    OnlyOn(
+        "duckdb",
+        f"""
+        INSERT INTO bittensor_epoch_prices {_EPOCH_PRICE_COLUMNS}
+        SELECT e.netuid, e.block_number, p.block_number, p.subnet_tao_rao, p.subnet_alpha_in_rao, {price_of("p")}
+        FROM ({_WINDOW_EPOCHS}) e
+        ASOF LEFT JOIN stg_bittensor_subnet_blocks p ON p.netuid = e.netuid AND e.block_number >= p.block_number
+        ON CONFLICT (netuid, block_number) DO NOTHING
+        """,
+    ),
+    OnlyOn(
+        "postgresql",
+        f"""
+        INSERT INTO bittensor_epoch_prices {_EPOCH_PRICE_COLUMNS}
+        SELECT e.netuid, e.block_number, p.block_number, p.subnet_tao_rao, p.subnet_alpha_in_rao, {price_of("p")}
+        FROM ({_WINDOW_EPOCHS}) e
+        LEFT JOIN LATERAL (
+            SELECT b.netuid, b.block_number, b.subnet_tao_rao, b.subnet_alpha_in_rao
+            FROM stg_bittensor_subnet_blocks b
+            WHERE b.netuid = e.netuid AND b.block_number <= e.block_number
+            ORDER BY b.block_number DESC LIMIT 1
+        ) p ON TRUE
+        ON CONFLICT (netuid, block_number) DO NOTHING
+        """,
+    ),
+)
+
+# ------------------------------------------------------------------------------- emission per day
+_DAY = "CAST(date_trunc('day', block_time) AS DATE)"
+
+#: Per day: sums add; the values at the day's last block replace the stored ones when that block is later.
+FOLD_EMISSION_DAILY = f"""
+    INSERT INTO bittensor_emission_daily
+        (day, blocks, first_block, last_block, minted_rao, net_issuance_rao, total_issuance_rao, staked_rao,
+         root_stake_rao)
+    WITH w AS (
+        SELECT {_DAY} AS day, block_number, minted_rao, total_issuance_rao - total_issuance_before_rao AS net,
+               total_issuance_rao,
+               ROW_NUMBER() OVER (PARTITION BY {_DAY} ORDER BY block_number DESC) AS rn
+        FROM stg_bittensor_issuance WHERE {WINDOW}
+    ),
+    last_blocks AS (SELECT day, block_number, total_issuance_rao FROM w WHERE rn = 1),
+    staked AS (
+        SELECT l.day, SUM(b.subnet_tao_rao) AS staked_rao,
+               SUM(CASE WHEN b.netuid = {ROOT} THEN b.subnet_tao_rao ELSE 0 END) AS root_stake_rao
+        FROM last_blocks l JOIN stg_bittensor_subnet_blocks b ON b.block_number = l.block_number
+        WHERE b.seq > :lo AND b.seq <= :hi
+        GROUP BY l.day
+    )
+    SELECT a.day, a.blocks, a.first_block, l.block_number, a.minted_rao, a.net, l.total_issuance_rao,
+           s.staked_rao, s.root_stake_rao
+    FROM (
+        SELECT day, COUNT(*) AS blocks, MIN(block_number) AS first_block, SUM(minted_rao) AS minted_rao,
+               SUM(net) AS net
+        FROM w GROUP BY day
+    ) a
+    JOIN last_blocks l ON l.day = a.day
+    LEFT JOIN staked s ON s.day = a.day
+    ON CONFLICT (day) DO UPDATE SET
+        blocks = bittensor_emission_daily.blocks + excluded.blocks,
+        first_block = LEAST(bittensor_emission_daily.first_block, excluded.first_block),
+        minted_rao = bittensor_emission_daily.minted_rao + excluded.minted_rao,
+        net_issuance_rao = bittensor_emission_daily.net_issuance_rao + excluded.net_issuance_rao,
+        total_issuance_rao = CASE WHEN excluded.last_block > bittensor_emission_daily.last_block
+                                  THEN excluded.total_issuance_rao ELSE bittensor_emission_daily.total_issuance_rao END,
+        staked_rao = CASE WHEN excluded.last_block > bittensor_emission_daily.last_block
+                          THEN excluded.staked_rao ELSE bittensor_emission_daily.staked_rao END,
+        root_stake_rao = CASE WHEN excluded.last_block > bittensor_emission_daily.last_block
+                              THEN excluded.root_stake_rao ELSE bittensor_emission_daily.root_stake_rao END,
+        last_block = GREATEST(bittensor_emission_daily.last_block, excluded.last_block)
+"""
+
+_LATER_SUBNET_DAY = "excluded.last_block > subnet_emission_daily.last_block"
+
+#: Per subnet and day, from the window's block observations: sums add, the pool at the day's last
+#: block replaces the stored one when later. The owner cut of a block is its alpha to participants x
+#: SubnetOwnerCut / 65535, converted at that block's own pool price.
+FOLD_SUBNET_DAILY_BLOCKS = f"""
+    INSERT INTO subnet_emission_daily
+        (netuid, day, blocks, tao_injected_tao, excess_tao, alpha_to_pool_alpha, alpha_to_participants_alpha,
+         owner_cut_alpha, owner_cut_tao, last_block, price_tao_per_alpha, pool_tao, pool_alpha)
+    WITH w AS (
+        SELECT b.*, {_DAY.replace("block_time", "b.block_time")} AS day,
+               div(b.alpha_out_emission_rao * i.owner_cut_u16, 65535) AS owner_cut_rao,
+               ROW_NUMBER() OVER (
+                   PARTITION BY b.netuid, {_DAY.replace("block_time", "b.block_time")} ORDER BY b.block_number DESC
+               ) AS rn
+        FROM stg_bittensor_subnet_blocks b
+        JOIN stg_bittensor_issuance i ON i.block_number = b.block_number
+        WHERE b.seq > :lo AND b.seq <= :hi AND i.seq > :lo AND i.seq <= :hi
+    ),
+    sums AS (
+        SELECT netuid, day, COUNT(*) AS blocks, SUM(tao_in_emission_rao) AS tao_in, SUM(excess_tao_rao) AS excess,
+               SUM(alpha_in_emission_rao) AS alpha_in, SUM(alpha_out_emission_rao) AS alpha_out,
+               SUM(owner_cut_rao) AS owner_cut, SUM({alpha_to_tao_rao("owner_cut_rao", "w")}) AS owner_cut_tao
+        FROM w GROUP BY netuid, day
+    )
+    SELECT s.netuid, s.day, s.blocks, {whole("s.tao_in")}, {whole("s.excess")}, {whole("s.alpha_in")},
+           {whole("s.alpha_out")}, {whole("s.owner_cut")}, {whole("s.owner_cut_tao")}, l.block_number,
+           {price_of("l")}, {whole("l.subnet_tao_rao")}, {whole("l.subnet_alpha_in_rao")}
+    FROM sums s JOIN w l ON l.netuid = s.netuid AND l.day = s.day AND l.rn = 1
+    ON CONFLICT (netuid, day) DO UPDATE SET
+        blocks = subnet_emission_daily.blocks + excluded.blocks,
+        tao_injected_tao = subnet_emission_daily.tao_injected_tao + excluded.tao_injected_tao,
+        excess_tao = subnet_emission_daily.excess_tao + excluded.excess_tao,
+        alpha_to_pool_alpha = subnet_emission_daily.alpha_to_pool_alpha + excluded.alpha_to_pool_alpha,
+        alpha_to_participants_alpha =
+            subnet_emission_daily.alpha_to_participants_alpha + excluded.alpha_to_participants_alpha,
+        owner_cut_alpha = subnet_emission_daily.owner_cut_alpha + excluded.owner_cut_alpha,
+        owner_cut_tao = subnet_emission_daily.owner_cut_tao + excluded.owner_cut_tao,
+        price_tao_per_alpha = CASE WHEN {_LATER_SUBNET_DAY} OR subnet_emission_daily.last_block IS NULL
+                                   THEN excluded.price_tao_per_alpha ELSE subnet_emission_daily.price_tao_per_alpha END,
+        pool_tao = CASE WHEN {_LATER_SUBNET_DAY} OR subnet_emission_daily.last_block IS NULL
+                        THEN excluded.pool_tao ELSE subnet_emission_daily.pool_tao END,
+        pool_alpha = CASE WHEN {_LATER_SUBNET_DAY} OR subnet_emission_daily.last_block IS NULL
+                          THEN excluded.pool_alpha ELSE subnet_emission_daily.pool_alpha END,
+        last_block = GREATEST(subnet_emission_daily.last_block, excluded.last_block)
+"""
+
+#: Per subnet and day, from the window's metagraph epochs: each UID's emission, in alpha and in TAO at
+#: its epoch's pool price, to miner incentive (no validator permit) or validator dividends (permit).
+FOLD_SUBNET_DAILY_EPOCHS = f"""
+    INSERT INTO subnet_emission_daily
+        (netuid, day, blocks, tao_injected_tao, excess_tao, alpha_to_pool_alpha, alpha_to_participants_alpha,
+         owner_cut_alpha, owner_cut_tao, miner_incentive_alpha, miner_incentive_tao, validator_dividends_alpha,
+         validator_dividends_tao)
+    WITH w AS (
+        SELECT n.netuid, {_DAY.replace("block_time", "n.block_time")} AS day,
+               COALESCE(n.validator_permit, FALSE) AS permit, n.emission_rao,
+               {alpha_to_tao_rao("n.emission_rao", "p")} AS emission_tao_rao
+        FROM w_bt_occupancy n
+        LEFT JOIN bittensor_epoch_prices p ON p.netuid = n.netuid AND p.block_number = n.block_number
+        WHERE NOT n.registration
+    ),
+    sums AS (
+        SELECT netuid, day,
+               SUM(CASE WHEN permit THEN 0 ELSE emission_rao END) AS miner_alpha,
+               SUM(CASE WHEN permit THEN 0 ELSE emission_tao_rao END) AS miner_tao,
+               SUM(CASE WHEN permit THEN emission_rao ELSE 0 END) AS validator_alpha,
+               SUM(CASE WHEN permit THEN emission_tao_rao ELSE 0 END) AS validator_tao
+        FROM w GROUP BY netuid, day
+    )
+    SELECT netuid, day, 0, 0, 0, 0, 0, 0, 0, {whole("miner_alpha")}, {whole("miner_tao")},
+           {whole("validator_alpha")}, {whole("validator_tao")}
+    FROM sums
+    ON CONFLICT (netuid, day) DO UPDATE SET
+        miner_incentive_alpha = COALESCE(subnet_emission_daily.miner_incentive_alpha, 0) + excluded.miner_incentive_alpha,
+        miner_incentive_tao = COALESCE(subnet_emission_daily.miner_incentive_tao, 0) + excluded.miner_incentive_tao,
+        validator_dividends_alpha =
+            COALESCE(subnet_emission_daily.validator_dividends_alpha, 0) + excluded.validator_dividends_alpha,
+        validator_dividends_tao =
+            COALESCE(subnet_emission_daily.validator_dividends_tao, 0) + excluded.validator_dividends_tao
 """
 
 # ------------------------------------------------------------------------------- holders (state)
@@ -264,17 +529,21 @@ DELETE_MINERS = """
     WHERE EXISTS (SELECT 1 FROM w_bt_uids u WHERE u.netuid = miners.netuid AND u.uid = miners.uid)
 """
 
-INSERT_MINERS = """
+INSERT_MINERS = f"""
     INSERT INTO miners
         (netuid, uid, hotkey, coldkey, registered_block, registered_at, deregistered_block,
          deregistered_at, first_observed_at, last_observed_block, last_observed_at, observations,
-         incentive, emission_rao, total_emission_rao, stake_rao, earns, event_id)
+         incentive, emission_alpha, emission_tao, total_emission_alpha, stake_alpha, stake_tao,
+         price_tao_per_alpha, price_block, earns, event_id)
     SELECT h.netuid, h.uid, h.hotkey, h.coldkey, h.registered_block, h.registered_at, h.deregistered_block,
            h.deregistered_at, h.first_observed_at, h.last_observed_block, h.last_observed_at, h.observations,
-           h.incentive, h.emission_rao, h.total_emission_rao, h.stake_rao, h.emission_rao > 0,
+           h.incentive, {whole("h.emission_rao")}, {whole(alpha_to_tao_rao("h.emission_rao", "p"))},
+           {whole("h.total_emission_rao")}, {whole("h.stake_rao")}, {whole(alpha_to_tao_rao("h.stake_rao", "p"))},
+           p.price_tao_per_alpha, p.price_block, h.emission_rao > 0,
            COALESCE(h.last_observed_event_id, h.registration_event_id)
     FROM bittensor_holders h
     JOIN w_bt_uids u ON u.netuid = h.netuid AND u.uid = h.uid
+    LEFT JOIN bittensor_epoch_prices p ON p.netuid = h.netuid AND p.block_number = h.last_observed_block
     WHERE h.validator_permit IS NULL OR NOT h.validator_permit
 """
 
@@ -296,8 +565,9 @@ DELETE_VALIDATORS = f"""
 
 INSERT_VALIDATORS = f"""
     INSERT INTO validators
-        (chain, validator_id, netuid, address, owner, stake_base_units, stake_tokens, dividends,
-         validator_trust, emission_base_units, first_observed_at, last_observed_at, event_id)
+        (chain, validator_id, netuid, address, owner, stake_alpha, emission_alpha, stake_native, emission_native,
+         native_unit, price_tao_per_alpha, price_block, dividends, validator_trust, first_observed_at,
+         last_observed_at, event_id)
     WITH observed AS (
         SELECT h.*,
                ROW_NUMBER() OVER (
@@ -309,11 +579,14 @@ INSERT_VALIDATORS = f"""
         JOIN w_bt_hotkeys t ON t.netuid = h.netuid AND t.hotkey = h.hotkey
         WHERE h.last_observed_block IS NOT NULL
     )
-    SELECT 'bittensor', {_VALIDATOR_ID}, netuid, hotkey, coldkey,
-           stake_rao, CAST(stake_rao AS DOUBLE PRECISION) / 1000000000.0, dividends, validator_trust,
-           emission_rao, first_at, last_observed_at, last_observed_event_id
-    FROM observed
-    WHERE rn = 1 AND validator_permit
+    SELECT 'bittensor', CAST(o.netuid AS VARCHAR(8)) || ':' || o.hotkey, o.netuid, o.hotkey, o.coldkey,
+           {whole("o.stake_rao")}, {whole("o.emission_rao")},
+           {native(alpha_to_tao_rao("o.stake_rao", "p"))}, {native(alpha_to_tao_rao("o.emission_rao", "p"))},
+           'TAO', p.price_tao_per_alpha, p.price_block, o.dividends, o.validator_trust, o.first_at,
+           o.last_observed_at, o.last_observed_event_id
+    FROM observed o
+    LEFT JOIN bittensor_epoch_prices p ON p.netuid = o.netuid AND p.block_number = o.last_observed_block
+    WHERE o.rn = 1 AND o.validator_permit
 """
 
 # --------------------------------------------------------------------------------------- subnets
@@ -385,8 +658,9 @@ def _state(kind: str, alias: str) -> str:
 
 INSERT_SUBNETS = f"""
     INSERT INTO subnets
-        (netuid, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_rao,
-         alpha_price_tao, tao_in_rao, alpha_in, alpha_out, miners, validators, last_observed_at, event_id)
+        (netuid, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_tao,
+         price_tao_per_alpha, price_block, pool_tao, pool_alpha, outstanding_alpha, miners, validators,
+         last_observed_at, event_id)
     WITH epochs AS (
         SELECT s.netuid, s.block_number FROM bittensor_subnet_state s
         JOIN w_bt_netuids t ON t.netuid = s.netuid
@@ -408,11 +682,10 @@ INSERT_SUBNETS = f"""
                  AND r.block_number >= COALESCE(o.block_number, 0)
                 THEN r.block_time END,
            CAST(o.payload->>'tempo' AS INTEGER), NULL,
-           CAST(o.payload->>'emission' AS NUMERIC(38, 0)),
-           CAST(o.payload->>'price_rao_per_alpha' AS DOUBLE PRECISION) / 1000000000.0,
-           CAST(o.payload->>'tao_in' AS NUMERIC(38, 0)),
-           CAST(o.payload->>'alpha_in' AS NUMERIC(38, 0)),
-           CAST(o.payload->>'alpha_out' AS NUMERIC(38, 0)),
+           {whole("o.payload->>'emission'")},
+           CAST(o.payload->>'tao_in' AS DOUBLE PRECISION) / NULLIF(CAST(o.payload->>'alpha_in' AS DOUBLE PRECISION), 0),
+           o.block_number,
+           {whole("o.payload->>'tao_in'")}, {whole("o.payload->>'alpha_in'")}, {whole("o.payload->>'alpha_out'")},
            c.miners, c.validators, o.block_time, COALESCE(o.event_id, r.event_id, a.event_id)
     FROM w_bt_netuids t
     {_state("observed", "o")}
@@ -426,11 +699,11 @@ INSERT_SUBNETS = f"""
 # rows at most), never from history.
 UPDATE_EMISSION_SHARES = """
     UPDATE subnets SET emission_share = CASE
-        WHEN removed_at IS NULL AND emission_rao IS NOT NULL THEN
-            CAST(emission_rao AS DOUBLE PRECISION) / NULLIF((
-                SELECT SUM(CAST(live.emission_rao AS DOUBLE PRECISION))
+        WHEN removed_at IS NULL AND emission_tao IS NOT NULL THEN
+            CAST(emission_tao AS DOUBLE PRECISION) / CAST(NULLIF((
+                SELECT SUM(live.emission_tao)
                 FROM subnets live WHERE live.removed_at IS NULL
-            ), 0)
+            ), 0) AS DOUBLE PRECISION)
     END
 """
 
@@ -448,12 +721,24 @@ BITTENSOR = register(
             "bittensor_subnet_state",
             "miners",
             "subnets",
+            "stg_bittensor_issuance",
+            "stg_bittensor_subnet_blocks",
+            "bittensor_epoch_prices",
+            "bittensor_emission_daily",
+            "subnet_emission_daily",
         ),
         doc=__doc__,
         statements=(
+            DIV_MACRO,
             *parse_payload_once(STAGE_NEURONS),
             STAGE_REGISTRATIONS,
+            *parse_payload_once(STAGE_ISSUANCE),
+            *STAGE_SUBNET_BLOCKS,
+            FOLD_EMISSION_DAILY,
+            FOLD_SUBNET_DAILY_BLOCKS,
             WINDOW_OCCUPANCY,
+            *FOLD_EPOCH_PRICES,
+            FOLD_SUBNET_DAILY_EPOCHS,
             WINDOW_UIDS,
             OnlyOn("postgresql", "ANALYZE w_bt_occupancy"),
             OnlyOn("postgresql", "ANALYZE w_bt_uids"),
