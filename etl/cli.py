@@ -291,23 +291,36 @@ def decode(
     block: int = typer.Option(None, help="block number the capture was taken at"),
     coin: str = typer.Option("bittensor", help="coin id (coingecko-market-chart)"),
 ) -> None:
-    """Decode one captured response as ingestion would: one JSON object per event, decoded or quarantined."""
+    """Decode one captured response as ingestion would: one JSON object per event, decoded or quarantined.
+
+    A file that is no answer (empty, binary, truncated, too deeply nested, a JSON-RPC error) gets one
+    line on stderr and exit status 2; an answer without events says "no events" on stderr.
+    """
     _quiet_logs()
+    from etl.decode import capture_text
     from etl.decode import decode as run_decode
 
+    def refuse(message: str) -> typer.Exit:
+        sys.stderr.write(f"decai decode: {' '.join(message.split())[:500]}\n")
+        return typer.Exit(2)
+
     options: dict = {}
-    if metadata is not None:
-        options["metadata"] = metadata.read_text()
     if block is not None:
         options["block"] = block
     if kind == "coingecko-market-chart":
         options["coin_id"] = coin
+    count = 0
     try:
-        for record in run_decode(kind, file.read_text(), **options):
+        if metadata is not None:
+            options["metadata"] = capture_text(metadata.read_bytes(), f"metadata file {metadata.name}")
+        text = capture_text(file.read_bytes(), file.name)
+        for record in run_decode(kind, text, **options):
             sys.stdout.write(json.dumps(record, default=str, sort_keys=True) + "\n")
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
+            count += 1
+    except (ValueError, OSError) as exc:
+        raise refuse(str(exc)) from None
+    if count == 0:
+        sys.stderr.write(f"decai decode: no events in {file.name} ({kind})\n")
 
 
 @app.command()

@@ -45,6 +45,10 @@ json_values = st.recursive(
 )
 
 
+#: The devnet computes blocks on demand; a loaded machine can take more than httpx's default 5 s.
+_http = httpx.Client(timeout=120)
+
+
 class Samples(list):
     """Valid payloads for the mutation strategies, with a short repr for hypothesis' failure reports."""
 
@@ -206,10 +210,10 @@ def test_subtensor_decode_capture_never_crashes(subtensor_samples, data):
 def cometbft_results(devnet):
     """`/block_results` results of a few busy blocks in all three node forms (v0.38, v0.37, v0.34)."""
     base = devnet.base_url
-    head = int(httpx.get(base + "/cometbft/status").json()["result"]["sync_info"]["latest_block_height"])
+    head = int(_http.get(base + "/cometbft/status").json()["result"]["sync_info"]["latest_block_height"])
     busy: list[int] = []
     for height in range(head - 400, head - 100, 7):
-        result = httpx.get(base + "/cometbft/block_results", params={"height": height}).json()["result"]
+        result = _http.get(base + "/cometbft/block_results", params={"height": height}).json()["result"]
         if result.get("txs_results"):
             busy.append(height)
         if len(busy) == 2:
@@ -218,7 +222,7 @@ def cometbft_results(devnet):
     out = []
     for height in [*busy, head - 100]:
         for mount in ("/cometbft", "/cometbft-v0.37", "/cometbft-v0.34"):
-            out.append(httpx.get(base + mount + "/block_results", params={"height": height}).json())
+            out.append(_http.get(base + mount + "/block_results", params={"height": height}).json())
     return Samples(out)
 
 
@@ -304,8 +308,8 @@ def test_cometbft_decode_capture_never_crashes(cometbft_results, data):
 @pytest.fixture(scope="module")
 def evm_logs(devnet):
     """Logs of a busy stretch of the devnet's EVM, known contracts and unknown ones."""
-    head = int(httpx.post(devnet.endpoints["evm"], json=_rpc("eth_blockNumber", [])).json()["result"], 16)
-    logs = httpx.post(
+    head = int(_http.post(devnet.endpoints["evm"], json=_rpc("eth_blockNumber", [])).json()["result"], 16)
+    logs = _http.post(
         devnet.endpoints["evm"],
         json=_rpc("eth_getLogs", [{"fromBlock": hex(head - 1500), "toBlock": hex(head - 100)}]),
     ).json()["result"]
@@ -426,3 +430,244 @@ def test_coingecko_capture_never_crashes(market_bodies, data):
     for record in records:
         if not record.get("quarantined"):
             assert math.isfinite(float(record["payload"]["price_usd"]))
+
+
+# ------------------------------------------------------------------------------------ runtime APIs
+@pytest.fixture(scope="module")
+def runtime_api_samples():
+    """get_neurons_lite and get_dynamic_info answers of a few subnets at an epoch block, with the V15
+    runtime of their block and the devnet's own record of how many UIDs each subnet has."""
+    from devnet.subtensor import DEFAULT_SCALE, SubtensorChain, encoding
+    from etl.sources.subtensor_codec import runtime_from_v15_option
+
+    chain = SubtensorChain(seed=7, scale=DEFAULT_SCALE)
+    block = chain.params.upgrade_block + 1000
+    option = encoding.state_call(chain, "Metadata_metadata_at_version", (15).to_bytes(4, "little"), block)
+    runtime = runtime_from_v15_option(option, 343)
+    state = chain.state_at(block)
+    samples = []
+    for netuid in sorted(state.subnets):
+        arg = netuid.to_bytes(2, "little")
+        uids = len(encoding.neurons_lite(chain, state, netuid, block) or [])
+        if not uids or len(samples) == 3:  # the root subnet has no UIDs
+            continue
+        neurons = encoding.state_call(chain, "NeuronInfoRuntimeApi_get_neurons_lite", arg, block)
+        subnet = encoding.state_call(chain, "SubnetInfoRuntimeApi_get_dynamic_info", arg, block)
+        samples.append((netuid, uids, neurons, subnet))
+    return runtime, Samples(samples)
+
+
+def _observe(runtime, neurons: bytes | str | None, subnet: bytes | str | None, netuid: int = 1) -> list:
+    from etl.sources.subtensor import observation_rows
+
+    def hexed(value):
+        return "0x" + value.hex() if isinstance(value, bytes) else value
+
+    return list(
+        observation_rows(
+            hexed(neurons), hexed(subnet), runtime, netuid=netuid, block=9, block_hash="0x" + "ab" * 32,
+            block_time=datetime(2026, 1, 1, tzinfo=UTC), spec_version=343,
+        )
+    )  # fmt: skip
+
+
+def test_runtime_api_samples_decode_with_nothing_quarantined(runtime_api_samples):
+    runtime, samples = runtime_api_samples
+    for netuid, uids, neurons, subnet in samples:
+        rows = _observe(runtime, neurons, subnet, netuid)
+        assert all(isinstance(r, Event) for r in rows), [r.reason for r in rows if not isinstance(r, Event)]
+        types = [r.event_type for r in rows]
+        assert types.count("SubtensorModule.NeuronObserved") == uids > 0
+        assert types.count("SubtensorModule.SubnetObserved") == 1
+        assert {r.payload["netuid"] for r in rows} == {netuid}
+
+
+@settings(FUZZ, suppress_health_check=[*FUZZ.suppress_health_check, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@example(data=b"")  # an empty answer
+@example(data=b"\x04")  # claims one neuron, has none
+@example(data=b"\x03\xff\xff\xff\xff")  # claims 2**32 - 1 neurons
+def test_runtime_api_answers_never_panic_and_land_once(runtime_api_samples, data, capfd):
+    """A truncated or garbled answer is one quarantine row per call, and no Rust panic reaches stderr."""
+    runtime, samples = runtime_api_samples
+    if isinstance(data, bytes):
+        neurons = subnet = data
+    else:
+        neurons = data.draw(st.binary(max_size=120) | _bytes_mutation([n for _u, _c, n, _s in samples]))
+        subnet = data.draw(st.binary(max_size=60) | _bytes_mutation([s for _u, _c, _n, s in samples]))
+    rows = _observe(runtime, neurons, subnet)
+    neuron_rows = [r for r in rows if r.position.split(":")[-1].startswith(("obs.neuron.", "obs.neurons."))]
+    quarantined = [r for r in rows if isinstance(r, QuarantinedRow)]
+    assert all(r.rule == "decode_error" and "cannot be decoded" in r.reason for r in quarantined)
+    assert len(quarantined) <= 2 and len(rows) - len(neuron_rows) <= 1
+    assert not any(isinstance(r, QuarantinedRow) for r in neuron_rows) or len(neuron_rows) == 1
+    assert "panicked" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("answer", ["0xzz", "0x123", "not hex", 42, ["0x00"], {"a": 1}])
+def test_a_runtime_api_answer_that_is_not_hex_is_quarantined(runtime_api_samples, answer):
+    runtime, _samples = runtime_api_samples
+    rows = _observe(runtime, answer, answer)
+    assert [r.position for r in rows] == ["9:obs.neurons.1", "9:obs.subnet.1"]
+    assert all(isinstance(r, QuarantinedRow) and "hex" in r.reason for r in rows)
+
+
+def test_malformed_runtime_api_answers_from_the_node_are_quarantined_and_the_run_goes_on(devnet, faults):
+    """Through the connector's real fetch path: the devnet truncates a get_neurons_lite answer and
+    garbles a get_dynamic_info one in every batch, and sends a System.Events value that is not hex."""
+    from etl.sources.subtensor import EVENTS_KEY, SubtensorSource
+
+    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+        head = source.finalized_head()
+        boundary = (head - 4000) // 361 * 361
+        start, end = boundary - 20, boundary + 20
+        clean = source.fetch(start, end)
+        assert not clean.quarantined
+        mutate = {"kind": "mutate", "path": "/subtensor", "probability": 1.0, "rpc_method": "state_call"}
+        faults(
+            mutate | {"rpc_params": ["NeuronInfoRuntimeApi_get_neurons_lite"], "pointer": "/result",
+                      "value": "0x0c" + "11" * 70},
+            mutate | {"rpc_params": ["SubnetInfoRuntimeApi_get_dynamic_info"], "pointer": "/result",
+                      "value": "0x01ff"},
+            {"kind": "mutate", "path": "/subtensor", "count": 1, "rpc_method": "state_getStorage",
+             "rpc_params": [EVENTS_KEY], "pointer": "/result", "value": "0xnot-hex"},
+        )  # fmt: skip
+        faulty = source.fetch(start, end)
+        applied = {r["rpc_params"][0]: r["applied"] for r in devnet.state.faults.describe()}
+    assert all(count >= 1 for count in applied.values()), applied
+    by_position = {q.position: q for q in faulty.quarantined}
+    neurons_q = [q for q in faulty.quarantined if ":obs.neurons." in q.position]
+    subnet_q = [q for q in faulty.quarantined if ":obs.subnet." in q.position]
+    assert len(neurons_q) == applied["NeuronInfoRuntimeApi_get_neurons_lite"]
+    assert len(subnet_q) == applied["SubnetInfoRuntimeApi_get_dynamic_info"]
+    assert all("get_neurons_lite cannot be decoded" in q.reason and "truncated or corrupt" in q.reason
+               for q in neurons_q)  # fmt: skip
+    assert all(q.rule == "decode_error" and q.raw == "0x01ff" for q in subnet_q)
+    (events_q,) = [q for q in faulty.quarantined if "System.Events" in q.reason]
+    assert (events_q.raw, events_q.block_number, events_q.rule) == ("0xnot-hex", start, "decode_error")
+
+    # Nothing is lost: every observation of the clean run is an event or inside a quarantined answer.
+    faulty_ids = {e.event_id for e in faulty.events}
+    for event in clean.events:
+        if event.event_type == "SubtensorModule.NeuronObserved":
+            netuid = event.payload["netuid"]
+            assert event.event_id in faulty_ids or f"{event.block_number}:obs.neurons.{netuid}" in by_position
+        elif event.event_type == "SubtensorModule.SubnetObserved":
+            assert event.event_id in faulty_ids or f"{event.block_number}:{event.position}" in by_position
+        else:
+            assert event.event_id in faulty_ids or event.block_number == start
+
+
+# ------------------------------------------------------------------------------------ good inputs
+def test_every_decoder_decodes_its_good_inputs_with_nothing_quarantined(
+    subtensor_samples, cometbft_results, evm_logs, market_bodies
+):
+    """A decoder that raises on, or quarantines, a well-formed answer fails here."""
+    from etl.sources import coingecko, cometbft, evm
+    from etl.sources.subtensor import decode_capture_events
+
+    for block, metadata, _runtime, raw in subtensor_samples:
+        text = json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x" + raw.hex()})
+        records = list(decode_capture_events(text, metadata=metadata, block=block))
+        assert len(records) >= 2 and not any(r.get("quarantined") for r in records)
+    decoded_cometbft = 0
+    for envelope in cometbft_results:
+        records = list(cometbft.decode_capture(json.dumps(envelope)))
+        lists = _cometbft_event_lists(envelope["result"])
+        assert len(records) == sum(len(events) for events in lists)
+        assert not any(r.get("quarantined") for r in records)
+        decoded_cometbft += len(records)
+    assert decoded_cometbft > 0
+    records = list(evm.decode_capture(json.dumps(list(evm_logs))))
+    assert len(records) == len(evm_logs) and not any(r.get("quarantined") for r in records)
+    for body in market_bodies:
+        records = list(coingecko.decode_capture(json.dumps(body)))
+        assert len(records) == 6 and not any(r.get("quarantined") for r in records)
+
+
+# ------------------------------------------------------------------------------------ `decai decode`
+KINDS = [
+    "subtensor-events",
+    "subtensor-neurons-lite",
+    "cometbft-block-results",
+    "evm-logs",
+    "coingecko-market-chart",
+]
+NOT_ANSWERS = {
+    "empty": b"",
+    "blank": b"  \n",
+    "truncated": b'{"jsonrpc": "2.0", "id": 1, "result": {"txs_results": [{"events": [',
+    "binary": bytes(range(256)) * 3,
+    "deeply nested": b"[" * 50_000 + b"]" * 50_000,
+    "nested objects": b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+    "json-rpc error": b'{"jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "Invalid params"}}',
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", sorted(NOT_ANSWERS))
+def test_decode_command_refuses_what_is_no_answer_in_one_line(tmp_path, kind, name):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    capture = tmp_path / "capture.json"
+    capture.write_bytes(NOT_ANSWERS[name])
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text('"0x00"')
+    result = CliRunner().invoke(app, ["decode", kind, str(capture), "--metadata", str(metadata)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("decai decode: capture.json "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("cometbft-block-results", {}),
+        ("cometbft-block-results", {"jsonrpc": "2.0", "id": 1, "result": {"height": "5", "txs_results": []}}),
+        ("evm-logs", {"jsonrpc": "2.0", "id": 1, "result": []}),
+        ("evm-logs", []),
+        ("subtensor-neurons-lite", {}),
+        ("subtensor-neurons-lite", {"jsonrpc": "2.0", "id": 1, "result": None}),
+        ("coingecko-market-chart", {"prices": [], "market_caps": [], "total_volumes": []}),
+    ],
+)
+def test_decode_command_says_no_events_on_an_empty_answer(tmp_path, kind, body):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    capture = tmp_path / "capture.json"
+    capture.write_text(json.dumps(body))
+    result = CliRunner().invoke(app, ["decode", kind, str(capture)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"decai decode: no events in capture.json ({kind})\n"
+
+
+def test_decode_command_quarantines_a_truncated_neurons_lite_answer_without_a_panic(
+    runtime_api_samples, tmp_path, capfd
+):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    _runtime, samples = runtime_api_samples
+    _netuid, uids, neurons, _subnet = samples[0]
+    capture = tmp_path / "neurons.json"
+    runner = CliRunner()
+    capture.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x" + neurons.hex()}))
+    whole = runner.invoke(app, ["decode", "subtensor-neurons-lite", str(capture), "--block", "9"])
+    assert whole.exit_code == 0 and len(whole.stdout.splitlines()) == uids
+    capture.write_text(
+        json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x" + neurons[: len(neurons) // 2].hex()})
+    )
+    cut = runner.invoke(app, ["decode", "subtensor-neurons-lite", str(capture), "--block", "9"])
+    assert cut.exit_code == 0, cut.output
+    (record,) = [json.loads(line) for line in cut.stdout.splitlines()]
+    assert record["quarantined"] is True and record["rule"] == "decode_error"
+    assert "get_neurons_lite" in record["reason"] and "truncated or corrupt" in record["reason"]
+    assert "panicked" not in capfd.readouterr().err + cut.stderr
