@@ -153,6 +153,13 @@ class SubtensorHistory:
             self._walk(window)
         end = min(self.cursor + max(1, max_blocks), (window + 1) * WINDOW)
         fetched = self.source.fetch(self.cursor, end)
+        # The issuance and pool storage of every block, read as the connector reads it.
+        numbers = range(max(0, self.cursor - 1), end)
+        hashes = {n: self.chain.block_hash(n) for n in numbers}
+        specs = {n: self.chain.spec_version(n) for n in numbers}
+        times = {b.number: b.time for b in fetched.blocks}
+        netuids = sorted({*self.chain.emission_state(self.cursor), *self.chain.emission_state(end - 1)})
+        self.source._observe_emission(fetched, self.cursor, end, hashes, specs, times, netuids)
         for block in range(self.cursor, end):
             for netuid, neurons, subnet in self._observed.pop(block, ()):
                 for row in self._observation_rows(block, netuid, neurons, subnet):
