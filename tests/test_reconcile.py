@@ -268,3 +268,115 @@ def test_a_subnets_epoch_deleted_or_misstated_fails_the_split(chain):
         f"{DAY2} block 1441 subnet 2: epoch of blocks 1081-1441: 2 UIDs were paid 118408662020 alpha base units, "
         "(1 - 11796/65535) x 144400000000 emitted is 118408661020 (difference +1000)"
     )
+
+
+def _execute(url: str, sql: str, params: dict | None = None) -> None:
+    engine = db.make_engine(url)
+    with db.begin(engine) as conn:
+        conn.execute(sa.text(sql), params or {})
+    engine.dispose()
+
+
+def test_a_complete_days_minted_tao_is_compared_with_the_mart(chain):
+    url, _ = chain
+    # Take 2026-01-14 as complete over blocks 1079-1378: 101 blocks mint 1 TAO (1079-1179) and 199
+    # blocks 0.5 TAO (1180-1378): 200.5 TAO.
+    _execute(
+        url,
+        "INSERT INTO chain_days (chain, day, complete, first_block, last_block, blocks_stored) "
+        "VALUES ('bittensor', :d, TRUE, 1079, 1378, 300)",
+        {"d": DAY1},
+    )
+    _execute(
+        url,
+        "INSERT INTO ecosystem_daily (chain, day, complete, native_unit, emission_native) "
+        "VALUES ('bittensor', :d, TRUE, 'TAO', 200.5)",
+        {"d": DAY1},
+    )
+    minted = by_check(url)["tao_minted"]
+    assert minted["failures"] == [] and minted["complete_days_checked"] == [DAY1]
+    _execute(url, "UPDATE ecosystem_daily SET emission_native = 200 WHERE day = :d", {"d": DAY1})
+    (line,) = by_check(url)["tao_minted"]["failures"]
+    assert line.startswith(f"{DAY1}: ecosystem_daily.emission_native shows 200")
+    assert "the chain minted 200.5" in line and "over blocks 1079-1378 (difference -0.5" in line
+
+
+def test_every_converted_value_is_priced_at_or_before_its_block(chain):
+    url, _ = chain
+    price_1442 = (1_000 * TAO + 1442) / (4_000 * TAO)  # subnet 1's pool at block 1442
+    rows = [
+        (1, 1442, 1442, price_1442),  # right
+        (2, 1441, 1440, 0.5),  # a price older than the block's own observation
+        (1, 1400, None, None),  # no price at all
+        (2, 1300, 1301, 0.5),  # a price from after the value's block
+        (1, 1420, 1420, 0.26),  # the right block, a price it did not observe (0.25000000035500)
+    ]
+    for netuid, block, price_block, price in rows:
+        _execute(
+            url,
+            "INSERT INTO bittensor_epoch_prices (netuid, block_number, price_block, price_tao_per_alpha) "
+            "VALUES (:n, :b, :p, :price)",
+            {"n": netuid, "b": block, "p": price_block, "price": price},
+        )
+    priced = by_check(url)["price_observed"]
+    assert priced["checked"] == 5, priced["failures"]
+    assert sorted(priced["failures"]) == sorted(
+        [
+            f"{DAY2} block 1441 subnet 2: bittensor_epoch_prices: priced at block 1440, but the latest observation "
+            "at or before the value's block is block 1441",
+            f"{DAY2} block 1400 subnet 1: bittensor_epoch_prices: a converted value has no price (the latest "
+            "observation at or before it is block 1400)",
+            f"{DAY1} block 1300 subnet 2: bittensor_epoch_prices: priced at block 1301, after the value's block",
+            f"{DAY2} block 1420 subnet 1: bittensor_epoch_prices: price 0.26 TAO per alpha, block 1420 observed "
+            "0.250000000355 (difference +0.009999999645)",
+        ]
+    )
+
+
+def test_a_complete_sahara_days_mint_is_compared_with_the_mart(warehouse_url):
+    minted = [3 * 10**18, 15 * 10**17]  # 4.5 SAHARA on 2026-01-14
+    engine = db.make_engine(warehouse_url)
+    append_batch(
+        engine,
+        source="cometbft",
+        stream="test",
+        range_unit="block",
+        range_start=1,
+        range_end=3,
+        events=[
+            Event(
+                "sahara",
+                "cometbft",
+                n,
+                "f.0",
+                "mint.mint",
+                T0 + timedelta(minutes=n),
+                {"amount": str(amount)},
+            )
+            for n, amount in enumerate(minted, start=1)
+        ],
+    )
+    engine.dispose()
+    _execute(
+        warehouse_url,
+        "INSERT INTO chain_days (chain, day, complete, first_block, last_block, blocks_stored) "
+        "VALUES ('sahara', :d, TRUE, 1, 2, 2)",
+        {"d": DAY1},
+    )
+    _execute(
+        warehouse_url,
+        "INSERT INTO ecosystem_daily (chain, day, complete, native_unit, emission_native) "
+        "VALUES ('sahara', :d, TRUE, 'SAHARA', 4.4)",
+        {"d": DAY1},
+    )
+    (line,) = by_check(warehouse_url)["sahara_minted"]["failures"]
+    assert line.startswith(f"{DAY1}: ecosystem_daily.emission_native shows 4.4")
+    assert "mint events minted 4.5 SAHARA" in line
+    _execute(warehouse_url, "UPDATE ecosystem_daily SET emission_native = 4.5 WHERE chain = 'sahara'")
+    assert by_check(warehouse_url)["sahara_minted"] == {
+        "check": "sahara_minted",
+        "checked": 1,
+        "failures": [],
+        "failed_days": [],
+        "seconds": pytest.approx(0, abs=60),
+    }

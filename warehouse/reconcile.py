@@ -447,7 +447,7 @@ def _priced_tables(conn: Connection) -> list[tuple[str, str, list[str], str | No
         block = next((c for c in VALUE_BLOCK_COLUMNS if c in columns), None)
         if table.startswith(("stg_", "v_")) or "netuid" not in columns or block is None:
             continue
-        alpha = sorted(c for c in columns if c.endswith("_alpha"))
+        alpha = sorted(c for c in columns if c.endswith("_alpha") and not c.startswith("price_"))
         price = "price_tao_per_alpha" if "price_tao_per_alpha" in columns else None
         out.append((table, block, alpha, price))
     return out
