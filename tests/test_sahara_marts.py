@@ -8,11 +8,15 @@ production connectors; projections run after each window and must equal a full r
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from devnet.sahara import SaharaDevnet
+from devnet.subtensor import DEFAULT_SCALE
 from etl.pipeline.chain import ChainFetch, ingest_range
 from etl.sources.cometbft import CometBFTSource
 from etl.sources.evm import EvmSource
@@ -43,6 +47,9 @@ class CachedSource:
 
     def finalized_head(self) -> int:
         return self.client.finalized_head()
+
+    def block_time(self, number: int) -> int:
+        return self.client.block_time(number)
 
     def fetch(self, start: int, end: int) -> ChainFetch:
         if (start, end) not in self._fetched:
@@ -169,16 +176,16 @@ def _assert_invariants(engine) -> None:
 
     # Cooperative rewards: every accepted annotation is paid (the payment shares the review's
     # transaction), nothing else is, and every RewardPaid is attributed to an annotation.
-    assert _rows(engine, "SELECT COUNT(*) FROM annotations WHERE accepted AND reward_usah IS NULL") == [(0,)]
+    assert _rows(engine, "SELECT COUNT(*) FROM annotations WHERE accepted AND reward_wei IS NULL") == [(0,)]
     assert _rows(
-        engine, "SELECT COUNT(*) FROM annotations WHERE reward_usah IS NOT NULL AND NOT accepted"
+        engine, "SELECT COUNT(*) FROM annotations WHERE reward_wei IS NOT NULL AND NOT accepted"
     ) == [(0,)]
     ((paid_events,),) = _rows(
         engine,
         "SELECT SUM(CAST(payload->>'amount' AS NUMERIC(38, 0))) FROM events "
         "WHERE event_type = 'DataServices.RewardPaid'",
     )
-    ((attributed, paid_rows),) = _rows(engine, "SELECT SUM(reward_usah), COUNT(reward_usah) FROM annotations")
+    ((attributed, paid_rows),) = _rows(engine, "SELECT SUM(reward_wei), COUNT(reward_wei) FROM annotations")
     assert paid_rows > 0 and attributed == paid_events
 
     # Contributors' totals are the sums over their annotations.
@@ -191,7 +198,7 @@ def _assert_invariants(engine) -> None:
                    COUNT(submitted_block),
                    SUM(CASE WHEN submitted_block IS NOT NULL AND reviewed_at IS NOT NULL THEN 1 ELSE 0 END),
                    SUM(CASE WHEN submitted_block IS NOT NULL AND accepted THEN 1 ELSE 0 END),
-                   COALESCE(SUM(reward_usah), 0)
+                   COALESCE(SUM(reward_wei), 0)
             FROM annotations WHERE contributor IS NOT NULL GROUP BY contributor
             """,
         )
@@ -199,7 +206,7 @@ def _assert_invariants(engine) -> None:
     contributors = {
         c: (s, r, a, int(w))
         for c, s, r, a, w in _rows(
-            engine, "SELECT contributor, submitted, reviewed, accepted, rewards_usah FROM contributors"
+            engine, "SELECT contributor, submitted, reviewed, accepted, rewards_wei FROM contributors"
         )
     }
     assert {c: contributors[c] for c in from_annotations} == from_annotations
@@ -294,4 +301,149 @@ def test_operators_are_matched_to_the_consensus_addresses_of_the_chain(sahara, d
     rates = {vid: rate for vid, rate in _rows(engine, "SELECT validator_id, commission_rate FROM validators")}
     model = {v.valoper: v.commission / 10**18 for v, _ in chain.validator_set(height)}
     assert all(rates[vid] == pytest.approx(rate, abs=1e-6) for vid, rate in model.items())
+    engine.dispose()
+
+
+# --- sahara_daily against the devnet's ledger -------------------------------------------------------
+DAILY = [
+    "chain_days",
+    "market_caps",
+    "market_caps_daily",
+    "sahara_annotations",
+    "sahara_validators",
+    "sahara_daily",
+]
+ONE_WEI = Decimal("0.000000000000000001")
+
+
+def _daily(engine) -> dict:
+    columns = (
+        "complete, payments, rewards_paid_wei, rewards_paid_sahara, rewards_paid_usd, minted_wei, minted_sahara, "
+        "inflation_rate, bonded_ratio, supply_sahara, inflation_annualised, bonded_observed_sahara"
+    )
+    rows = _rows(engine, f"SELECT day, {columns} FROM sahara_daily ORDER BY day")
+    names = [c.strip() for c in columns.split(",")]
+    return {str(r[0])[:10]: dict(zip(names, r[1:], strict=True)) for r in rows}
+
+
+def _assert_equals_ledger(engine, record: dict) -> dict:
+    """Rewards, minting, inflation and bonded ratio of `sahara_daily` and `contributors` against the
+    devnet's record of the same blocks."""
+    daily = _daily(engine)
+    days = {d["day"]: d for d in record["days"]}
+    assert set(daily) == set(days)
+    last_period = record["mint_periods"][-1]
+    for day, row in daily.items():
+        assert int(row["minted_wei"]) == int(days[day]["minted_usah"]) > 0
+        assert Decimal(row["minted_sahara"]) == int(days[day]["minted_usah"]) * ONE_WEI
+        assert int(row["rewards_paid_wei"]) == int(days[day]["rewards_paid_usah"])
+        assert Decimal(row["rewards_paid_sahara"]) == int(days[day]["rewards_paid_usah"]) * ONE_WEI
+        assert row["payments"] == days[day]["payments"]
+    # The last day's x/mint figures are those of the record's last minting period.
+    last = daily[max(daily)]
+    assert Decimal(last["inflation_rate"]) == Decimal(last_period["inflation"])
+    assert Decimal(last["bonded_ratio"]) == Decimal(last_period["bonded_ratio"])
+    assert last["supply_sahara"] == pytest.approx(int(record["supply_usah"]) / 1e18, rel=0.005)
+    # The bonded stake of the last observed set: whole SAHARA per validator, as the ledger holds it
+    # at the range's end (stake moves by far less than 0.5% within a day).
+    bonded_whole = sum(int(v["bonded_usah"]) // 10**18 for v in record["validators"])
+    observed = [r["bonded_observed_sahara"] for _, r in sorted(daily.items()) if r["bonded_observed_sahara"]]
+    assert observed and int(observed[-1]) == pytest.approx(bonded_whole, rel=0.005)
+    # Rewards per contributor over the blocks: the contributors mart, in wei and exactly in SAHARA.
+    per_contributor: Counter = Counter()
+    for r in record["rewards"]:
+        per_contributor[r["contributor"]] += int(r["amount_usah"])
+    stored = {
+        c: (int(w), Decimal(s))
+        for c, w, s in _rows(engine, "SELECT contributor, rewards_wei, rewards_sahara FROM contributors")
+        if w
+    }
+    assert stored == {c: (w, w * ONE_WEI) for c, w in per_contributor.items()}
+    return daily
+
+
+@pytest.fixture(scope="module")
+def across_midnight(devnet):
+    """CometBFT and EVM blocks 300 either side of the UTC midnight before the devnet's clock."""
+    comet = CometBFTSource(devnet.endpoints["cometbft"])
+    evm = EvmSource(devnet.endpoints["evm"])
+    midnight = DEVNET_NOW // 86_400 * 86_400
+    first_of_day = comet.block_time(1)  # genesis
+    first_of_day = (midnight - first_of_day) // 5 + 1
+    assert comet.block_time(first_of_day - 1) < midnight <= comet.block_time(first_of_day)
+    window = (first_of_day - 300, first_of_day + 300)
+    yield {"sources": [CachedSource(comet), CachedSource(evm)], "window": window}
+    comet.close()
+    evm.close()
+
+
+def test_sahara_daily_equals_the_ledger_across_midnight(across_midnight, coingecko_conn, warehouse_url):
+    from etl.pipeline.market import ingest_coin_window
+
+    start, end = across_midnight["window"]
+    for source in across_midnight["sources"]:
+        ingest_range(source, start, end, warehouse_url=warehouse_url)
+    ingest_coin_window(
+        coingecko_conn, "sahara-ai", DEVNET_NOW - 86_400, DEVNET_NOW, warehouse_url=warehouse_url
+    )
+    engine = db.make_engine(warehouse_url)
+    run_all(engine, DAILY)
+    record = SaharaDevnet.from_options(7, DEFAULT_SCALE, lambda: DEVNET_NOW).ledger(start, end)
+    daily = _assert_equals_ledger(engine, record)
+    assert len(daily) == 2 and sum(r["payments"] for r in daily.values()) > 0
+    # Two partial days: not complete, so no annualised figure.
+    assert [(r["complete"], r["inflation_annualised"]) for r in daily.values()] == [(False, None)] * 2
+    # USD: each hour's rewards at that hour's quote, so between the day's lowest and highest quote.
+    for day, row in daily.items():
+        ((low, high),) = _rows(
+            engine,
+            "SELECT MIN(price_usd), MAX(price_usd) FROM market_caps WHERE coin_id = 'sahara-ai' "
+            "AND CAST(hour AS DATE) = :d",
+            d=date.fromisoformat(day),
+        )
+        sahara_paid = float(row["rewards_paid_sahara"])
+        assert low * sahara_paid <= row["rewards_paid_usd"] <= high * sahara_paid
+    incremental = table_checksum(engine, "sahara_daily")
+    rebuild(engine, DAILY)
+    assert table_checksum(engine, "sahara_daily") == incremental
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def genesis_day():
+    """A devnet whose genesis is an hour before a UTC midnight: its first day (heights 1-720) can be
+    ingested whole."""
+    from devnet.server import DevnetServer
+
+    genesis = int(datetime(2025, 6, 25, 23, 0, tzinfo=UTC).timestamp())
+    with DevnetServer(
+        seed=7, now=genesis + 7200, rate_limit_per_minute=0, sahara={"genesis_time": genesis}
+    ) as server:
+        comet = CometBFTSource(server.endpoints["cometbft"])
+        evm = EvmSource(server.endpoints["evm"])
+        devnet = SaharaDevnet.from_options(
+            7, DEFAULT_SCALE, lambda: genesis + 7200, {"genesis_time": genesis}
+        )
+        yield {"sources": [CachedSource(comet), CachedSource(evm)], "devnet": devnet}
+        comet.close()
+        evm.close()
+
+
+def test_a_complete_sahara_day_equals_the_ledger(genesis_day, warehouse_url):
+    for source in genesis_day["sources"]:
+        ingest_range(source, 1, 722, warehouse_url=warehouse_url)  # the day, and block 721 after it
+    engine = db.make_engine(warehouse_url)
+    run_all(engine, DAILY)
+    daily = _daily(engine)
+    record = genesis_day["devnet"].ledger(1, 721)
+    assert [d["day"] for d in record["days"]] == ["2025-06-25"]
+    assert daily["2025-06-25"]["complete"] and not daily["2025-06-26"]["complete"]
+    # Only the whole day is compared: drop the one block of the next day from the store's figures.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM sahara_daily WHERE day > :d"), {"d": date(2025, 6, 25)})
+    row = _assert_equals_ledger(engine, record)["2025-06-25"]
+    # Annualised inflation of a complete day: minted x 365 / supply, from the ledger's numbers.
+    supply = int(record["mint_periods"][0]["supply_usah_at_period_start"])
+    expected = int(record["days"][0]["minted_usah"]) * 365 / supply
+    assert row["inflation_annualised"] == pytest.approx(expected, rel=1e-6)
     engine.dispose()

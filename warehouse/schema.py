@@ -467,4 +467,48 @@ chain_days_batches = sa.Table(
     comment="Grain: one row per ingest batch the completeness projection has folded in.",
 )
 
+EXACT_SAHARA = sa.Numeric(38, 18)
+
+sahara_daily = sa.Table(
+    "sahara_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True, comment="UTC day"),
+    sa.Column(
+        "complete", sa.Boolean, nullable=False, comment="chain_days: every Sahara block of the day stored"
+    ),
+    sa.Column("payments", sa.Integer, nullable=False, comment="DataServices.RewardPaid events"),
+    sa.Column("contributors_paid", sa.Integer, nullable=False),
+    sa.Column(
+        "rewards_paid_wei", BASE_UNITS, nullable=False, comment="usah (1e18 per SAHARA), summed exactly"
+    ),
+    sa.Column("rewards_paid_sahara", EXACT_SAHARA, nullable=False, comment="rewards_paid_wei / 1e18, exact"),
+    sa.Column(
+        "rewards_paid_usd",
+        sa.Double,
+        comment="sum over hours of that hour's rewards x its SAHARA/USD quote; NULL if an hour lacks one",
+    ),
+    sa.Column("mint_blocks", sa.Integer, nullable=False, comment="blocks with a mint event"),
+    sa.Column("minted_wei", BASE_UNITS, nullable=False, comment="sum of the mint events' amounts, usah"),
+    sa.Column("minted_sahara", EXACT_SAHARA, nullable=False),
+    sa.Column("inflation_rate", EXACT_SAHARA, comment="x/mint's annual inflation, the day's last mint event"),
+    sa.Column(
+        "bonded_ratio", EXACT_SAHARA, comment="bonded tokens / supply as x/mint read it, last mint event"
+    ),
+    sa.Column(
+        "supply_sahara", sa.Double, comment="annual_provisions / inflation of the day's last mint event"
+    ),
+    sa.Column(
+        "inflation_annualised",
+        sa.Double,
+        comment="minted_sahara x 365 / supply_sahara; complete days only (NULL otherwise)",
+    ),
+    sa.Column(
+        "bonded_observed_sahara",
+        BASE_UNITS,
+        comment="sum of voting power (whole SAHARA) of the day's last observed validator set",
+    ),
+    sa.Column("price_usd", sa.Double, comment="the day's last SAHARA/USD quote (market_caps_daily)"),
+    comment="Grain: one row per UTC day with a Sahara reward payment, mint event or validator-set observation.",
+)
+
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")

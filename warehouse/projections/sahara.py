@@ -14,7 +14,8 @@ gives task, contributor, content hash and submitted block/time (the first submis
 a contract emit two); the latest review gives reviewer, reviewed block/time, accepted and quality score
 (0-100); the task's first `TaskCreated` gives the client. A review whose submission lies before the
 store's coverage still makes a row, with the submission columns NULL (nothing is dropped).
-`reward_usah` is the sum of the payments attributed to the annotation (NULL if none), `paid_at` the
+`reward_wei` is the sum of the payments attributed to the annotation in wei (usah, 1e18 per SAHARA;
+NULL if none) and `reward_sahara` the same in SAHARA (exact NUMERIC(38, 18)), `paid_at` the
 latest payment. Provenance: `event_id` (the submission, else the review), `review_event_id`,
 `reward_event_id`. An annotation touched by new events is recomputed from its own staging rows (a
 handful, whatever the history).
@@ -22,8 +23,8 @@ handful, whatever the history).
 **`contributors`** — grain: one row per contributor address that submitted an annotation, was paid a
 reward or holds a reputation token. `submitted`, `reviewed`, `accepted` count the contributor's
 annotations whose submission is in the store (so accepted <= reviewed <= submitted);
-`acceptance_rate` = accepted / reviewed; `rewards_usah` (and `rewards_sahara`, 1e18 usah) sums
-`annotations.reward_usah` over all their rows; `reputation_tier` is the highest
+`acceptance_rate` = accepted / reviewed; `rewards_wei` sums `annotations.reward_wei` over all their
+rows and `rewards_sahara` is the same in SAHARA (exact, rewards_wei x 1e-18); `reputation_tier` is the highest
 `Reputation.ReputationMinted` tier; `first_seen_at` / `last_active_at` are the earliest and latest of
 their submissions, payments and reputation mints. Folded: the counters move by the difference between
 the recomputed annotation rows and the rows they replace; times and tier by min / max.
@@ -84,6 +85,14 @@ REPUTATION = "'Reputation.ReputationMinted'"
 ANCHOR_LAG = 1
 #: usah per whole SAHARA: voting power = bonded usah // POWER_REDUCTION.
 POWER_REDUCTION = "CAST('1000000000000000000' AS NUMERIC(38, 0))"
+#: One wei (usah) in SAHARA.
+WEI = "CAST('0.000000000000000001' AS NUMERIC(38, 18))"
+
+
+def sahara(wei: str) -> str:
+    """SAHARA from an amount in wei (usah, 1e18 per SAHARA), exact: NUMERIC(38, 18). A product, not a
+    quotient: DuckDB divides decimals in floating point, PostgreSQL to a default scale."""
+    return f"CAST(CAST({wei} AS NUMERIC(38, 0)) * {WEI} AS NUMERIC(38, 18))"
 
 
 def _log_index(alias: str) -> str:
@@ -167,7 +176,7 @@ WINDOW_ANNOTATIONS = """
         FROM rows_ WHERE kind = 'reviewed'
     ),
     paid AS (
-        SELECT annotation_id, SUM(amount_usah) AS reward_usah, MAX(block_time) AS paid_at,
+        SELECT annotation_id, SUM(amount_usah) AS reward_wei, MAX(block_time) AS paid_at,
                MAX(event_id) AS reward_event_id, MIN(contributor) AS contributor, MIN(task_id) AS task_id
         FROM rows_ WHERE kind = 'paid'
         GROUP BY annotation_id
@@ -178,7 +187,7 @@ WINDOW_ANNOTATIONS = """
                COALESCE(s.contributor, p.contributor) AS contributor,
                s.content_hash, s.block_number AS submitted_block, s.block_time AS submitted_at,
                v.block_number AS reviewed_block, v.block_time AS reviewed_at, v.reviewer, v.accepted,
-               v.quality_score, p.reward_usah, p.paid_at,
+               v.quality_score, p.reward_wei, p.paid_at,
                COALESCE(s.event_id, v.event_id) AS event_id, v.event_id AS review_event_id, p.reward_event_id
         FROM w_sa_touched t
         LEFT JOIN submissions s ON s.annotation_id = t.annotation_id AND s.rn = 1
@@ -194,7 +203,7 @@ WINDOW_ANNOTATIONS = """
     )
     SELECT m.annotation_id, m.task_id, k.client, m.contributor, m.content_hash, m.submitted_block,
            m.submitted_at, m.reviewed_block, m.reviewed_at, m.reviewer, m.accepted, m.quality_score,
-           m.reward_usah, m.paid_at, m.event_id, m.review_event_id, m.reward_event_id
+           m.reward_wei, m.paid_at, m.event_id, m.review_event_id, m.reward_event_id
     FROM merged m
     LEFT JOIN tasks k ON k.task_id = m.task_id AND k.rn = 1
 """
@@ -208,7 +217,7 @@ def _contribution(sign: str, alias: str) -> str:
         {sign}CASE WHEN {alias}.submitted_block IS NOT NULL AND {alias}.reviewed_at IS NOT NULL THEN 1 ELSE 0 END
             AS reviewed,
         {sign}CASE WHEN {alias}.submitted_block IS NOT NULL AND {alias}.accepted THEN 1 ELSE 0 END AS accepted,
-        {sign}COALESCE({alias}.reward_usah, 0) AS rewards_usah
+        {sign}COALESCE({alias}.reward_wei, 0) AS rewards_wei
     """
 
 
@@ -216,7 +225,7 @@ def _contribution(sign: str, alias: str) -> str:
 WINDOW_CONTRIBUTOR_CHANGES = f"""
     CREATE TEMPORARY TABLE w_sa_changes AS
     SELECT contributor, SUM(submitted) AS submitted, SUM(reviewed) AS reviewed, SUM(accepted) AS accepted,
-           SUM(rewards_usah) AS rewards_usah
+           SUM(rewards_wei) AS rewards_wei
     FROM (
         SELECT {_contribution("", "n")} FROM w_sa_annotations n WHERE n.contributor IS NOT NULL
         UNION ALL
@@ -242,14 +251,14 @@ WINDOW_ACTIVITY = f"""
     GROUP BY contributor
 """
 
-FOLD_CONTRIBUTORS = """
+FOLD_CONTRIBUTORS = f"""
     INSERT INTO contributors
         (contributor, first_seen_at, last_active_at, submitted, reviewed, accepted, acceptance_rate,
-         rewards_usah, rewards_sahara, reputation_tier)
+         rewards_wei, rewards_sahara, reputation_tier)
     SELECT k.contributor, a.first_at, a.last_at,
            COALESCE(c.submitted, 0), COALESCE(c.reviewed, 0), COALESCE(c.accepted, 0),
            CAST(c.accepted AS DOUBLE PRECISION) / NULLIF(c.reviewed, 0),
-           COALESCE(c.rewards_usah, 0), CAST(COALESCE(c.rewards_usah, 0) AS DOUBLE PRECISION) / 1e18, a.tier
+           COALESCE(c.rewards_wei, 0), {sahara("COALESCE(c.rewards_wei, 0)")}, a.tier
     FROM (SELECT contributor FROM w_sa_activity UNION SELECT contributor FROM w_sa_changes) k
     LEFT JOIN w_sa_activity a ON a.contributor = k.contributor
     LEFT JOIN w_sa_changes c ON c.contributor = k.contributor
@@ -261,21 +270,21 @@ FOLD_CONTRIBUTORS = """
         accepted = contributors.accepted + excluded.accepted,
         acceptance_rate = CAST(contributors.accepted + excluded.accepted AS DOUBLE PRECISION)
             / NULLIF(contributors.reviewed + excluded.reviewed, 0),
-        rewards_usah = contributors.rewards_usah + excluded.rewards_usah,
-        rewards_sahara = CAST(contributors.rewards_usah + excluded.rewards_usah AS DOUBLE PRECISION) / 1e18,
+        rewards_wei = contributors.rewards_wei + excluded.rewards_wei,
+        rewards_sahara = {sahara("contributors.rewards_wei + excluded.rewards_wei")},
         reputation_tier = GREATEST(contributors.reputation_tier, excluded.reputation_tier)
 """
 
 DELETE_ANNOTATIONS = "DELETE FROM annotations WHERE annotation_id IN (SELECT annotation_id FROM w_sa_touched)"
 
-INSERT_ANNOTATIONS = """
+INSERT_ANNOTATIONS = f"""
     INSERT INTO annotations
         (annotation_id, task_id, client, contributor, content_hash, submitted_block, submitted_at,
-         reviewed_block, reviewed_at, reviewer, accepted, quality_score, reward_usah, paid_at,
+         reviewed_block, reviewed_at, reviewer, accepted, quality_score, reward_wei, reward_sahara, paid_at,
          event_id, review_event_id, reward_event_id)
     SELECT annotation_id, task_id, client, contributor, content_hash, submitted_block, submitted_at,
-           reviewed_block, reviewed_at, reviewer, accepted, quality_score, reward_usah, paid_at,
-           event_id, review_event_id, reward_event_id
+           reviewed_block, reviewed_at, reviewer, accepted, quality_score, reward_wei, {sahara("reward_wei")},
+           paid_at, event_id, review_event_id, reward_event_id
     FROM w_sa_annotations
 """
 
@@ -636,5 +645,114 @@ SAHARA_VALIDATORS = register(
             "DROP TABLE w_sa_pairs",
             "DROP TABLE w_sa_flows",
         ),
+    )
+)
+
+# --- sahara_daily -------------------------------------------------------------------------------------
+_DAY = "CAST(date_trunc('day', {}.block_time) AS DATE)"
+_IN_DAY = "{a}.block_time >= d.day AND {a}.block_time < d.day + INTERVAL '1 day'"
+
+DAILY_DAYS = f"""
+    CREATE TEMPORARY TABLE w_sd_days AS
+    SELECT DISTINCT {_DAY.format("e")} AS day FROM events e
+    WHERE e.seq > :lo AND e.seq <= :hi
+      AND (e.event_type IN ({REWARD_PAID}, 'mint.mint', 'staking.ValidatorObserved')
+           OR (e.event_type = 'market.Quote' AND e.payload->>'coin_id' = 'sahara-ai'))
+"""
+
+_DAILY_COLUMNS = """
+    (day, complete, payments, contributors_paid, rewards_paid_wei, rewards_paid_sahara, rewards_paid_usd,
+     mint_blocks, minted_wei, minted_sahara, inflation_rate, bonded_ratio, supply_sahara, inflation_annualised,
+     bonded_observed_sahara, price_usd)
+"""
+
+INSERT_DAILY = f"""
+    INSERT INTO sahara_daily {_DAILY_COLUMNS}
+    WITH paid AS (
+        SELECT d.day, date_trunc('hour', p.block_time) AS hour, p.contributor, p.amount_usah AS wei
+        FROM stg_sahara_annotation_events p JOIN w_sd_days d ON {_IN_DAY.format(a="p")}
+        WHERE p.kind = 'paid'
+    ),
+    rewards AS (
+        SELECT day, COUNT(*) AS payments, COUNT(DISTINCT contributor) AS contributors, SUM(wei) AS wei
+        FROM paid GROUP BY day
+    ),
+    hours AS (
+        SELECT h.day, h.wei, m.price_usd
+        FROM (SELECT day, hour, SUM(wei) AS wei FROM paid GROUP BY day, hour) h
+        LEFT JOIN market_caps m ON m.coin_id = 'sahara-ai' AND m.hour = h.hour
+    ),
+    rewards_usd AS (
+        SELECT day, CASE WHEN COUNT(price_usd) = COUNT(*)
+                         THEN SUM(CAST({sahara("wei")} AS DOUBLE PRECISION) * price_usd) END AS usd
+        FROM hours GROUP BY day
+    ),
+    mints AS (
+        SELECT d.day, e.block_number, e.event_id, CAST(e.payload->>'amount' AS NUMERIC(38, 0)) AS wei,
+               e.payload->>'inflation' AS inflation, e.payload->>'bonded_ratio' AS bonded_ratio,
+               e.payload->>'annual_provisions' AS annual_provisions
+        FROM events e JOIN w_sd_days d ON {_IN_DAY.format(a="e")}
+        WHERE e.event_type = 'mint.mint'
+    ),
+    minted AS (SELECT day, COUNT(*) AS blocks, SUM(wei) AS wei FROM mints GROUP BY day),
+    last_mint AS (
+        SELECT mints.*, ROW_NUMBER() OVER (PARTITION BY day ORDER BY block_number DESC, event_id DESC) AS rn
+        FROM mints
+    ),
+    sets AS (
+        SELECT d.day, s.block_number, s.voting_power,
+               MAX(s.block_number) OVER (PARTITION BY d.day) AS last_block
+        FROM stg_sahara_validator_sets s JOIN w_sd_days d ON {_IN_DAY.format(a="s")}
+    ),
+    bonded AS (
+        SELECT day, SUM(CAST(voting_power AS NUMERIC(38, 0))) AS sahara
+        FROM sets WHERE block_number = last_block GROUP BY day
+    )
+    SELECT d.day, FALSE, COALESCE(r.payments, 0), COALESCE(r.contributors, 0),
+           COALESCE(r.wei, 0), {sahara("COALESCE(r.wei, 0)")}, COALESCE(u.usd, CASE WHEN r.wei IS NULL THEN 0 END),
+           COALESCE(m.blocks, 0), COALESCE(m.wei, 0), {sahara("COALESCE(m.wei, 0)")},
+           CAST(l.inflation AS NUMERIC(38, 18)), CAST(l.bonded_ratio AS NUMERIC(38, 18)),
+           CAST(l.annual_provisions AS DOUBLE PRECISION) / 1e18
+               / NULLIF(CAST(l.inflation AS DOUBLE PRECISION), 0),
+           CAST(NULL AS DOUBLE PRECISION), b.sahara, q.price_usd
+    FROM w_sd_days d
+    LEFT JOIN rewards r ON r.day = d.day
+    LEFT JOIN rewards_usd u ON u.day = d.day
+    LEFT JOIN minted m ON m.day = d.day
+    LEFT JOIN last_mint l ON l.day = d.day AND l.rn = 1
+    LEFT JOIN bonded b ON b.day = d.day
+    LEFT JOIN market_caps_daily q ON q.coin_id = 'sahara-ai' AND CAST(q.day AS DATE) = d.day
+"""
+
+#: `complete` follows chain_days, which moves with ingest batches: refreshed on every run (a row per
+#: day, a few hundred rows), with the annualised figure that only a complete day may carry.
+REFRESH_COMPLETE = """
+    UPDATE sahara_daily SET
+        complete = x.complete,
+        inflation_annualised = CASE WHEN x.complete AND sahara_daily.supply_sahara > 0
+            THEN CAST(sahara_daily.minted_sahara AS DOUBLE PRECISION) * 365 / sahara_daily.supply_sahara END
+    FROM (
+        SELECT s.day, COALESCE(c.complete, FALSE) AS complete
+        FROM sahara_daily s LEFT JOIN chain_days c ON c.chain = 'sahara' AND c.day = s.day
+    ) x
+    WHERE sahara_daily.day = x.day
+      AND (sahara_daily.complete IS DISTINCT FROM x.complete
+           OR sahara_daily.day IN (SELECT day FROM w_sd_days))
+"""
+
+SAHARA_DAILY = register(
+    Projection(
+        name="sahara_daily",
+        tables=("sahara_daily",),
+        doc=__doc__,
+        statements=(
+            DAILY_DAYS,
+            "DELETE FROM sahara_daily WHERE day IN (SELECT day FROM w_sd_days)",
+            INSERT_DAILY,
+            REFRESH_COMPLETE,
+            "DROP TABLE w_sd_days",
+        ),
+        stage=2,
+        reads_batches=True,
     )
 )
