@@ -369,6 +369,9 @@ def reconcile(
     day: list[str] = typer.Option(
         None, help="only this UTC day, YYYY-MM-DD (repeatable; default: every day)"
     ),
+    since_seq: int = typer.Option(
+        None, help="only the days touched by events stored after this position (events.seq)"
+    ),
 ) -> None:
     """Reconcile the marts against the chain's observations in the event store; exit 1 on a difference.
 
@@ -387,7 +390,7 @@ def reconcile(
         console.print(f"[red]reconcile: --day takes YYYY-MM-DD ({exc})[/]")
         raise typer.Exit(2) from exc
     failed = 0
-    for result in run_checks(days=days):
+    for result in run_checks(days=days, since_seq=since_seq):
         name, checked, failures = result["check"], result["checked"], result["failures"]
         if not failures:
             note = f"; {result['note']}" if result.get("note") else ""

@@ -691,23 +691,47 @@ CHECKS = (
 )
 
 
+def days_touched(conn: Connection, since_seq: int) -> list[date]:
+    """The days of the Bittensor observations stored after position `since_seq` (what a run after
+    an ingest needs to look at again)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT DISTINCT CAST(date_trunc('day', block_time) AS DATE) FROM events "
+            "WHERE seq > :s AND chain = 'bittensor' AND event_type IN (:e, :n)"
+        ),
+        {"s": since_seq, "e": EMISSION_OBSERVED, "n": NEURON_OBSERVED},
+    )
+    return sorted(_as_date(r[0]) for r in rows)
+
+
 def reconcile(
-    url: str | None = None, *, record: bool = True, days: Iterable[date] | None = None
+    url: str | None = None,
+    *,
+    record: bool = True,
+    days: Iterable[date] | None = None,
+    since_seq: int | None = None,
 ) -> list[dict]:
-    """Run every check over `days` (default: every day with Bittensor issuance observations); with
-    `record`, store each outcome in `dq_results` (suite `reconciliation`)."""
+    """Run every check over `days` (default: every day with Bittensor issuance observations, or with
+    `since_seq` the days its later events touch, so a run costs what is new); with `record`, store each
+    outcome in `dq_results` (suite `reconciliation`)."""
     engine = db.make_engine(url)
     results = []
     try:
         with db.connect(engine) as conn:
             started = time.perf_counter()
-            wanted = sorted(set(days)) if days is not None else _emission_days(conn)
+            if days is not None:
+                wanted = sorted(set(days))
+            elif since_seq is not None:
+                wanted = days_touched(conn, since_seq)
+            else:
+                wanted = _emission_days(conn)
             data = [_read_day(conn, day) for day in wanted]
             reading = time.perf_counter() - started
             for check in CHECKS:
                 started = time.perf_counter()
                 result = check(conn, data)
                 result["seconds"] = round(time.perf_counter() - started + reading / len(CHECKS), 3)
+                result["days"] = [str(d) for d in wanted]
                 results.append(result)
         if record:
             today = int(datetime.combine(date.today(), datetime.min.time(), tzinfo=UTC).timestamp())
