@@ -158,14 +158,33 @@ def no_data_figure(title: str, message: str) -> go.Figure:
 def daily_bar_figure(
     frame: pd.DataFrame, column: str, title: str, y_title: str, color: str = TAO_COLOR
 ) -> go.Figure:
-    """One measure per day as bars (an hour of data still shows as a visible bar, unlike a line)."""
+    """One measure per day as bars (an hour of data still shows as a visible bar, unlike a line).
+
+    With a `complete` column, a day not stored whole is drawn hatched and labelled "partial", so its
+    lower total does not read as a drop."""
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
+    partial = partial_days(frame)
     figure = go.Figure(
         go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title, width=0.8 * DAY_MS,
-               customdata=_day_keys(frame), hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.4~f}<extra></extra>")
+               marker_pattern_shape=["/" if p else "" for p in partial],
+               text=[PARTIAL_LABEL if p else "" for p in partial], textposition="outside",
+               customdata=_day_keys(frame),
+               hovertemplate=[f"%{{x|%Y-%m-%d}}<br>%{{y:,.4~f}}{PARTIAL_HOVER if p else ''}<extra></extra>"
+                              for p in partial])
     )  # fmt: skip
     return _layout(figure, title, yaxis={"title": y_title}, xaxis=day_axis(frame["day"]))
+
+
+PARTIAL_LABEL = "partial"
+PARTIAL_HOVER = "<br>partial day: not every block of it is stored yet"
+
+
+def partial_days(frame: pd.DataFrame) -> list[bool]:
+    """Per row, whether the day is partial: `complete` is false or unknown (no column: none is)."""
+    if "complete" not in frame:
+        return [False] * len(frame)
+    return [bool(pd.isna(value)) or not bool(value) for value in frame["complete"]]
 
 
 def ranked_bar_figure(
@@ -398,19 +417,40 @@ def rebased_figure(
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
     figure = go.Figure()
+    hover = f"%{{x|%Y-%m-%d %H:%M}}<br>index %{{y:.1f}}{hover_value}"
     for name, group in frame.groupby(key, sort=True):
+        partial = pd.Series(partial_days(group), index=group.index) if "complete" in group else None
+        whole = group if partial is None else group[~partial]
         figure.add_trace(
             go.Scatter(
-                x=group[period],
-                y=group["index"],
+                x=whole[period],
+                y=whole["index"],
                 mode="lines+markers" if len(group) <= 60 else "lines",
                 marker={"size": 5},
                 name=labels.get(name, name),
                 line={"color": colors.get(name)},
-                customdata=group[list(customdata)].astype(str).to_numpy() if customdata else None,
-                hovertemplate=f"%{{x|%Y-%m-%d %H:%M}}<br>index %{{y:.1f}}{hover_value}<extra>%{{fullData.name}}</extra>",
+                customdata=whole[list(customdata)].astype(str).to_numpy() if customdata else None,
+                hovertemplate=f"{hover}<extra>%{{fullData.name}}</extra>",
             )
         )
+        if partial is not None and partial.any():
+            # Partial days: a dashed segment from the last whole day to hollow markers labelled "partial".
+            tail = pd.concat([whole.tail(1), group[partial]])
+            figure.add_trace(
+                go.Scatter(
+                    x=tail[period],
+                    y=tail["index"],
+                    mode="lines+markers+text",
+                    marker={"size": 8, "symbol": "circle-open", "color": colors.get(name)},
+                    line={"color": colors.get(name), "dash": "dash"},
+                    text=[""] * len(whole.tail(1)) + [PARTIAL_LABEL] * int(partial.sum()),
+                    textposition="top center",
+                    name=f"{labels.get(name, name)} (partial day)",
+                    showlegend=False,
+                    customdata=tail[list(customdata)].astype(str).to_numpy() if customdata else None,
+                    hovertemplate=f"{hover}{PARTIAL_HOVER}<extra>%{{fullData.name}}</extra>",
+                )
+            )
     figure.add_hline(y=100, line={"dash": "dot", "color": "#9ca3af", "width": 1})
     return _layout(
         figure,

@@ -414,6 +414,38 @@ def ecosystem_as_of(url: str | None, as_of: datetime | None = None) -> pd.DataFr
     return _read_or_empty(url, " UNION ALL ".join(parts), ["chain", "day"], params, dates=("day",))
 
 
+def ecosystem_complete_as_of(url: str | None, as_of: datetime | None = None) -> pd.DataFrame:
+    """Each chain's last *complete* `ecosystem_daily` day before `as_of` (None: the latest): the day
+    whose blocks are all stored (`chain_days`), so its per-day figures are whole."""
+    bound = " AND day < :as_of" if as_of is not None else ""
+    parts, params = [], {"as_of": as_of} if as_of is not None else {}
+    for i, chain in enumerate(COINS):
+        params[f"chain{i}"] = chain
+        parts.append(
+            f"(SELECT * FROM ecosystem_daily WHERE chain = :chain{i} AND day = "
+            f"(SELECT MAX(day) FROM ecosystem_daily WHERE chain = :chain{i} AND complete{bound}))"
+        )
+    return _read_or_empty(url, " UNION ALL ".join(parts), ["chain", "day"], params, dates=("day",))
+
+
+def ecosystem_complete_on_both(url: str | None, as_of: datetime | None = None) -> pd.DataFrame:
+    """Both chains' `ecosystem_daily` rows of the latest day before `as_of` that is complete on every
+    chain (empty when no such day), so a head-to-head compares the same whole day."""
+    bound = " AND day < :as_of" if as_of is not None else ""
+    chains = {f"chain{i}": chain for i, chain in enumerate(COINS)}
+    listed = ", ".join(":" + name for name in chains)
+    sql = f"""
+        SELECT * FROM ecosystem_daily WHERE chain IN ({listed}) AND day = (
+            SELECT MAX(day) FROM (
+                SELECT day FROM ecosystem_daily WHERE complete AND chain IN ({listed}){bound}
+                GROUP BY day HAVING COUNT(DISTINCT chain) = {len(chains)}
+            ) both_complete
+        )
+    """
+    params = {**chains, **({"as_of": as_of} if as_of is not None else {})}
+    return _read_or_empty(url, sql, ["chain", "day"], params, dates=("day",))
+
+
 def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
     if frame.empty:
         return {}

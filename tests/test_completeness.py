@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -250,3 +251,89 @@ def test_a_market_day_with_23_quotes_is_not_complete(warehouse_url):
         day.date(): (24, True, 25),
         (day + timedelta(days=1)).date(): (24, True, 24),
     }
+
+
+# --- the dashboard: last complete day, partial days drawn as partial ------------------------------------
+#: (chain, day of January 2026, complete, participants, emission): Bittensor is whole to the 11th,
+#: Sahara to the 10th; the later days are partial (a fraction of a day's blocks).
+DAYS = [
+    ("bittensor", 10, True, 900, 3600),
+    ("bittensor", 11, True, 910, 3600),
+    ("bittensor", 12, False, 300, 1200),
+    ("sahara", 10, True, 5000, 250_000),
+    ("sahara", 11, False, 2100, 90_000),
+    ("sahara", 12, False, 400, 20_000),
+]
+
+
+def _dashboard_warehouse(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        for chain, day, complete, participants, emission in DAYS:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ecosystem_daily (chain, day, complete, native_unit, participants, emission_native) "
+                    "VALUES (:c, :d, :k, :u, :p, :e)"
+                ),
+                {
+                    "c": chain,
+                    "d": date(2026, 1, day),
+                    "k": complete,
+                    "u": "TAO" if chain == "bittensor" else "SAHARA",
+                    "p": participants,
+                    "e": emission,
+                },
+            )
+    engine.dispose()
+
+
+def test_kpis_and_head_to_head_use_complete_days_and_charts_mark_partial_ones(warehouse_url):
+    from dashboards import figures
+    from dashboards.pages import overview
+    from dashboards.state import View
+
+    _dashboard_warehouse(warehouse_url)
+    view = View(start=date(2026, 1, 10), end=date(2026, 1, 12), as_of=None)
+    kpis = overview.kpi_frame(warehouse_url, view).set_index("chain")
+    assert {c: f"{d:%Y-%m-%d}" for c, d in kpis["day"].items()} == {
+        "bittensor": "2026-01-11",
+        "sahara": "2026-01-10",
+    }
+    assert kpis.loc["bittensor", "emission_native"] == 3600  # not the partial 12th's 1,200
+    cards = str(overview.kpi_cards(overview.kpi_frame(warehouse_url, view), view))
+    assert "per-day figures of 2026-01-11, the last complete day" in cards
+    assert "per-day figures of 2026-01-10, the last complete day" in cards
+    # An as-of date before the last complete day moves it back.
+    earlier = View(start=date(2026, 1, 10), end=date(2026, 1, 12), as_of=date(2026, 1, 10))
+    assert (
+        f"{overview.kpi_frame(warehouse_url, earlier).set_index('chain').loc['bittensor', 'day']:%d}" == "10"
+    )
+
+    # Head to head: the latest day complete on both chains, the 10th.
+    table = overview.head_to_head_frame(warehouse_url, view)
+    as_of = table[table["aspect"] == "Figures as of"].iloc[0]
+    assert (as_of["bittensor"], as_of["sahara"]) == ("2026-01-10", "2026-01-10")
+    title = overview.head_to_head_table(table, view)[0]
+    assert title.children == "Head to head, as of 2026-01-10"
+
+    # Participants, rebased: the whole days as the solid line, the partial ones dashed, hollow, labelled.
+    figure = overview.participants_figure(overview.participants_frame(warehouse_url, view), view)
+    solid = {t.name: [pd.Timestamp(x).day for x in t.x] for t in figure.data if not t.name.endswith("(partial day)")}
+    partial = {
+        t.name: (list(t.text), t.line.dash, t.marker.symbol)
+        for t in figure.data
+        if t.name.endswith("(partial day)")
+    }
+    assert solid == {"Bittensor miners": [10, 11], "Sahara contributors": [10]}
+    assert partial == {
+        "Bittensor miners (partial day)": (["", "partial"], "dash", "circle-open"),
+        "Sahara contributors (partial day)": (["", "partial", "partial"], "dash", "circle-open"),
+    }
+
+    # Per-day bars: the partial day hatched and labelled, the whole ones plain.
+    frame = pd.DataFrame(
+        {"day": pd.to_datetime(["2026-01-10", "2026-01-11", "2026-01-12"]), "v": [3600, 3600, 1200],
+         "complete": [True, True, False]}
+    )  # fmt: skip
+    bars = figures.daily_bar_figure(frame, "v", "TAO emission per day", "TAO per day").data[0]
+    assert list(bars.marker.pattern.shape) == ["", "", "/"] and list(bars.text) == ["", "", "partial"]

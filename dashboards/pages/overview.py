@@ -25,10 +25,11 @@ PARTICIPANTS = {"bittensor": "UIDs in the metagraph", "sahara": "contributors ac
 
 
 def kpi_frame(url: str, view: View) -> pd.DataFrame:
-    """One row per chain: the market as of the as-of day (last hour) and its `ecosystem_daily` row."""
+    """One row per chain: the market as of the as-of day (last hour) and the `ecosystem_daily` row of
+    its last complete day before it (a partial day would show a fraction of a day as "per day")."""
     coins = [queries.COINS[c] for c in view.chains()]
     market = queries.latest_quotes(queries.quotes_as_of(url, view.as_of_at, coins))
-    daily = queries.ecosystem_as_of(url, view.as_of_at)
+    daily = queries.ecosystem_complete_as_of(url, view.as_of_at)
     rows = []
     for chain in view.chains():
         quote = market[market["coin_id"] == queries.COINS[chain]] if not market.empty else market
@@ -120,7 +121,8 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
                     _kpi("Gini of rewards", _fmt(row.get("gini"), "{:.3f}"), "gini"),
                     _kpi("Nakamoto coefficient", _fmt(row.get("nakamoto"), "{:,.0f}"), "nakamoto"),
                     html.Div(
-                        f"chain figures of {row['day']:%Y-%m-%d}" if not _missing(row.get("day")) else "no chain figures yet",
+                        f"per-day figures of {row['day']:%Y-%m-%d}, the last complete day"
+                        if not _missing(row.get("day")) else "no complete day stored yet",
                         className="kpi-day",
                     ),
                 ],
@@ -135,9 +137,9 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
 
 
 def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
-    """The comparison table of `warehouse.metrics.head_to_head` from each chain's latest
-    `ecosystem_daily` row on or before the as-of day, with the day each column's figures are from."""
-    daily = queries.ecosystem_as_of(url, view.as_of_at)
+    """The comparison table of `warehouse.metrics.head_to_head` from both chains' `ecosystem_daily`
+    rows of the latest day before the as-of day that is complete on both, with that day."""
+    daily = queries.ecosystem_complete_on_both(url, view.as_of_at)
     latest = queries.latest_by_chain(daily)
     frame = pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara"]]
     days = {chain: f"{row['day']:%Y-%m-%d}" for chain, row in latest.items()}
@@ -148,7 +150,11 @@ def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
 def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
     as_of = frame[frame["aspect"] == "Figures as of"].iloc[0]
     days = sorted({d for d in (as_of["bittensor"], as_of["sahara"]) if d})
-    title = f"Head to head, as of {' / '.join(days)}" if days else "Head to head (no measured figures yet)"
+    title = (
+        f"Head to head, as of {' / '.join(days)}"
+        if days
+        else "Head to head (no day complete on both chains yet)"
+    )
     return [html.H3(title, id="head-to-head-title"), data_table("head-to-head-table", frame, page_size=20)]
 
 
@@ -188,8 +194,11 @@ def market_cap_figure(frame: pd.DataFrame, view: View):
 def participants_frame(url: str, view: View) -> pd.DataFrame:
     daily = queries.ecosystem_daily(url, view.start_at, view.end_at, chains=view.chains())
     if daily.empty:
-        return pd.DataFrame(columns=["chain", "day", "participants", "index"])
-    return queries.rebased(daily[["chain", "day", "participants"]], "chain", "day", "participants")
+        return pd.DataFrame(columns=["chain", "day", "participants", "complete", "index"])
+    # `complete` rides along: a partial day is drawn as partial (dashed, hollow), not as a drop.
+    return queries.rebased(
+        daily[["chain", "day", "participants", "complete"]], "chain", "day", "participants"
+    )
 
 
 def participants_figure(frame: pd.DataFrame, view: View):
