@@ -80,7 +80,8 @@ def sahara_ingest():
     def summarize(results: list[dict]) -> dict:
         from etl.sources.sahara_pipeline import summarize as total
 
-        return total(list(results or []))
+        # A slice reads every mapped result at once; iterating would probe one past the end (an error log line).
+        return total(list(results[:]) if results else [])
 
     summarize(ingest_chunk.expand(chunk=plan()))
 

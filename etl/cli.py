@@ -99,7 +99,7 @@ def migrate() -> None:
 
 
 @contextlib.contextmanager
-def _devnet_if_needed(seed: int, now: int | None):
+def _devnet_if_needed(seed: int, now: int | None, announce: bool = True):
     """Start the devnet in this process when a connection points at it and nothing serves there yet."""
     from etl.connections import coingecko_connection, points_at_devnet, rpc_url
     from etl.settings import get_settings
@@ -113,7 +113,8 @@ def _devnet_if_needed(seed: int, now: int | None):
 
         with DevnetServer(seed=seed, port=settings.devnet_port, now=now, rate_limit_per_minute=0) as server:
             clock = "real time" if now is None else datetime.fromtimestamp(now, UTC).isoformat()
-            console.print(f"started the devnet on {server.base_url} (clock: {clock})")
+            if announce:
+                console.print(f"started the devnet on {server.base_url} (clock: {clock})")
             yield
         return
     yield
@@ -122,6 +123,93 @@ def _devnet_if_needed(seed: int, now: int | None):
 #: How far past --end the devnet's clock runs, so that every block before --end is finalized
 #: (subtensor finalizes 2 blocks behind its head, CometBFT at once).
 FINALITY_MARGIN_SECONDS = 300
+
+
+class _BackfillProgress:
+    """What `decai backfill` draws: one bar per DAG, advancing as each planned chunk finishes, with an ETA.
+
+    The chain DAGs' bars learn their size from the `plan` task's result and advance on each mapped
+    `ingest_chunk`; the market bar counts its DAG runs, the projections bar the warehouse DAG's tasks.
+    Without a display (`--quiet`) it only collects the failures for the summary line.
+    """
+
+    #: the task whose finishing advances a DAG's bar (None: every task of the DAG)
+    STEP_TASK = {
+        "market_ingest": "ingest_coins",
+        "bittensor_ingest": "ingest_chunk",
+        "sahara_ingest": "ingest_chunk",
+    }
+    UNIT = {"market_ingest": "runs", "bittensor_ingest": "chunks", "sahara_ingest": "chunks"}
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.failures: list[str] = []
+        self._bars: dict[str, int] = {}
+        self._plans: dict[str, list] = {}
+
+    def add(self, dag_id: str, label: str, total: int | None) -> None:
+        if self.progress is not None:
+            unit = self.UNIT.get(dag_id, "tasks")
+            self._bars[dag_id] = self.progress.add_task(
+                label, total=total, unit=unit, detail="planning" if total is None else ""
+            )
+
+    def finished(self, event) -> None:
+        """`run_dag`'s callback: a try of one task ended (`etl.orchestrate.TaskFinished`)."""
+        where = event.task_id + (f"[{event.map_index}]" if event.map_index >= 0 else "")
+        if event.state != "success":
+            if event.state == "failed":
+                self.failures.append(f"{event.dag_id} {where}: {event.error}")
+            if self.progress is not None and event.state == "up_for_retry":
+                self.progress.console.print(
+                    f"{event.dag_id} {where} failed, will retry: {event.error}", markup=False, highlight=False
+                )
+            return
+        bar = self._bars.get(event.dag_id)
+        if event.task_id == "plan" and isinstance(event.result, list):
+            self._plans[event.dag_id] = event.result
+            if bar is not None:
+                detail = f"{len(event.result)} chunks to fetch" if event.result else "nothing new to fetch"
+                self.progress.update(bar, total=len(event.result), detail=detail)
+            return
+        step = self.STEP_TASK.get(event.dag_id)
+        if bar is None or (step is not None and event.task_id != step):
+            return
+        self.progress.update(bar, advance=1, detail=self._chunk_detail(event))
+
+    def _chunk_detail(self, event) -> str:
+        plan = self._plans.get(event.dag_id) or []
+        if event.task_id != "ingest_chunk" or not 0 <= event.map_index < len(plan):
+            return f"{event.task_id} done"
+        chunk = plan[event.map_index]
+        result = event.result if isinstance(event.result, dict) else {}
+        rows = result.get("rows_new", result.get("rows_loaded"))
+        source = f"{chunk['source']} " if chunk.get("source") else ""
+        text = f"{source}blocks {int(chunk['start']):,}–{int(chunk['end']) - 1:,}"
+        return text + (f", {int(rows):,} new rows" if rows is not None else "")
+
+
+def _backfill_display():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=console,
+    )
 
 
 @app.command()
@@ -133,17 +221,24 @@ def backfill(
     ),
     chunk_days: int = typer.Option(30, min=1, help="market days per DAG run"),
     seed: int = typer.Option(7, help="devnet seed, when the devnet is started here"),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="for scheduled use: no progress display, one summary line (and errors)"
+    ),
 ) -> None:
     """Run the real ingest DAGs over a past window (dag.test), then the projections.
 
-    When the connections point at the devnet and none is running, one is started here, its clock set
-    a few minutes past --end (so `--end 2026-01-15T00:00:00Z` shows the networks as calibrated for
-    early 2026, and the blocks up to --end are final: a day ending at --end can be complete).
+    A progress bar per DAG advances as each planned chunk finishes, with an ETA. When the connections
+    point at the devnet and none is running, one is started here, its clock set a few minutes past
+    --end (so `--end 2026-01-15T00:00:00Z` shows the networks as calibrated for early 2026, and the
+    blocks up to --end are final: a day ending at --end can be complete). Exit status 1 when a DAG
+    run fails, with a line starting `[error]` naming the DAG, the task and its error.
     """
-    _quiet_logs()
-    from rich.progress import Progress
+    import warnings
 
-    from etl.orchestrate import configure_airflow, run_dag
+    _quiet_logs()
+    # Airflow's in-process API client warns about its own test client; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
+    from etl.orchestrate import DagRunFailed, configure_airflow, load_dag, run_dag
     from warehouse import db
 
     configure_airflow()
@@ -162,30 +257,51 @@ def backfill(
         chunks.append((lo, hi))
         lo = hi
     chain_window = {"start": (end_dt - timedelta(hours=chain_hours)).isoformat(), "end": end_dt.isoformat()}
+    chain_label = f"{end_dt - timedelta(hours=chain_hours):%Y-%m-%d %H:%M} → {end_dt:%H:%M}"
     started = time.perf_counter()
-    with (
-        _devnet_if_needed(seed, int(end_dt.timestamp()) + FINALITY_MARGIN_SECONDS if end else None),
-        Progress(console=console) as progress,
-    ):
-        task = progress.add_task(
-            f"market_ingest {start_dt:%Y-%m-%d %H:%M} → {end_dt:%Y-%m-%d %H:%M}", total=len(chunks)
+    display = None if quiet else _backfill_display()
+    tracker = _BackfillProgress(display)
+    current = "market_ingest"
+    try:
+        with (
+            _devnet_if_needed(
+                seed, int(end_dt.timestamp()) + FINALITY_MARGIN_SECONDS if end else None, announce=not quiet
+            ),
+            display or contextlib.nullcontext(),
+        ):
+            tracker.add(
+                "market_ingest", f"market_ingest {start_dt:%Y-%m-%d} → {end_dt:%Y-%m-%d %H:%M}", len(chunks)
+            )
+            for lo, hi in chunks:
+                run_dag(
+                    "market_ingest",
+                    {"start": lo.isoformat(), "end": hi.isoformat()},
+                    on_task=tracker.finished,
+                )
+            if chain_hours:
+                for dag_id in ("bittensor_ingest", "sahara_ingest"):
+                    current = dag_id
+                    tracker.add(dag_id, f"{dag_id} {chain_label}", None)
+                    run_dag(dag_id, chain_window, on_task=tracker.finished)
+            current = "warehouse_projections"
+            tracker.add(
+                "warehouse_projections",
+                "warehouse_projections",
+                len(load_dag("warehouse_projections").task_ids),
+            )
+            run_dag("warehouse_projections", on_task=tracker.finished)
+    except DagRunFailed as exc:
+        cause = "; ".join(tracker.failures) or str(exc)
+        typer.echo(
+            f"[error] backfill stopped after {time.perf_counter() - started:.0f}s: {current} failed: {cause}",
+            err=True,
         )
-        for lo, hi in chunks:
-            run_dag("market_ingest", {"start": lo.isoformat(), "end": hi.isoformat()})
-            progress.advance(task)
-        if chain_hours:
-            for dag_id in ("bittensor_ingest", "sahara_ingest"):
-                chain_task = progress.add_task(f"{dag_id} last {chain_hours} h", total=1)
-                run_dag(dag_id, chain_window)
-                progress.advance(chain_task)
-        projections = progress.add_task("warehouse_projections", total=1)
-        run_dag("warehouse_projections")
-        progress.advance(projections)
+        raise typer.Exit(1) from None
     counts = db.read_sql(
         "SELECT (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM quarantine) AS quarantined, "
         "(SELECT COUNT(*) FROM chain_blocks) AS blocks, (SELECT COUNT(*) FROM ecosystem_daily) AS days"
     ).iloc[0]
-    console.print(
+    typer.echo(
         f"backfill done in {time.perf_counter() - started:.1f}s: {counts['events']:,} events, "
         f"{counts['quarantined']:,} quarantined, {counts['blocks']:,} blocks, {counts['days']} ecosystem_daily rows"
     )

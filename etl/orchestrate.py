@@ -8,7 +8,10 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from etl.dag_defaults import pools_spec
 from etl.settings import PROJECT_ROOT
@@ -65,11 +68,85 @@ def load_dag(dag_id: str):
     return module.dag
 
 
-def run_dag(dag_id: str, conf: dict | None = None):
-    """Run every task of the DAG in this process with `dag.test()`; raise if any task failed."""
+@dataclass(frozen=True)
+class TaskFinished:
+    """One task instance of a `dag.test()` run that has just finished one try."""
+
+    dag_id: str
+    task_id: str
+    #: -1 for a task that is not mapped
+    map_index: int
+    #: "success", "up_for_retry" (failed, will try again) or "failed"
+    state: str
+    #: the task's return value (its XCom) when it succeeded
+    result: Any = None
+    error: str | None = None
+
+
+def _task_listener(dag_id: str, on_task: Callable[[TaskFinished], None]):
+    """An Airflow task-instance listener that reports each finished try of `dag_id`'s tasks.
+
+    `dag.test()` runs every task in this process, and the task runner calls the listener hooks as a
+    task ends, so the caller learns the plan and each chunk as they finish, not after the run.
+    """
+    from airflow.listeners import hookimpl
+
+    def map_index_of(ti) -> int:
+        index = getattr(ti, "map_index", None)
+        return -1 if index is None else int(index)
+
+    class Listener:
+        @hookimpl
+        def on_task_instance_success(self, previous_state, task_instance):
+            if task_instance.dag_id != dag_id:
+                return
+            index = map_index_of(task_instance)
+            try:
+                if index >= 0:
+                    result = task_instance.xcom_pull(task_ids=task_instance.task_id, map_indexes=index)
+                else:
+                    result = task_instance.xcom_pull(task_ids=task_instance.task_id)
+            except Exception:  # noqa: BLE001 - progress is told without the result then
+                result = None
+            on_task(TaskFinished(dag_id, task_instance.task_id, index, "success", result))
+
+        @hookimpl
+        def on_task_instance_failed(self, previous_state, task_instance, error):
+            if task_instance.dag_id != dag_id:
+                return
+            state = str(getattr(task_instance, "state", "") or "failed").lower().rsplit(".", 1)[-1]
+            text = None if error is None else (str(error).strip().splitlines() or [type(error).__name__])[0]
+            on_task(
+                TaskFinished(
+                    dag_id,
+                    task_instance.task_id,
+                    map_index_of(task_instance),
+                    "up_for_retry" if state == "up_for_retry" else "failed",
+                    error=text,
+                )
+            )
+
+    return Listener()
+
+
+def run_dag(dag_id: str, conf: dict | None = None, on_task: Callable[[TaskFinished], None] | None = None):
+    """Run every task of the DAG in this process with `dag.test()`; raise if any task failed.
+
+    `on_task` is called as each try of a task ends (a `TaskFinished`), e.g. to draw progress.
+    """
     ensure_metadata_db()
     dag = load_dag(dag_id)
-    dag_run = dag.test(run_conf=conf or {})
+    listener = None
+    if on_task is not None:
+        from airflow.sdk.listener import get_listener_manager
+
+        listener = _task_listener(dag_id, on_task)
+        get_listener_manager().add_listener(listener)
+    try:
+        dag_run = dag.test(run_conf=conf or {})
+    finally:
+        if listener is not None:
+            get_listener_manager().pm.unregister(listener)
     state = str(getattr(dag_run, "state", "")).lower()
     if not state.endswith("success"):
         failed = []
