@@ -55,6 +55,7 @@ def test_dag_fills_the_event_store_and_a_rerun_changes_nothing(airflow_db, bitte
         assert types["System.ExtrinsicSuccess"] > 300  # at least the timestamp inherent of every block
         assert types["SubtensorModule.WeightsSet"] > 0 and types["Balances.Transfer"] > 0
         assert types["SubtensorModule.NeuronObserved"] > 0 and types["SubtensorModule.SubnetObserved"] > 0
+        assert types["SubtensorModule.EmissionObserved"] == 300  # one per block
         batches = _rows(
             engine,
             "SELECT range_start, range_end, rows_in, rows_loaded, rows_quarantined FROM ingest_batches",

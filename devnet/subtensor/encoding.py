@@ -2,6 +2,13 @@
 
 Headers and block bodies, storage values and keys, runtime-API results. The chain (chain.py) holds
 plain values; this module turns them into the bytes and JSON shapes a Substrate node serves.
+
+Issuance and pool storage at every block, under subtensor's names: `TotalIssuance` (Balances and
+SubtensorModule: minted - recycled), `BlockEmission` (what the next block mints), `SubnetOwnerCut`
+(u16, 18%), and per netuid (u16 key, Identity hasher, u64 values) `SubnetTAO`, `SubnetAlphaIn`,
+`SubnetAlphaOut`, `SubnetTaoInEmission`, `SubnetExcessTao`, `SubnetAlphaInEmission`,
+`SubnetAlphaOutEmission`, read from the chain's per-block record (`SubtensorChain.emission_state`).
+A netuid that does not exist at the block has no value (None).
 """
 
 from __future__ import annotations
