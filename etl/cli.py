@@ -308,6 +308,98 @@ def backfill(
 
 
 @app.command()
+def status(
+    now: str = typer.Option(None, help="count ages from this ISO time (default: the clock)"),
+    heads: bool = typer.Option(
+        True, "--heads/--no-heads", help="ask each chain for its finalized head (3 s, no retries)"
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json"),
+) -> None:
+    """Each stream's freshness, lag, last batch, and every failed check; exit 1 when a check failed.
+
+    Freshness is the time of the newest stored block (or quote) and its age; lag is how many blocks
+    the checkpoint is behind the chain's finalized head when the chain answers, else the age behind
+    now. A failed check is a dq_results suite run whose latest result for its range did not pass.
+    """
+    from etl.orchestrate import configure_airflow
+    from etl.status import failed_checks, human_age, stream_status
+
+    configure_airflow()  # the connections the DAGs read, with Airflow's logs at WARNING
+    try:
+        now_dt = (
+            datetime.fromisoformat(now.replace("Z", "+00:00")).astimezone(UTC) if now else datetime.now(UTC)
+        )
+    except ValueError as exc:
+        console.print(f"[red]status: --now takes an ISO time ({exc})[/]")
+        raise typer.Exit(2) from None
+    try:
+        streams = stream_status(now_dt, heads=heads)
+        checks = failed_checks()
+    except Exception as exc:  # noqa: BLE001 - one line naming the warehouse, never a traceback
+        from etl.settings import redact_url
+        from warehouse import db
+
+        text = str(getattr(exc, "orig", exc)).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        console.print(
+            f"[red]status: cannot read the warehouse[/] {redact_url(db.resolve_url())}: "
+            f"{redact_url_text(message)} (run `decai migrate` and `decai backfill` first)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    if output is OutputFormat.json:
+        failed = [{**c, "validated_at": c["validated_at"].isoformat() + "Z"} for c in checks]
+        typer.echo(
+            json.dumps(
+                {
+                    "now": now_dt.isoformat(),
+                    "streams": [s.as_dict() for s in streams],
+                    "failed_checks": failed,
+                }
+            )
+        )
+    else:
+        table = Table(title=f"streams at {now_dt:%Y-%m-%d %H:%M:%S} UTC")
+        for col in ("source", "stream", "newest", "age", "lag", "last batch", "outcome"):
+            table.add_column(col)
+        for s in streams:
+            if s.latest_time is None:
+                newest = "nothing stored"
+            elif s.unit == "block":
+                newest = f"block {s.latest_number:,} at {s.latest_time:%Y-%m-%d %H:%M:%S}"
+            else:
+                newest = f"quote at {s.latest_time:%Y-%m-%d %H:%M:%S}"
+            if s.lag_blocks is not None:
+                lag = f"{s.lag_blocks:,} blocks behind head {s.head:,}"
+            else:
+                lag = f"{human_age(s.age_seconds)} behind now"
+            batch, outcome = "none", ""
+            if s.last_batch:
+                b = s.last_batch
+                batch = (
+                    f"{b['started_at']:%Y-%m-%d %H:%M:%S}, {b['rows_in']:,} rows "
+                    f"({b['rows_new']:,} new, {b['rows_quarantined']:,} quarantined)"
+                )
+                outcome = b["outcome"]
+            table.add_row(s.source, s.stream, newest, human_age(s.age_seconds), lag, batch, outcome)
+        Console().print(table)
+        if not streams:
+            typer.echo("no stream ingested yet: run `decai backfill` (or let the scheduler run the DAGs)")
+        if checks:
+            typer.echo(f"{len(checks)} failed checks:")
+            for c in checks:
+                typer.echo(
+                    f"  FAILED {c['suite']} {c['source']}/{c['stream']} range {c['range_start']}-{c['range_end']}: "
+                    f"{c['outcome']}, {c['expectations_failed']} expectations failed, "
+                    f"{c['rows_quarantined']} rows quarantined ({c['validated_at']:%Y-%m-%d %H:%M:%S})"
+                )
+        else:
+            typer.echo("no failed checks")
+    if checks:
+        raise typer.Exit(1)
+
+
+@app.command()
 def project() -> None:
     """Fold new events into every projection (what the warehouse DAG does)."""
     from warehouse import db
