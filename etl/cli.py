@@ -93,7 +93,18 @@ def migrate() -> None:
             f"[red]migrate failed[/] for {redact_url(db.resolve_url())}: {redact_url_text(message)}"
         )
         raise typer.Exit(2) from None
+    from warehouse.reference import ReferenceFactError, sync
+
+    try:
+        loaded = sync()
+    except ReferenceFactError as exc:
+        console.print(f"[red]reference facts not loaded:[/] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from None
     console.print(f"warehouse at {redact_url(db.resolve_url())} is up to date")
+    if loaded.inserted or loaded.updated or loaded.deleted:
+        console.print(
+            f"reference_facts: {loaded.inserted} added, {loaded.updated} updated, {loaded.deleted} removed"
+        )
     if db.dialect_of(db.resolve_url()) == "postgresql":
         console.print(f"reads (decai sql, dashboard) go through {redact_url(db.read_url())}")
 
@@ -250,6 +261,9 @@ def backfill(
     )
     start_dt = end_dt - timedelta(days=days)
     db.migrate()
+    from warehouse.reference import sync as load_reference_facts
+
+    load_reference_facts()
     chunks = []
     lo = start_dt
     while lo < end_dt:

@@ -511,4 +511,29 @@ sahara_daily = sa.Table(
     comment="Grain: one row per UTC day with a Sahara reward payment, mint event or validator-set observation.",
 )
 
+reference_facts = sa.Table(
+    "reference_facts",
+    metadata,
+    sa.Column("fact_id", sa.String(64), primary_key=True, comment="stable key of the fact, e.g. sh_funding"),
+    sa.Column("subject", sa.String(32), nullable=False, comment="'bittensor', 'sahara' or 'sector'"),
+    sa.Column("fact", sa.Text, nullable=False, comment="what the value states, in words"),
+    sa.Column(
+        "value", sa.Text, nullable=False, comment="the value as the source gives it (number, date, yes, text)"
+    ),
+    sa.Column(
+        "value_number",
+        sa.Numeric(38, 6),
+        comment="value as an exact number when it is one (in `unit`); NULL for dates, ranges and text",
+    ),
+    sa.Column("unit", sa.String(32), comment="USD, TAO, people, ratio, date, month, quarter, flag, text, ..."),
+    sa.Column("as_of", sa.Date, nullable=False, comment="the date the source states the fact for"),
+    sa.Column("source_title", sa.Text, nullable=False, comment="title (and publisher) of the source"),
+    sa.Column("source_url", sa.Text, nullable=False, comment="http(s) address of the source"),
+    sa.Column("note", sa.Text, comment="qualifier from the source (about, 3M+, as reported by the team)"),
+    comment=(
+        "Grain: one row per off-chain reference fact (funding, IDO, ETF filing, launches, third-party "
+        "counts), each with its source and as-of date; loaded from warehouse/data/reference_facts.csv."
+    ),
+)
+
 EVENT_STORE_TABLES = ("events", "ingest_checkpoints", "quarantine", "ingest_batches")
