@@ -52,12 +52,14 @@ dashboard: install
 devnet: install
 	$(BIN)/decai devnet
 
-## airflow: the real scheduler and UI on this project's DAGs (http://127.0.0.1:8080), with the devnet
+## airflow: the real scheduler and UI on this project's DAGs (http://127.0.0.1:8080), with the devnet;
+## the DAGs start unpaused here, so the hourly ingest runs fill the warehouse without a click
 airflow: install
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/decai devnet > $(AIRFLOW_HOME)/devnet.log 2>&1 & devnet=$$!; \
 	trap "kill $$devnet" EXIT; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/airflow standalone
+	AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=$${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False} \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/airflow standalone
 
 clean:
 	rm -rf data airflow_home artifacts .pytest_cache
