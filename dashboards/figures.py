@@ -232,7 +232,7 @@ def emission_figure(frame: pd.DataFrame, halving: pd.Timestamp) -> go.Figure:
     title = "TAO emission per day"
     if frame.empty:
         return no_data_figure(title, "No Bittensor emission in the warehouse yet")
-    figure = daily_bar_figure(frame, "emission_tokens", title, "TAO per day")
+    figure = daily_bar_figure(frame, "emission_tao", title, "TAO per day")
     first, last = frame["day"].min(), frame["day"].max()
     if first <= halving <= last:
         # A shape and an annotation rather than add_vline(annotation_text=...), which fails on date axes.
@@ -310,9 +310,9 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
     title = "Validator stake, ranked"
     if frame.empty:
         return no_data_figure(title, "No Bittensor validators in the warehouse yet")
-    ranked = frame.sort_values("stake_tokens", ascending=False).reset_index(drop=True)
+    ranked = frame.sort_values("stake_tao", ascending=False).reset_index(drop=True)
     ranked["rank"] = ranked.index + 1
-    ranks, stakes = ranked["rank"].to_numpy(), ranked["stake_tokens"].to_numpy()
+    ranks, stakes = ranked["rank"].to_numpy(), ranked["stake_tao"].to_numpy()
     custom = ranked[["validator_id", "netuid", "address"]].astype(str).to_numpy()
     # A trace per subnet (128 at 10M events) as plain dicts of numpy slices: the figure validates each
     # once, where `go.Bar` objects of pandas columns cost four times as much (validated, then copied).
@@ -325,7 +325,7 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
         ]
     )  # fmt: skip
     return _layout(
-        figure, f"{title} — {len(ranked)} validators, {ranked['stake_tokens'].sum():,.0f} TAO",
+        figure, f"{title} — {len(ranked)} validators, {ranked['stake_tao'].sum():,.0f} TAO",
         barmode="overlay", bargap=0.1, xaxis={"title": "rank"}, yaxis={"title": "stake (TAO)", "type": "log"},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip

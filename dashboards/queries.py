@@ -497,6 +497,15 @@ TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
 METAGRAPH_LOOKBACK = pd.Timedelta(days=2)
 
 
+#: A metagraph row's (`m`) alpha stake in TAO at its epoch's pool price (`p`, `bittensor_epoch_prices`);
+#: root's stake is TAO.
+STAKE_TAO_AT_EPOCH = (
+    "CASE WHEN m.netuid = 0 THEN CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 "
+    "ELSE CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 * CAST(p.subnet_tao_rao AS DOUBLE PRECISION) "
+    "/ CAST(NULLIF(p.subnet_alpha_in_rao, 0) AS DOUBLE PRECISION) END"
+)
+
+
 def _last_observations(key: str, columns: str, netuid_filter: str) -> str:
     """SQL for `columns` of the last observation before `:as_of` within `[:since, :as_of)` of each
     (netuid, `key`) — `key` 'uid' (the metagraph `warehouse.asof` rebuilds) or 'hotkey' — with `s` the
@@ -526,12 +535,12 @@ def _last_observations(key: str, columns: str, netuid_filter: str) -> str:
 def subnet_leaderboard(url: str | None) -> pd.DataFrame:
     """One row per subnet of the `subnets` mart, largest emission share first (pool TAO in whole TAO)."""
     columns = [
-        "netuid", "emission_share", "alpha_price_tao", "tao_in_pool", "miners", "validators",
+        "netuid", "emission_share", "price_tao_per_alpha", "pool_tao", "miners", "validators",
         "last_observed_at", "registered_at", "removed_at", "owner",
     ]  # fmt: skip
     return _read_or_empty(
         url,
-        "SELECT netuid, emission_share, alpha_price_tao, CAST(tao_in_rao AS DOUBLE PRECISION) / 1e9 AS tao_in_pool, "
+        "SELECT netuid, emission_share, price_tao_per_alpha, CAST(pool_tao AS DOUBLE PRECISION) AS pool_tao, "
         "miners, validators, last_observed_at, registered_at, removed_at, owner "
         "FROM subnets ORDER BY emission_share DESC NULLS LAST, netuid",
         columns,
@@ -539,12 +548,14 @@ def subnet_leaderboard(url: str | None) -> pd.DataFrame:
 
 
 def bittensor_emission_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
-    """TAO emitted per day, from the Bittensor rows of `ecosystem_daily`, in [start, end)."""
+    """TAO minted per day (`emission_native` of the Bittensor rows of `ecosystem_daily`) and whether the
+    day is complete, in [start, end)."""
     condition, params = _window("day", start, end)
     return _read_or_empty(
         url,
-        f"SELECT day, emission_tokens FROM ecosystem_daily WHERE chain = 'bittensor'{condition} ORDER BY day",
-        ["day", "emission_tokens"],
+        "SELECT day, CAST(emission_native AS DOUBLE PRECISION) AS emission_tao, complete FROM ecosystem_daily "
+        f"WHERE chain = 'bittensor'{condition} ORDER BY day",
+        ["day", "emission_tao", "complete"],
         params,
         dates=("day",),
     )
@@ -605,12 +616,20 @@ def registrations_per_day(url: str | None, start=None, end=None, netuid: int | N
 def bittensor_validator_stakes(
     url: str | None, netuid: int | None = None, as_of: datetime | None = None
 ) -> pd.DataFrame:
-    """Stake (whole TAO) of every Bittensor validator (permit holder), largest first: from the
-    `validators` mart (now), or as of a moment from the metagraph as it stood: each UID's last
-    observation before it (within `METAGRAPH_LOOKBACK`), so a hotkey whose UID went to a new
-    registration is no longer shown, as in `warehouse.asof.metagraph_as_of`. One subnet if `netuid`
-    is given."""
-    columns = ["validator_id", "netuid", "address", "stake_tokens", "dividends", "validator_trust"]
+    """Stake of every Bittensor validator (permit holder) in its subnet's alpha and in TAO at the pool
+    price of the observation's epoch, largest TAO value first: from the `validators` mart (now), or as
+    of a moment from the metagraph as it stood: each UID's last observation before it (within
+    `METAGRAPH_LOOKBACK`), so a hotkey whose UID went to a new registration is no longer shown, as in
+    `warehouse.asof.metagraph_as_of`. One subnet if `netuid` is given."""
+    columns = [
+        "validator_id",
+        "netuid",
+        "address",
+        "stake_alpha",
+        "stake_tao",
+        "dividends",
+        "validator_trust",
+    ]
     params: dict = {}
     subnet = ""
     if netuid is not None:
@@ -618,25 +637,28 @@ def bittensor_validator_stakes(
     if as_of is None:
         return _read_or_empty(
             url,
-            "SELECT validator_id, netuid, address, stake_tokens, dividends, validator_trust FROM validators "
-            f"WHERE chain = 'bittensor'{subnet} ORDER BY stake_tokens DESC NULLS LAST, validator_id",
+            "SELECT validator_id, netuid, address, CAST(stake_alpha AS DOUBLE PRECISION) AS stake_alpha, "
+            "CAST(stake_native AS DOUBLE PRECISION) AS stake_tao, dividends, validator_trust FROM validators "
+            f"WHERE chain = 'bittensor'{subnet} ORDER BY stake_tao DESC NULLS LAST, validator_id",
             columns,
             params,
         )
     params.update(as_of=as_of, since=as_of - METAGRAPH_LOOKBACK)
     metagraph = _last_observations(
         "uid",
-        "s.netuid, s.hotkey, s.stake_rao, s.dividends, s.validator_trust, s.validator_permit",
+        "s.netuid, s.hotkey, s.block_number, s.stake_rao, s.dividends, s.validator_trust, s.validator_permit",
         " AND s.netuid = :netuid" if netuid is not None else "",
     )
     return _read_or_empty(
         url,
         f"""
-        SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS validator_id, netuid, hotkey AS address,
-               CAST(stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_tokens, dividends, validator_trust
+        SELECT CAST(m.netuid AS VARCHAR) || ':' || m.hotkey AS validator_id, m.netuid, m.hotkey AS address,
+               CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_alpha, {STAKE_TAO_AT_EPOCH} AS stake_tao,
+               m.dividends, m.validator_trust
         FROM ({metagraph}) m
-        WHERE validator_permit = TRUE
-        ORDER BY stake_tokens DESC NULLS LAST, validator_id
+        LEFT JOIN bittensor_epoch_prices p ON p.netuid = m.netuid AND p.block_number = m.block_number
+        WHERE m.validator_permit = TRUE
+        ORDER BY stake_tao DESC NULLS LAST, validator_id
         """,
         columns,
         params,
@@ -698,13 +720,13 @@ def contributors_over_time(url: str | None, start=None, end=None) -> pd.DataFram
 
 def sahara_rewards_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
     """SAHARA paid to contributors per day (`DataServices.RewardPaid`, summed in `ecosystem_daily`),
-    with its USD value at that day's close, in [start, end)."""
+    with its USD value at that day's close and whether the day is complete, in [start, end)."""
     condition, params = _window("day", start, end)
     return _read_or_empty(
         url,
-        "SELECT day, rewards_tokens AS rewards_sahara, rewards_usd FROM ecosystem_daily "
-        f"WHERE chain = 'sahara'{condition} ORDER BY day",
-        ["day", "rewards_sahara", "rewards_usd"],
+        "SELECT day, CAST(rewards_native AS DOUBLE PRECISION) AS rewards_sahara, rewards_usd, complete "
+        f"FROM ecosystem_daily WHERE chain = 'sahara'{condition} ORDER BY day",
+        ["day", "rewards_sahara", "rewards_usd", "complete"],
         params,
         dates=("day",),
     )

@@ -217,7 +217,7 @@ def test_miners_follow_registrations_and_hold_no_permit(built):
     ) == [(0,)]
     assert _rows(
         built,
-        "SELECT COUNT(*) FROM miners WHERE observations > 0 AND earns <> (emission_rao > 0)",
+        "SELECT COUNT(*) FROM miners WHERE observations > 0 AND earns <> (emission_alpha > 0)",
     ) == [(0,)]
     earning, observed = _rows(
         built, "SELECT SUM(CASE WHEN earns THEN 1 ELSE 0 END), COUNT(*) FROM miners WHERE observations > 0"
@@ -228,7 +228,7 @@ def test_miners_follow_registrations_and_hold_no_permit(built):
 def test_subnets_count_the_latest_epoch_and_share_the_emission(built):
     subnets = _rows(
         built,
-        "SELECT netuid, emission_share, miners, validators, alpha_price_tao, tao_in_rao, alpha_in, owner "
+        "SELECT netuid, emission_share, miners, validators, price_tao_per_alpha, pool_tao, pool_alpha, owner "
         "FROM subnets WHERE removed_at IS NULL ORDER BY netuid",
     )
     assert sum(share for _n, share, *_ in subnets) == pytest.approx(1.0)
@@ -246,7 +246,7 @@ def test_subnets_count_the_latest_epoch_and_share_the_emission(built):
         assert owner and owner.startswith("5")
         if netuid in latest_uids:
             assert miners + validators == latest_uids[netuid] and validators > 0
-            assert price == pytest.approx(int(tao_in) / int(alpha_in), rel=1e-6)
+            assert price == pytest.approx(float(tao_in / alpha_in), rel=1e-6)
 
 
 def test_stakes_as_of_plus_the_next_epoch_emission_is_the_next_observed_stake(built):

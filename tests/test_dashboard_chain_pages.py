@@ -103,7 +103,7 @@ def test_every_chain_page_query_reads_an_unmigrated_warehouse_as_empty(tmp_path)
 
 def test_emission_chart_draws_the_halving_inside_the_range_and_notes_it_outside():
     days = pd.date_range("2025-12-10", "2025-12-14", freq="D")
-    frame = pd.DataFrame({"day": days, "emission_tokens": [7200, 7200, 3600, 3600, 3600]})
+    frame = pd.DataFrame({"day": days, "emission_tao": [7200, 7200, 3600, 3600, 3600]})
     inside = figures.emission_figure(frame, queries.TAO_HALVING_DAY)
     assert [pd.Timestamp(s.x0) for s in inside.layout.shapes] == [queries.TAO_HALVING_DAY]
     assert [a.text for a in inside.layout.annotations] == ["halving"]
@@ -427,10 +427,12 @@ def test_clicking_a_day_of_sahara_rewards_lists_its_reward_payments(page, chain_
     # The chart's own CSV: the SAHARA paid per day, as ecosystem_daily holds it.
     rows = browser_tests.download_csv(page, "#rewards-chart-csv")
     daily = _sql(
-        chain_warehouse, "SELECT day, rewards_tokens FROM ecosystem_daily WHERE chain = 'sahara' ORDER BY day"
+        chain_warehouse, "SELECT day, rewards_native FROM ecosystem_daily WHERE chain = 'sahara' ORDER BY day"
     )
     assert [r["day"][:10] for r in rows] == [f"{d:%Y-%m-%d}" for d in pd.to_datetime(daily["day"])]
-    assert [float(r["rewards_sahara"]) for r in rows] == pytest.approx(daily["rewards_tokens"].tolist())
+    assert [float(r["rewards_sahara"]) for r in rows] == pytest.approx(
+        daily["rewards_native"].astype(float).tolist()
+    )
     assert page.console_errors == []
 
 

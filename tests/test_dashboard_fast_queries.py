@@ -37,7 +37,7 @@ TYPED_LAYER_REWARDS = {
     "sahara": """
         SELECT contributor AS participant,
                SUM(CASE WHEN paid_at >= :start AND paid_at < :end
-                        THEN CAST(reward_usah AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS reward
+                        THEN CAST(reward_wei AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS reward
         FROM annotations
         WHERE contributor IS NOT NULL
           AND ((submitted_at >= :start AND submitted_at < :end) OR (paid_at >= :start AND paid_at < :end))
@@ -57,15 +57,20 @@ NUMBERED_INCENTIVES = """
     ORDER BY incentive DESC, uid
 """
 NUMBERED_STAKES = """
-    SELECT CAST(netuid AS VARCHAR) || ':' || hotkey AS validator_id, netuid, hotkey AS address,
-           CAST(stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_tokens, dividends, validator_trust
+    SELECT CAST(t.netuid AS VARCHAR) || ':' || t.hotkey AS validator_id, t.netuid, t.hotkey AS address,
+           CAST(t.stake_rao AS DOUBLE PRECISION) / 1e9 AS stake_alpha,
+           CAST(t.stake_rao AS DOUBLE PRECISION) / 1e9 * CASE WHEN t.netuid = 0 THEN 1.0
+                ELSE CAST(p.subnet_tao_rao AS DOUBLE PRECISION) / CAST(p.subnet_alpha_in_rao AS DOUBLE PRECISION) END
+               AS stake_tao,
+           t.dividends, t.validator_trust
     FROM (
         SELECT s.*, ROW_NUMBER() OVER (PARTITION BY netuid, uid ORDER BY block_number DESC, event_id DESC) AS rn
         FROM stg_bittensor_neurons s
         WHERE block_time < :as_of AND block_time >= :since{subnet}
     ) t
+    LEFT JOIN bittensor_epoch_prices p ON p.netuid = t.netuid AND p.block_number = t.block_number
     WHERE rn = 1 AND validator_permit = TRUE
-    ORDER BY stake_tokens DESC NULLS LAST, validator_id
+    ORDER BY stake_tao DESC NULLS LAST, validator_id
 """
 
 #: (first day, last day) of each compared range; the devnet data lies on 2026-01-14 and 2026-01-15.
@@ -179,7 +184,7 @@ def test_as_of_reads_match_the_numbered_ones_and_the_rebuilt_metagraph(loaded):
                 (metagraph["netuid"] == netuid) & metagraph["validator_permit"].astype(bool)
             ]
             assert sorted(one["address"]) == sorted(validators["hotkey"])
-            assert sorted(one["stake_tokens"]) == pytest.approx(
+            assert sorted(one["stake_alpha"]) == pytest.approx(
                 sorted(validators["stake_rao"].astype(float) / 1e9)
             )
             shown_any = shown_any or not incentives.empty

@@ -377,3 +377,129 @@ def test_incremental_runs_equal_a_rebuild_to_the_last_digit(built):
     before = {t: table_checksum(engine, t) for t in tables}
     rebuild(engine)
     assert {t: table_checksum(engine, t) for t in tables} == before
+
+
+# ------------------------------------------------------------------------------ against the devnet
+#: The devnet's complete UTC day below its finalized head at DEVNET_NOW (after the 2025-12-12 halving).
+LEDGER_DAY = "2026-01-14"
+TOLERANCE = 0.005  # the issue's 0.5% at the devnet's test scale (0.05)
+
+
+def _ledger(devnet, path: str, **params) -> dict:
+    import httpx
+
+    response = httpx.get(f"{devnet.base_url}/_devnet/subtensor/{path}", params=params, timeout=300)
+    response.raise_for_status()
+    return response.json()
+
+
+def _hourly_prices(devnet, start: int, end: int) -> dict:
+    """TAO/USD per UTC hour as the devnet's CoinGecko serves it: the hour's last quote."""
+    import httpx
+
+    response = httpx.get(
+        f"{devnet.endpoints['coingecko']}/coins/bittensor/market_chart/range",
+        params={"vs_currency": "usd", "from": start, "to": end},
+        headers={"x-cg-demo-api-key": "devnet-demo-key"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    prices: dict = {}
+    for ms, price in sorted(response.json()["prices"]):
+        prices[datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)] = price
+    return prices
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def devnet_day(request, devnet, tmp_path_factory):
+    """The devnet's day LEDGER_DAY ingested whole (plus a block on each side) by the real connectors, with
+    the day's quotes, and the chain's own record of that day."""
+    from etl.connections import CoinGeckoConnection
+    from etl.pipeline.chain import ingest_range
+    from etl.pipeline.market import ingest_coin_window
+    from etl.sources.subtensor import SubtensorSource
+
+    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+        head = source.finalized_head()
+    record = _ledger(devnet, "ledger", start_block=head - 2 * BLOCKS_PER_DAY, end_block=head)
+    (day,) = [d for d in record["days"] if d["day"] == LEDGER_DAY]
+    assert day["complete"]
+    first, last = day["first_block"], day["last_block"]
+    day_record = _ledger(devnet, "ledger", start_block=first, end_block=last)
+    stakes = _ledger(devnet, "ledger/stakes", block=last)
+    midnight = int(datetime.fromisoformat(LEDGER_DAY).replace(tzinfo=UTC).timestamp())
+    with fresh_warehouse(request.param, tmp_path_factory.mktemp("ledger")) as url:
+        with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+            ingest_range(source, first - 1, last + 2, warehouse_url=url)
+        connection = CoinGeckoConnection(base_url=devnet.endpoints["coingecko"], api_key="devnet-demo-key")
+        ingest_coin_window(
+            connection, "bittensor", midnight - 3600, midnight + 86400 + 3600, warehouse_url=url
+        )
+        engine = db.make_engine(url)
+        run_all(engine)
+        prices = _hourly_prices(devnet, midnight - 3600, midnight + 86400 + 3600)
+        yield engine, day, day_record, stakes, prices
+        engine.dispose()
+
+
+def test_the_devnet_day_matches_the_chains_ledger(devnet_day):
+    engine, day, record, stakes, prices = devnet_day
+    row = _row(engine, date.fromisoformat(LEDGER_DAY))
+    assert row["complete"] and row["native_unit"] == "TAO"
+    # Emission, net issuance and supply: to the rao.
+    assert int(day["minted"]) == 3600 * RAO
+    assert Decimal(row["emission_native"]) * RAO == int(day["minted"])
+    assert Decimal(row["net_issuance_native"]) * RAO == int(day["minted"]) - int(day["recycled"])
+    assert Decimal(row["supply_native"]) * RAO == int(day["total_issuance"])
+    # Stake and staking ratio: root's TAO plus every other pool's TAO at the day's last block.
+    staked = sum(int(s["subnet_tao"]) for s in stakes["subnets"])
+    assert float(row["stake_native"]) == pytest.approx(staked / RAO, rel=TOLERANCE)
+    assert row["staking_ratio"] == pytest.approx(staked / int(day["total_issuance"]), rel=TOLERANCE)
+    # Rewards: each epoch's alpha to miners and validators at that epoch's pool price, and its hour's USD.
+    midnight = datetime.fromisoformat(LEDGER_DAY).replace(tzinfo=UTC)
+    tao = usd = owner_tao = 0.0
+    for epoch in record["epochs"]:
+        price = int(epoch["subnet_tao"]) / int(epoch["subnet_alpha_in"]) if epoch["netuid"] else 1.0
+        paid = (int(epoch["miners_alpha"]) + int(epoch["validators_alpha"])) * price / RAO
+        at = midnight + timedelta(seconds=12 * (epoch["block"] - day["first_block"]))
+        tao += paid
+        usd += paid * prices[at.replace(minute=0, second=0, microsecond=0)]
+        owner_tao += int(epoch["owner_alpha"]) * price / RAO
+    assert tao > 1000
+    assert float(row["rewards_native"]) == pytest.approx(tao, rel=TOLERANCE)
+    assert row["rewards_usd"] == pytest.approx(usd, rel=TOLERANCE)
+    assert float(row["owner_cut_native"]) == pytest.approx(owner_tao, rel=TOLERANCE)
+    # Market cap: TAO issued x the day's last price.
+    last_price = prices[max(h for h in prices if h < midnight + timedelta(days=1))]
+    assert row["price_usd"] == pytest.approx(last_price)
+    assert row["market_cap_usd"] == pytest.approx(
+        int(day["total_issuance"]) / RAO * last_price, rel=TOLERANCE
+    )
+
+
+def test_the_devnet_days_subnet_emission_matches_the_ledger(devnet_day):
+    engine, day, _record, _stakes, _prices = devnet_day
+    with db.connect(engine) as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT netuid, blocks, tao_injected_tao, excess_tao, alpha_to_pool_alpha, "
+                "alpha_to_participants_alpha, owner_cut_alpha FROM subnet_emission_daily WHERE day = :d"
+            ),
+            {"d": date.fromisoformat(LEDGER_DAY)},
+        ).all()
+    found = {r[0]: r[1:] for r in rows}
+    injected = 0
+    for subnet in day["subnets"]:
+        blocks, tao_in, excess, alpha_in, alpha_out, owner_cut = found[subnet["netuid"]]
+        assert blocks == subnet["blocks"] == BLOCKS_PER_DAY
+        assert Decimal(tao_in) * RAO == int(subnet["tao_in_emission"])
+        assert Decimal(excess) * RAO == int(subnet["excess_tao"])
+        assert Decimal(alpha_in) * RAO == int(subnet["alpha_in_emission"])
+        assert Decimal(alpha_out) * RAO == int(subnet["alpha_out_emission"])
+        # The owner's share of every block's alpha to participants, rounded down block by block.
+        assert (
+            int(subnet["alpha_out_emission"]) * OWNER_CUT // 65535 - Decimal(owner_cut) * RAO < BLOCKS_PER_DAY
+        )
+        injected += int(subnet["tao_in_emission"]) + int(subnet["excess_tao"])
+    # Summed over subnets, each block's injections are what it minted.
+    assert injected == int(day["minted"])

@@ -23,8 +23,8 @@ FEATURES = ("range", "as_of", "netuid")
 #: How the leaderboard shows its numbers; the CSV export keeps the full values.
 LEADERBOARD_FORMATS = {
     "emission_share": Format(precision=2, scheme=Scheme.percentage),
-    "alpha_price_tao": Format(precision=4, scheme=Scheme.fixed),
-    "tao_in_pool": Format(precision=0, scheme=Scheme.fixed, group=Group.yes),
+    "price_tao_per_alpha": Format(precision=4, scheme=Scheme.fixed),
+    "pool_tao": Format(precision=0, scheme=Scheme.fixed, group=Group.yes),
 }
 
 
@@ -148,8 +148,10 @@ layout = charts.page_layout(_layout)
 
 def show_subnet_events(active_cell):
     """A clicked leaderboard row: the events behind that subnet."""
-    if not active_cell or active_cell.get("row_id") is None:
+    if not active_cell:
         raise dash.exceptions.PreventUpdate
+    if not isinstance(active_cell, dict) or active_cell.get("row_id") is None:
+        return charts.drill_panel("subnet-table", None)  # not a cell of the table: nothing to trace
     return charts.drill_panel("subnet-table", drill.subnet(warehouse_url(), active_cell["row_id"]))
 
 

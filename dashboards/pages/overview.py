@@ -47,10 +47,10 @@ def kpi_frame(url: str, view: View) -> pd.DataFrame:
             d = day.iloc[0]
             price = d.get("price_usd")
             row.update(
-                day=d["day"], supply_tokens=d["supply_tokens"], supply_cap_share=d["supply_cap_share"],
-                staking_ratio=d["staking_ratio"], emission_tokens=d["emission_tokens"],
-                emission_usd=d["emission_tokens"] * price if pd.notna(price) else None,
-                rewards_tokens=d["rewards_tokens"], rewards_usd=d["rewards_usd"],
+                day=d["day"], supply_native=d["supply_native"], supply_cap_share=d["supply_cap_share"],
+                staking_ratio=d["staking_ratio"], emission_native=d["emission_native"],
+                emission_usd=d["emission_native"] * price if pd.notna(price) else None,
+                rewards_native=d["rewards_native"], rewards_usd=d["rewards_usd"],
                 participants=d["participants"], share_earning=d["share_earning"], validators=d["validators"],
                 rewards_per_participant_usd=d["rewards_per_participant_usd"], gini=d["gini"], nakamoto=d["nakamoto"],
             )  # fmt: skip
@@ -100,18 +100,18 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
                     _kpi("24h volume", _money(row.get("volume_24h_usd")), "volume_24h"),
                     _kpi(
                         "Supply (share of cap)",
-                        f"{_fmt(row.get('supply_tokens'), '{:,.0f}')} {token} ({_fmt(row.get('supply_cap_share'), '{:.1%}')})",
+                        f"{_fmt(row.get('supply_native'), '{:,.0f}')} {token} ({_fmt(row.get('supply_cap_share'), '{:.1%}')})",
                         "supply",
                     ),
                     _kpi("Staked", _fmt(row.get("staking_ratio"), "{:.1%}"), "staked"),
                     _kpi(
                         "Emission per day",
-                        f"{_fmt(row.get('emission_tokens'), '{:,.0f}')} {token} · {_money(row.get('emission_usd'))}",
+                        f"{_fmt(row.get('emission_native'), '{:,.0f}')} {token} · {_money(row.get('emission_usd'))}",
                         "emission",
                     ),
                     _kpi(
                         "Rewards paid per day",
-                        f"{_fmt(row.get('rewards_tokens'), '{:,.0f}')} {token} · {_money(row.get('rewards_usd'))}",
+                        f"{_fmt(row.get('rewards_native'), '{:,.0f}')} {token} · {_money(row.get('rewards_usd'))}",
                         "rewards",
                     ),
                     _kpi(f"Participants ({PARTICIPANTS[chain]})", _fmt(row.get("participants"), "{:,.0f}"), "participants"),
