@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path, PurePosixPath
+
 import dash
 from dash import Dash, html
 
@@ -49,22 +51,91 @@ def create_app(warehouse_url: str | None = None) -> Dash:
         ]
     )
     _serve_data_docs(app)
+    _coerce_router_values(app)
     return app
 
 
+#: Dash's page router: its callback reads the browser's location (`_pages_location`).
+ROUTER_OUTPUT, ROUTER_LOCATION = "_pages_content.children", "_pages_location"
+
+
+def _coerce_router_values(app: Dash) -> None:
+    """The page router is Dash's own callback and expects the location's pathname and search as
+    text; a request sending anything else gets the default page with the bad-link notice instead
+    of a server error. The values are replaced in the request's parsed body, which Dash reads next."""
+    from flask import abort, g, request
+
+    from dashboards.state import _kind
+
+    @app.server.before_request
+    def coerce_location():
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            abort(400, description="A callback request is a JSON object.")
+        callback = app.callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+        if callback is None or "callback" not in callback:  # unknown, or run in the browser only
+            abort(400, description="No server callback has this output.")
+        if ROUTER_OUTPUT not in body["output"]:
+            return
+        for entry in body.get("inputs") or []:
+            if not isinstance(entry, dict) or entry.get("id") != ROUTER_LOCATION:
+                continue
+            value, prop = entry.get("value"), entry.get("property")
+            prefix = app.config.requests_pathname_prefix
+            if prop == "pathname" and isinstance(value, str) and not value.startswith(prefix):
+                entry["value"] = prefix
+                g.setdefault("url_notices", []).append(
+                    "The address's path is not a page of this dashboard; the overview is shown."
+                )
+            elif value is not None and not isinstance(value, str):
+                entry["value"] = prefix if prop == "pathname" else ""
+                g.setdefault("url_notices", []).append(
+                    f"The address's {prop} is {_kind(value)}, not text; the default view is used."
+                )
+
+
 def _serve_data_docs(app: Dash) -> None:
-    """Serve the Great Expectations Data Docs site (built by `decai docs` or the warehouse DAG)."""
-    from flask import abort, send_from_directory
+    """Serve the Great Expectations Data Docs site (built by `decai docs` or the warehouse DAG).
+
+    The requested path is resolved inside the site before the filesystem is asked anything: a path
+    that leaves the site (`..`, an absolute path, a symlink pointing out) gets the same 404 as a page
+    that does not exist, so nothing can be learned about files outside it."""
+    from flask import abort, send_file
 
     from etl.validate.gx import gx_dir
+
+    missing = "No such Data Docs page. Build the site with `decai docs` or the warehouse_projections DAG."
 
     @app.server.route("/data-docs/")
     @app.server.route("/data-docs/<path:path>")
     def data_docs(path: str = "index.html"):
-        site = gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site"
-        if not (site / path).is_file():
-            abort(404, description="No Data Docs yet: run `decai docs` or the warehouse_projections DAG.")
-        return send_from_directory(site, path)
+        site = (gx_dir() / "gx" / "uncommitted" / "data_docs" / "local_site").resolve()
+        page = data_docs_page(site, path)
+        if page is None:
+            abort(404, description=missing)
+        return send_file(page)
+
+
+def data_docs_page(site: Path, path: str) -> Path | None:
+    """The file of the site that `path` names, or None when it names nothing inside the site.
+
+    Checked as text first (no absolute paths, no `..`, no backslashes or NUL), then after resolving
+    symlinks, so no filesystem call is made for a path that points outside."""
+    parts = PurePosixPath(path).parts
+    if not parts or path.startswith("/") or "\\" in path or "\x00" in path:
+        return None
+    if any(part in ("..", ".") or ":" in part for part in parts):
+        return None
+    target = site.joinpath(*parts)
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(site) or not resolved.is_file():
+        return None
+    return resolved
 
 
 def warehouse_url() -> str:

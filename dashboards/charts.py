@@ -9,6 +9,7 @@ point to its events, a drill-down area; `register()` wires its callbacks to the 
 
 from __future__ import annotations
 
+import html as html_text
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboards import controls, queries
+from dashboards import controls, figures, queries
+from dashboards import state as url_state
 from dashboards.components import data_table
 from dashboards.state import View
 
@@ -129,12 +131,43 @@ def drill_panel(panel_id: str, drill: Drill | None) -> list:
     ]
 
 
-def _view(values: dict) -> View:
-    return controls.view_from_values(*(values.get(name) for name in controls.CONTROLS))
+NOTICE_HEADING = controls.NOTICE_HEADING
+
+
+def _view(values: dict) -> tuple[View, list[str]]:
+    """The view the controls' values ask for, and a notice for each value that was not usable."""
+    wanted, notices = url_state.from_controls(*(values.get(name) for name in controls.CONTROLS))
+    return url_state.resolve(wanted, None, None), notices
+
+
+def notice_output(panel: Panel, notices: list[str]):
+    """What a panel shows in place of its chart when the controls sent values it cannot use: the
+    bad-link notice, as a figure's annotation or as a block of text."""
+    if panel.kind == "graph":
+        # Plotly reads tags in annotation text: the notices quote what the browser sent, so escape them.
+        lines = [html_text.escape(n, quote=False) for n in [NOTICE_HEADING, *notices[:5]]]
+        return figures.no_data_figure(panel.title, "<br>".join(lines))
+    return controls.notice_block(notices)
+
+
+def _notice_download(panel: Panel, notices: list[str]) -> dict:
+    text = "\n".join([NOTICE_HEADING, *notices]) + "\n"
+    return {"content": text, "filename": f"{panel.id}_notice.txt", "type": "text/plain", "base64": False}
+
+
+def _click_point(click) -> dict | None:
+    """The first point of a plotly `clickData` (sent by the browser, so checked), or None."""
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    return points[0]
 
 
 def register(app, panels: list[Panel]) -> None:
-    """Callbacks of each panel: render on load and on its controls, CSV on click, drill on a point."""
+    """Callbacks of each panel: render on load and on its controls, CSV on click, drill on a point.
+
+    Control values come from the browser: a value of the wrong type or shape gets the bad-link
+    notice in place of the chart (or in the downloaded file), never a server error."""
     from dashboards.app import warehouse_url
 
     names = list(controls.CONTROLS)
@@ -144,7 +177,10 @@ def register(app, panels: list[Panel]) -> None:
         output = Output(panel.id, "figure" if panel.kind == "graph" else "children")
 
         def show(*values, panel=panel, order=inputs + states):
-            return render(panel, warehouse_url(), _view(dict(zip(order, values, strict=True))))
+            view, notices = _view(dict(zip(order, values, strict=True)))
+            if notices:
+                return notice_output(panel, notices)
+            return render(panel, warehouse_url(), view)
 
         app.callback(
             output,
@@ -155,7 +191,9 @@ def register(app, panels: list[Panel]) -> None:
         def download(n_clicks, *values, panel=panel):
             if not n_clicks:
                 raise dash.exceptions.PreventUpdate
-            view = _view(dict(zip(names, values, strict=True)))
+            view, notices = _view(dict(zip(names, values, strict=True)))
+            if notices:
+                return _notice_download(panel, notices)
             with queries.session(warehouse_url()):
                 frame = csv_frame(panel.data(warehouse_url(), view))
             return dcc.send_data_frame(frame.to_csv, csv_filename(panel, view), index=False)
@@ -171,12 +209,16 @@ def register(app, panels: list[Panel]) -> None:
             continue
 
         def drill(click, *values, panel=panel):
-            points = (click or {}).get("points") or []
-            if not points:
+            if not click:
                 raise dash.exceptions.PreventUpdate
-            view = _view(dict(zip(names, values, strict=True)))
+            view, notices = _view(dict(zip(names, values, strict=True)))
+            if notices:
+                return [controls.notice_block(notices)]
+            point = _click_point(click)
+            if point is None:
+                return drill_panel(panel.id, None)
             with queries.session(warehouse_url()):
-                found = panel.drill(warehouse_url(), view, points[0])
+                found = panel.drill(warehouse_url(), view, point)
             return drill_panel(panel.id, found)
 
         app.callback(

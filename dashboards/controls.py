@@ -51,16 +51,21 @@ def _shown(visible: bool, **style) -> dict:
     return {**style, "display": "flex" if visible else "none"}
 
 
+NOTICE_HEADING = "Some of the URL's settings were not used: "
+
+
+def _notice_children(notices: list[str]) -> list:
+    return [html.Strong(NOTICE_HEADING), html.Ul([html.Li(n) for n in notices])] if notices else []
+
+
 def notice(notices: list[str]) -> html.Div:
     """The warning shown when the URL asked for something it cannot have."""
-    return html.Div(
-        [html.Strong("Some of the URL's settings were not used: "), html.Ul([html.Li(n) for n in notices])]
-        if notices
-        else [],
-        id=NOTICE_ID,
-        className="url-notice",
-        role="alert",
-    )
+    return html.Div(_notice_children(notices), id=NOTICE_ID, className="url-notice", role="alert")
+
+
+def notice_block(notices: list[str]) -> html.Div:
+    """The same warning inside a panel, where the controls sent values it cannot use."""
+    return html.Div(_notice_children(notices), className="url-notice", role="alert")
 
 
 def bar(
@@ -176,8 +181,16 @@ def page_view(url: str, query: dict) -> tuple[url_state.View, list[str], tuple[d
     from dashboards import queries
 
     wanted, notices = url_state.parse_query(query)
+    notices = [*_request_notices(), *notices]
     first, last = (d.date() if d is not None else None for d in queries.data_extent(url))
     return url_state.resolve(wanted, first, last), notices, (first, last)
+
+
+def _request_notices() -> list[str]:
+    """Notices about the request itself (a location that was not text, see `dashboards.app`)."""
+    import flask
+
+    return list(flask.g.get("url_notices", [])) if flask.has_app_context() else []
 
 
 def view_from_values(*values) -> url_state.View:
@@ -201,19 +214,47 @@ def _canonical(wanted: url_state.ViewState, page: dict) -> str:
     return url_state.to_search(view, tuple(page.get("parameters", ())))
 
 
+def _page_store(page: object) -> dict | None:
+    """The page's own store (path, parameters, default dates) as the browser sent it back, checked:
+    None when it is not the shape `bar` wrote."""
+    if not isinstance(page, dict) or not isinstance(page.get("path"), str):
+        return None
+    parameters = page.get("parameters")
+    if not isinstance(parameters, list) or not all(p in url_state.PARAMETERS for p in parameters):
+        return None
+    defaults = page.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        return None
+    checked = {}
+    for name in ("start", "end"):
+        value = defaults.get(name)
+        if value is None:
+            continue
+        parsed = url_state.parse_date(name, value if isinstance(value, str) else None, [])
+        if parsed is None:
+            return None
+        checked[name] = parsed.isoformat()
+    return {"path": page["path"], "parameters": parameters, "defaults": checked}
+
+
 def sync_url(start, end, as_of, chain, netuid, scale, search, pathname, page):
     """Controls changed: write them into the URL. The URL changed (back, forward): set the controls.
-    Nothing happens while both already say the same (as when a page has just been rendered)."""
+    Nothing happens while both already say the same (as when a page has just been rendered).
+    Values of the wrong type from the browser fall back to the defaults and show the notice."""
+    page = _page_store(page)
     if not page or pathname != page.get("path"):
         raise dash.exceptions.PreventUpdate  # another page is being rendered from the URL
     in_url, notices = url_state.parse_search(search)
-    in_controls, _ = url_state.from_controls(start, end, as_of, chain, netuid, scale)
-    if _canonical(in_url, page) == _canonical(in_controls, page):
+    in_controls, control_notices = url_state.from_controls(start, end, as_of, chain, netuid, scale)
+    if _canonical(in_url, page) == _canonical(in_controls, page) and not control_notices:
         raise dash.exceptions.PreventUpdate
     if dash.ctx.triggered_id == URL_ID:
         view, _ = url_state.parse_search(_canonical(in_url, page))
         values = [view.start, view.end, view.as_of, view.chain, view.netuid, view.scale]
         return [dash.no_update, *values, notice(notices).children]
+    if control_notices:
+        # Controls never hold such values by themselves: show why, and write the view that is used.
+        return [_canonical(in_controls, page), *[dash.no_update] * 6, notice(control_notices).children]
     # The notice about the URL the page was opened with stays: a control can also fire when it mounts
     # (a date picker settling its value), and that must not hide what was wrong with the link.
     return [_canonical(in_controls, page), *[dash.no_update] * 7]
@@ -224,7 +265,7 @@ def nav_link(page: dict) -> dcc.Link:
     return dcc.Link(page["name"], href=page["relative_path"], id={"type": NAV_LINK, "page": page["path"]})
 
 
-def carried_search(search: str | None, parameters: tuple[str, ...]) -> str:
+def carried_search(search: object, parameters: tuple[str, ...]) -> str:
     """The query string a link to a page taking `parameters` carries from the current URL: those
     parameters' values as parsed (a value this page could not use is left behind, not passed on, so the
     next page has nothing to warn about), defaults left out."""
@@ -237,7 +278,13 @@ def register_nav(app, targets: dict[str, tuple[str, tuple[str, ...]]]) -> None:
     changed, back or forward). `targets`: page path -> (its path as linked, the parameters it takes)."""
 
     def hrefs(search, ids):
-        return [targets[i["page"]][0] + carried_search(search, targets[i["page"]][1]) for i in ids]
+        # The ids come back from the browser: one that names no page links to the overview.
+        out = []
+        for link in ids if isinstance(ids, list) else []:
+            page = link.get("page") if isinstance(link, dict) else None
+            path, takes = targets.get(page, ("/", ())) if isinstance(page, str) else ("/", ())
+            out.append(path + carried_search(search, takes))
+        return out
 
     app.callback(
         Output({"type": NAV_LINK, "page": ALL}, "href"),

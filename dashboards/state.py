@@ -28,6 +28,8 @@ FIRST_YEAR, LAST_YEAR = 2009, 2100
 MAX_NETUID = 65_535
 #: Longer values are not parsed at all (nor echoed back in full).
 MAX_VALUE_LENGTH = 40
+#: A query string longer than every parameter at its longest is not parsed at all.
+MAX_SEARCH_LENGTH = 2_000
 
 # ASCII digits only (`\d` matches other scripts' digits too); used with fullmatch (`$` allows a "\n").
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -163,8 +165,19 @@ def parse_query(query: Mapping[str, object]) -> tuple[ViewState, list[str]]:
     return state, notices
 
 
-def parse_search(search: str | None) -> tuple[ViewState, list[str]]:
-    """`parse_query` of a `?a=1&b=2` string, as the browser's location holds it."""
+def parse_search(search: object) -> tuple[ViewState, list[str]]:
+    """`parse_query` of a `?a=1&b=2` string, as the browser's location holds it (anything that is
+    not such a string is the default view, with a notice)."""
+    if search is not None and not isinstance(search, str):
+        state, notices = parse_query({})
+        return state, [
+            f"The address's query is {_kind(search)}, not text; the default view is used.",
+            *notices,
+        ]
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        return ViewState(), [
+            f"The address's query is too long ({len(search)} characters); the default view is used."
+        ]
     text = (search or "").lstrip("?")
     return parse_query(parse_qs(text, keep_blank_values=True)) if text else parse_query({})
 
@@ -197,15 +210,44 @@ def to_search(view: View | ViewState, parameters: tuple[str, ...]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
+def _kind(value: object) -> str:
+    """What a value that is not the expected text is, for a notice (never the value itself)."""
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _control_text(name: str, value: object, notices: list[str]) -> str | None:
+    """A control's value as the text the URL would hold; anything but text (or None) adds a notice."""
+    if value is None or isinstance(value, str):
+        if isinstance(value, str) and name in ("start", "end", "as_of") and len(value) <= MAX_VALUE_LENGTH:
+            return value[:10]  # date pickers may send a time too: "2026-01-01T00:00:00"
+        return value
+    if name == "netuid" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # the subnet dropdown's values are numbers
+    notices.append(f"`{name}` is {_kind(value)}, not what the control holds; the default is used.")
+    return None
+
+
 def from_controls(
-    start: str | None,
-    end: str | None,
-    as_of: str | None,
-    chain: str | None,
-    netuid,
-    scale: str | None,
+    start: object,
+    end: object,
+    as_of: object,
+    chain: object,
+    netuid: object,
+    scale: object,
 ) -> tuple[ViewState, list[str]]:
-    """The state the controls show (their values come from the browser, so they are parsed too)."""
-    query = {"start": start, "end": end, "as_of": as_of, "chain": chain, "scale": scale}
-    query["netuid"] = None if netuid is None else str(netuid)
-    return parse_query({k: (v[:10] if k in ("start", "end", "as_of") and v else v) for k, v in query.items()})
+    """The state the controls show. Their values come from the browser, so anything may arrive: a
+    value of the wrong type (a list, a number, an object) falls back to the default with a notice,
+    like a bad value in the URL, and the rest is parsed as the URL is."""
+    notices: list[str] = []
+    values = {"start": start, "end": end, "as_of": as_of, "chain": chain, "netuid": netuid, "scale": scale}
+    query = {name: _control_text(name, value, notices) for name, value in values.items()}
+    state, parsed = parse_query(query)
+    return state, notices + parsed

@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from dashboards import charts, controls, queries
+from dashboards import state as url_state
 from dashboards.app import warehouse_url
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
@@ -243,7 +244,15 @@ def quarantined_table(frame: pd.DataFrame):
     return data_table("quarantine-table", frame)
 
 
-def show_quarantined_rows(source: str | None, chain: str | None = None):
+def show_quarantined_rows(source: object, chain: object = None):
+    # Both values come from the browser: a source that is not a short text, or a chain of the wrong
+    # type, gets the bad-link notice instead of a query.
+    notices = []
+    if source is not None and not (isinstance(source, str) and len(source) <= 40 and source.isprintable()):
+        notices.append("`source` is not the name of a source; pick one from the list.")
+    _state, chain_notices = url_state.from_controls(None, None, None, chain, None, None)
+    if notices or chain_notices:
+        return controls.notice_block(notices + chain_notices)
     return quarantined_table(quarantined_rows_frame(warehouse_url(), source, chain))
 
 
