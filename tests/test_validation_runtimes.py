@@ -45,7 +45,11 @@ def test_the_modelled_runtimes_are_the_devnets_342_and_343():
         runtime = runtime_from_metadata("0x" + runtime_metadata(spec).v14.hex(), spec)
         served = {f"{p}.{e}" for p, events in runtime.pallet_events.items() for e in events}
         modelled = history.runtime(spec)
-        observations = {"SubtensorModule.NeuronObserved", "SubtensorModule.SubnetObserved"}
+        observations = {
+            "SubtensorModule.NeuronObserved",
+            "SubtensorModule.SubnetObserved",
+            "SubtensorModule.EmissionObserved",
+        }
         assert modelled.name == f"spec {spec}"
         assert modelled.event_types == served | observations
         for event_type, fields in modelled.layouts.items():
