@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path, PurePosixPath
 
 import dash
@@ -146,3 +148,51 @@ def warehouse_url() -> str:
     if flask.has_app_context():
         return flask.current_app.config["WAREHOUSE_URL"]
     return dash.get_app().server.config["WAREHOUSE_URL"]
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def serve(dash_app: Dash, *, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+    """Serve the app on waitress, a production WSGI server: `workers` processes (forked after the
+    socket is bound, so they share it and the kernel spreads connections), each with `threads`
+    threads. Runs until interrupted."""
+    import multiprocessing
+    import signal
+    import socket
+
+    if workers < 1 or threads < 1:
+        raise ValueError("--workers and --threads must be at least 1")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    if workers == 1:
+        _serve_socket(dash_app.server, listener, threads)
+        return
+    context = multiprocessing.get_context("fork")
+    # A stop request (SIGTERM from a service manager) unwinds the parent, which then stops its workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    children = [
+        context.Process(target=_serve_socket, args=(dash_app.server, listener, threads), daemon=True)
+        for _ in range(workers)
+    ]
+    for child in children:
+        child.start()
+    listener.close()  # the workers hold it now
+    try:
+        for child in children:
+            child.join()
+    finally:
+        for child in children:
+            if child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+        for child in children:
+            child.join(timeout=5)
+
+
+def _serve_socket(server, listener, threads: int) -> None:
+    import signal
+
+    from waitress import serve as waitress_serve
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a worker stops when told, whatever the parent set
+    waitress_serve(server, sockets=[listener], threads=threads, ident="decai-dashboard")

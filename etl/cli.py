@@ -487,15 +487,38 @@ def sql(
 @app.command()
 def dashboard(
     port: int = typer.Option(8050),
-    host: str = typer.Option("127.0.0.1"),
-    debug: bool = typer.Option(False),
+    host: str = typer.Option(
+        "127.0.0.1", help="address to listen on; anything but loopback needs an authenticating proxy in front"
+    ),
+    workers: int = typer.Option(1, min=1, help="server processes (they share the listening socket)"),
+    threads: int = typer.Option(8, min=1, help="request threads per process"),
+    debug: bool = typer.Option(False, help="Dash's development server with reloading (loopback only)"),
 ) -> None:
-    """Serve the comparison dashboard."""
-    from dashboards.app import create_app
+    """Serve the comparison dashboard on waitress, a production WSGI server (read-only, no login)."""
+    from dashboards.app import LOOPBACK_HOSTS, create_app, serve
 
+    if debug and host not in LOOPBACK_HOSTS:
+        console.print("[red]--debug runs code sent by the browser's debugger: it listens on loopback only[/]")
+        raise typer.Exit(2)
     dash_app = create_app()
-    console.print(f"dashboard: http://{host}:{port}/")
-    dash_app.run(host=host, port=port, debug=debug)
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"dashboard: http://{shown}:{port}/ ({workers} worker(s) x {threads} thread(s))")
+    if host not in LOOPBACK_HOSTS:
+        console.print(
+            f"dashboard: listening on {host}, beyond this machine. The dashboard has no login of its own: "
+            "put an authenticating reverse proxy (TLS and sign-in) in front of it and let only that proxy "
+            "reach this port."
+        )
+    if debug:
+        dash_app.run(host=host, port=port, debug=True)
+        return
+    try:
+        serve(dash_app, host=host, port=port, workers=workers, threads=threads)
+    except OSError as exc:
+        console.print(f"[red]dashboard: cannot listen on {shown}:{port}: {exc.strerror or exc}[/]")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

@@ -337,3 +337,89 @@ def test_data_docs_serve_only_files_inside_the_site(data_docs_site, tmp_path):
         "/data-docs/../../../../../etc/passwd",
     ):
         assert b"root:" not in client.get(absolute).data
+
+
+# ------------------------------------------------------------------------------------ serving
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as /proc/net/tcp lists them) of the sockets listening on `port`."""
+    out = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, _remote, state = line.split()[1:4]
+        address, port_hex = local.split(":")
+        if int(port_hex, 16) == port and state == "0A":  # 0A: LISTEN
+            out.add(address)
+    return out
+
+
+def _start_dashboard(tmp_path, *args: str):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "WAREHOUSE_URL": f"duckdb:///{tmp_path / 'served.duckdb'}"}
+    command = [sys.executable, "-m", "etl.cli", "dashboard", "--port", str(port), *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            return process, port, httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        except httpx.TransportError:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError("the dashboard did not answer within 120 s")
+
+
+def _stop(process) -> str:
+    import signal
+
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    return err
+
+
+def test_the_dashboard_runs_on_waitress_with_workers_on_loopback_by_default(tmp_path):
+    import subprocess
+
+    process, port, response = _start_dashboard(tmp_path, "--workers", "2", "--threads", "2")
+    try:
+        assert response.status_code == 200 and "DecAI Compare" in response.text
+        assert response.headers["server"] == "decai-dashboard"  # waitress, not Werkzeug's dev server
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
+        workers = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(workers) == 2
+    finally:
+        err = _stop(process)
+    assert "proxy" not in err
+    for pid in workers:  # the workers stop with their parent
+        assert subprocess.run(["kill", "-0", pid], capture_output=True).returncode != 0
+
+
+def test_listening_beyond_loopback_says_to_put_an_authenticating_proxy_in_front(tmp_path):
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    process, port, response = _start_dashboard(tmp_path, "--host", "0.0.0.0")
+    try:
+        assert response.status_code == 200
+        assert _listening_addresses(port) == {"00000000"}
+    finally:
+        err = _stop(process)
+    assert "authenticating reverse proxy" in " ".join(err.split())
+    debug = CliRunner().invoke(app, ["dashboard", "--host", "0.0.0.0", "--debug"])
+    assert debug.exit_code == 2 and "loopback only" in debug.output
