@@ -27,3 +27,16 @@ def test_every_view_answers_and_market_daily_has_the_days(coingecko_conn, wareho
     assert fresh.to_dict("records") == [
         {"source": "coingecko", "stream": "bittensor", "position": DEVNET_NOW}
     ]
+
+
+def test_the_comparison_and_validator_views_give_amounts_with_their_unit(warehouse_url):
+    """Migration 0013 redefines the views over the unit-named columns: native amounts beside their unit."""
+    comparison = db.read_sql("SELECT * FROM v_comparison_daily LIMIT 0", url=warehouse_url)
+    assert {"native_unit", "emission_native", "rewards_native", "stake_native", "complete"} <= set(comparison)
+    assert not {"emission_tokens", "rewards_tokens", "supply_tokens"} & set(comparison)
+    validators = db.read_sql("SELECT * FROM v_validators LIMIT 0", url=warehouse_url)
+    assert {"stake_native", "native_unit", "stake_alpha", "price_tao_per_alpha", "price_block"} <= set(
+        validators
+    )
+    subnets = db.read_sql("SELECT * FROM v_subnet_leaderboard LIMIT 0", url=warehouse_url)
+    assert {"price_tao_per_alpha", "price_block", "pool_tao", "pool_alpha"} <= set(subnets)

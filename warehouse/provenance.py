@@ -23,7 +23,7 @@ What "behind" means, per table:
   and their reputation mints.
 - `market_caps` / `market_caps_daily`: every quote of the coin in that hour / day.
 - `ecosystem_daily`: the chain's events of that UTC day that the row counts (Bittensor metagraph
-  observations; Sahara submissions, payments, validator sets and mints) and the coin's quotes of the
+  observations and the per-block emission observations, whose pools price the epochs; Sahara submissions, payments, validator sets and mints) and the coin's quotes of the
   day (price and market cap). A day holds many events: the result is bounded by `limit`.
 
 Every result is bounded: at most `limit` events (oldest first); `frame.attrs["truncated"]` says whether
@@ -151,13 +151,15 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
         ("chain", "day"),
         f"""
         SELECT {_COLUMNS} FROM events e
-        WHERE e.event_type IN ('SubtensorModule.NeuronObserved', 'market.Quote', {_SAHARA_DAY_TYPES})
+        WHERE e.event_type IN ('SubtensorModule.NeuronObserved', 'SubtensorModule.EmissionObserved', 'market.Quote',
+                               {_SAHARA_DAY_TYPES})
           AND e.block_time >= :period_start AND e.block_time < :period_end
           AND CASE e.event_type
                   WHEN 'market.Quote' THEN e.payload->>'coin_id' = CASE CAST(:chain AS VARCHAR(16))
                                                                   WHEN 'bittensor' THEN 'bittensor'
                                                                   ELSE 'sahara-ai' END
                   WHEN 'SubtensorModule.NeuronObserved' THEN CAST(:chain AS VARCHAR(16)) = 'bittensor'
+                  WHEN 'SubtensorModule.EmissionObserved' THEN CAST(:chain AS VARCHAR(16)) = 'bittensor'
                   ELSE CAST(:chain AS VARCHAR(16)) = 'sahara' AND e.chain = 'sahara'
               END
         """,
