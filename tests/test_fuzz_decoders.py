@@ -558,6 +558,66 @@ def test_malformed_runtime_api_answers_from_the_node_are_quarantined_and_the_run
             assert event.event_id in faulty_ids or event.block_number == start
 
 
+@pytest.mark.parametrize("garbage", ["not an object", [1, 2], {"txs_results": "nope"}, {"height": "x1"}])
+def test_a_block_results_answer_that_is_not_the_documented_shape_is_quarantined(devnet, faults, garbage):
+    """Through CometBFTSource.fetch: one height's /block_results answer is replaced; that block becomes
+    one quarantine row holding the answer, and every other block decodes as in a clean read."""
+    from etl.sources.cometbft import CometBFTSource
+
+    head = int(
+        _http.get(devnet.base_url + "/cometbft/status").json()["result"]["sync_info"]["latest_block_height"]
+    )
+    start, end = head - 300, head - 290
+    source = CometBFTSource(devnet.endpoints["cometbft"], concurrency=1)
+    try:
+        clean = source.fetch(start, end)
+        faults({"kind": "mutate", "path": "/cometbft/block_results", "pointer": "/result", "value": garbage})
+        faulty = source.fetch(start, end)
+    finally:
+        source.close()
+    assert not clean.quarantined
+    (row,) = faulty.quarantined  # count 1: the first height read, `start`, with concurrency 1
+    assert (row.block_number, row.rule, row.position) == (
+        start,
+        "cometbft_result_shape",
+        f"{start}:block_results",
+    )
+    assert json.loads(row.raw) == garbage and f"block {start} from " in row.reason
+    assert {e.event_id for e in faulty.events} == {
+        e.event_id for e in clean.events if e.block_number != start
+    }
+    assert [b.number for b in faulty.blocks] == list(range(start, end))
+
+
+def test_evm_log_entries_that_are_not_logs_are_quarantined_through_the_fetch_path(devnet, faults, evm_logs):
+    """Through EvmSource.fetch: log entries with a missing index, a non-hex block number, data of the
+    wrong type or topics that are no list are quarantined one by one; the run goes on."""
+    from etl.sources.evm import EvmSource
+
+    first = int(evm_logs[0]["blockNumber"], 16)
+    start, end = first, first + 50
+    source = EvmSource(devnet.endpoints["evm"])
+    try:
+        clean = source.fetch(start, end)
+        assert len(clean.events) >= 4 and not clean.quarantined
+        mutate = {"kind": "mutate", "path": "/evm", "rpc_method": "eth_getLogs", "count": 1}
+        faults(
+            mutate | {"pointer": "/result/0/transactionIndex", "value": None},
+            mutate | {"pointer": "/result/1/blockNumber", "value": "0xzz"},
+            mutate | {"pointer": "/result/2/data", "value": [1, 2, 3]},
+            mutate | {"pointer": "/result/3/topics", "value": {"a": 1}},
+        )
+        faulty = source.fetch(start, end)
+    finally:
+        source.close()
+    assert len(faulty.quarantined) == 4
+    assert {q.rule for q in faulty.quarantined} <= {"evm_log_shape", "evm_log_decode"}
+    assert len(faulty.events) + len(faulty.quarantined) == len(clean.events)
+    assert {e.event_id for e in faulty.events} < {e.event_id for e in clean.events}
+    names_no_block = [q for q in faulty.quarantined if q.block_number is None]
+    assert len(names_no_block) == 1 and '"0xzz"' in names_no_block[0].raw
+
+
 # ------------------------------------------------------------------------------------ good inputs
 def test_every_decoder_decodes_its_good_inputs_with_nothing_quarantined(
     subtensor_samples, cometbft_results, evm_logs, market_bodies

@@ -65,9 +65,10 @@ class EventAbi:
                 )
             for (name, typ), value in zip(self.data, values, strict=True):
                 out[name] = _plain(typ, value)
-        except (DecodingError, ValueError, OverflowError) as exc:
-            if isinstance(exc, LogDecodeError):
-                raise
+        except LogDecodeError:
+            raise
+        except (DecodingError, ValueError, OverflowError, TypeError, AttributeError, IndexError) as exc:
+            # Whatever eth-abi or the hex reader raise on one log's bytes, the log is what is wrong.
             raise LogDecodeError(f"{self.signature}: {type(exc).__name__}: {exc}") from None
         return out
 

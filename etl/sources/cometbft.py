@@ -423,6 +423,23 @@ def parse_time(text: str) -> datetime:
 # --- the connector ----------------------------------------------------------------------------------
 
 
+def malformed_result_row(height: int, result: Any, exc: BaseException) -> QuarantinedRow:
+    """The quarantine row of a whole `/block_results` answer that is not the documented shape."""
+    try:
+        raw = json.dumps(result, sort_keys=True, default=str)
+    except (ValueError, RecursionError):
+        raw = repr(type(result))
+    return QuarantinedRow(
+        source="cometbft",
+        chain="sahara",
+        position=f"{height}:block_results",
+        raw=raw[:100_000],
+        reason=f"block {height} from {CONNECTION}: the /block_results answer cannot be read ({exc})",
+        rule="cometbft_result_shape",
+        block_number=height,
+    )
+
+
 @dataclass
 class CometBFTSource:
     """ChainSource for Sahara's Cosmos side (family `sahara_staking`)."""
@@ -510,13 +527,20 @@ class CometBFTSource:
         block = self.call("block", block=height, height=height)
         results = self.call("block_results", block=height, height=height)
         header = block["block"]["header"]
-        if int(header["height"]) != height or int(results.get("height") or height) != height:
+        stated = results.get("height") if isinstance(results, dict) else None
+        if int(header["height"]) != height or (
+            isinstance(stated, str | int) and _INTEGER.fullmatch(str(stated)) and int(stated) != height
+        ):
             raise RuntimeError(f"block {height} from {CONNECTION}: the node answered another height")
         block_time = parse_time(header["time"])
         block_hash = block["block_id"]["hash"]
-        events, quarantined = decode_block_results(
-            results, block_time=block_time, block_hash=block_hash, height=height
-        )
+        try:
+            events, quarantined = decode_block_results(
+                results, block_time=block_time, block_hash=block_hash, height=height
+            )
+        except (MalformedResult, RecursionError) as exc:
+            # A result this decoder cannot read at all: the block's answer is kept whole, the run goes on.
+            events, quarantined = [], [malformed_result_row(height, results, exc)]
         ref = BlockRef(
             number=height,
             hash=block_hash,

@@ -59,7 +59,10 @@ def decode_log(entry: dict) -> Event | QuarantinedRow:
     """One `eth_getLogs` entry as a canonical event (block time from `entry['_block_time']`) or quarantine."""
     number = int(entry["blockNumber"], 16)
     position = f"{int(entry['transactionIndex'], 16)}.{int(entry['logIndex'], 16)}"
-    topics = [t.lower() for t in entry.get("topics") or []]
+    listed = entry.get("topics") or []
+    if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+        raise TypeError("`topics` is not a list of hex strings")
+    topics = [t.lower() for t in listed]
     address = str(entry.get("address", "")).lower()
     block_time = entry.get("_block_time") or datetime(1970, 1, 1, tzinfo=UTC)
     spec = events_by_topic0().get(topics[0]) if topics else None
@@ -263,19 +266,29 @@ class EvmSource:
         headers = {int(b["number"], 16): b for b in self.get_blocks(start, end)}
         times = {n: datetime.fromtimestamp(int(b["timestamp"], 16), UTC) for n, b in headers.items()}
         counts: dict[int, int] = {}
-        for entry in logs:
-            number = int(entry["blockNumber"], 16)
+        for index, entry in enumerate(logs):
+            number = _block_number(entry)
+            if number is None:  # a log that names no block cannot be placed: kept whole, named by range
+                fetched.quarantined.append(_malformed_log(f"{start}-{end}:entry {index}", None, entry,
+                                                          "it names no block (`blockNumber` is not a hex quantity)"))  # fmt: skip
+                continue
             block = headers.get(number)
             if block is None:
                 raise ChainAuditError(
                     f"{CONNECTION}: eth_getLogs returned a log of block {number}, outside [{start}, {end})"
                 )
-            if entry.get("blockHash") and entry["blockHash"].lower() != block["hash"].lower():
+            stated_hash = entry.get("blockHash")
+            if isinstance(stated_hash, str) and stated_hash and stated_hash.lower() != block["hash"].lower():
                 raise ChainAuditError(
-                    f"block {number} from {CONNECTION}: a log names block hash {entry['blockHash']} but the block "
+                    f"block {number} from {CONNECTION}: a log names block hash {stated_hash} but the block "
                     f"is {block['hash']}; the chain changed between reads, nothing was written"
                 )
-            item = decode_log({**entry, "_block_time": times[number]})
+            try:
+                item = decode_log({**entry, "_block_time": times[number]})
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+                item = _malformed_log(
+                    f"{number}:entry {index}", number, entry, f"{type(exc).__name__}: {exc}"
+                )
             (fetched.events if isinstance(item, Event) else fetched.quarantined).append(item)
             counts[number] = counts.get(number, 0) + 1
         for number in range(start, end):
@@ -290,6 +303,34 @@ class EvmSource:
                 )
             )
         return fetched
+
+
+def _block_number(entry: Any) -> int | None:
+    value = entry.get("blockNumber") if isinstance(entry, dict) else None
+    if not isinstance(value, str) or not _HEX_QUANTITY.fullmatch(value):
+        return None
+    return int(value, 16)
+
+
+def _malformed_log(position: str, number: int | None, entry: Any, why: str) -> QuarantinedRow:
+    """A node's log entry that is not an eth_getLogs log at all, kept whole with the reason."""
+    try:
+        raw = json.dumps(entry, sort_keys=True, default=str)
+    except (ValueError, RecursionError):
+        raw = repr(type(entry))
+    where = f"block {number}" if number is not None else f"entry {position}"
+    return QuarantinedRow(
+        source="evm",
+        chain="sahara",
+        position=position,
+        raw=raw[:100_000],
+        reason=f"{where} from {CONNECTION}: the eth_getLogs entry is not a log ({why})",
+        rule="evm_log_shape",
+        block_number=number,
+    )
+
+
+_HEX_QUANTITY = re.compile(r"0x[0-9a-fA-F]{1,64}")
 
 
 # --- `decai decode evm-logs` -----------------------------------------------------------------------------
