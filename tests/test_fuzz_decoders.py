@@ -683,6 +683,27 @@ def test_decode_command_refuses_what_is_no_answer_in_one_line(tmp_path, kind, na
     assert "Traceback" not in result.stderr
 
 
+@SLOW_FUZZ
+@given(
+    kind=st.sampled_from(KINDS),
+    raw=st.binary(max_size=300)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | st.integers(1, 3000).map(lambda n: b'{"result": ' + b"[" * n + b"]" * n + b"}"),
+)
+def test_every_kind_gives_records_or_one_value_error_at_the_command_line_edge(subtensor_samples, kind, raw):
+    """Whatever the file holds, `etl.decode` answers records or a ValueError: nothing else escapes."""
+    from etl.decode import capture_text, decode
+
+    metadata = subtensor_samples[0][1]
+    options = {"metadata": metadata} if kind == "subtensor-events" else {}
+    try:
+        records = list(decode(kind, capture_text(raw), **options))
+    except ValueError as exc:
+        assert str(exc).strip(), "a refusal says why"
+        return
+    assert all(("event_id" in r) != bool(r.get("quarantined")) for r in records)
+
+
 @pytest.mark.parametrize(
     ("kind", "body"),
     [

@@ -191,7 +191,7 @@ class CoinGeckoClient:
             )
         try:
             body = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested deeper than the reader goes
             raise RetryableResponse(
                 f"body of {path} is not valid JSON ({exc})", body=response.text[:RAW_BODY_LIMIT]
             ) from exc
@@ -268,7 +268,7 @@ def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = No
         unreadable = []
         if quotes is None:
             raise ValueError("body is JSON but not an object")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         quotes, unreadable = (
             [],
             [UnreadableChunk(coin_id, start or 0, end or 0, text[:RAW_BODY_LIMIT], str(exc))],

@@ -597,8 +597,8 @@ def decode_capture(text: str, block: int | None = None, **_) -> Iterator[dict]:
     """
     try:
         body = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"the capture is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"the capture is not JSON that a node sends: {exc}") from None
     placeholder = datetime(1970, 1, 1, tzinfo=UTC)
     for result in _results_of(body):
         events, quarantined = decode_block_results(result, block_time=placeholder, height=block)

@@ -357,8 +357,8 @@ def decode_capture(text: str, **_) -> Iterator[dict]:
     """
     try:
         body = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"the capture is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"the capture is not JSON that a node sends: {exc}") from None
     for index, entry in enumerate(_logs_of(body)):
         try:
             item = decode_log(entry)
