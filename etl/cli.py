@@ -252,6 +252,8 @@ def backfill(
     from etl.orchestrate import DagRunFailed, configure_airflow, load_dag, run_dag
     from warehouse import db
 
+    if quiet:  # scheduled use: Airflow's warnings (e.g. an empty plan) are no news; errors still show
+        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
     configure_airflow()
     os.environ.setdefault("DECAI_RETRY_DELAY_SECONDS", "5")  # interactive: retry soon, not in a minute
     end_dt = (
