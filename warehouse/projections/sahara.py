@@ -669,9 +669,10 @@ _DAILY_COLUMNS = """
 INSERT_DAILY = f"""
     INSERT INTO sahara_daily {_DAILY_COLUMNS}
     WITH paid AS (
-        SELECT d.day, date_trunc('hour', p.block_time) AS hour, p.contributor, p.amount_usah AS wei
-        FROM stg_sahara_annotation_events p JOIN w_sd_days d ON {_IN_DAY.format(a="p")}
-        WHERE p.kind = 'paid'
+        SELECT d.day, date_trunc('hour', p.block_time) AS hour, p.payload->>'contributor' AS contributor,
+               CAST(p.payload->>'amount' AS NUMERIC(38, 0)) AS wei
+        FROM events p JOIN w_sd_days d ON {_IN_DAY.format(a="p")}
+        WHERE p.event_type = {REWARD_PAID}
     ),
     rewards AS (
         SELECT day, COUNT(*) AS payments, COUNT(DISTINCT contributor) AS contributors, SUM(wei) AS wei
@@ -700,12 +701,13 @@ INSERT_DAILY = f"""
         FROM mints
     ),
     sets AS (
-        SELECT d.day, s.block_number, s.voting_power,
+        SELECT d.day, s.block_number, CAST(s.payload->>'voting_power' AS NUMERIC(38, 0)) AS voting_power,
                MAX(s.block_number) OVER (PARTITION BY d.day) AS last_block
-        FROM stg_sahara_validator_sets s JOIN w_sd_days d ON {_IN_DAY.format(a="s")}
+        FROM events s JOIN w_sd_days d ON {_IN_DAY.format(a="s")}
+        WHERE s.event_type = 'staking.ValidatorObserved'
     ),
     bonded AS (
-        SELECT day, SUM(CAST(voting_power AS NUMERIC(38, 0))) AS sahara
+        SELECT day, SUM(voting_power) AS sahara
         FROM sets WHERE block_number = last_block GROUP BY day
     )
     SELECT d.day, FALSE, COALESCE(r.payments, 0), COALESCE(r.contributors, 0),
