@@ -235,7 +235,7 @@ def test_every_benchmarked_callback_runs_on_an_empty_warehouse(warehouse_url):
 
 
 def test_the_benchmarked_callbacks_draw_the_warehouse_on_both_engines(devnet, warehouse_url):
-    from dashboards import bench_callbacks
+    from bench import callbacks as bench_callbacks
     from warehouse.db import read_sql
 
     _load(devnet, warehouse_url)
