@@ -228,7 +228,8 @@ def test_miners_follow_registrations_and_hold_no_permit(built):
 def test_subnets_count_the_latest_epoch_and_share_the_emission(built):
     subnets = _rows(
         built,
-        "SELECT netuid, emission_share, miners, validators, price_tao_per_alpha, pool_tao, pool_alpha, owner "
+        "SELECT netuid, emission_share, miners, validators, price_tao_per_alpha, pool_tao, pool_alpha, owner, "
+        "stake_alpha, stake_tao "
         "FROM subnets WHERE removed_at IS NULL ORDER BY netuid",
     )
     assert sum(share for _n, share, *_ in subnets) == pytest.approx(1.0)
@@ -242,7 +243,10 @@ def test_subnets_count_the_latest_epoch_and_share_the_emission(built):
             """,
         )
     )
-    for netuid, _share, miners, validators, price, tao_in, alpha_in, owner in subnets:
+    for netuid, _share, miners, validators, price, tao_in, alpha_in, owner, stake_alpha, stake_tao in subnets:
+        # The stakers' alpha valued at the pool (root: its pool is the TAO staked on root).
+        expected = tao_in if netuid == 0 else stake_alpha * tao_in / alpha_in
+        assert float(stake_tao) == pytest.approx(float(expected), rel=1e-9)
         assert owner and owner.startswith("5")
         if netuid in latest_uids:
             assert miners + validators == latest_uids[netuid] and validators > 0

@@ -503,3 +503,90 @@ def test_the_devnet_days_subnet_emission_matches_the_ledger(devnet_day):
         injected += int(subnet["tao_in_emission"]) + int(subnet["excess_tao"])
     # Summed over subnets, each block's injections are what it minted.
     assert injected == int(day["minted"])
+
+
+def _emission(block: int, subnet_tao: int, alpha_in: int) -> Event:
+    at = _time(BEFORE, block - FIRST_BLOCK[BEFORE])
+    zero = dict.fromkeys(("tao_in_emission", "excess_tao", "alpha_in_emission", "alpha_out_emission"), "0")
+    pool = {
+        "netuid": 1,
+        "subnet_tao": str(subnet_tao),
+        "subnet_alpha_in": str(alpha_in),
+        "subnet_alpha_out": "0",
+    }
+    return Event(
+        chain="bittensor",
+        source="subtensor",
+        block_number=block,
+        position="obs.emission",
+        event_type="SubtensorModule.EmissionObserved",
+        block_time=at,
+        payload={
+            "total_issuance": str(ISSUANCE_AT_START),
+            "total_issuance_before": str(ISSUANCE_AT_START),
+            "minted": "0",
+            "owner_cut": OWNER_CUT,
+            "subnets": [{**pool, **zero}],
+        },
+    )
+
+
+def _epoch(block: int, emission: int) -> list[Event]:
+    at = _time(BEFORE, block - FIRST_BLOCK[BEFORE])
+    return [
+        Event(
+            chain="bittensor",
+            source="subtensor",
+            block_number=block,
+            position=f"obs.neuron.1.{uid}",
+            event_type="SubtensorModule.NeuronObserved",
+            block_time=at,
+            payload=_neuron(1, uid, hotkey, block, permit, 10 * RAO, emission),
+        )
+        for uid, (hotkey, permit) in enumerate((("val", True), ("miner", False)))
+    ]
+
+
+def test_alpha_converts_at_the_same_blocks_price_else_the_last_before_never_after(warehouse_url):
+    """Pools observed at blocks b, b+1 and b+3; epochs at b (its own block's price) and at b+2, whose
+    block has no observation: it converts at b+1's price, not at b+3's."""
+    engine = db.make_engine(warehouse_url)
+    b = FIRST_BLOCK[BEFORE]
+    _append(
+        engine,
+        [
+            _emission(b, 1_000 * RAO, 2_000 * RAO),  # 0.5 TAO per alpha
+            *_epoch(b, 4 * RAO),
+            _emission(b + 1, 1_000 * RAO, 4_000 * RAO),  # 0.25
+            *_epoch(b + 2, 8 * RAO),
+            _emission(b + 3, 8_000 * RAO, 2_000 * RAO),  # 4: after the epoch, never used for it
+        ],
+    )
+    run_all(engine)
+    with db.connect(engine) as conn:
+        prices = conn.execute(
+            sa.text(
+                "SELECT block_number, price_block, price_tao_per_alpha FROM bittensor_epoch_prices ORDER BY 1"
+            )
+        ).all()
+        miner = conn.execute(sa.text("SELECT emission_alpha, emission_tao, price_block FROM miners")).one()
+        validator = conn.execute(
+            sa.text("SELECT stake_alpha, stake_native, price_tao_per_alpha, price_block FROM validators")
+        ).one()
+        row = conn.execute(
+            sa.text(
+                "SELECT rewards_native, miner_incentive_native FROM ecosystem_daily WHERE chain = 'bittensor'"
+            )
+        ).one()
+    engine.dispose()
+    assert prices == [(b, b, 0.5), (b + 2, b + 1, 0.25)]
+    # The miner's latest epoch (b+2): 8 alpha at 0.25 = 2 TAO; the validator's 10 alpha stake = 2.5 TAO.
+    assert (Decimal(miner[0]), Decimal(miner[1]), miner[2]) == (8, 2, b + 1)
+    assert (Decimal(validator[0]), Decimal(validator[1]), validator[2], validator[3]) == (
+        10,
+        Decimal("2.5"),
+        0.25,
+        b + 1,
+    )
+    # The day's rewards: 2 x (4 alpha x 0.5) + 2 x (8 alpha x 0.25) = 8 TAO, half of it to the miner.
+    assert (Decimal(row[0]), Decimal(row[1])) == (8, 4)

@@ -14,7 +14,7 @@ every UID holder and subnet, and the marts read from them.
   `NeuronRegistered`; deregistration is the first block after the hotkey's last sighting at which
   another hotkey holds the UID (its registration, or an observation when the registration predates
   the ingested history). Incentive, emission, stake and `earns` (emission > 0) come from the latest
-  observation; `total_emission_rao` sums the emission of every observed epoch.
+  observation; `total_emission_alpha` sums the emission of every observed epoch.
 - `validators`, rows with chain = 'bittensor' — grain: one row per (netuid, hotkey) whose latest
   observation holds a validator permit; `validator_id` = "netuid:hotkey". Stake, dividends,
   validator_trust and emission from that observation. The table is shared with the Sahara projection,
@@ -23,12 +23,31 @@ every UID holder and subnet, and the marts read from them.
 - `bittensor_subnet_state` — grain: one row per (netuid, kind): the latest `SubnetObserved`
   ('observed', with its payload), `NetworkAdded` ('added'), `NetworkRemoved` ('removed') and the
   latest metagraph epoch block in staging ('epoch').
-- `subnets` — grain: one row per netuid. Owner, tempo, pool (tao_in, alpha_in, alpha_out), emission
-  and alpha price (tao_in / alpha_in, as the chain reports it) from the latest `SubnetObserved`;
-  registration from `NetworkAdded` (else the `network_registered_at` the chain reports), removal from a
-  `NetworkRemoved` later than both; miner and validator counts from the subnet's latest epoch in
-  staging. `emission_share` = the subnet's TAO emission per block over the sum of every live
-  subnet's, recomputed from the (small) table itself after each run.
+- `subnets` — grain: one row per netuid. Owner, tempo, emission per block (`emission_tao`), the pool
+  (`pool_tao`, `pool_alpha`), the price (`price_tao_per_alpha` = pool_tao / pool_alpha, observed at
+  `price_block`) and the stakers' alpha (`stake_alpha`) and its value at that price (`stake_tao`; root:
+  the TAO staked on root) from the latest `SubnetObserved`; registration from `NetworkAdded` (else the
+  `network_registered_at` the chain reports), removal from a `NetworkRemoved` later than both; miner
+  and validator counts from the subnet's latest epoch in staging. `emission_share` = the subnet's
+  emission over the sum of every live subnet's, recomputed from the (small) table itself after each run.
+
+**Units.** Alpha amounts are per subnet (`*_alpha`, DECIMAL(38, 9)) and are never added across
+subnets; each converts to TAO (`*_tao`, rounded down to the rao) at the pool price of the block it
+was observed at: `bittensor_epoch_prices` holds, for every metagraph epoch (netuid, block), the
+subnet's `stg_bittensor_subnet_blocks` row at that block, else the latest before it, never after, and
+the converted figure keeps the price and its block (`price_tao_per_alpha`, `price_block`) beside it.
+`miners` and the Bittensor `validators` rows carry stake and emission in alpha and in TAO
+(`validators.stake_native` / `emission_native`, `native_unit` = 'TAO').
+
+**Emission.** `stg_bittensor_issuance` (one row per block) and `stg_bittensor_subnet_blocks` (one row
+per block and subnet) stage `SubtensorModule.EmissionObserved`, base units as NUMERIC(38, 0).
+`bittensor_emission_daily` — grain: one row per UTC day: TAO minted (sum of the blocks' `minted`), net
+issuance (sum of TotalIssuance after - before: minted - recycled), and at the day's last block the
+TotalIssuance and the TAO staked (SubnetTAO of root + of every other subnet). `subnet_emission_daily`
+— grain: one row per (netuid, day): TAO injected and excess, alpha to the pool and to participants,
+the owner cut (each block's alpha to participants x SubnetOwnerCut / 65535, in alpha and in TAO at
+that block's price), and the epochs' miner incentive (UIDs without permit) and validator dividends
+(permit holders), in alpha and in TAO at each epoch's price. Sums add, so both fold by upsert.
 
 Every mart row carries `event_id`: the observation it shows (the registration when there is none).
 
@@ -656,10 +675,16 @@ def _state(kind: str, alias: str) -> str:
     )
 
 
+#: A subnet's outstanding alpha (held by stakers) in TAO rao at its pool price, from `SubnetObserved`.
+_STAKE_VALUE_RAO = (
+    "div(CAST(o.payload->>'alpha_out' AS NUMERIC(38, 0)) * CAST(o.payload->>'tao_in' AS NUMERIC(38, 0)), "
+    "NULLIF(CAST(o.payload->>'alpha_in' AS NUMERIC(38, 0)), 0))"
+)
+
 INSERT_SUBNETS = f"""
     INSERT INTO subnets
         (netuid, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_tao,
-         price_tao_per_alpha, price_block, pool_tao, pool_alpha, outstanding_alpha, miners, validators,
+         price_tao_per_alpha, price_block, pool_tao, pool_alpha, stake_alpha, stake_tao, miners, validators,
          last_observed_at, event_id)
     WITH epochs AS (
         SELECT s.netuid, s.block_number FROM bittensor_subnet_state s
@@ -686,6 +711,9 @@ INSERT_SUBNETS = f"""
            CAST(o.payload->>'tao_in' AS DOUBLE PRECISION) / NULLIF(CAST(o.payload->>'alpha_in' AS DOUBLE PRECISION), 0),
            o.block_number,
            {whole("o.payload->>'tao_in'")}, {whole("o.payload->>'alpha_in'")}, {whole("o.payload->>'alpha_out'")},
+           -- The stakers' alpha at the pool price; root's stake is the TAO in its pool.
+           CASE WHEN t.netuid = {ROOT} THEN {whole("o.payload->>'tao_in'")}
+                ELSE {whole(_STAKE_VALUE_RAO)} END,
            c.miners, c.validators, o.block_time, COALESCE(o.event_id, r.event_id, a.event_id)
     FROM w_bt_netuids t
     {_state("observed", "o")}

@@ -292,7 +292,10 @@ def _subnets() -> None:
         sa.Column("price_block", sa.BigInteger, comment="the block the pool was observed at"),
         sa.Column("pool_tao", NINE, comment="TAO in the pool (tao_in)"),
         sa.Column("pool_alpha", NINE, comment="alpha in the pool (alpha_in)"),
-        sa.Column("outstanding_alpha", NINE, comment="alpha held by stakers (alpha_out)"),
+        sa.Column("stake_alpha", NINE, comment="alpha held by stakers (alpha_out)"),
+        sa.Column(
+            "stake_tao", NINE, comment="stake_alpha at price_tao_per_alpha; root: the TAO staked on root"
+        ),
         sa.Column("miners", sa.Integer),
         sa.Column("validators", sa.Integer),
         sa.Column("last_observed_at", sa.DateTime),
