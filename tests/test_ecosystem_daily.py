@@ -590,3 +590,59 @@ def test_alpha_converts_at_the_same_blocks_price_else_the_last_before_never_afte
     )
     # The day's rewards: 2 x (4 alpha x 0.5) + 2 x (8 alpha x 0.25) = 8 TAO, half of it to the miner.
     assert (Decimal(row[0]), Decimal(row[1])) == (8, 4)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def sahara_blocks(request, devnet, tmp_path_factory):
+    """1,500 Sahara blocks (CometBFT and EVM) below the head, and the chain's own record of them."""
+    import httpx
+
+    from etl.pipeline.chain import ingest_range
+    from etl.sources.cometbft import CometBFTSource
+    from etl.sources.evm import EvmSource
+
+    comet, evm = CometBFTSource(devnet.endpoints["cometbft"]), EvmSource(devnet.endpoints["evm"])
+    top = (comet.finalized_head() // 720) * 720
+    lo, hi = top - 1500, top + 1
+    response = httpx.get(
+        f"{devnet.base_url}/_devnet/sahara/ledger", params={"start_height": lo, "end_height": hi}, timeout=300
+    )
+    response.raise_for_status()
+    with fresh_warehouse(request.param, tmp_path_factory.mktemp("sahara")) as url:
+        try:
+            for source in (comet, evm):
+                ingest_range(source, lo, hi, warehouse_url=url)
+        finally:
+            comet.close()
+            evm.close()
+        engine = db.make_engine(url)
+        run_all(engine)
+        yield engine, response.json()
+        engine.dispose()
+
+
+def test_the_sahara_row_is_in_sahara_and_matches_the_chains_ledger(sahara_blocks):
+    engine, record = sahara_blocks
+    (day,) = record["days"]
+    with db.connect(engine) as conn:
+        row = dict(
+            conn.execute(
+                sa.text("SELECT * FROM ecosystem_daily WHERE chain = 'sahara' AND day = :d"),
+                {"d": date.fromisoformat(day["day"])},
+            )
+            .mappings()
+            .one()
+        )
+    sahara = 10**18
+    assert row["native_unit"] == "SAHARA"
+    # The blocks of part of a day: a partial day, never annualised.
+    assert row["complete"] is False and row["inflation_annualised"] is None
+    # Minted and paid: to the usah.
+    assert Decimal(row["emission_native"]) * sahara == int(day["minted_usah"])
+    assert Decimal(row["rewards_native"]) * sahara == int(day["rewards_paid_usah"])
+    # The staking state: the mint module's bonded ratio, the supply and the bonded tokens.
+    (period,) = record["mint_periods"]
+    assert row["staking_ratio"] == pytest.approx(float(period["bonded_ratio"]), rel=1e-12)
+    assert float(row["supply_native"]) == pytest.approx(int(record["supply_usah"]) / sahara, rel=TOLERANCE)
+    assert float(row["stake_native"]) == pytest.approx(int(record["bonded_usah"]) / sahara, rel=TOLERANCE)
+    assert row["participants_earning"] == len({r["contributor"] for r in record["rewards"]})
