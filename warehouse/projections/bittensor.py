@@ -200,21 +200,35 @@ STAGE_SUBNET_BLOCKS = (
     ),
 )
 
+#: How far back an epoch looks for its subnet's pool observation: a day of blocks. Further back the
+#: price is unknown (NULL), so an epoch's price never depends on how the history was split into runs.
+PRICE_LOOKBACK_BLOCKS = 7200
+
 #: The window's metagraph epochs, each with the pool price its alpha converts at: the subnet's block
-#: observation at the epoch block, else the latest before it, never after (DuckDB: ASOF JOIN;
-#: PostgreSQL: the newest row of the (netuid, block_number) index at or below the block).
+#: observation at the epoch block, else the latest before it (within the lookback), never after.
+#: DuckDB: an ASOF JOIN over the observations from the window's first epoch less the lookback (its
+#: zone maps skip older row groups); PostgreSQL: the newest row of the (netuid, block_number) index at
+#: or below the block.
 _EPOCH_PRICE_COLUMNS = (
     "(netuid, block_number, price_block, subnet_tao_rao, subnet_alpha_in_rao, price_tao_per_alpha)"
 )
 _WINDOW_EPOCHS = "SELECT DISTINCT netuid, block_number FROM w_bt_occupancy WHERE NOT registration"
+_FOUND = f"e.block_number - p.block_number <= {PRICE_LOOKBACK_BLOCKS}"
 FOLD_EPOCH_PRICES = (
     OnlyOn(
         "duckdb",
         f"""
         INSERT INTO bittensor_epoch_prices {_EPOCH_PRICE_COLUMNS}
-        SELECT e.netuid, e.block_number, p.block_number, p.subnet_tao_rao, p.subnet_alpha_in_rao, {price_of("p")}
+        SELECT e.netuid, e.block_number, CASE WHEN {_FOUND} THEN p.block_number END,
+               CASE WHEN {_FOUND} THEN p.subnet_tao_rao END, CASE WHEN {_FOUND} THEN p.subnet_alpha_in_rao END,
+               CASE WHEN {_FOUND} THEN {price_of("p")} END
         FROM ({_WINDOW_EPOCHS}) e
-        ASOF LEFT JOIN stg_bittensor_subnet_blocks p ON p.netuid = e.netuid AND e.block_number >= p.block_number
+        ASOF LEFT JOIN (
+            SELECT netuid, block_number, subnet_tao_rao, subnet_alpha_in_rao FROM stg_bittensor_subnet_blocks
+            WHERE block_number >= (
+                SELECT MIN(block_number) - {PRICE_LOOKBACK_BLOCKS} FROM w_bt_occupancy WHERE NOT registration
+            )
+        ) p ON p.netuid = e.netuid AND e.block_number >= p.block_number
         ON CONFLICT (netuid, block_number) DO NOTHING
         """,
     ),
@@ -228,6 +242,7 @@ FOLD_EPOCH_PRICES = (
             SELECT b.netuid, b.block_number, b.subnet_tao_rao, b.subnet_alpha_in_rao
             FROM stg_bittensor_subnet_blocks b
             WHERE b.netuid = e.netuid AND b.block_number <= e.block_number
+              AND b.block_number >= e.block_number - {PRICE_LOOKBACK_BLOCKS}
             ORDER BY b.block_number DESC LIMIT 1
         ) p ON TRUE
         ON CONFLICT (netuid, block_number) DO NOTHING
