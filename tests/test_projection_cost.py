@@ -24,6 +24,10 @@ from warehouse.projections.base import OnlyOn, _selected
 HISTORY_TABLES = {
     "stg_bittensor_neurons",
     "stg_bittensor_registrations",
+    "stg_bittensor_issuance",
+    "stg_bittensor_subnet_blocks",
+    "bittensor_epoch_prices",
+    "subnet_emission_daily",
     "bittensor_holders",
     "miners",
     "stg_sahara_annotation_events",
@@ -34,6 +38,7 @@ HISTORY_TABLES = {
     "stg_sahara_delegation_flows",
     "sahara_delegations",
     "ecosystem_day_members",
+    "ecosystem_day_hours",
     "ecosystem_daily",
     "market_caps",
 }
