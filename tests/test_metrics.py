@@ -1,5 +1,7 @@
 """Comparison metrics on small inputs computed by hand."""
 
+from decimal import Decimal
+
 import pytest
 
 from warehouse import metrics
@@ -47,8 +49,22 @@ def test_ratios():
 def test_head_to_head_mixes_descriptions_and_measured_figures():
     rows = metrics.head_to_head(
         {
-            "bittensor": {"market_cap_usd": 2.9e9, "gini": 0.91, "participants": 144_400, "nakamoto": 7},
-            "sahara": {"market_cap_usd": 71e6, "gini": 0.42, "participants": 200_000},
+            "bittensor": {
+                "market_cap_usd": 2.9e9,
+                "gini": 0.91,
+                "participants": 144_400,
+                "nakamoto": 7,
+                "emission_native": Decimal("3600.000000000"),
+                "native_unit": "TAO",
+                "staking_ratio": 0.7427,
+            },
+            "sahara": {
+                "market_cap_usd": 71e6,
+                "gini": 0.42,
+                "participants": 200_000,
+                "emission_native": Decimal("159116.963984086774053787"),
+                "native_unit": "SAHARA",
+            },
         }
     )
     by_aspect = {r["aspect"]: r for r in rows}
@@ -56,4 +72,9 @@ def test_head_to_head_mixes_descriptions_and_measured_figures():
     assert by_aspect["Market cap (USD)"]["sahara"] == "$71.0M"
     assert by_aspect["Gini of rewards"]["sahara"] == "0.420"
     assert by_aspect["Nakamoto coefficient"]["sahara"] is None
+    # Native amounts carry their chain's token; a missing figure stays empty.
+    assert by_aspect["Emission per day"]["bittensor"] == "3,600 TAO"
+    assert by_aspect["Emission per day"]["sahara"] == "159,117 SAHARA"
+    assert by_aspect["Staked (share of supply)"]["bittensor"] == "74.3%"
+    assert by_aspect["Staked (share of supply)"]["sahara"] is None
     assert by_aspect["Consensus"]["measured"] is False and by_aspect["Participants (day)"]["measured"] is True

@@ -137,8 +137,13 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
     def measured(key: str, fmt) -> tuple:
         values = []
         for chain in ("bittensor", "sahara"):
-            value = (latest.get(chain) or {}).get(key)
-            values.append(None if value is None or value != value else fmt(value))
+            row = latest.get(chain) or {}
+            value = row.get(key)
+            text = None if value is None or value != value else fmt(value)
+            # A native amount is in the chain's own token: say which.
+            if text is not None and key.endswith("_native") and row.get("native_unit"):
+                text = f"{text} {row['native_unit']}"
+            values.append(text)
         return tuple(values)
 
     rows = [{"aspect": a, "bittensor": b, "sahara": s, "measured": False} for a, b, s in DESCRIPTIVE_ROWS]
@@ -149,6 +154,10 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
             lambda v: f"${v / 1e9:,.2f}B" if v >= 1e9 else f"${v / 1e6:,.1f}M",
         ),
         ("Supply against cap", "supply_cap_share", lambda v: f"{v:.1%}"),
+        ("Emission per day", "emission_native", lambda v: f"{float(v):,.0f}"),
+        ("Staked (share of supply)", "staking_ratio", lambda v: f"{v:.1%}"),
+        ("Inflation (annualised)", "inflation_annualised", lambda v: f"{v:.1%}"),
+        ("Rewards paid (day)", "rewards_native", lambda v: f"{float(v):,.0f}"),
         ("Participants (day)", "participants", lambda v: f"{int(v):,}"),
         ("Share earning anything", "share_earning", lambda v: f"{v:.1%}"),
         ("Top-10% share of rewards", "top10_share", lambda v: f"{v:.1%}"),
