@@ -651,7 +651,8 @@ def bench_market_ingest(report: BenchReport, workdir: Path, days: int) -> None:
     weighs most. Validation time is what the runs recorded in `dq_results`.
     """
     from devnet.server import DevnetServer
-    from etl.pipeline.market import CoinGeckoConnection, ingest_market_window
+    from etl.connections import CoinGeckoConnection
+    from etl.pipeline.market import ingest_market_window
     from warehouse import db
 
     coins = ["bittensor", "sahara-ai"]

@@ -61,7 +61,7 @@ def bittensor_ingest():
     @task(pool=SUBTENSOR_POOL)
     def plan() -> list[dict]:
         from etl.connections import rpc_url
-        from etl.sources.subtensor import SubtensorSource, plan_ingest
+        from etl.pipeline.bittensor import SubtensorSource, plan_ingest
 
         ctx = get_current_context()
         with SubtensorSource(rpc_url("bittensor_rpc")) as source:
@@ -77,7 +77,7 @@ def bittensor_ingest():
     @task(outlets=[EVENTS_BITTENSOR], max_active_tis_per_dag=4, pool=SUBTENSOR_POOL)
     def ingest_chunk(chunk: dict) -> dict:
         from etl.connections import rpc_url
-        from etl.sources.subtensor import ingest_chunk as ingest
+        from etl.pipeline.bittensor import ingest_chunk as ingest
 
         run_id = get_current_context()["run_id"]
         return ingest(rpc_url("bittensor_rpc"), chunk["start"], chunk["end"], run_id=run_id)

@@ -70,14 +70,9 @@ def market_ingest():
 
     @task(outlets=[MARKET_CAPS])
     def project_market_caps(batches: dict) -> dict:
-        from warehouse import db
-        from warehouse.projections import run_all
+        from etl.pipeline.projections import run_projections
 
-        engine = db.make_engine()
-        try:
-            (summary,) = run_all(engine, ["market_caps"])
-        finally:
-            engine.dispose()
+        (summary,) = run_projections(["market_caps"])
         return summary | {"batches": len(batches)}
 
     project_market_caps(ingest_coins(plan_window()))

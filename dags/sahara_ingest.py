@@ -60,7 +60,7 @@ from etl.dag_defaults import SAHARA_POOL, default_args
 def sahara_ingest():
     @task(pool=SAHARA_POOL)
     def plan() -> list[dict]:
-        from etl.sources.sahara_pipeline import plan as plan_chunks
+        from etl.pipeline.sahara import plan as plan_chunks
 
         ctx = get_current_context()
         return plan_chunks(
@@ -72,13 +72,13 @@ def sahara_ingest():
 
     @task(outlets=[EVENTS_SAHARA], max_active_tis_per_dag=4, pool=SAHARA_POOL)
     def ingest_chunk(chunk: dict) -> dict:
-        from etl.sources.sahara_pipeline import ingest_chunk as ingest
+        from etl.pipeline.sahara import ingest_chunk as ingest
 
         return ingest(chunk, run_id=get_current_context()["run_id"])
 
     @task(trigger_rule="none_failed")  # also after a plan with nothing left to ingest
     def summarize(results: list[dict]) -> dict:
-        from etl.sources.sahara_pipeline import summarize as total
+        from etl.pipeline.sahara import summarize as total
 
         # A slice reads every mapped result at once; iterating would probe one past the end (an error log line).
         return total(list(results[:]) if results else [])

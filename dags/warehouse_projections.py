@@ -33,27 +33,21 @@ from etl.dag_defaults import default_args
 def warehouse_projections():
     @task(outlets=[WAREHOUSE_MARTS])
     def run_projections() -> list[dict]:
-        from warehouse import db
-        from warehouse.projections import run_all
+        from etl.pipeline.projections import run_projections as run
 
-        engine = db.make_engine()
-        try:
-            return run_all(engine)
-        finally:
-            engine.dispose()
+        return run()
 
     @task
     def build_data_docs(projections: list[dict]) -> str:
-        from etl.validate.gx import build_data_docs as build
+        from etl.pipeline.projections import build_data_docs as build
 
-        return str(build().name)
+        return build()
 
     @task
     def reconcile(projections: list[dict]) -> list[dict]:
-        from warehouse.reconcile import reconcile as run_checks
+        from etl.pipeline.projections import reconcile as run_checks
 
-        results = run_checks()
-        return [{"check": r["check"], "failures": len(r["failures"])} for r in results]
+        return run_checks()
 
     projections = run_projections()
     reconcile(projections)

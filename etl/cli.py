@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from etl.settings import redact_url_text
+
 app = typer.Typer(help="DecAI Compare: Bittensor and Sahara AI side by side.", no_args_is_help=True)
 console = Console(stderr=True)
 
@@ -31,15 +33,6 @@ def _quiet_logs() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "airflow", "sqlalchemy", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def redact_url_text(text: str) -> str:
-    """`text` with the password of every URL in it hidden (driver errors may quote a connection URL)."""
-    import re
-
-    from etl.settings import redact_url
-
-    return re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"]+", lambda m: redact_url(m.group(0)), text)
 
 
 def _listening(host: str, port: int) -> bool:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl.settings import PROJECT_ROOT
+from etl.settings import PROJECT_ROOT, redact_url_text
 
 log = logging.getLogger(__name__)
 
@@ -378,12 +378,6 @@ def _reader_role() -> str:
     from etl.settings import get_settings
 
     return get_settings().reader_role
-
-
-def redact_url_text(text: str) -> str:
-    from etl.cli import redact_url_text as redact
-
-    return redact(text)
 
 
 def drop_postgres_database(url: str) -> None:

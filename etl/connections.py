@@ -10,11 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 
-from etl.pipeline.market import CoinGeckoConnection
 from etl.settings import get_settings, mask_secret, mask_url_secrets
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoinGeckoConnection:
+    base_url: str
+    api_key: str | None = None
+    key_header: str = "x-cg-demo-api-key"
 
 
 def _base_url(host: str, port: int | None, schema: str | None, extra: dict) -> str:

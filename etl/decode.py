@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 MAX_JSON_DEPTH = 64
 
 DECODERS = {
-    "coingecko-market-chart": "etl.sources.coingecko:decode_capture",
+    "coingecko-market-chart": "etl.pipeline.market:decode_capture",
     "subtensor-events": "etl.sources.subtensor:decode_capture_events",
     "subtensor-neurons-lite": "etl.sources.subtensor:decode_capture_neurons_lite",
     "cometbft-block-results": "etl.sources.cometbft:decode_capture",

@@ -187,3 +187,75 @@ class DQRecord:
     @property
     def success(self) -> bool:
         return self.expectations_failed == 0 and not self.failed_batch
+
+
+class ChainAuditError(RuntimeError):
+    """The blocks of a batch are not a contiguous, linked piece of the chain."""
+
+
+@dataclass
+class ChainFetch:
+    """What a connector read for blocks [start, end)."""
+
+    start: int
+    end: int
+    events: list[Event] = field(default_factory=list)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    blocks: list[BlockRef] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.events) + len(self.quarantined)
+
+
+@dataclass
+class RawQuote:
+    """One market observation as received: values are whatever the API sent, not yet checked."""
+
+    coin_id: str
+    ts_ms: object
+    price: object
+    market_cap: object
+    total_volume: object
+
+    @property
+    def position(self) -> str:
+        return f"{self.coin_id}@{self.ts_ms}"
+
+    def raw_json(self) -> str:
+        return json.dumps(
+            {
+                "ts_ms": self.ts_ms,
+                "price": self.price,
+                "market_cap": self.market_cap,
+                "volume": self.total_volume,
+            }
+        )
+
+
+@dataclass
+class UnreadableChunk:
+    """A market-data response that never parsed, kept whole so nothing is lost."""
+
+    coin_id: str
+    start: int
+    end: int
+    body: str
+    error: str
+
+    @property
+    def position(self) -> str:
+        return f"{self.coin_id}@[{self.start},{self.end})"
+
+
+@dataclass
+class FetchResult:
+    """What the market-data connector read for one coin and [start, end)."""
+
+    coin_id: str
+    start: int
+    end: int
+    quotes: list[RawQuote] = field(default_factory=list)
+    unreadable: list[UnreadableChunk] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0

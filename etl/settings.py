@@ -99,6 +99,11 @@ def redact_url(url: str | None) -> str:
     return rendered
 
 
+def redact_url_text(text: str) -> str:
+    """`text` with the password of every URL in it hidden (driver errors may quote a connection URL)."""
+    return re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"]+", lambda m: redact_url(m.group(0)), text)
+
+
 def _secret_key(key: str) -> bool:
     return any(word in key.lower() for word in ("password", "secret", "token", "key", "auth"))
 

@@ -43,7 +43,7 @@ def dashboard_url(tmp_path_factory, devnet):
     from werkzeug.serving import make_server
 
     from dashboards.app import create_app
-    from etl.pipeline.market import CoinGeckoConnection
+    from etl.connections import CoinGeckoConnection
 
     url = f"duckdb:///{tmp_path_factory.mktemp('dash') / 'warehouse.duckdb'}"
     db.migrate(url)

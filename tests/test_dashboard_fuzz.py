@@ -146,7 +146,8 @@ def _valid_value(dep: dict, link) -> object:
 def loaded_app(tmp_path_factory, devnet):
     """The app on a DuckDB warehouse holding three days of market data from the devnet."""
     from dashboards.app import create_app
-    from etl.pipeline.market import CoinGeckoConnection, ingest_coin_window
+    from etl.connections import CoinGeckoConnection
+    from etl.pipeline.market import ingest_coin_window
     from warehouse import db
     from warehouse.projections import run_all
 

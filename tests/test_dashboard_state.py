@@ -208,7 +208,8 @@ def test_freshness_captions_name_each_source_and_its_lag():
 
 
 def _load(devnet, url: str) -> None:
-    from etl.pipeline.market import CoinGeckoConnection, ingest_coin_window
+    from etl.connections import CoinGeckoConnection
+    from etl.pipeline.market import ingest_coin_window
     from tests.test_dashboard_browser import _load_chains
     from warehouse import db
     from warehouse.projections import run_all

@@ -149,7 +149,7 @@ def test_subtensor_samples_decode_cleanly(subtensor_samples):
 @example(data=b"\xfc\xff\xff")  # claims 63 records in 2 bytes
 @example(data=b"\x03")  # a count prefix cut short
 def test_scale_events_never_crash_and_every_record_lands_once(subtensor_samples, data):
-    from etl.pipeline.chain import ChainFetch
+    from etl.events import ChainFetch
     from etl.sources.subtensor import _collect
 
     # Regression inputs are bytes; otherwise garbage or a mutation of a valid value is drawn.
@@ -381,7 +381,8 @@ def market_bodies():
 @example(data={"prices": [[1e300, 1.0]], "market_caps": [], "total_volumes": []})
 @example(data={"prices": [[float("nan"), 1.0]], "market_caps": [[2**70, 1]], "total_volumes": []})
 def test_market_chart_rows_all_land_in_events_or_quarantine(market_bodies, data):
-    from etl.sources.coingecko import FetchResult, _rows_from_body
+    from etl.events import FetchResult
+    from etl.sources.coingecko import _rows_from_body
     from etl.validate.quotes import validate_quotes
 
     body = data if isinstance(data, dict) else data.draw(mutated(market_bodies), label="body")
@@ -406,7 +407,7 @@ def test_market_chart_rows_all_land_in_events_or_quarantine(market_bodies, data)
 @example(data='{"prices": [[NaN, 1.0]], "market_caps": [], "total_volumes": []}')
 @example(data='{"prices": [[1e300, 1.0]], "market_caps": [[1e300, 2.0]], "total_volumes": [[1e300, 3.0]]}')
 def test_coingecko_capture_never_crashes(market_bodies, data):
-    from etl.sources.coingecko import decode_capture
+    from etl.pipeline.market import decode_capture
 
     if isinstance(data, str):
         text = data
@@ -623,7 +624,8 @@ def test_every_decoder_decodes_its_good_inputs_with_nothing_quarantined(
     subtensor_samples, cometbft_results, evm_logs, market_bodies
 ):
     """A decoder that raises on, or quarantines, a well-formed answer fails here."""
-    from etl.sources import coingecko, cometbft, evm
+    from etl.pipeline import market
+    from etl.sources import cometbft, evm
     from etl.sources.subtensor import decode_capture_events
 
     for block, metadata, _runtime, raw in subtensor_samples:
@@ -641,7 +643,7 @@ def test_every_decoder_decodes_its_good_inputs_with_nothing_quarantined(
     records = list(evm.decode_capture(json.dumps(list(evm_logs))))
     assert len(records) == len(evm_logs) and not any(r.get("quarantined") for r in records)
     for body in market_bodies:
-        records = list(coingecko.decode_capture(json.dumps(body)))
+        records = list(market.decode_capture(json.dumps(body)))
         assert len(records) == 6 and not any(r.get("quarantined") for r in records)
 
 

@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from etl.contracts import events_by_topic0
 from etl.orchestrate import run_dag
-from etl.sources import sahara_pipeline
-from etl.sources.abi import events_by_topic0
+from etl.pipeline import sahara as sahara_pipeline
 from etl.sources.cometbft import CometBFTSource, decode_block_results, parse_time
 from etl.sources.evm import EvmSource
 from etl.sources.sahara_rpc import PrunedNodeError

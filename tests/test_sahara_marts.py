@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from devnet.sahara import SaharaDevnet
 from devnet.subtensor import DEFAULT_SCALE
-from etl.pipeline.chain import ChainFetch, ingest_range
+from etl.events import ChainFetch
+from etl.pipeline.chain import ingest_range
 from etl.sources.cometbft import CometBFTSource
 from etl.sources.evm import EvmSource
 from tests.conftest import DEVNET_NOW

@@ -263,7 +263,8 @@ def test_a_crash_mid_range_then_a_rerun_gives_the_same_store_as_an_uninterrupted
     devnet, tmp_path, monkeypatch
 ):
     import etl.pipeline.chain as chain_pipeline
-    from etl.sources.subtensor import SubtensorSource, ingest_chunk, plan_ingest
+    from etl.pipeline.bittensor import ingest_chunk, plan_ingest
+    from etl.sources.subtensor import SubtensorSource
     from warehouse.db import migrate
 
     url = devnet.endpoints["subtensor"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from etl.events import Event
-from etl.sources.coingecko import FetchResult, RawQuote
+from etl.events import Event, FetchResult, RawQuote
 from etl.validate.chain_events import validate_chain_events
 from etl.validate.gx import build_data_docs, context, gx_dir
 from etl.validate.quotes import validate_quote_batches

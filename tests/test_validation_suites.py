@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from etl.events import Event
-from etl.sources.coingecko import FetchResult, RawQuote
+from etl.events import Event, FetchResult, RawQuote
 from etl.validate.chain_events import chain_suite, validate_chain_events
 from etl.validate.gx import ROW_ID, run_suite
 from etl.validate.quotes import validate_quote_batches, validate_quotes

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 import sqlalchemy as sa
 
-from etl.events import BlockRef, Event, QuarantinedRow
+from etl.events import ChainAuditError, ChainFetch
 from etl.settings import get_settings
 from etl.validate.chain_events import validate_chain_events
 from warehouse import db
@@ -35,31 +34,12 @@ from warehouse.store import append_batch, record_failed_batch
 log = logging.getLogger(__name__)
 
 
-class ChainAuditError(RuntimeError):
-    """The blocks of a batch are not a contiguous, linked piece of the chain."""
-
-
 class BlockGapError(ChainAuditError):
     pass
 
 
 class QuarantineShareExceeded(RuntimeError):
     pass
-
-
-@dataclass
-class ChainFetch:
-    """What a connector read for blocks [start, end)."""
-
-    start: int
-    end: int
-    events: list[Event] = field(default_factory=list)
-    quarantined: list[QuarantinedRow] = field(default_factory=list)
-    blocks: list[BlockRef] = field(default_factory=list)
-
-    @property
-    def rows_in(self) -> int:
-        return len(self.events) + len(self.quarantined)
 
 
 class ChainSource(Protocol):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from etl.connections import CoinGeckoConnection
 from etl.settings import get_settings
 from etl.sources.coingecko import COIN_IDS, CoinGeckoClient, fetch_quotes
 from etl.validate.quotes import validate_quote_batches
@@ -23,13 +23,6 @@ log = logging.getLogger(__name__)
 
 class QuarantineShareExceeded(RuntimeError):
     """Too much of one batch failed validation: something upstream is broken, so stop and say so."""
-
-
-@dataclass(frozen=True)
-class CoinGeckoConnection:
-    base_url: str
-    api_key: str | None = None
-    key_header: str = "x-cg-demo-api-key"
 
 
 def ingest_market_window(
@@ -118,3 +111,15 @@ def ingest_coin_window(
         run_id=run_id,
         max_quarantine_share=max_quarantine_share,
     )[coin_id]
+
+
+def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = None, end: int | None = None):
+    """`decai decode coingecko-market-chart`: a captured body read, then validated like an ingest
+    (the `market_quotes` suite), as events and quarantine records."""
+    from etl.decode import capture_record
+    from etl.sources.coingecko import read_capture
+    from etl.validate.quotes import validate_quotes
+
+    checked = validate_quotes(read_capture(text, coin_id, start, end))
+    for item in [*checked.events, *checked.quarantined]:
+        yield capture_record(item)

@@ -13,10 +13,11 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from etl.events import FetchResult, RawQuote, UnreadableChunk
 
 log = logging.getLogger(__name__)
 
@@ -36,57 +37,6 @@ class RetryableResponse(Exception):
         self.retry_after = retry_after
         #: The text of a body that did not parse, kept for the quarantine if retries run out.
         self.body = body
-
-
-@dataclass
-class RawQuote:
-    """One observation as received: values are whatever the API sent, not yet checked."""
-
-    coin_id: str
-    ts_ms: object
-    price: object
-    market_cap: object
-    total_volume: object
-
-    @property
-    def position(self) -> str:
-        return f"{self.coin_id}@{self.ts_ms}"
-
-    def raw_json(self) -> str:
-        return json.dumps(
-            {
-                "ts_ms": self.ts_ms,
-                "price": self.price,
-                "market_cap": self.market_cap,
-                "volume": self.total_volume,
-            }
-        )
-
-
-@dataclass
-class UnreadableChunk:
-    """A response that never parsed, kept whole so nothing is lost."""
-
-    coin_id: str
-    start: int
-    end: int
-    body: str
-    error: str
-
-    @property
-    def position(self) -> str:
-        return f"{self.coin_id}@[{self.start},{self.end})"
-
-
-@dataclass
-class FetchResult:
-    coin_id: str
-    start: int
-    end: int
-    quotes: list[RawQuote] = field(default_factory=list)
-    unreadable: list[UnreadableChunk] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
 
 
 def split_range(start: int, end: int, max_span: int = MAX_RANGE_SECONDS) -> list[tuple[int, int]]:
@@ -258,10 +208,13 @@ def fetch_quotes(client: CoinGeckoClient, coin_id: str, start: int, end: int) ->
     return result
 
 
-def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = None, end: int | None = None):
-    """`decai decode coingecko-market-chart`: a captured body as events and quarantine records."""
-    from etl.validate.quotes import validate_quotes
+def read_capture(
+    text: str, coin_id: str = "bittensor", start: int | None = None, end: int | None = None
+) -> FetchResult:
+    """A captured `market_chart/range` body as the connector reads it (quotes not yet validated).
 
+    A body that does not parse is one unreadable chunk; [start, end) defaults to the quotes' span.
+    """
     try:
         body = json.loads(text)
         quotes = _rows_from_body(coin_id, body) if isinstance(body, dict) else None
@@ -280,8 +233,4 @@ def decode_capture(text: str, coin_id: str = "bittensor", start: int | None = No
     ]
     lo = start if start is not None else (int(min(stamps)) // 1000 if stamps else 0)
     hi = end if end is not None else (int(max(stamps)) // 1000 + 1 if stamps else 1)
-    checked = validate_quotes(FetchResult(coin_id, lo, hi, quotes=quotes, unreadable=unreadable))
-    from etl.decode import capture_record
-
-    for item in [*checked.events, *checked.quarantined]:
-        yield capture_record(item)
+    return FetchResult(coin_id, lo, hi, quotes=quotes, unreadable=unreadable)

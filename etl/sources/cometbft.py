@@ -54,54 +54,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from etl.catalog import MODULE_OF, VALIDATOR_EVENT, is_amount_field
 from etl.decode import capture_record
-from etl.events import BlockRef, Event, QuarantinedRow, payload_json
-from etl.pipeline.chain import ChainFetch
+from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow, payload_json
 from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
-from etl.validate.chain_events import AMOUNT_KEYS
 
 CONNECTION = "sahara_cometbft"
 NATIVE_DENOM = "usah"
 ATTO = 10**18
 
-#: Cosmos SDK event type -> the module that emits it (event_type = `module.type`).
-MODULE_OF = {
-    **dict.fromkeys(
-        (
-            "create_validator",
-            "edit_validator",
-            "delegate",
-            "unbond",
-            "redelegate",
-            "complete_unbonding",
-            "complete_redelegation",
-            "cancel_unbonding_delegation",
-        ),
-        "staking",
-    ),
-    **dict.fromkeys(
-        (
-            "withdraw_rewards",
-            "withdraw_commission",
-            "rewards",
-            "commission",
-            "proposer_reward",
-            "set_withdraw_address",
-            "fund_community_pool",
-        ),
-        "distribution",
-    ),
-    **dict.fromkeys(("transfer", "coin_spent", "coin_received", "coinbase", "burn"), "bank"),
-    "mint": "mint",
-    **dict.fromkeys(("slash", "liveness"), "slashing"),
-    "message": "tx",
-    "tx": "tx",
-    **dict.fromkeys(("ethereum_tx", "tx_log", "block_gas"), "evm"),
-    **dict.fromkeys(("proposal_vote", "proposal_deposit", "submit_proposal", "active_proposal"), "gov"),
-}
 #: Attributes that are int64 values in JSON strings.
 INT_KEYS = frozenset({"msg_index", "txIndex", "txGasUsed", "height", "jailed_until_height", "power"})
-VALIDATOR_EVENT = "staking.ValidatorObserved"
 VALIDATORS_PER_PAGE = 100
 
 _COIN = re.compile(r"(\d+)(?:\.(\d+))?([a-zA-Z][a-zA-Z0-9/:._-]{1,127})")
@@ -263,12 +226,6 @@ def raw_events(result: dict) -> list[RawEvent]:
     return out
 
 
-def _is_amount_key(key: str) -> bool:
-    """The keys the chain-event suite checks as amounts (same rule, so decoding and validation agree)."""
-    lowered = key.lower()
-    return bool(AMOUNT_KEYS.search(lowered)) and not lowered.endswith(("_usd", "_id", "_per_s"))
-
-
 def _coin_fields(key: str, value: str) -> dict[str, str]:
     """`1000usah` -> {key_usah: "1000"}; decimal coins add `key_atto_<denom>`; raises when malformed."""
     text = value.strip()
@@ -308,7 +265,7 @@ def decode_attributes(cosmos_type: str, attributes: list[tuple[str, str]]) -> di
         seen.add(key)
         if key in INT_KEYS and _INTEGER.fullmatch(value or ""):
             payload[key] = int(value)
-        elif _is_amount_key(key):
+        elif is_amount_field(key):
             payload.update(_coin_fields(key, value))
         else:
             payload[key] = value

@@ -13,7 +13,7 @@ the two reads).
 
 **Decoding.** Logs whose topic 0 is an event of `etl/abi/*.json` decode to `Contract.Event`
 (`DataServices.AnnotationSubmitted`, `Marketplace.LicensePurchased`, `Reputation.ReputationMinted`,
-`ERC20.Transfer`, ...) with the ABI's argument names (value conventions in `etl.sources.abi`) plus
+`ERC20.Transfer`, ...) with the ABI's argument names (value conventions in `etl.contracts`) plus
 `contract` (the emitting address) and `tx_hash`. Logs of unknown contracts become `evm.RawLog`
 (`address`, `topics`, `data`). A log with a known topic 0 that does not decode is quarantined with the
 reason. Positions are `"{transactionIndex}.{logIndex}"`.
@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from etl.contracts import LogDecodeError, events_by_topic0
 from etl.decode import capture_record
-from etl.events import BlockRef, Event, QuarantinedRow, payload_json
-from etl.pipeline.chain import ChainAuditError, ChainFetch
-from etl.sources.abi import LogDecodeError, events_by_topic0
+from etl.events import BlockRef, ChainAuditError, ChainFetch, Event, QuarantinedRow, payload_json
 from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
 
 log = logging.getLogger(__name__)

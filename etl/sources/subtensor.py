@@ -55,8 +55,7 @@ from tenacity import (
 )
 
 from etl.decode import capture_record
-from etl.events import BlockRef, Event, QuarantinedRow
-from etl.pipeline.chain import ChainFetch
+from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow
 from etl.settings import endpoint
 from etl.sources.subtensor_codec import (
     DecodedEvent,
@@ -687,7 +686,8 @@ def subnet_payload(info: dict[str, Any]) -> dict[str, Any]:
             payload[key] = bytes(payload[key]).decode("utf-8", "replace")
     moving = payload.pop("moving_price", None)
     if isinstance(moving, dict) and "bits" in moving:
-        payload["moving_price_bits"] = int(moving["bits"])  # I96F32: value = bits / 2**32
+        bits = int(moving["bits"])  # I96F32: value = bits / 2**32; not an amount, kept as text as ever
+        payload["moving_price_bits"] = str(bits) if bits >= 0 else bits
     payload.pop("subnet_identity", None)
     payload["owner"] = payload.get("owner_coldkey")
     tao_in, alpha_in = payload.get("tao_in"), payload.get("alpha_in")
@@ -829,95 +829,3 @@ def decode_capture_neurons_lite(
         spec_version=None,
     ):
         yield capture_record(row)
-
-
-# ---------------------------------------------------------------------------- planning (DAG)
-def block_at_or_after(source: SubtensorSource, ts: int, head: int) -> int:
-    """The first block with time >= ts (head + 1 if none): a guess from 12 s blocks, then bisection."""
-    from etl.pipeline.chain import first_block_at_or_after
-
-    times: dict[int, int] = {}
-
-    def block_time(n: int) -> int:
-        if n not in times:
-            times[n] = source.block_time(n)
-        return times[n]
-
-    head_time = block_time(head)
-    guess = head - (head_time - ts) // 12
-    lo = min(head, max(0, guess - 300))
-    hi = min(head, max(lo, guess + 300))
-    if (lo == 0 or block_time(lo) < ts) and block_time(hi) >= ts:
-        return first_block_at_or_after(block_time, ts, lo, hi)
-    return first_block_at_or_after(block_time, ts, 0, head)
-
-
-def plan_ingest(
-    source: SubtensorSource,
-    params: dict | None,
-    interval_start: datetime | None,
-    interval_end: datetime | None,
-    run_after: datetime | None = None,
-    *,
-    chunk_blocks: int = 600,
-    carry_over_blocks: int = 7200,
-    warehouse_url: str | None = None,
-) -> list[dict]:
-    """Block chunks `[{"start": a, "end": b}, …]` still to ingest for one DAG run.
-
-    `start_block`/`end_block` in `params` name blocks directly; else `start`/`end` (ISO or unix s) or
-    the data interval are mapped to blocks by their timestamps. A scheduled run also takes over the
-    blocks after the last stored range that were not finalized when the previous run looked (up to
-    `carry_over_blocks` back), so consecutive windows leave no gap. Stored ranges are never planned.
-    """
-    from etl.pipeline.chain import plan_chunks
-    from etl.windows import resolve_window
-    from warehouse import db
-    from warehouse.coverage import covered_ranges
-
-    params = params or {}
-    head = source.finalized_head()
-    if params.get("start_block") is not None or params.get("end_block") is not None:
-        start = int(params.get("start_block") or 0)
-        end = int(params["end_block"]) if params.get("end_block") is not None else head + 1
-    else:
-        window = {k: params.get(k) for k in ("start", "end")}
-        start_ts, end_ts = resolve_window(window, interval_start, interval_end, run_after)
-        start = block_at_or_after(source, start_ts, head)
-        end = block_at_or_after(source, end_ts, head)
-        if params.get("start") is None:
-            engine = db.make_engine(warehouse_url)
-            try:
-                covered = covered_ranges(engine, source.source, source.stream)
-            finally:
-                engine.dispose()
-            before = [hi for _lo, hi in covered if hi <= start]
-            if before and start - max(before) <= carry_over_blocks:
-                start = max(before)
-    if end <= start:
-        return []
-    chunks = plan_chunks(
-        source,
-        start=start,
-        end=end,
-        chunk_blocks=chunk_blocks,
-        default_lookback=end - start,
-        warehouse_url=warehouse_url,
-    )
-    return [{"start": a, "end": b} for a, b in chunks]
-
-
-def ingest_chunk(
-    url: str, start: int, end: int, *, run_id: str | None = None, warehouse_url: str | None = None
-) -> dict:
-    """Fetch, validate and append blocks [start, end) in one transaction; the batch summary."""
-    from etl.pipeline.chain import ingest_range
-
-    began = time.perf_counter()
-    with SubtensorSource(url) as source:
-        summary = ingest_range(source, start, end, warehouse_url=warehouse_url, run_id=run_id)
-    seconds = time.perf_counter() - began
-    summary["blocks"] = end - start
-    summary["blocks_per_s"] = round((end - start) / seconds, 1) if seconds > 0 else None
-    summary["events_per_s"] = round(summary["rows_in"] / seconds, 1) if seconds > 0 else None
-    return summary

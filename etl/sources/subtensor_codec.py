@@ -22,6 +22,7 @@ from typing import Any
 
 import bt_decode
 
+from etl.catalog import is_amount_field
 from etl.events import to_base_units
 
 SS58_PREFIX = 42
@@ -41,11 +42,6 @@ def is_decoder_failure(exc: BaseException) -> bool:
         exc, KeyboardInterrupt | SystemExit | GeneratorExit
     )
 
-
-#: Payload keys whose integer values are token amounts (the same rule as the chain event suite).
-_AMOUNT_KEY = re.compile(
-    r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
-)
 
 #: Names for subtensor's unnamed event fields, per field count (layouts change between runtimes).
 FIELD_NAMES: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
@@ -111,7 +107,7 @@ def amount_fields(payload: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in payload.items():
         if isinstance(value, int) and not isinstance(value, bool):
-            if _AMOUNT_KEY.search(key.lower()) and value >= 0:
+            if is_amount_field(key) and value >= 0:
                 value = to_base_units(value)
             elif abs(value) > _JSON_SAFE_INT:
                 value = str(value)
@@ -446,7 +442,7 @@ class Runtime:
                 or [n or f"arg{i}" for i, n in enumerate(names)]
             )
         plan = [
-            (n, self.converters.get(tid, flavor), bool(_AMOUNT_KEY.search(n.lower())))
+            (n, self.converters.get(tid, flavor), is_amount_field(n))
             for n, (_fname, tid) in zip(names, fields, strict=True)
         ]
 

@@ -18,14 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from etl.catalog import is_amount_field
 from etl.events import DQRecord, Event, QuarantinedRow
 from etl.validate.gx import ROW_ID, run_name_for, run_suite
 from etl.validate.runtimes import RuntimeHistory, runtime_history
 
-#: Payload keys that hold token amounts in base units (integer strings).
-AMOUNT_KEYS = re.compile(
-    r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
-)
 #: Payload keys that hold a chain's u16 score (raw 0..65535) or its normalised value (0..1).
 SCORE_KEYS = ("incentive", "dividends", "consensus", "trust", "validator_trust")
 EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
@@ -39,13 +36,6 @@ class ChainValidation:
     events: list[Event]
     quarantined: list[QuarantinedRow]
     record: DQRecord
-
-
-def _is_amount_key(key: str) -> bool:
-    lowered = key.lower()
-    return bool(AMOUNT_KEYS.search(lowered)) and not lowered.endswith(
-        ("_usd", "_id", "_per_s", "_payer", "_address", "_denom", "_recipient", "_bits")
-    )
 
 
 #: Fields of an EmissionObserved payload (top level, then each `subnets` entry) that hold base units.
@@ -89,7 +79,7 @@ def _amount_problem(payload: dict, event_type: str | None = None) -> tuple[float
         return _emission_problem(payload)
     smallest = None
     for key, value in payload.items():
-        if not _is_amount_key(key) or value is None:
+        if not is_amount_field(key) or value is None:
             continue
         if isinstance(value, bool) or isinstance(value, float):
             return None, f"{key} = {value!r} is not an integer in base units"

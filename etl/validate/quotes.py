@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
-from etl.events import DQRecord, Event, QuarantinedRow
-from etl.sources.coingecko import FetchResult, RawQuote
+from etl.events import DQRecord, Event, FetchResult, QuarantinedRow, RawQuote
 from etl.validate.gx import ROW_ID, run_name_for, run_suite
 
 SUITE_NAME = "market_quotes"

@@ -14,7 +14,7 @@ the chain suites check each event against its own runtime rather than against it
 - **sahara_staking**: events come from the Cosmos SDK application (Sahara runs v0.50). CometBFT's
   v0.34 / v0.37 / v0.38 response forms are encodings that the connector turns into identical events,
   so they carry no version; they are checked against the event types the connector maps to SDK
-  modules (`etl.sources.cometbft.MODULE_OF`) plus the validator-set observations. Types it does not
+  modules (`etl.catalog.MODULE_OF`) plus the validator-set observations. Types it does not
   map (`cosmos.*`) are unknown. Events that do carry a version are counted under it.
 - **sahara_contracts**: the runtime is the set of contract ABIs in `etl/abi/`, named by a digest of
   their event signatures, so counts say which ABI set they were checked against and a replaced ABI
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
 
-FAMILIES = ("bittensor", "sahara_staking", "sahara_contracts")
+from etl.catalog import FAMILIES
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def _bittensor() -> RuntimeHistory:
 
 
 def _sahara_staking() -> RuntimeHistory:
-    from etl.sources.cometbft import MODULE_OF, VALIDATOR_EVENT
+    from etl.catalog import MODULE_OF, VALIDATOR_EVENT
 
     types = frozenset(
         {f"{module}.{cosmos_type}" for cosmos_type, module in MODULE_OF.items()} | {VALIDATOR_EVENT}
@@ -196,7 +196,7 @@ def _sahara_staking() -> RuntimeHistory:
 
 
 def _sahara_contracts() -> RuntimeHistory:
-    from etl.sources.abi import events_by_topic0
+    from etl.contracts import events_by_topic0
 
     abis = events_by_topic0()
     signatures = sorted(f"{spec.contract}.{spec.signature}" for spec in abis.values())

@@ -1,4 +1,4 @@
-"""Event decoding for the modelled Sahara contracts, from the ABI files in `etl/abi/`.
+"""The modelled Sahara contracts, from the ABI files in `etl/abi/`: their events and how a log decodes.
 
 Each `*.json` file there is either the project's documented object (`contractName`, `abi`, ...) or a
 bare ABI array (a real ABI dropped in); the contract's name is `contractName`, else the file's stem.
@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-ABI_DIR = Path(__file__).resolve().parents[1] / "abi"
+ABI_DIR = Path(__file__).resolve().parent / "abi"
 
 
 class LogDecodeError(ValueError):
