@@ -149,9 +149,9 @@ def stakes_as_of(engine_or_url: Engine | str | None, ts: datetime | int | float)
 
 # ============================================================================= Sahara validator set
 # The Sahara part builds its SQL from the fragments the Sahara projection uses, so the as-of state
-# and the `validators` mart read the events the same way (see `warehouse.projections.sahara`).
+# and the `validators` mart read the events the same way (see `warehouse.sahara_staking`).
 def _sahara_sql() -> tuple[str, str, str]:
-    from warehouse.projections.sahara import (
+    from warehouse.sahara_staking import (
         ANCHOR_LAG,
         POWER_REDUCTION,
         delegation_flows_sql,

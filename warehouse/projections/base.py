@@ -107,6 +107,8 @@ def replace_rows(table: str, keys: tuple[str, ...], columns: str, select: str) -
     )
 
 
+#: Every projection by name. The concrete projections register themselves when imported, and the
+#: package (`warehouse.projections`) imports them all, so the registry is full once this module is.
 PROJECTIONS: dict[str, Projection] = {}
 
 
@@ -175,12 +177,6 @@ def run_projection(engine: Engine, projection: Projection, *, full: bool = False
 
 
 def _selected(names: list[str] | None) -> list[Projection]:
-    import warehouse.projections.bittensor  # noqa: F401 - registers
-    import warehouse.projections.completeness  # noqa: F401 - registers
-    import warehouse.projections.ecosystem  # noqa: F401 - registers
-    import warehouse.projections.market_caps  # noqa: F401 - registers
-    import warehouse.projections.sahara  # noqa: F401 - registers
-
     if not names:
         return sorted(PROJECTIONS.values(), key=lambda p: p.stage)
     unknown = set(names) - set(PROJECTIONS)
