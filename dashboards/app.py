@@ -106,7 +106,7 @@ def _serve_data_docs(app: Dash) -> None:
     that does not exist, so nothing can be learned about files outside it."""
     from flask import abort, send_file
 
-    from etl.validate.gx import gx_dir
+    from etl.settings import gx_dir
 
     missing = "No such Data Docs page. Build the site with `decai docs` or the warehouse_projections DAG."
 
@@ -138,16 +138,6 @@ def data_docs_page(site: Path, path: str) -> Path | None:
     if not resolved.is_relative_to(site) or not resolved.is_file():
         return None
     return resolved
-
-
-def warehouse_url() -> str:
-    """The warehouse the app serving this request reads (set by `create_app`). The Flask app of the
-    request, not `dash.get_app()`, which is the last app created in the process."""
-    import flask
-
-    if flask.has_app_context():
-        return flask.current_app.config["WAREHOUSE_URL"]
-    return dash.get_app().server.config["WAREHOUSE_URL"]
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

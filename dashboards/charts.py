@@ -56,7 +56,7 @@ def page_layout(render_page: Callable[[str, dict], Any]) -> Callable[..., Any]:
     serving the request and the URL's query parameters, every query on one read-only connection."""
 
     def layout(**query):
-        from dashboards.app import warehouse_url
+        from dashboards.context import warehouse_url
 
         url = warehouse_url()
         with queries.session(url):
@@ -168,7 +168,7 @@ def register(app, panels: list[Panel]) -> None:
 
     Control values come from the browser: a value of the wrong type or shape gets the bad-link
     notice in place of the chart (or in the downloaded file), never a server error."""
-    from dashboards.app import warehouse_url
+    from dashboards.context import warehouse_url
 
     names = list(controls.CONTROLS)
     for panel in panels:

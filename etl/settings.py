@@ -10,6 +10,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+
+def gx_dir() -> Path:
+    """The Great Expectations home (suites, checkpoints, the Data Docs site): `DECAI_GX_DIR`, else `gx/`."""
+    return Path(os.environ.get("DECAI_GX_DIR") or PROJECT_ROOT / "gx")
+
+
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
 DEFAULT_DEVNET_HOST = "127.0.0.1"
 DEFAULT_DEVNET_PORT = 18545

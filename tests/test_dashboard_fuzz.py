@@ -284,7 +284,7 @@ def test_the_navigation_links_ignore_a_search_that_is_not_text(loaded_app):
 @pytest.fixture()
 def data_docs_site(tmp_path, monkeypatch):
     """A Data Docs site with one page, and a secret file beside it (outside the site)."""
-    import etl.validate.gx as gx
+    import etl.settings as settings
 
     root = tmp_path / "gx-home"
     site = root / "gx" / "uncommitted" / "data_docs" / "local_site"
@@ -294,7 +294,7 @@ def data_docs_site(tmp_path, monkeypatch):
     (root / "secret.txt").write_text("outside")
     (tmp_path / "outside.html").write_text("outside")
     (site / "link-out.html").symlink_to(tmp_path / "outside.html")
-    monkeypatch.setattr(gx, "gx_dir", lambda: root)
+    monkeypatch.setattr(settings, "gx_dir", lambda: root)
     return site
 
 

@@ -47,3 +47,162 @@ def test_the_rule_catches_a_wrong_way_import(graph):
         assert _chains(graph, "etl", "devnet") == [("etl.sources.evm", "devnet.sahara.evm")]
     finally:
         graph.remove_import(importer="etl.sources.evm", imported="devnet.sahara.evm")
+
+
+# ------------------------------------------------------------------------------- inside the product
+#: The layers of the product, lowest first, by the module prefixes they hold. Each module belongs to
+#: the layer of its longest matching prefix; a module no prefix matches fails the contract test, so a
+#: new module gets a place on purpose.
+LAYERS: dict[str, tuple[str, ...]] = {
+    # the envelope and plain records, the catalog of event types and amount fields, settings, endpoints
+    "base": (
+        "etl",
+        "etl.events",
+        "etl.catalog",
+        "etl.contracts",
+        "etl.settings",
+        "etl.connections",
+        "etl.decode",
+        "etl.windows",
+        "etl.assets",
+        "etl.dag_defaults",
+    ),
+    "sources": ("etl.sources",),  # fetch + decode only
+    "validate": ("etl.validate",),  # Great Expectations suites and audits
+    "warehouse": ("warehouse",),  # engines, the event store, migrations, as-of reads, reconcile
+    "projections": ("warehouse.projections",),  # the marts, built on the store
+    "pipeline": ("etl.pipeline",),  # the one place that joins sources, validation and the store
+    "dashboards": ("dashboards",),  # reads the warehouse
+    "dags": ("dags",),  # wiring and schedules only
+    # the command line and what only it drives (workers, the local cluster, `decai status`)
+    "composition": (
+        "etl.cli",
+        "etl.cluster",
+        "etl.orchestrate",
+        "etl.status",
+        "etl.worker_preload",
+        "etl.celery_config",
+    ),
+}
+#: The layers each layer may import besides its own.
+MAY_IMPORT: dict[str, set[str]] = {
+    "base": set(),
+    "sources": {"base"},
+    "validate": {"base"},
+    "warehouse": {"base"},
+    "projections": {"base", "warehouse"},
+    "pipeline": {"base", "sources", "validate", "warehouse", "projections"},
+    "dashboards": {"base", "warehouse", "projections"},
+    "dags": {"base", "pipeline"},
+    "composition": set(LAYERS),
+}
+
+
+def _layer_of(module: str) -> str | None:
+    best, layer = "", None
+    for name, prefixes in LAYERS.items():
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
+                best, layer = prefix, name
+    return layer
+
+
+@pytest.fixture(scope="module")
+def product_graph():
+    return grimp.build_graph(*PRODUCT, "dags", cache_dir=None)
+
+
+def _product_modules(graph) -> list[str]:
+    return sorted(m for m in graph.modules if m.split(".")[0] in (*PRODUCT, "dags"))
+
+
+def import_cycles(graph) -> list[list[str]]:
+    """The strongly connected components of more than one module among the product's direct imports
+    (Tarjan's algorithm, iterative): each is a set of modules that import each other in a cycle."""
+    modules = _product_modules(graph)
+    inside = set(modules)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m) & inside) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for root in modules:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            if i < len(edges[node]):
+                work.append((node, i + 1))
+                nxt = edges[node][i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return sorted(cycles)
+
+
+def wrong_way_imports(graph) -> list[str]:
+    """Each direct import that leaves its layer for one the layer may not import, as
+    `importer (layer) -> imported (layer), line N: the import`; and each module with no layer."""
+    problems = []
+    modules = _product_modules(graph)
+    inside = set(modules)
+    for importer in modules:
+        layer = _layer_of(importer)
+        if layer is None:
+            problems.append(f"{importer} has no layer: add it to LAYERS")
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(importer) & inside):
+            target = _layer_of(imported)
+            if target is None or target == layer or target in MAY_IMPORT[layer]:
+                continue
+            details = graph.get_import_details(importer=importer, imported=imported)
+            where = ", ".join(f"line {d['line_number']}: {d['line_contents']}" for d in details) or "added"
+            problems.append(f"{importer} ({layer}) -> {imported} ({target}), {where}")
+    return problems
+
+
+def test_the_product_has_no_import_cycles(product_graph):
+    cycles = import_cycles(product_graph)
+    assert cycles == [], "modules that import each other in a cycle:\n" + "\n".join(
+        " <-> ".join(cycle) for cycle in cycles
+    )
+
+
+def test_each_layer_imports_only_the_layers_below_it(product_graph):
+    problems = wrong_way_imports(product_graph)
+    assert problems == [], "imports against the layers:\n" + "\n".join(problems)
+
+
+def test_the_layer_and_cycle_checks_catch_a_wrong_way_import(product_graph):
+    """The checks are live: a connector importing the pipeline is named, and so is the cycle it closes."""
+    importer, imported = "etl.sources.cometbft", "etl.pipeline.sahara"
+    assert product_graph.find_shortest_chain(importer=imported, imported=importer) is not None
+    product_graph.add_import(importer=importer, imported=imported)
+    try:
+        assert wrong_way_imports(product_graph) == [f"{importer} (sources) -> {imported} (pipeline), added"]
+        (cycle,) = import_cycles(product_graph)
+        assert {importer, imported} <= set(cycle)
+    finally:
+        product_graph.remove_import(importer=importer, imported=imported)
+    assert import_cycles(product_graph) == []

@@ -13,9 +13,9 @@ from dash import Input, Output, html
 from dash.dash_table.Format import Format, Group, Scheme
 
 from dashboards import charts, controls, drill, figures, queries
-from dashboards.app import warehouse_url
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
+from dashboards.context import warehouse_url
 from dashboards.state import View
 
 FEATURES = ("range", "as_of", "netuid")

@@ -15,11 +15,11 @@ from dash import Input, Output, dcc, html
 
 from dashboards import charts, controls, queries
 from dashboards import state as url_state
-from dashboards.app import warehouse_url
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
+from dashboards.context import warehouse_url
 from dashboards.state import View
-from etl.validate.runtimes import FAMILIES
+from etl.catalog import FAMILIES
 
 FEATURES = ("chain",)
 #: chain -> (its ingest sources, its coin's stream at CoinGecko)

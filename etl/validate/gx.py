@@ -37,6 +37,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from etl.settings import gx_dir
+
 # No telemetry from this machine, and no DEBUG chatter from GX's import-time registries.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -77,12 +79,6 @@ class SuiteOutcome:
         for failure in self.failures:
             by_row.setdefault(failure.row_id, []).append(failure)
         return by_row
-
-
-def gx_dir() -> Path:
-    from etl.settings import PROJECT_ROOT
-
-    return Path(os.environ.get("DECAI_GX_DIR") or PROJECT_ROOT / "gx")
 
 
 @cache
