@@ -318,22 +318,23 @@ def append_batch(
                 },
             )
         result.duration_s = time.perf_counter() - started
+        # The block-boundary columns (migration 0012) are written only when the batch knows them, so
+        # a store still on an older schema (an upgrade test, a rolling deploy) keeps taking batches.
+        boundaries = {
+            name: value
+            for name, value in zip(("before_block_time", "after_block_time"), boundary_times, strict=True)
+            if value is not None
+        }
+        columns = (
+            "batch_id, source, stream, range_unit, range_start, range_end, rows_in, rows_loaded, "
+            "rows_new, rows_quarantined, started_at, duration_s, run_id"
+        ).split(", ") + list(boundaries)
         conn.execute(
             sa.text(
-                "INSERT INTO ingest_batches (batch_id, source, stream, range_unit, range_start, range_end, "
-                "rows_in, rows_loaded, rows_new, rows_quarantined, started_at, duration_s, run_id, "
-                "before_block_time, after_block_time) VALUES "
-                "(:batch_id, :source, :stream, :range_unit, :range_start, :range_end, :rows_in, "
-                ":rows_loaded, :rows_new, :rows_quarantined, :started_at, :duration_s, :run_id, "
-                ":before_block_time, :after_block_time)"
+                f"INSERT INTO ingest_batches ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)})"
             ),
-            {
-                **result.as_dict(),
-                "started_at": started_at,
-                "run_id": run_id,
-                "before_block_time": boundary_times[0],
-                "after_block_time": boundary_times[1],
-            },
+            {**result.as_dict(), "started_at": started_at, "run_id": run_id, **boundaries},
         )
     return result
 

@@ -59,9 +59,24 @@ def _sahara_units(upgrade: bool) -> None:
     op.execute(f"CREATE VIEW v_contributor_leaderboard AS {LEADERBOARD}")
 
 
+def _batches_columns(change) -> None:
+    """Alter `ingest_batches`; DuckDB refuses to alter a table with an index on it, so on DuckDB
+    its one index is dropped around the change and recreated after it."""
+    duckdb = op.get_bind().dialect.name == "duckdb"
+    if duckdb:
+        op.execute("DROP INDEX IF EXISTS ix_ingest_batches_source")
+    change()
+    if duckdb:
+        op.create_index("ix_ingest_batches_source", "ingest_batches", ["source", "stream", "started_at"])
+
+
 def upgrade() -> None:
-    op.add_column("ingest_batches", sa.Column("before_block_time", sa.DateTime))
-    op.add_column("ingest_batches", sa.Column("after_block_time", sa.DateTime))
+    _batches_columns(
+        lambda: (
+            op.add_column("ingest_batches", sa.Column("before_block_time", sa.DateTime)),
+            op.add_column("ingest_batches", sa.Column("after_block_time", sa.DateTime)),
+        )
+    )
     op.create_table(
         "chain_source_days",
         sa.Column("source", sa.String(16), primary_key=True),
@@ -118,6 +133,10 @@ def downgrade() -> None:
     op.drop_table("chain_days_batches")
     op.drop_table("chain_days")
     op.drop_table("chain_source_days")
-    op.drop_column("ingest_batches", "after_block_time")
-    op.drop_column("ingest_batches", "before_block_time")
+    _batches_columns(
+        lambda: (
+            op.drop_column("ingest_batches", "after_block_time"),
+            op.drop_column("ingest_batches", "before_block_time"),
+        )
+    )
     op.execute(RESET)
