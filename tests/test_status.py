@@ -113,7 +113,7 @@ def test_status_reports_freshness_lag_and_last_batch_of_every_stream(devnet, fil
     assert coins["sahara-ai"]["last_batch"]["range_end"] == int(END.timestamp())
     assert report["failed_checks"] == []
 
-    table = runner.invoke(cli, ["status", "--now", NOW])
+    table = runner.invoke(cli, ["status", "--now", NOW], env={"COLUMNS": "240"})
     assert table.exit_code == 0
     text = " ".join(table.stdout.split())
     assert f"block {last_block:,} at 2026-01-15 10:59:48" in text and "5m 12s" in text
@@ -165,7 +165,7 @@ def test_status_lists_failed_checks_and_says_behind_now_without_a_head(filled, m
     ]
     subtensor = next(s for s in report["streams"] if s["source"] == "subtensor")
     assert [c["range_start"] for c in subtensor["failed_checks"]] == [100]
-    table = runner.invoke(cli, ["status", "--now", NOW])
+    table = runner.invoke(cli, ["status", "--now", NOW], env={"COLUMNS": "240"})
     assert table.exit_code == 1
     assert f"FAILED bittensor_events subtensor/{subtensor_stream} range 100-200: failed, 2 expectations" in (
         " ".join(table.stdout.split())
@@ -178,5 +178,5 @@ def test_status_lists_failed_checks_and_says_behind_now_without_a_head(filled, m
     code, report = _status()
     subtensor = next(s for s in report["streams"] if s["source"] == "subtensor")
     assert subtensor["head"] is None and subtensor["lag_blocks"] is None and subtensor["age_seconds"] == 312
-    table = runner.invoke(cli, ["status", "--now", NOW])
+    table = runner.invoke(cli, ["status", "--now", NOW], env={"COLUMNS": "240"})
     assert "5m 12s behind now" in table.stdout
