@@ -124,6 +124,21 @@ def _devnet_if_needed(seed: int, now: int | None, announce: bool = True):
     yield
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send everything written to stdout (file descriptor 1 included: Airflow's loggers hold their own
+    handle on it) to stderr, so stdout carries only what the command itself prints afterwards."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 #: How far past --end the devnet's clock runs, so that every block before --end is finalized
 #: (subtensor finalizes 2 blocks behind its head, CometBFT at once).
 FINALITY_MARGIN_SECONDS = 300
@@ -277,6 +292,8 @@ def backfill(
                 seed, int(end_dt.timestamp()) + FINALITY_MARGIN_SECONDS if end else None, announce=not quiet
             ),
             display or contextlib.nullcontext(),
+            # Quiet: stdout carries the one summary line; whatever Airflow prints goes to stderr.
+            _stdout_to_stderr() if quiet else contextlib.nullcontext(),
         ):
             tracker.add(
                 "market_ingest", f"market_ingest {start_dt:%Y-%m-%d} → {end_dt:%Y-%m-%d %H:%M}", len(chunks)
