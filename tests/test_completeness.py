@@ -318,7 +318,11 @@ def test_kpis_and_head_to_head_use_complete_days_and_charts_mark_partial_ones(wa
 
     # Participants, rebased: the whole days as the solid line, the partial ones dashed, hollow, labelled.
     figure = overview.participants_figure(overview.participants_frame(warehouse_url, view), view)
-    solid = {t.name: [pd.Timestamp(x).day for x in t.x] for t in figure.data if not t.name.endswith("(partial day)")}
+    solid = {
+        t.name: [pd.Timestamp(x).day for x in t.x]
+        for t in figure.data
+        if not t.name.endswith("(partial day)")
+    }
     partial = {
         t.name: (list(t.text), t.line.dash, t.marker.symbol)
         for t in figure.data

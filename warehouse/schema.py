@@ -525,7 +525,9 @@ reference_facts = sa.Table(
         sa.Numeric(38, 6),
         comment="value as an exact number when it is one (in `unit`); NULL for dates, ranges and text",
     ),
-    sa.Column("unit", sa.String(32), comment="USD, TAO, people, ratio, date, month, quarter, flag, text, ..."),
+    sa.Column(
+        "unit", sa.String(32), comment="USD, TAO, people, ratio, date, month, quarter, flag, text, ..."
+    ),
     sa.Column("as_of", sa.Date, nullable=False, comment="the date the source states the fact for"),
     sa.Column("source_title", sa.Text, nullable=False, comment="title (and publisher) of the source"),
     sa.Column("source_url", sa.Text, nullable=False, comment="http(s) address of the source"),
