@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.lock | md5sum | cut -c1-12)
 DAYS ?= 30
-CHAIN_HOURS ?= 6
-# The devnet is calibrated to early 2026; the demo shows the networks as of this moment.
-DEMO_END ?= 2026-01-15T12:00:00Z
+CHAIN_HOURS ?= 25
+# The devnet is calibrated to early 2026; the demo ends at this UTC midnight, so 25 hours of both
+# chains hold one complete day (2026-01-14) that the KPI cards and the head-to-head show.
+DEMO_END ?= 2026-01-15T00:00:00Z
 PORT ?= 8050
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
