@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from etl.events import BlockRef, Event
 from tests.conftest import fresh_warehouse
+from tests.test_provenance import _neuron
 from warehouse import db
 from warehouse.audit import table_checksum
 from warehouse.projections import rebuild, run_all
@@ -138,7 +139,13 @@ def _history(day: date, ledger: Ledger, issuance: int) -> tuple[list[Event], int
                         event_type="SubtensorModule.NeuronObserved",
                         block_time=at,
                         payload=_neuron(
-                            netuid, position, f"{suffix}{netuid}", block, permit, stake, emission
+                            netuid,
+                            position,
+                            f"{suffix}{netuid}",
+                            block,
+                            permit=permit,
+                            stake=stake,
+                            emission=emission,
                         ),
                     )
                 )
@@ -150,28 +157,6 @@ def _history(day: date, ledger: Ledger, issuance: int) -> tuple[list[Event], int
     ledger.last_issuance[day] = issuance
     ledger.last_staked[day] = ROOT_STAKE + sum(pools.values())
     return events, issuance
-
-
-def _neuron(netuid: int, uid: int, hotkey: str, block: int, permit: bool, stake: int, emission: int) -> dict:
-    return {
-        "netuid": netuid,
-        "uid": uid,
-        "hotkey": hotkey,
-        "coldkey": "ck-" + hotkey,
-        "stake": str(stake),
-        "emission": str(emission),
-        "rank": 0,
-        "incentive": 0 if permit else 65535,
-        "dividends": 65535 if permit else 0,
-        "consensus": 0,
-        "trust": 0,
-        "validator_trust": 65535 if permit else 0,
-        "pruning_score": 0,
-        "validator_permit": permit,
-        "active": True,
-        "last_update": block,
-        "axon_block": 0,
-    }
 
 
 def _quotes(day: date) -> list[Event]:
@@ -541,7 +526,7 @@ def _epoch(block: int, emission: int) -> list[Event]:
             position=f"obs.neuron.1.{uid}",
             event_type="SubtensorModule.NeuronObserved",
             block_time=at,
-            payload=_neuron(1, uid, hotkey, block, permit, 10 * RAO, emission),
+            payload=_neuron(1, uid, hotkey, block, permit=permit, stake=10 * RAO, emission=emission),
         )
         for uid, (hotkey, permit) in enumerate((("val", True), ("miner", False)))
     ]
