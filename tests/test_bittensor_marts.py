@@ -2,8 +2,8 @@
 
 Two consecutive ingested windows (each holding one epoch of every subnet) projected incrementally
 give the same tables as a rebuild, on DuckDB and PostgreSQL; every grain is unique and complete; the
-chain's arithmetic holds (incentive and dividends sum to 1 per subnet epoch, emission splits
-41/41/18); as-of answers about the past do not move when later blocks arrive.
+chain's arithmetic holds (incentive and dividends sum to 1 per subnet epoch, the owner takes
+SubnetOwnerCut / 65535 of the emission and the UIDs the rest); as-of answers about the past do not move when later blocks arrive.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_scores_sum_to_one_per_subnet_epoch(built):
         assert abs(dividends - 1) <= 1e-3 and stray == 0, (netuid, block)
 
 
-def test_emission_splits_41_41_18_where_the_previous_epoch_is_known(built):
+def test_emission_splits_by_the_owner_cut_where_the_previous_epoch_is_known(built):
     """Epoch emission E = blocks since the previous step x alpha per block (two SubnetObserved);
     miners' pool = IncentiveAlphaEmittedToMiners; UIDs' total = the observed emissions."""
     observed: dict[int, list[tuple[int, int, int]]] = {}
@@ -181,9 +181,10 @@ def test_emission_splits_41_41_18_where_the_previous_epoch_is_known(built):
                 continue  # the root network emits no alpha
             emission = (step - previous_step) * alpha_per_block
             miners, uids = miner_pool[(netuid, block)], uid_total[(netuid, block)]
-            assert miners / emission == pytest.approx(0.41, abs=1e-6)
-            assert (uids - miners) / emission == pytest.approx(0.41, abs=1e-6)
-            assert (emission - uids) / emission == pytest.approx(0.18, abs=1e-9)
+            # The owner's SubnetOwnerCut (11796/65535), then the rest halved: about 41% each.
+            assert miners / emission == pytest.approx((1 - 11796 / 65535) / 2, abs=1e-6)
+            assert (uids - miners) / emission == pytest.approx((1 - 11796 / 65535) / 2, abs=1e-6)
+            assert emission - uids == emission * 11796 // 65535  # SubnetOwnerCut / u16::MAX, to the rao
             checked += 1
     assert checked == 6
 

@@ -10,10 +10,11 @@ Subnets 1 and 2 (and root, 0). Subnet 1 takes 3/5 of each block's TAO, subnet 2 
 rao of excess. Alpha to participants per block: 0.5 alpha (subnet 1), 0.4 alpha (subnet 2). Owner cut
 11796/65535. Subnet 1's epochs are at 1081 and 1442 ((b + 2) % 361 == 0), subnet 2's at 1080 and
 1441; the tempos ending at 1442 and 1441 are fully stored (blocks 1082-1442 and 1081-1441):
-  subnet 1: 361 x 500,000,000 = 180,500,000,000 alpha units emitted; x 53739/65535 = 148,010,826,276
-    paid to 3 UIDs (74,005,413,138 + 2 x 37,002,706,569);
-  subnet 2: 361 x 400,000,000 = 144,400,000,000; x 53739/65535 = 118,408,661,020 paid to 2 UIDs
-    (2 x 59,204,330,510).
+  subnet 1: 361 x 500,000,000 = 180,500,000,000 alpha units emitted; the owner takes
+    floor(x 11796/65535) = 32,489,173,723, so the UIDs are due 148,010,826,277; 148,010,826,276 is paid to
+    3 UIDs (74,005,413,138 + 2 x 37,002,706,569), a base unit of rounding;
+  subnet 2: 361 x 400,000,000 = 144,400,000,000; the owner takes 25,991,338,979, the UIDs are due
+    118,408,661,021; 118,408,661,020 is paid to 2 UIDs (2 x 59,204,330,510).
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def test_a_subnets_epoch_deleted_or_misstated_fails_the_split(chain):
     split = by_check(url)["tempo_split"]
     assert split["failures"] == [
         f"{DAY2} block 1442 subnet 1: epoch of blocks 1082-1442: no NeuronObserved at the epoch; UIDs were due "
-        "148010826276 alpha base units (180500000000 emitted, owner cut 11796/65535)"
+        "148010826277 alpha base units (180500000000 emitted, owner cut 11796/65535)"
     ]
     # Pay one of subnet 2's UIDs 1,000 base units more than the chain's parameters allow.
     first = neuron_events(2, 1441, PAID[(2, 1441)])[0]
@@ -262,11 +263,11 @@ def test_a_subnets_epoch_deleted_or_misstated_fails_the_split(chain):
     assert split["failed_days"] == [DAY2]
     assert split["failures"][1] == (
         f"{DAY2} block 1442 subnet 1: epoch of blocks 1082-1442: no NeuronObserved at the epoch; UIDs were due "
-        "148010826276 alpha base units (180500000000 emitted, owner cut 11796/65535)"
+        "148010826277 alpha base units (180500000000 emitted, owner cut 11796/65535)"
     )
     assert split["failures"][0] == (
         f"{DAY2} block 1441 subnet 2: epoch of blocks 1081-1441: 2 UIDs were paid 118408662020 alpha base units, "
-        "(1 - 11796/65535) x 144400000000 emitted is 118408661020 (difference +1000)"
+        "(1 - 11796/65535) x 144400000000 emitted is 118408661021 (difference +999)"
     )
 
 

@@ -377,17 +377,10 @@ def check_block_injection(conn: Connection, days: list[DayData]) -> dict:
     return found.result()
 
 
-def split_due(alpha_out: int, owner_cut: int) -> tuple[int, list[int]]:
-    """What a tempo's UIDs are due: (alpha_out less the owner cut at the u16 `owner_cut` / 65535,
-    every amount the chain's parameter allows). A u16 cut that encodes a whole percentage (18% is
-    11796 = floor(0.18 x 65535)) may also be applied as that percentage: the u16 cannot say 18%
-    more exactly."""
-    due = alpha_out * (U16_MAX - owner_cut) // U16_MAX
-    accepted = [due]
-    percent = round(owner_cut * 100 / U16_MAX)
-    if percent * U16_MAX // 100 == owner_cut:
-        accepted.append(alpha_out - alpha_out * percent // 100)
-    return due, accepted
+def split_due(alpha_out: int, owner_cut: int) -> int:
+    """What a tempo's UIDs are due: alpha_out less the owner's floor(alpha_out x owner_cut / 65535),
+    `owner_cut` being the chain's u16 `SubnetOwnerCut` as observed at the epoch's block."""
+    return alpha_out - alpha_out * owner_cut // U16_MAX
 
 
 def check_tempo_split(conn: Connection, days: list[DayData]) -> dict:
@@ -404,7 +397,7 @@ def check_tempo_split(conn: Connection, days: list[DayData]) -> dict:
                 alpha_out = sum(
                     data.observations[b].subnets.get(netuid, {}).get("alpha_out_emission", 0) for b in tempo
                 )
-                expected, accepted = split_due(alpha_out, obs.owner_cut)
+                expected = split_due(alpha_out, obs.owner_cut)
                 paid, uids = data.neurons.get((netuid, obs.block), (0, 0))
                 allowed = SPLIT_ROUNDING_PER_UID * uids + SPLIT_ROUNDING_PER_BLOCK * len(tempo)
                 if uids == 0 and alpha_out:
@@ -416,7 +409,7 @@ def check_tempo_split(conn: Connection, days: list[DayData]) -> dict:
                         block=obs.block,
                         netuid=netuid,
                     )
-                elif min(abs(paid - due) for due in accepted) > allowed:
+                elif abs(paid - expected) > allowed:
                     found.fail(
                         data.day,
                         f"epoch of blocks {tempo.start}-{tempo.stop - 1}: {uids} UIDs were paid {paid} alpha base "

@@ -67,7 +67,7 @@ ALPHA_PER_BLOCK = eco.RAO_PER_TAO
 SWAP_FEE_BPS = 5  # 0.05%
 IMMUNITY_PERIOD = 4096
 ROOT = 0
-OWNER_CUT_U16 = eco.U16_MAX * eco.OWNER_CUT_PCT // 100  # SubnetOwnerCut: 18% of 65535 = 11796
+OWNER_CUT_U16 = eco.OWNER_CUT_U16  # SubnetOwnerCut, served in storage and applied to every epoch
 STAKED_SHARE = 0.73  # root stake + the subnet pools at genesis, as a share of issuance
 BURN_RAO = eco.RAO_PER_TAO // 10  # burned_register's cost while a subnet has free slots
 BURN_FULL_RAO = eco.RAO_PER_TAO // 2  # and once it is full (a registration replaces a neuron)

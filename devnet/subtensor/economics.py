@@ -15,8 +15,10 @@ TAO_CAP = 21_000_000 * RAO_PER_TAO
 BLOCK_EMISSION = RAO_PER_TAO  # 1 TAO per block before the first halving
 KAPPA = 0.5
 BONDS_MOVING_AVERAGE = 900_000 / 1_000_000
-OWNER_CUT_PCT = 18
 U16_MAX = 65_535
+#: SubnetOwnerCut, the chain's u16 share of each epoch's alpha that goes to the subnet owner:
+#: 11796 / 65535 (about 18%). The owner gets floor(emission x 11796 / 65535), as the runtime computes it.
+OWNER_CUT_U16 = 11_796
 
 
 def halvings_at(issued: int) -> int:
@@ -182,8 +184,9 @@ class EpochSplit:
 
 
 def split_emission(emission: int, incentive: np.ndarray, dividends: np.ndarray) -> EpochSplit:
-    """18% to the subnet owner, 41% to UIDs by incentive, 41% to validators by dividends (exact integers)."""
-    owner = emission * OWNER_CUT_PCT // 100
+    """SubnetOwnerCut / 65535 (about 18%) to the subnet owner; the rest halved between UIDs by incentive
+    and validators by dividends (about 41% each); exact integers that add up to `emission`."""
+    owner = emission * OWNER_CUT_U16 // U16_MAX
     miner_pool = (emission - owner) // 2
     validator_pool = emission - owner - miner_pool
     return EpochSplit(owner, split_integer(miner_pool, incentive), split_integer(validator_pool, dividends))
