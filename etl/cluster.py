@@ -481,11 +481,9 @@ def _dags_parsed(config: ClusterConfig) -> bool:
 
 
 def _workers_ready(config: ClusterConfig) -> bool:
-    return all(
-        "ready." in log_file(config, f"worker{n}").read_text(errors="replace")
-        for n in range(1, config.workers + 1)
-        if log_file(config, f"worker{n}").exists()
-    )
+    """Every worker has said `ready.` in its log (a worker whose log is not there yet is not ready)."""
+    logs = [log_file(config, f"worker{n}") for n in range(1, config.workers + 1)]
+    return all(log.exists() and "ready." in log.read_text(errors="replace") for log in logs)
 
 
 def up(config: ClusterConfig, *, timeout: float = 240) -> dict[str, int]:
