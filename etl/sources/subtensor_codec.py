@@ -53,6 +53,16 @@ FIELD_NAMES: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         5: ("coldkey", "hotkey", "tao", "alpha", "netuid"),
         6: ("coldkey", "hotkey", "tao", "alpha", "netuid", "fee"),
     },
+    # Stake that changes hands or subnets without leaving the stakers; the amount is in TAO (TaoCurrency).
+    ("SubtensorModule", "StakeMoved"): {
+        6: ("coldkey", "origin_hotkey", "origin_netuid", "destination_hotkey", "destination_netuid", "tao"),
+    },
+    ("SubtensorModule", "StakeTransferred"): {
+        6: ("origin_coldkey", "destination_coldkey", "hotkey", "origin_netuid", "destination_netuid", "tao"),
+    },
+    ("SubtensorModule", "StakeSwapped"): {
+        5: ("coldkey", "hotkey", "origin_netuid", "destination_netuid", "tao"),
+    },
     ("SubtensorModule", "NeuronRegistered"): {3: ("netuid", "uid", "hotkey")},
     ("SubtensorModule", "WeightsSet"): {2: ("netuid", "uid")},
     ("SubtensorModule", "AxonServed"): {2: ("netuid", "hotkey")},
