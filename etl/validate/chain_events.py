@@ -73,6 +73,42 @@ def _emission_problem(payload: dict) -> tuple[float | None, str | None]:
     return smallest, None
 
 
+#: Stake events and the payload fields the stake-flow mart reads: (accounts, subnets, amounts).
+STAKE_FIELDS = {
+    **dict.fromkeys(
+        ("SubtensorModule.StakeAdded", "SubtensorModule.StakeRemoved"),
+        (("coldkey", "hotkey"), ("netuid",), ("tao", "alpha")),
+    ),
+    "SubtensorModule.StakeMoved": (
+        ("coldkey", "origin_hotkey", "destination_hotkey"), ("origin_netuid", "destination_netuid"), ("tao",)
+    ),
+    "SubtensorModule.StakeTransferred": (
+        ("origin_coldkey", "destination_coldkey", "hotkey"), ("origin_netuid", "destination_netuid"), ("tao",)
+    ),
+    "SubtensorModule.StakeSwapped": (("coldkey", "hotkey"), ("origin_netuid", "destination_netuid"), ("tao",)),
+}  # fmt: skip
+#: Rules checked in Python before the suite runs (the suite cannot express them).
+PRE_SUITE_RULES = ("amount_integer", "stake_fields")
+
+
+def _stake_problem(payload: dict, event_type: str | None) -> str | None:
+    """What keeps a stake event from being read as a stake flow: an account that is not a short
+    string, a subnet id that is not a u16, or a missing amount (its form is the amount rule's)."""
+    accounts, subnets, amounts = STAKE_FIELDS.get(event_type, ((), (), ()))
+    for key in accounts:
+        value = payload.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= 64:
+            return f"{key} = {value!r} is not an account (an address of at most 64 characters)"
+    for key in subnets:
+        value = payload.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            return f"{key} = {value!r} is not a subnet id (an integer 0..65535)"
+    for key in amounts:
+        if payload.get(key) is None:
+            return f"{key} is missing"
+    return None
+
+
 def _amount_problem(payload: dict, event_type: str | None = None) -> tuple[float | None, str | None]:
     """(smallest amount, a problem) over the payload's amount fields; floats are a problem."""
     if event_type == "SubtensorModule.EmissionObserved":
@@ -160,6 +196,12 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
                 _reject(event, "amount_integer", f"block {event.block_number} {event.event_type}: {problem}")
             )
             continue
+        problem = _stake_problem(event.payload, event.event_type)
+        if problem:
+            quarantined.append(
+                _reject(event, "stake_fields", f"block {event.block_number} {event.event_type}: {problem}")
+            )
+            continue
         low, high = _scores(event.payload)
         rows.append(
             {
@@ -206,14 +248,14 @@ def validate_chain_events(events: Iterable[Event], *, family: str, start: int, e
             )
             details[broken[0].rule] = details.get(broken[0].rule, 0) + 1
     for q in quarantined:
-        if q.rule == "amount_integer":
-            details["amount_integer"] = details.get("amount_integer", 0) + 1
+        if q.rule in PRE_SUITE_RULES:
+            details[q.rule] = details.get(q.rule, 0) + 1
     record = DQRecord(
         suite=f"{family}_events",
         rows_validated=len(events),
         rows_quarantined=len(quarantined),
         expectations_evaluated=evaluated,
-        expectations_failed=failed + (1 if "amount_integer" in details else 0),
+        expectations_failed=failed + sum(1 for rule in PRE_SUITE_RULES if rule in details),
         run_seconds=time.perf_counter() - started,
         details=details,
     )
