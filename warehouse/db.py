@@ -172,8 +172,25 @@ def migrate(url: str | None = None) -> None:
     for attempt in retry_on_lock():
         with attempt:
             command.upgrade(cfg, "head")
+    sync_comments(url)
     if dialect_of(resolve_url(url)) == "postgresql":
         ensure_reader(url)
+
+
+def sync_comments(url: str | None = None) -> list[str]:
+    """Write the data dictionary into the warehouse's catalogue where a stored comment differs from it
+    (a table a later revision added, a view it created again: DuckDB drops a view's comments then);
+    returns the statements run, none when every comment is current."""
+    from warehouse.dictionary import apply_comments
+
+    engine = make_engine(url)
+    try:
+        with begin(engine) as conn:
+            if conn.dialect.name == "postgresql":  # two migrations at once: one writes, then one checks
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('decai comments'))"))
+            return apply_comments(conn)
+    finally:
+        engine.dispose()
 
 
 def ensure_reader(url: str | None = None) -> list[str]:

@@ -101,6 +101,10 @@ def ensure_partitions(conn: Connection, keys: Iterable[tuple[str, date]]) -> lis
             )
             have.add(name)
             created.append(name)
+    if created:
+        from warehouse.dictionary import apply_comments
+
+        apply_comments(conn, created)  # a partition shows its parent's comments (PostgreSQL copies none)
     return created
 
 
