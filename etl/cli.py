@@ -497,6 +497,109 @@ def sql(
 
 
 @app.command()
+def catalog(
+    table: str = typer.Argument(None, help="a table or view: list its columns with type and comment"),
+    events: bool = typer.Option(False, "--events", help="list the event types the product models"),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f"),
+) -> None:
+    """The data dictionary: every table and view with its comment, or one table's columns with their
+    type and comment, as the warehouse's own catalogue stores them (read-only); `--events`: each event
+    type with its source, runtimes, fields and units."""
+    if events:
+        _print_event_catalog(output)
+        return
+    from etl.settings import redact_url
+    from warehouse import db
+    from warehouse.dictionary import catalogue_sql
+
+    dialect = db.dialect_of(db.resolve_url())
+    what = "columns" if table else "relations"
+    try:
+        frame = db.read_sql(catalogue_sql(dialect, what))
+    except Exception as exc:  # noqa: BLE001 - one line naming the warehouse, never a traceback
+        text = str(getattr(exc, "orig", exc)).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        console.print(
+            f"[red]catalog: cannot read the warehouse[/] {redact_url(db.resolve_url())}: "
+            f"{redact_url_text(message)}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    if table is None:
+        # Partitions of `events` (PostgreSQL) are listed under their parent, not one by one.
+        frame = frame[frame["root"].isna()][["name", "kind", "comment"]]
+        if frame.empty:
+            console.print("the warehouse has no tables yet: run `decai migrate`")
+            raise typer.Exit(1)
+    else:
+        names = sorted(set(frame["relation"]))
+        frame = frame[frame["relation"] == table][["name", "type", "comment"]]
+        if frame.empty:
+            import difflib
+
+            close = difflib.get_close_matches(table, names, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            console.print(
+                f"[red]catalog:[/] no table or view named {table!r}{hint}; `decai catalog` lists them",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        frame = frame.rename(columns={"name": "column"})
+    frame = frame.reset_index(drop=True)
+    if output is OutputFormat.json:
+        sys.stdout.write(frame.to_json(orient="records") + "\n")
+    elif output is OutputFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    else:
+        grid = Table(title=f"{table} (columns)" if table else "tables and views", show_lines=True)
+        for col in frame.columns:
+            grid.add_column(str(col), overflow="fold")
+        for row in frame.itertuples(index=False):
+            grid.add_row(*("" if v is None or v != v else str(v) for v in row))
+        Console().print(grid)
+
+
+def _print_event_catalog(output: OutputFormat) -> None:
+    from warehouse.dictionary import EVENTS, OTHER_COSMOS_TYPES_NOTE
+
+    records = [
+        {
+            "event_type": e.event_type,
+            "chain": e.chain,
+            "source": e.source,
+            "read_from": e.read_from,
+            "runtimes": e.runtimes,
+            "meaning": e.meaning,
+            "fields": [{"field": k, "meaning": f.meaning, "unit": f.unit} for k, f in e.fields.items()],
+        }
+        for e in EVENTS
+    ]
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(records) + "\n")
+        return
+    if output is OutputFormat.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["event_type", "chain", "source", "runtimes", "field", "unit", "meaning"])
+        for r in records:
+            for f in r["fields"]:
+                writer.writerow([r["event_type"], r["chain"], r["source"], r["runtimes"], f["field"], f["unit"],
+                                 f["meaning"]])  # fmt: skip
+        return
+    grid = Table(title="event types", show_lines=True)
+    for col in ("event type", "source and runtimes", "fields (unit)"):
+        grid.add_column(col, overflow="fold")
+    for r in records:
+        fields = "\n".join(f"{f['field']} ({f['unit']}): {f['meaning']}" for f in r["fields"])
+        where = f"{r['chain']} / {r['source']}: {r['read_from']}\nruntimes: {r['runtimes']}"
+        grid.add_row(f"{r['event_type']}\n{r['meaning']}", where, fields)
+    Console().print(grid)
+    typer.echo(OTHER_COSMOS_TYPES_NOTE)
+
+
+@app.command()
 def dashboard(
     port: int = typer.Option(8050),
     host: str = typer.Option(
