@@ -41,6 +41,9 @@ HISTORY_TABLES = {
     "ecosystem_day_hours",
     "ecosystem_daily",
     "market_caps",
+    "stg_bittensor_stake_events",
+    "bittensor_stake_day_coldkeys",
+    "bittensor_stake_flows_daily",
 }
 _PLANNED = ("INSERT", "DELETE", "UPDATE", "WITH", "CREATE TEMPORARY TABLE")
 

@@ -10,6 +10,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     ecosystem,
     market_caps,
     sahara,
+    stake_flows,
 )
 from warehouse.projections.base import PROJECTIONS, Projection, rebuild, run_all, run_projection
 
