@@ -160,6 +160,20 @@ HISTORY: list[tuple[str, str, list[tuple[str, Event]]]] = [
                 "regB", 1002, 0, "SubtensorModule.NeuronRegistered", {"netuid": 1, "uid": 1, "hotkey": "hkB"}
             ),
             _bittensor(
+                "staked",
+                1005,
+                0,
+                "SubtensorModule.StakeAdded",
+                {
+                    "coldkey": "ck1",
+                    "hotkey": "hkA",
+                    "tao": "1000000000",
+                    "alpha": "500000000",
+                    "netuid": 1,
+                    "fee": "0",
+                },
+            ),
+            _bittensor(
                 "obsA1",
                 1010,
                 0,
@@ -198,6 +212,20 @@ HISTORY: list[tuple[str, str, list[tuple[str, Event]]]] = [
         [
             _bittensor(
                 "regC", 1020, 0, "SubtensorModule.NeuronRegistered", {"netuid": 1, "uid": 1, "hotkey": "hkC"}
+            ),
+            _bittensor(
+                "moved",
+                1025,
+                0,
+                "SubtensorModule.StakeMoved",
+                {
+                    "coldkey": "ck1",
+                    "origin_hotkey": "hkA",
+                    "origin_netuid": 1,
+                    "destination_hotkey": "hkD",
+                    "destination_netuid": 2,
+                    "tao": "300000000",
+                },
             ),
             _bittensor(
                 "obsA2",
@@ -439,6 +467,11 @@ EXPECTED = {
     "contributors": [
         ({"contributor": "0xa1"}, ["sub70", "sub71", "rev70", "pay70", "rev71", "rep1"]),
         ({"contributor": "0xa2"}, ["sub72"]),
+    ],
+    # The stake moved from subnet 1 to subnet 2 is a leg of both.
+    "bittensor_stake_flows_daily": [
+        ({"netuid": 1, "day": date(2026, 1, 10)}, ["staked", "moved"]),
+        ({"netuid": 2, "day": date(2026, 1, 10)}, ["moved"]),
     ],
     "market_caps": [
         ({"coin_id": "bittensor", "hour": datetime(2026, 1, 10, 0, 0)}, ["q1", "q2", "q3"]),

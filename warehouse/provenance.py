@@ -22,6 +22,8 @@ What "behind" means, per table:
 - `contributors`: the events of the contributor's annotations, their own submissions and payments,
   and their reputation mints.
 - `market_caps` / `market_caps_daily`: every quote of the coin in that hour / day.
+- `bittensor_stake_flows_daily`: the stake events of that UTC day with a leg on the subnet (added or
+  removed there, or moved out of or into it).
 - `ecosystem_daily`: the chain's events of that UTC day that the row counts (Bittensor metagraph
   observations and the per-block emission observations, whose pools price the epochs; Sahara submissions, payments, validator sets and mints) and the coin's quotes of the
   day (price and market cap). A day holds many events: the result is bounded by `limit`.
@@ -147,6 +149,17 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "market_caps": (("coin_id", "hour"), _quotes("hour")),
     "market_caps_daily": (("coin_id", "day"), _quotes("day")),
+    "bittensor_stake_flows_daily": (
+        ("netuid", "day"),
+        f"""
+        SELECT {_COLUMNS} FROM events e
+        WHERE e.event_id IN (
+            SELECT s.event_id FROM stg_bittensor_stake_events s
+            WHERE s.block_time >= :period_start AND s.block_time < :period_end
+              AND (s.netuid = :netuid OR s.destination_netuid = :netuid)
+        )
+        """,
+    ),
     "ecosystem_daily": (
         ("chain", "day"),
         f"""
@@ -169,6 +182,7 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
 #: Tables keyed by a period: its start column and length.
 _PERIODS = {"market_caps": ("hour", timedelta(hours=1)), "market_caps_daily": ("day", timedelta(days=1))}
 _PERIODS["ecosystem_daily"] = ("day", timedelta(days=1))
+_PERIODS["bittensor_stake_flows_daily"] = ("day", timedelta(days=1))
 
 
 def _moment(value) -> datetime:
