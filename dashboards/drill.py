@@ -113,6 +113,20 @@ def registrations(url: str, view: View, point: dict) -> Drill | None:
     return Drill(f"Registrations in subnet {netuid} on {day}", events, truncated)
 
 
+def stake_flows(url: str, view: View, point: dict) -> Drill | None:
+    """A day and subnet of the stake-flow chart: the stake events with a leg on that subnet that day."""
+    custom = _custom(point, 2)
+    if custom is None:
+        return None
+    day, netuid = _day(custom[0]), _netuid(custom[1])
+    if day is None or netuid is None:
+        return None
+    events, truncated = queries.rows_behind(
+        url, "bittensor_stake_flows_daily", {"netuid": netuid, "day": day}
+    )
+    return Drill(f"Stake added, removed and moved in subnet {netuid} on {day}", events, truncated)
+
+
 def subnet(url: str, netuid) -> Drill | None:
     """A subnet of the leaderboard: the observations and registration events behind its row."""
     netuid = _netuid(str(netuid))

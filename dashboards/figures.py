@@ -305,6 +305,37 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
 
 
+def stake_flow_figure(frame: pd.DataFrame, netuid: int | None = None) -> go.Figure:
+    """Net stake flow per day and subnet in TAO terms (added - removed + moved in - moved out), a bar
+    per subnet stacked above or below zero. A day not stored whole is hatched and marked "partial"."""
+    title = "Net stake flow per day (TAO)" + (f", subnet {netuid}" if netuid is not None else "")
+    if frame.empty:
+        return no_data_figure(title, "No stake added, removed or moved in the selected range")
+    traces = []
+    for subnet, group in frame.groupby("netuid"):
+        partial = partial_days(group)
+        traces.append(
+            go.Bar(
+                x=group["day"], y=[float(v) for v in group["net_flow_tao"]], name=f"subnet {subnet}",
+                marker_color=subnet_color(subnet), width=0.8 * DAY_MS,
+                marker_pattern_shape=["/" if p else "" for p in partial],
+                customdata=_day_keys(group, "netuid"),
+                hovertemplate=[f"subnet {subnet}<br>%{{x|%Y-%m-%d}}<br>%{{y:,.4~f}} TAO"
+                               f"{PARTIAL_HOVER if p else ''}<extra></extra>" for p in partial],
+            )
+        )  # fmt: skip
+    figure = _layout(
+        go.Figure(traces), title, barmode="relative", xaxis=day_axis(frame["day"]),
+        yaxis={"title": "net stake flow (TAO per day)", "zeroline": True},
+        legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+    days = frame.loc[partial_days(frame), "day"].drop_duplicates()
+    for day in days:
+        figure.add_annotation(x=day, y=1, yref="paper", yanchor="bottom", text=PARTIAL_LABEL, showarrow=False,
+                              font={"color": "#6b7280", "size": 11})  # fmt: skip
+    return figure
+
+
 def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
     """Every validator's stake, ranked, coloured by subnet (log scale: stakes span orders of magnitude)."""
     title = "Validator stake, ranked"

@@ -613,6 +613,32 @@ def registrations_per_day(url: str | None, start=None, end=None, netuid: int | N
     )
 
 
+STAKE_FLOW_COLUMNS = [
+    "day", "netuid", "complete", "net_flow_tao", "added_count", "added_tao", "removed_count", "removed_tao",
+    "moved_in_count", "moved_in_tao", "moved_out_count", "moved_out_tao", "added_alpha", "removed_alpha",
+    "net_staked_alpha", "coldkeys",
+]  # fmt: skip
+
+
+def bittensor_stake_flows(url: str | None, start=None, end=None, netuid: int | None = None) -> pd.DataFrame:
+    """Stake put into and taken out of each subnet per day, in [start, end) (one subnet if given), from
+    `bittensor_stake_flows_daily`: counts, TAO (`*_tao`) and the subnet's alpha (`*_alpha`), the net
+    flow in TAO terms and whether the day is complete. The amounts arrive as floats, as every chart
+    reads them; the warehouse holds them exact (DECIMAL(38, 9))."""
+    condition, params = _window("day", start, end)
+    if netuid is not None:
+        condition += " AND netuid = :netuid"
+        params["netuid"] = int(netuid)
+    return _read_or_empty(
+        url,
+        f"SELECT {', '.join(STAKE_FLOW_COLUMNS)} FROM bittensor_stake_flows_daily "
+        f"WHERE 1 = 1{condition} ORDER BY day, netuid",
+        STAKE_FLOW_COLUMNS,
+        params,
+        dates=("day",),
+    )
+
+
 def bittensor_validator_stakes(
     url: str | None, netuid: int | None = None, as_of: datetime | None = None
 ) -> pd.DataFrame:

@@ -300,6 +300,33 @@ def test_clicking_a_registrations_bar_lists_its_events(page, chain_dashboard, ch
     assert page.console_errors == []
 
 
+def test_stake_flows_show_each_subnets_net_flow_partial_days_and_their_rows(
+    page, chain_dashboard, chain_warehouse
+):
+    page.goto(chain_dashboard + "/bittensor")
+    page.wait_for_selector("#stake-flow-chart .barlayer .trace")
+    page.wait_for_selector("#stake-flow-rows td")
+    flows = _sql(chain_warehouse, "SELECT netuid, net_flow_tao, complete FROM bittensor_stake_flows_daily")
+    added = _sql(
+        chain_warehouse, "SELECT COUNT(*) AS n FROM events WHERE event_type = 'SubtensorModule.StakeAdded'"
+    )["n"][0]
+    assert added > 0 and 0 < len(flows) <= 15  # one page of the table
+    drawn = _plot(page, "stake-flow-chart", "d.map(t => [t.name, t.y.reduce((a, b) => a + b, 0)])")
+    assert dict(drawn) == pytest.approx(
+        {f"subnet {n}": float(v) for n, v in flows.groupby("netuid")["net_flow_tao"].sum().items()}
+    )
+    # An hour of blocks is no whole day: every bar is hatched and the day marked partial.
+    assert not flows["complete"].any()
+    shapes = _plot(page, "stake-flow-chart", "d.flatMap(t => Array.from(t.marker.pattern.shape))")
+    assert set(shapes) == {"/"}
+    assert "partial" in _plot(page, "stake-flow-chart", "p.layout.annotations.map(a => a.text)")
+    shown = page.eval_on_selector_all(
+        "#stake-flow-rows td[data-dash-column=netuid]", "tds => tds.map(td => Number(td.innerText))"
+    )
+    assert sorted(shown) == sorted(flows["netuid"].tolist())
+    assert page.console_errors == []
+
+
 def test_clicking_a_leaderboard_row_lists_the_events_behind_the_subnet(
     page, chain_dashboard, chain_warehouse
 ):

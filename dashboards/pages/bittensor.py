@@ -1,7 +1,9 @@
-"""Bittensor (`/bittensor`): subnets, emission and the halving, incentive per subnet, registrations, stake.
+"""Bittensor (`/bittensor`): subnets, emission and the halving, incentive per subnet, registrations, stake,
+and stake flows (stake added, removed and moved per subnet and day).
 
-Controls: date range (emission, registrations), as-of date (incentive and stake: the metagraph as it
-stood at the end of that day), subnet (incentive, registrations, stake); all kept in the URL, e.g.
+Controls: date range (emission, registrations, stake flows), as-of date (incentive and stake: the
+metagraph as it stood at the end of that day), subnet (incentive, registrations, stake, stake flows);
+all kept in the URL, e.g.
 `/bittensor?netuid=3&as_of=2026-01-14`. Clicking a row of the leaderboard lists the events behind it.
 """
 
@@ -85,6 +87,10 @@ def stakes_figure(frame: pd.DataFrame, view: View):
     return figure
 
 
+def stake_flows_frame(url: str, view: View) -> pd.DataFrame:
+    return queries.bittensor_stake_flows(url, view.start_at, view.end_at, view.netuid)
+
+
 PANELS = [
     Panel("emission-chart", "TAO emission per day",
           lambda url, view: queries.bittensor_emission_per_day(url, view.start_at, view.end_at),
@@ -98,6 +104,12 @@ PANELS = [
           ("subtensor",), inputs=("netuid", "as_of")),
     Panel("stake-chart", "Validator stake", stakes_frame, stakes_figure, ("subtensor",),
           inputs=("netuid", "as_of"), drill=drill.bittensor_validator),
+    Panel("stake-flow-chart", "Net stake flow per day", stake_flows_frame,
+          lambda frame, view: figures.stake_flow_figure(frame, view.netuid), ("subtensor",),
+          inputs=("start", "end", "netuid"), drill=drill.stake_flows),
+    Panel("stake-flow-table", "Stake flows per subnet and day", stake_flows_frame,
+          lambda frame, view: data_table("stake-flow-rows", frame), ("subtensor",),
+          inputs=("start", "end", "netuid"), kind="html"),
 ]  # fmt: skip
 PANEL = {panel.id: panel for panel in PANELS}
 
@@ -139,6 +151,12 @@ def _layout(url: str, query: dict) -> html.Div:
             html.H3("Incentive distribution per subnet"),
             html.Div([charts.card(PANEL["incentive-lorenz-chart"], fresh), charts.card(PANEL["stake-chart"], fresh)],
                      className="chart-grid"),
+            html.H3("Stake flows per subnet"),
+            html.P("TAO staked into each subnet minus TAO unstaked, plus stake moved in minus moved out, per "
+                   "day (StakeAdded, StakeRemoved, StakeMoved, StakeTransferred, StakeSwapped). The table "
+                   "adds each subnet's own alpha, which is never summed across subnets."),
+            charts.card(PANEL["stake-flow-chart"], fresh, wide=True),
+            charts.card(PANEL["stake-flow-table"], fresh, wide=True),
         ]
     )  # fmt: skip
 
