@@ -31,11 +31,12 @@ Root (netuid 0) holds TAO stake from genesis (about 73% of issuance together wit
 
 The ledger: while it simulates a window the chain writes its own record of what it did (a
 `WindowLedger`: the per-block emission parts of every subnet with their block span, each burn, the
-pools after every operation that moved them, each epoch's split with the pool at that block). It is
-never rebuilt from the events served. `SubtensorChain.ledger(a, b)` aggregates it over blocks a..b
-(inclusive), `ledger_stakes(n)` gives the stake per hotkey at block n, `emission_state(n)` /
-`total_issuance(n)` are what the storage items serve. The devnet serves the ledger on its control
-endpoint only (`GET /_devnet/subtensor/ledger`, see rpc.py), never through the chain protocols.
+pools after every operation that moved them, each epoch's split with the pool at that block, each
+stake added or removed). It is never rebuilt from the events served. `SubtensorChain.ledger(a, b)`
+aggregates it over blocks a..b (inclusive), `ledger_stakes(n)` gives the stake per hotkey at block n,
+`emission_state(n)` / `total_issuance(n)` are what the storage items serve. The devnet serves the
+ledger on its control endpoint only (`GET /_devnet/subtensor/ledger`, see rpc.py), never through the
+chain protocols.
 """
 
 from __future__ import annotations
@@ -237,6 +238,10 @@ class Op:
     args: tuple
 
 
+#: The fields of a ledger's stake record, in order.
+STAKE_FIELDS = ("block", "operation", "netuid", "coldkey", "hotkey", "tao", "alpha", "fee")
+
+
 @dataclass
 class WindowLedger:
     """The chain's own record of one window, written as it applies each operation.
@@ -245,7 +250,9 @@ class WindowLedger:
     over blocks first..last. pools: (block, netuid, tao_in, alpha_in, alpha_out) after each operation
     that moved a pool (and every pool at `start_block`); a removed subnet is (block, netuid, -1, -1, -1).
     recycled: (block, netuid, rao). epochs: (block, netuid, alpha, owner, miners, validators, tao_in,
-    alpha_in). The window's blocks are start_block + 1 .. last_block.
+    alpha_in). stakes: (block, operation, netuid, coldkey, hotkey, tao, alpha, fee) of each add_stake
+    and remove_stake applied (tao: rao paid in, or paid out; alpha: base units bought, or sold; fee:
+    the swap fee in rao). The window's blocks are start_block + 1 .. last_block.
     """
 
     start_block: int = 0
@@ -255,6 +262,7 @@ class WindowLedger:
     pools: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     recycled: list[tuple[int, int, int]] = field(default_factory=list)
     epochs: list[tuple[int, ...]] = field(default_factory=list)
+    stakes: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -787,6 +795,8 @@ class SubtensorChain:
         sn.volume += tao
         sn.credit(hot, cold, alpha)
         events.append(("SubtensorModule", "StakeAdded", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
+        if ledger is not None:
+            ledger.stakes.append((op.block, "add_stake", netuid, self.coldkey(cold), hot, tao, alpha, fee))
         return ("add_stake", netuid, hot, cold, tao)
 
     def _op_remove_stake(
@@ -814,6 +824,8 @@ class SubtensorChain:
         if not sn.hot_stake[hot]:
             del sn.hot_stake[hot]
         events.append(("SubtensorModule", "StakeRemoved", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
+        if ledger is not None:
+            ledger.stakes.append((op.block, "remove_stake", netuid, self.coldkey(cold), hot, tao, alpha, fee))
         return ("remove_stake", netuid, hot, cold, alpha)
 
     def _op_epoch(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> None:
@@ -1117,6 +1129,12 @@ class SubtensorChain:
                 for n, a, b, parts in spans
             ],
             "recycled_by_block": [{"block": b, "netuid": n, "recycled": r} for b, n, r in recycled],
+            "stake_operations": [
+                dict(zip(STAKE_FIELDS, s, strict=True))
+                for ledger in windows
+                for s in ledger.stakes
+                if start <= s[0] <= end
+            ],
         }
         if per_block:
             fields = ("subnet_tao", "subnet_alpha_in", "subnet_alpha_out", *names)

@@ -27,6 +27,9 @@ units (1e9 per alpha) for alpha; block numbers, netuids and counts are integers.
      "emission_spans": [{"netuid", "first_block", "last_block", "tao_in_emission", "excess_tao",
                          "alpha_in_emission", "alpha_out_emission"}],  # per block, constant on the span
      "recycled_by_block": [{"block", "netuid", "recycled"}],
+     "stake_operations": [{"block", "operation": "add_stake" or "remove_stake", "netuid",
+                           "coldkey", "hotkey": "0x<32-byte account id>", "tao": rao paid in (add) or
+                           out (remove), "alpha": base units bought or sold, "fee": swap fee, rao}],
      "blocks": [{"block", "minted", "recycled", "total_issuance",      # only with per_block=1
                  "subnets": [{"netuid", "subnet_tao", "subnet_alpha_in", "subnet_alpha_out",
                               "tao_in_emission", "excess_tao", "alpha_in_emission",

@@ -485,6 +485,28 @@ def test_root_and_the_pools_hold_about_73_percent_of_the_issuance(chain):
         assert subnet["unit"] == "alpha" and 0 < sum(h["stake"] for h in subnet["stakes"])
 
 
+def test_the_ledger_records_each_stake_operation_the_chain_applied(chain):
+    """One record per StakeAdded / StakeRemoved the chain emitted, written as it applied the operation:
+    same block, subnet, keys and amounts; the swap fee is 0.05% of the TAO paid in, or taken from the
+    TAO paid out."""
+    first, last = DEC_10, DEC_10 + 3 * WINDOW
+    served = [
+        (block, name, args)
+        for block in range(first, last + 1)
+        for _phase, _pallet, name, args in chain.events(block)
+        if name in ("StakeAdded", "StakeRemoved")
+    ]
+    recorded = chain.ledger(first, last)["stake_operations"]
+    assert len(recorded) == len(served) > 10
+    for op, (block, name, (coldkey, hotkey, tao, alpha, netuid, fee)) in zip(recorded, served, strict=True):
+        assert op == {"block": block, "operation": "add_stake" if name == "StakeAdded" else "remove_stake",
+                      "netuid": netuid, "coldkey": coldkey, "hotkey": hotkey, "tao": tao, "alpha": alpha,
+                      "fee": fee}  # fmt: skip
+        if name == "StakeAdded":
+            assert fee == tao * 5 // 10_000
+    assert {op["operation"] for op in recorded} == {"add_stake", "remove_stake"}
+
+
 def test_the_ledger_is_served_on_the_control_endpoint_with_integer_strings(devnet, chain):
     control = devnet.endpoints["control"] + "/subtensor/ledger"
     answer = httpx.get(control, params={"start_block": DEC_10, "end_block": DEC_10 + DAY - 1}, timeout=120)
