@@ -111,6 +111,7 @@ CALLBACKS: list[tuple[str, Callable[[str], object]]] = [
     ("bittensor.incentive_lorenz_netuid", bittensor_subnet_incentives),
     ("bittensor.stake", _panel(bittensor.PANEL["stake-chart"])),
     ("bittensor.stake_as_of", _as_of_panel(bittensor.PANEL["stake-chart"])),
+    ("bittensor.stake_flows", _panel(bittensor.PANEL["stake-flow-chart"])),
     ("bittensor.incentive_lorenz_as_of", _as_of_panel(bittensor.PANEL["incentive-lorenz-chart"])),
     ("overview.kpi_cards_as_of", _as_of_panel(overview.PANEL["kpi-cards"])),
     ("sahara.funnel", _panel(sahara.PANEL["funnel-chart"])),

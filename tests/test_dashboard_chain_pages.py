@@ -91,8 +91,9 @@ def test_every_chain_page_query_reads_an_unmigrated_warehouse_as_empty(tmp_path)
     url = f"duckdb:///{tmp_path / 'new.duckdb'}"
     for query in (
         queries.subnet_leaderboard, queries.bittensor_emission_per_day, queries.registrations_per_day,
-        queries.bittensor_validator_stakes, queries.contributors_over_time, queries.sahara_rewards_per_day,
-        queries.reputation_tiers, queries.marketplace_per_day, queries.sahara_validators,
+        queries.bittensor_validator_stakes, queries.bittensor_stake_flows, queries.contributors_over_time,
+        queries.sahara_rewards_per_day, queries.reputation_tiers, queries.marketplace_per_day,
+        queries.sahara_validators,
     ):  # fmt: skip
         assert query(url).empty, query.__name__
     assert queries.miner_subnets(url) == []
