@@ -365,8 +365,9 @@ def test_incremental_runs_equal_a_rebuild_to_the_last_digit(built):
 
 
 # ------------------------------------------------------------------------------ against the devnet
-#: The devnet's complete UTC day below its finalized head at DEVNET_NOW (after the 2025-12-12 halving).
-LEDGER_DAY = "2026-01-14"
+#: Complete UTC days of the devnet below its finalized head at DEVNET_NOW, with the TAO the chain mints in
+#: a day of 7,200 blocks: 1 TAO a block before the 2025-12-12 halving, 0.5 after it.
+LEDGER_DAYS = {"2025-12-11": 7200, "2026-01-14": 3600}
 TOLERANCE = 0.005  # the issue's 0.5% at the devnet's test scale (0.05)
 
 
@@ -395,25 +396,34 @@ def _hourly_prices(devnet, start: int, end: int) -> dict:
     return prices
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+@pytest.fixture(
+    scope="module",
+    params=[(engine, day) for day in LEDGER_DAYS for engine in ("duckdb", "postgresql")],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def devnet_day(request, devnet, tmp_path_factory):
-    """The devnet's day LEDGER_DAY ingested whole (plus a block on each side) by the real connectors, with
+    """A devnet day of LEDGER_DAYS ingested whole (plus a block on each side) by the real connectors, with
     the day's quotes, and the chain's own record of that day."""
     from etl.connections import CoinGeckoConnection
+    from etl.pipeline.bittensor import block_at_or_after
     from etl.pipeline.chain import ingest_range
     from etl.pipeline.market import ingest_coin_window
     from etl.sources.subtensor import SubtensorSource
 
+    engine_name, ledger_day = request.param
     with SubtensorSource(devnet.endpoints["subtensor"]) as source:
         head = source.finalized_head()
-    record = _ledger(devnet, "ledger", start_block=head - 2 * BLOCKS_PER_DAY, end_block=head)
-    (day,) = [d for d in record["days"] if d["day"] == LEDGER_DAY]
+        at = block_at_or_after(
+            source, int(datetime.fromisoformat(ledger_day).replace(tzinfo=UTC).timestamp()), head
+        )
+    record = _ledger(devnet, "ledger", start_block=at - 10, end_block=min(head, at + BLOCKS_PER_DAY + 10))
+    (day,) = [d for d in record["days"] if d["day"] == ledger_day]
     assert day["complete"]
     first, last = day["first_block"], day["last_block"]
     day_record = _ledger(devnet, "ledger", start_block=first, end_block=last)
     stakes = _ledger(devnet, "ledger/stakes", block=last)
-    midnight = int(datetime.fromisoformat(LEDGER_DAY).replace(tzinfo=UTC).timestamp())
-    with fresh_warehouse(request.param, tmp_path_factory.mktemp("ledger")) as url:
+    midnight = int(datetime.fromisoformat(ledger_day).replace(tzinfo=UTC).timestamp())
+    with fresh_warehouse(engine_name, tmp_path_factory.mktemp("ledger")) as url:
         with SubtensorSource(devnet.endpoints["subtensor"]) as source:
             ingest_range(source, first - 1, last + 2, warehouse_url=url)
         connection = CoinGeckoConnection(base_url=devnet.endpoints["coingecko"], api_key="devnet-demo-key")
@@ -423,16 +433,16 @@ def devnet_day(request, devnet, tmp_path_factory):
         engine = db.make_engine(url)
         run_all(engine)
         prices = _hourly_prices(devnet, midnight - 3600, midnight + 86400 + 3600)
-        yield engine, day, day_record, stakes, prices
+        yield engine, ledger_day, day, day_record, stakes, prices
         engine.dispose()
 
 
 def test_the_devnet_day_matches_the_chains_ledger(devnet_day):
-    engine, day, record, stakes, prices = devnet_day
-    row = _row(engine, date.fromisoformat(LEDGER_DAY))
+    engine, ledger_day, day, record, stakes, prices = devnet_day
+    row = _row(engine, date.fromisoformat(ledger_day))
     assert row["complete"] and row["native_unit"] == "TAO"
-    # Emission, net issuance and supply: to the rao.
-    assert int(day["minted"]) == 3600 * RAO
+    # Emission, net issuance and supply: to the rao; 7,200 TAO a day before the halving, 3,600 after.
+    assert int(day["minted"]) == LEDGER_DAYS[ledger_day] * RAO
     assert Decimal(row["emission_native"]) * RAO == int(day["minted"])
     assert Decimal(row["net_issuance_native"]) * RAO == int(day["minted"]) - int(day["recycled"])
     assert Decimal(row["supply_native"]) * RAO == int(day["total_issuance"])
@@ -441,7 +451,7 @@ def test_the_devnet_day_matches_the_chains_ledger(devnet_day):
     assert float(row["stake_native"]) == pytest.approx(staked / RAO, rel=TOLERANCE)
     assert row["staking_ratio"] == pytest.approx(staked / int(day["total_issuance"]), rel=TOLERANCE)
     # Rewards: each epoch's alpha to miners and validators at that epoch's pool price, and its hour's USD.
-    midnight = datetime.fromisoformat(LEDGER_DAY).replace(tzinfo=UTC)
+    midnight = datetime.fromisoformat(ledger_day).replace(tzinfo=UTC)
     tao = usd = owner_tao = 0.0
     for epoch in record["epochs"]:
         price = int(epoch["subnet_tao"]) / int(epoch["subnet_alpha_in"]) if epoch["netuid"] else 1.0
@@ -463,14 +473,14 @@ def test_the_devnet_day_matches_the_chains_ledger(devnet_day):
 
 
 def test_the_devnet_days_subnet_emission_matches_the_ledger(devnet_day):
-    engine, day, _record, _stakes, _prices = devnet_day
+    engine, ledger_day, day, _record, _stakes, _prices = devnet_day
     with db.connect(engine) as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT netuid, blocks, tao_injected_tao, excess_tao, alpha_to_pool_alpha, "
                 "alpha_to_participants_alpha, owner_cut_alpha FROM subnet_emission_daily WHERE day = :d"
             ),
-            {"d": date.fromisoformat(LEDGER_DAY)},
+            {"d": date.fromisoformat(ledger_day)},
         ).all()
     found = {r[0]: r[1:] for r in rows}
     injected = 0
