@@ -10,6 +10,8 @@ CHAIN_HOURS ?= 25
 # chains hold one complete day (2026-01-14) that the KPI cards and the head-to-head show.
 DEMO_END ?= 2026-01-15T00:00:00Z
 PORT ?= 8050
+# Both cores, one test file per worker (module fixtures such as a devnet day stay on one worker).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
 export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
