@@ -19,7 +19,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboards import controls, figures, queries
+from dashboards import controls, figures, glossary, queries
 from dashboards import state as url_state
 from dashboards.components import data_table
 from dashboards.state import View
@@ -80,6 +80,7 @@ def card(panel: Panel, fresh: pd.DataFrame, wide: bool = False) -> html.Div:
         else html.Div(id=panel.id)
     )
     parts = [
+        about(panel),
         dcc.Loading(body, type="circle", delay_show=150),
         html.Div(
             [
@@ -96,6 +97,19 @@ def card(panel: Panel, fresh: pd.DataFrame, wide: bool = False) -> html.Div:
         parts.append(html.P("Click a point to list the on-chain events behind it.", className="drill-hint"))
         parts.append(dcc.Loading(html.Div(id=f"{panel.id}-drill", className="drill"), type="dot"))
     return html.Div(parts, className="card wide" if wide else "card", id=f"{panel.id}-card")
+
+
+def about(panel: Panel) -> html.Div:
+    """The panel's header: the unit of what it draws, and its definition from the data dictionary as
+    the hover (`title`)."""
+    ref = glossary.PANELS.get(panel.id)
+    if ref is None:
+        return html.Div(className="card-head", id=f"{panel.id}-about")
+    column = glossary.entry(ref)
+    return html.Div(
+        [html.Span("ⓘ", className="card-info"), f" {panel.title} · unit: {glossary.short_unit(column) or column.unit}"],
+        className="card-head", id=f"{panel.id}-about", title=glossary.hover(ref),
+    )  # fmt: skip
 
 
 def csv_filename(panel: Panel, view: View) -> str:

@@ -26,8 +26,8 @@ def market_cap_figure(frame: pd.DataFrame, log_scale: bool = True) -> go.Figure:
         )
     figure.update_layout(
         title="Market capitalisation (USD, hourly)",
-        yaxis={"type": "log" if log_scale else "linear", "title": "USD"},
-        xaxis={"title": None},
+        yaxis={"type": "log" if log_scale else "linear", "title": "market cap (USD)"},
+        xaxis={"title": "UTC time"},
         legend={"orientation": "h", "y": -0.15},
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         template="plotly_white",
@@ -62,16 +62,19 @@ def lorenz_figure(curves: dict[str, list[tuple[float, float]]]) -> go.Figure:
         )
     figure.update_layout(
         title="Who gets the rewards (Lorenz curve)",
-        xaxis={"title": "share of participants, least rewarded first", "tickformat": ".0%"},
-        yaxis={"title": "share of rewards", "tickformat": ".0%"},
+        xaxis={"title": "share of participants, least rewarded first (%)", "tickformat": ".0%"},
+        yaxis={"title": "share of rewards (%)", "tickformat": ".0%"},
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
 
 
-def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percent: bool = False) -> go.Figure:
-    """One measure of `ecosystem_daily` over time, both chains on one chart."""
+def daily_comparison_figure(
+    frame: pd.DataFrame, column: str, title: str, percent: bool = False, y_title: str | None = None
+) -> go.Figure:
+    """One measure of `ecosystem_daily` over time, both chains on one chart; the y axis names the
+    measure and its unit from the data dictionary unless `y_title` says otherwise."""
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
     figure = go.Figure()
@@ -88,12 +91,25 @@ def daily_comparison_figure(frame: pd.DataFrame, column: str, title: str, percen
         )
     figure.update_layout(
         title=title,
-        yaxis={"tickformat": ".0%" if percent else None},
-        xaxis={"tickformat": "%Y-%m-%d", "dtick": 86_400_000},  # one tick per day, never hours
+        yaxis={"tickformat": ".0%" if percent else None, "title": y_title or _measure_title(column, percent)},
+        xaxis={"tickformat": "%Y-%m-%d", "dtick": 86_400_000, "title": "UTC day"},  # one tick per day
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+def _measure_title(column: str, percent: bool) -> str | None:
+    """A measure of `ecosystem_daily` as an axis names it: its name and unit from the data dictionary."""
+    from dashboards import glossary
+
+    ref = f"ecosystem_daily.{column}"
+    try:
+        glossary.entry(ref)
+    except KeyError:
+        return None
+    what = column.removesuffix("_usd").removesuffix("_native").replace("_", " ")
+    return f"{what} (%)" if percent else glossary.axis_title(ref, what)
 
 
 # ------------------------------------------------------------------------------- chain pages (shared)
@@ -114,7 +130,7 @@ DAY_MS = 86_400_000
 
 def day_axis(days: pd.Series) -> dict:
     """A date axis with one tick per day; a few days are padded so a lone day's bar does not fill the chart."""
-    axis = {"type": "date", "tickformat": "%Y-%m-%d", "title": None}
+    axis = {"type": "date", "tickformat": "%Y-%m-%d", "title": "UTC day"}
     first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
     if last - first <= pd.Timedelta(days=14):
         # Padding under a day keeps the only ticks on days with data (none in the corner by the y axis's 0).
@@ -274,8 +290,8 @@ def incentive_lorenz_figure(incentives: pd.DataFrame, netuid: int | None) -> go.
     return _layout(
         figure,
         f"{title} — {len(incentives)} miners, Gini {gini:.2f}",
-        xaxis={"title": "share of miners, least incentive first", "tickformat": ".0%"},
-        yaxis={"title": "share of incentive", "tickformat": ".0%"},
+        xaxis={"title": "share of miners, least incentive first (%)", "tickformat": ".0%"},
+        yaxis={"title": "share of incentive (%)", "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.2},
     )
 
@@ -300,7 +316,7 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
     )
     largest = frame.groupby("day")["registrations"].sum().max()
     return _layout(
-        figure, title, barmode="stack", yaxis=_count_axis("registrations", largest), xaxis=day_axis(frame["day"]),
+        figure, title, barmode="stack", yaxis=_count_axis("registrations (count per day)", largest), xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -357,7 +373,7 @@ def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
     return _layout(
         figure, f"{title} — {len(ranked)} validators, {ranked['stake_tao'].sum():,.0f} TAO",
-        barmode="overlay", bargap=0.1, xaxis={"title": "rank"}, yaxis={"title": "stake (TAO)", "type": "log"},
+        barmode="overlay", bargap=0.1, xaxis={"title": "rank (1 = largest stake)"}, yaxis={"title": "stake (TAO)", "type": "log"},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -391,7 +407,7 @@ def contributors_figure(frame: pd.DataFrame) -> go.Figure:
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, yaxis=_count_axis("contributors", frame["contributors"].max()), xaxis=day_axis(frame["day"]),
+        figure, title, yaxis=_count_axis("contributors (count)", frame["contributors"].max()), xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -404,7 +420,10 @@ def reputation_figure(frame: pd.DataFrame) -> go.Figure:
         go.Bar(x=[f"tier {t}" for t in frame["reputation_tier"]], y=frame["contributors"],
                marker_color=SAHARA_COLOR, text=frame["contributors"], textposition="outside")
     )  # fmt: skip
-    return _layout(figure, title, yaxis=_count_axis("contributors", frame["contributors"].max() * 1.15))
+    return _layout(
+        figure, title, yaxis=_count_axis("contributors (count)", frame["contributors"].max() * 1.15),
+        xaxis={"title": "reputation tier (1 lowest, 5 highest)"},
+    )  # fmt: skip
 
 
 def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
@@ -424,7 +443,7 @@ def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
         ]
     )  # fmt: skip
     return _layout(
-        figure, title, barmode="group", yaxis={"title": "SAHARA"}, xaxis=day_axis(frame["day"]),
+        figure, title, barmode="group", yaxis={"title": "SAHARA per day"}, xaxis=day_axis(frame["day"]),
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
@@ -487,7 +506,7 @@ def rebased_figure(
         figure,
         title,
         yaxis={"type": "log" if log_scale else "linear", "title": "index (start of range = 100)"},
-        xaxis={"title": None},
+        xaxis={"title": "UTC time"},
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
     )

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 TAO = "TAO (1 TAO = 1e9 rao)"
 ALPHA = "alpha of the row's subnet (netuid); never added across subnets"
 SAHARA = "SAHARA (1 SAHARA = 1e18 usah)"
-NATIVE = "the chain's own token, named in native_unit: TAO (Bittensor) or SAHARA (Sahara), never alpha"
+NATIVE = "the chain's own token as named in native_unit (TAO on Bittensor, SAHARA on Sahara; never alpha)"
 NATIVE_BASE = "base units of the chain's token: rao (1e-9 TAO) on Bittensor, usah (1e-18 SAHARA) on Sahara"
 RAO = "rao (1e-9 TAO), an exact integer"
 ALPHA_RAO = "alpha base units (1e-9 alpha of the row's subnet), an exact integer"
@@ -1403,7 +1403,9 @@ RELATIONS: dict[str, Relation] = {relation.name: relation for relation in (*TABL
 #: the frame that holds them. `describe("kpi.emission_usd")` finds them like a column.
 DERIVED: dict[str, dict[str, Column]] = {
     "kpi": {
-        "market_cap_change_24h": C("change of market cap against the quote 24 hours before", "ratio (%)"),
+        "market_cap_change_24h": C(
+            "change of the market cap since the latest hour at least 24 hours earlier", "ratio, shown as %"
+        ),
         "emission_usd": C("emission_native x the day's last price", USD + PER_DAY),
         "volume_24h_usd": C("trading volume over the 24 hours before the latest quote", USD),
         "market_hour": C("UTC hour of the latest quote the market figures show", HOUR),
@@ -1480,6 +1482,27 @@ DERIVED: dict[str, dict[str, Column]] = {
         "index": C(
             "the value rebased to 100 at the start of the range (moves compare across sizes)",
             "index (start of range = 100)",
+        ),
+    },
+    "catalogue": {
+        "name": C("name of the table or view in the warehouse", ID),
+        "kind": C("'table' or 'view'", TEXT),
+        "column": C("name of the column in its table or view", ID),
+        "type": C("the column's type as the database reports it (DuckDB or PostgreSQL names)", TEXT),
+        "comment": C(
+            "the comment the database stores for it (COMMENT ON): its meaning, unit and, for a "
+            "table or view, its grain",
+            TEXT,
+        ),
+    },
+    "event_catalog": {
+        "event_type": C("`Module.Event` name as stored in events.event_type", TEXT),
+        "chain": C("'bittensor', 'sahara' or 'market'", TEXT),
+        "source": C("the connector that reads it: subtensor, cometbft, evm or coingecko", TEXT),
+        "runtimes": C("the runtime versions (or ABI model) whose layout the product decodes it with", TEXT),
+        "meaning": C("what the event records, in words", TEXT),
+        "fields": C(
+            "its payload fields as `name (unit): meaning`; amounts are integer strings in base units", TEXT
         ),
     },
     "head_to_head": {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from warehouse.dictionary import describe
+
 
 def _clean(values: Sequence[float]) -> list[float]:
     cleaned = [float(v) for v in values if v is not None and float(v) == float(v)]
@@ -99,40 +101,52 @@ def annualised_inflation(issued_per_day: float, supply: float) -> float | None:
     return issued_per_day * 365 / supply if supply else None
 
 
-#: What the two designs are, in words (from public descriptions); the measured rows come from the warehouse.
+#: What the two designs are, in words (from public descriptions), with what each row compares; the
+#: measured rows come from the warehouse and are defined by the data dictionary.
 DESCRIPTIVE_ROWS = (
     (
         "Primary focus",
         "Marketplace for AI outputs (models, inference)",
         "AI inputs: data, annotation, attribution",
+        "What the network pays for: AI outputs (models, inference) or AI inputs (data, labels).",
     ),
     (
         "Consensus",
         "Yuma Consensus over validator weights (Substrate, GRANDPA)",
         "CometBFT proof of stake (Cosmos SDK)",
+        "How the network agrees on its state and on who is rewarded.",
     ),
     (
         "Token supply",
         "21M TAO cap, emission halves at each 10.5M issued",
         "10B SAHARA max supply, inflationary staking",
+        "The token's supply cap and how new tokens are issued.",
     ),
     (
         "Mining model",
         "Miners compete per subnet; validators score them",
         "Contributors annotate; every accepted item is paid",
+        "Who does the work, and how their rewards are decided.",
     ),
-    ("Key metric", "Emission share per subnet and UID", "Annotations accepted and rewards paid"),
+    (
+        "Key metric",
+        "Emission share per subnet and UID",
+        "Annotations accepted and rewards paid",
+        "The figure each network's own activity is best measured by.",
+    ),
     (
         "Main differentiator",
         "Competitive: rewards concentrate on the best",
         "Cooperative: rewards spread across contributors",
+        "The shape of the rewards: concentrated on the best, or spread across contributors.",
     ),
 )
 
 
 def head_to_head(latest: dict[str, dict]) -> list[dict]:
     """The comparison table: descriptive rows, then measured rows from each chain's latest
-    `ecosystem_daily` row (`latest["bittensor"]`, `latest["sahara"]`; missing values show as None)."""
+    `ecosystem_daily` row (`latest["bittensor"]`, `latest["sahara"]`; missing values show as None).
+    Each row carries its `definition`: a measured row's is its column's entry in the data dictionary."""
 
     def measured(key: str, fmt) -> tuple:
         values = []
@@ -146,7 +160,10 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
             values.append(text)
         return tuple(values)
 
-    rows = [{"aspect": a, "bittensor": b, "sahara": s, "measured": False} for a, b, s in DESCRIPTIVE_ROWS]
+    rows = [
+        {"aspect": a, "bittensor": b, "sahara": s, "measured": False, "definition": d}
+        for a, b, s, d in DESCRIPTIVE_ROWS
+    ]
     for aspect, key, fmt in (
         (
             "Market cap (USD)",
@@ -167,5 +184,9 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
         ("Rewards per participant (USD/day)", "rewards_per_participant_usd", lambda v: f"${v:,.2f}"),
     ):
         b, s = measured(key, fmt)
-        rows.append({"aspect": aspect, "bittensor": b, "sahara": s, "measured": True})
+        entry = describe(f"ecosystem_daily.{key}")
+        definition = f"{entry.meaning[:1].upper()}{entry.meaning[1:]}. Unit: {entry.unit}."
+        rows.append(
+            {"aspect": aspect, "bittensor": b, "sahara": s, "measured": True, "definition": definition}
+        )
     return rows

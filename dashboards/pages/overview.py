@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from dashboards import charts, controls, drill, figures, queries
+from dashboards import charts, controls, drill, figures, glossary, queries
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.state import View
@@ -19,6 +19,8 @@ FEATURES = ("range", "as_of", "chain", "scale")
 CHAIN_OF_COIN = {coin: chain for chain, coin in queries.COINS.items()}
 TOKENS = {"bittensor": "TAO", "sahara": "SAHARA"}
 PARTICIPANTS = {"bittensor": "UIDs in the metagraph", "sahara": "contributors active"}
+#: What a participant count counts, shown after the number.
+PARTICIPANT_UNITS = {"bittensor": "UIDs", "sahara": "contributors"}
 
 
 # ------------------------------------------------------------------------------------------- KPIs
@@ -75,8 +77,14 @@ def _fmt(value, pattern: str) -> str:
     return "–" if _missing(value) else pattern.format(value)
 
 
-def _kpi(label: str, value: str, kpi: str) -> html.Div:
-    return html.Div([html.Span(label), html.Strong(value)], className="kpi", **{"data-kpi": kpi})
+def _kpi(label: str, value: str, kpi: str, unit: str = "") -> html.Div:
+    """One figure of a card: its label, its value with the unit where the value does not show one,
+    and its definition from the data dictionary as the hover (`title`)."""
+    shown = [value, html.Span(f" {unit}", className="kpi-unit")] if unit and value != "–" else value
+    return html.Div(
+        [html.Span(label), html.Strong(shown)], className="kpi", title=glossary.hover(glossary.KPIS[kpi]),
+        **{"data-kpi": kpi},
+    )  # fmt: skip
 
 
 def kpi_cards(frame: pd.DataFrame, view: View) -> list:
@@ -96,14 +104,14 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
                     html.H3(queries.COIN_LABELS[queries.COINS[chain]]),
                     _kpi("Market cap", _money(row.get("market_cap_usd")), "market_cap"),
                     _kpi("24h change", _fmt(change, "{:+.1%}"), "change_24h"),
-                    _kpi("Price", _money(row.get("price_usd")), "price"),
+                    _kpi("Price", _money(row.get("price_usd")), "price", f"per {token}"),
                     _kpi("24h volume", _money(row.get("volume_24h_usd")), "volume_24h"),
                     _kpi(
                         "Supply (share of cap)",
                         f"{_fmt(row.get('supply_native'), '{:,.0f}')} {token} ({_fmt(row.get('supply_cap_share'), '{:.1%}')})",
                         "supply",
                     ),
-                    _kpi("Staked", _fmt(row.get("staking_ratio"), "{:.1%}"), "staked"),
+                    _kpi("Staked", _fmt(row.get("staking_ratio"), "{:.1%}"), "staked", "of supply"),
                     _kpi(
                         "Emission per day",
                         f"{_fmt(row.get('emission_native'), '{:,.0f}')} {token} · {_money(row.get('emission_usd'))}",
@@ -114,12 +122,14 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
                         f"{_fmt(row.get('rewards_native'), '{:,.0f}')} {token} · {_money(row.get('rewards_usd'))}",
                         "rewards",
                     ),
-                    _kpi(f"Participants ({PARTICIPANTS[chain]})", _fmt(row.get("participants"), "{:,.0f}"), "participants"),
+                    _kpi(f"Participants ({PARTICIPANTS[chain]})", _fmt(row.get("participants"), "{:,.0f}"), "participants",
+                         PARTICIPANT_UNITS[chain]),
                     _kpi("Share earning anything", _fmt(row.get("share_earning"), "{:.1%}"), "share_earning"),
-                    _kpi("Validators", _fmt(row.get("validators"), "{:,.0f}"), "validators"),
-                    _kpi("Rewards per participant", _money(row.get("rewards_per_participant_usd")), "rewards_per_participant"),
-                    _kpi("Gini of rewards", _fmt(row.get("gini"), "{:.3f}"), "gini"),
-                    _kpi("Nakamoto coefficient", _fmt(row.get("nakamoto"), "{:,.0f}"), "nakamoto"),
+                    _kpi("Validators", _fmt(row.get("validators"), "{:,.0f}"), "validators", "validators"),
+                    _kpi("Rewards per participant", _money(row.get("rewards_per_participant_usd")), "rewards_per_participant",
+                         "per day"),
+                    _kpi("Gini of rewards", _fmt(row.get("gini"), "{:.3f}"), "gini", "(0–1)"),
+                    _kpi("Nakamoto coefficient", _fmt(row.get("nakamoto"), "{:,.0f}"), "nakamoto", "validators"),
                     html.Div(
                         f"per-day figures of {row['day']:%Y-%m-%d}, the last complete day"
                         if not _missing(row.get("day")) else "no complete day stored yet",
@@ -141,9 +151,12 @@ def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
     rows of the latest day before the as-of day that is complete on both, with that day."""
     daily = queries.ecosystem_complete_on_both(url, view.as_of_at)
     latest = queries.latest_by_chain(daily)
-    frame = pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara"]]
+    frame = pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara", "definition"]]
     days = {chain: f"{row['day']:%Y-%m-%d}" for chain, row in latest.items()}
-    as_of = {"aspect": "Figures as of", "bittensor": days.get("bittensor"), "sahara": days.get("sahara")}
+    as_of = {
+        "aspect": "Figures as of", "bittensor": days.get("bittensor"), "sahara": days.get("sahara"),
+        "definition": "The UTC day the measured rows are from: the latest day complete on both chains.",
+    }  # fmt: skip
     return pd.concat([frame, pd.DataFrame([as_of])], ignore_index=True)
 
 
@@ -155,7 +168,12 @@ def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
         if days
         else "Head to head (no day complete on both chains yet)"
     )
-    return [html.H3(title, id="head-to-head-title"), data_table("head-to-head-table", frame, page_size=20)]
+    # Each row's definition is the hover of its aspect, not a column of its own.
+    table = data_table(
+        "head-to-head-table", frame.drop(columns="definition"), page_size=20,
+        row_tooltips={"aspect": frame["definition"].fillna("").tolist()},
+    )  # fmt: skip
+    return [html.H3(title, id="head-to-head-title"), table]
 
 
 # ---------------------------------------------------------------------------------- rebased charts
