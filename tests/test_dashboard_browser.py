@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -440,4 +441,85 @@ def test_browser_back_restores_the_previous_view(page, dashboard_url):
     page.wait_for_function("!location.search.includes('chain=')")
     _wait_for_plot(page, "lorenz-chart", "d.length === 3")
     assert page.is_checked("#chain-filter input[value=both]")
+    assert page.console_errors == []
+
+
+def test_hovers_give_each_figure_its_definition_and_headers_and_cards_its_unit(page, dashboard_url):
+    """What a reader sees on hovering: a KPI card's figure, a table header, a chart panel's header."""
+    page.goto(dashboard_url + "/")
+    staked = page.locator("#kpi-bittensor [data-kpi=staked]")
+    staked.wait_for()
+    assert staked.get_attribute("title") == (
+        "Share of supply actually staked: Bittensor, (root TAO stake + Σ SubnetTAO of the other subnets) ÷ "
+        "TotalIssuance at the day's last block; Sahara, x/mint's bonded ratio. Unit: ratio 0..1."
+    )
+    # The unit next to the value where the value does not show one; the fixture holds no complete day,
+    # so the per-day figures show a dash and no unit.
+    assert re.fullmatch(r"\$[\d,.]+ per TAO", page.inner_text("#kpi-bittensor [data-kpi=price] strong"))
+    assert re.fullmatch(r"\$[\d,.]+ per SAHARA", page.inner_text("#kpi-sahara-ai [data-kpi=price] strong"))
+    assert page.inner_text("#kpi-sahara-ai [data-kpi=participants] strong") == "–"
+    # The head-to-head: hovering a row's aspect gives its definition.
+    page.locator("#head-to-head-table td[data-dash-column=aspect]", has_text="Gini of rewards").hover()
+    tip = page.locator(".dash-table-tooltip")
+    tip.wait_for()
+    assert tip.inner_text().startswith("Gini coefficient of the day's rewards over participants")
+
+    page.goto(dashboard_url + "/compare")
+    header = page.locator("#ecosystem-daily-table th.dash-header", has_text="staking_ratio (0–1)")
+    header.wait_for()
+    header.hover()
+    page.wait_for_function(
+        "() => { const t = document.querySelector('.dash-table-tooltip');"
+        " return t && t.innerText.includes('TotalIssuance'); }"
+    )
+    assert page.inner_text(".dash-table-tooltip").startswith("Share of supply actually staked")
+    assert (
+        page.locator(
+            "#ecosystem-daily-table th.dash-header", has_text="emission_native (TAO or SAHARA per day)"
+        ).count()
+        == 1
+    )
+    about = page.locator("#top10-chart-about")
+    assert about.inner_text() == "ⓘ Top-10% share · unit: 0–1"
+    assert about.get_attribute("title").startswith(
+        "Share of the day's rewards paid to the top 10% of participants"
+    )
+    _wait_for_plot(page, "top10-chart", "d.length === 2")
+    assert (
+        page.evaluate("document.querySelector('#top10-chart .js-plotly-plot')._fullLayout.yaxis.title.text")
+        == "top10 share (%)"
+    )
+    assert page.console_errors == []
+
+
+def test_the_data_dictionary_page_shows_the_stored_comments_views_with_examples_and_event_types(
+    page, dashboard_url
+):
+    page.goto(dashboard_url + "/dictionary")
+    page.wait_for_selector("#dictionary-relations-table td")
+    relations = page.eval_on_selector_all(
+        "#dictionary-relations-table td[data-dash-column=name]", "tds => tds.map(td => td.innerText.trim())"
+    )
+    assert {"events", "ecosystem_daily", "v_comparison_daily", "v_freshness"} <= set(relations)
+    assert "Grain: one row per chain per UTC day." in page.inner_text("#dictionary-relations-table")
+    # ecosystem_daily's columns first; another table chosen shows its own.
+    assert "the unit of every *_native column: 'TAO' or 'SAHARA'" in page.inner_text(
+        "#dictionary-columns-table"
+    )
+    page.click("#dictionary-table")
+    page.get_by_placeholder("Search").fill("market_caps_daily")
+    page.get_by_role("option", name="market_caps_daily", exact=True).click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('#dictionary-columns-table td[data-dash-column=column]')]"
+        ".some(td => td.innerText.trim() === 'hours_stored')"
+    )
+    assert "UTC hours of the day with at least one stored quote" in page.inner_text(
+        "#dictionary-columns-table"
+    )
+    assert page.inner_text("#example-v_subnet_leaderboard pre").startswith(
+        "SELECT netuid, emission_share, price_tao_per_alpha, miners FROM v_subnet_leaderboard"
+    )
+    events = page.inner_text("#dictionary-events-table")
+    assert "SubtensorModule.StakeAdded" in events and "DataServices.RewardPaid" in events
+    _shot(page, "dictionary")
     assert page.console_errors == []
