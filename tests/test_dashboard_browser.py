@@ -266,8 +266,8 @@ def test_source_filter_narrows_the_quarantine_table(page, dashboard_url):
     )
     assert set(before) == {"coingecko", "cometbft"}
     page.click("#quarantine-source")
-    page.keyboard.type("coingecko")
-    page.keyboard.press("Enter")
+    # Pick the option itself once the open dropdown lists it (typing + Enter races the list on a busy machine).
+    page.get_by_role("option", name="coingecko", exact=True).click()
     page.wait_for_function(
         "[...document.querySelectorAll('#quarantine-table td[data-dash-column=source]')]"
         ".every(td => td.innerText.trim() === 'coingecko')"
