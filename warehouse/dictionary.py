@@ -1101,7 +1101,8 @@ TABLES: tuple[Relation, ...] = (
             "rewards_native": C(
                 "rewards paid that day: Bittensor, UID emission of the day's epochs, each "
                 "epoch's alpha in TAO at its pool price (miner incentive + validator "
-                "dividends); Sahara, RewardPaid in SAHARA",
+                "dividends; it can exceed the TAO minted, since every subnet mints its own alpha "
+                "and its pool prices it); Sahara, RewardPaid in SAHARA",
                 NATIVE + PER_DAY,
             ),
             "rewards_usd": C(
