@@ -67,12 +67,14 @@ airflow: install
 clean:
 	rm -rf data airflow_home artifacts .pytest_cache
 
-## bench: the full benchmark (10M events, ~50 minutes on 2 shared cores); `make bench-quick`: a few minutes
+## bench: the full benchmark (10M events, ~50 minutes on 2 shared cores) into bench/results/<date>-<commit>.json;
+## `make bench-quick`: the same at 200k events in a few minutes (<date>-<commit>-quick.json). Commit a full
+## result, then `decai bench --readme` writes README's table from it.
 bench: install
-	$(BIN)/decai bench --json artifacts/bench.json
+	$(BIN)/decai bench --results bench/results
 
 bench-quick: install
-	$(BIN)/decai bench --quick --json artifacts/bench-quick.json
+	$(BIN)/decai bench --quick --results bench/results
 
 ## cluster: the Celery-executor deployment of these DAGs (scheduler, dag-processor, api-server, two
 ## Celery workers, the devnet) on PostgreSQL (metadata + warehouse) and Redis; see README "Scale out"

@@ -45,14 +45,23 @@ BENCH_NOW = int(datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp())
 
 @dataclass
 class Figure:
+    """One measured figure. `baseline_value` is the baseline measured in the same run (what a ratio
+    divides by, or the floor an absolute figure stands on); `failed` says why the figure cannot be
+    trusted, which fails the run (`decai bench` exits nonzero)."""
+
     key: str
     value: float | None
     unit: str
     baseline: str = ""
     goal: str = ""
     note: str = ""
+    baseline_value: float | None = None
+    baseline_unit: str = ""
+    failed: str = ""
 
     def met(self) -> bool | None:
+        if self.failed:
+            return False
         if self.value is None or not self.goal:
             return None
         op, target = self.goal.split(" ", 1)
@@ -64,22 +73,74 @@ class Figure:
         }[op]
 
 
+#: What a run is: "full" (`make bench`, 10M events), "quick" (`make bench-quick`), or "custom" (any
+#: other size). Only a full run may feed the README's table (`bench.readme`).
+SCALES = ("full", "quick", "custom")
+
+
 @dataclass
 class BenchReport:
     size: str
     machine: str
     figures: list[Figure] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    scale: str = "custom"
+    #: How the run came about: command, commit, events, load before and after, start and end (UTC).
+    run: dict = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
 
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
         log.info("bench %s = %s %s", figure.key, figure.value, figure.unit)
+        if figure.failed:
+            log.error("bench %s failed: %s", figure.key, figure.failed)
+
+    def failures(self) -> list[Figure]:
+        return [f for f in self.figures if f.failed]
 
     def as_json(self) -> dict:
-        out = {"size": self.size, "machine": self.machine, "details": self.details}
+        out = {"scale": self.scale, "size": self.size, "machine": self.machine, **self.run}
+        out["failed"] = {f.key: f.failed for f in self.failures()}
         out.update({f.key: f.value for f in self.figures})
         out["figures"] = [asdict(f) | {"met": f.met()} for f in self.figures]
+        out["details"] = self.details
         return out
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def code_version() -> dict:
+    """The commit measured, and the files that differed from it when the run began (repo-relative)."""
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") or ""
+    changed = sorted(line[3:] for line in status.splitlines() if line.strip())
+    return {"commit": commit or "unknown", "dirty": bool(changed), "changed_files": changed}
+
+
+def load_average() -> list[float]:
+    """The machine's load (1, 5 and 15-minute averages): how busy the shared cores were."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def results_path(directory: str | Path, report: BenchReport) -> Path:
+    """`<date>-<commit>.json` of a full run, `<date>-<commit>-<scale>.json` of any other, so a quick
+    run never overwrites the full run of the same commit and day."""
+    day = (report.run.get("finished_at") or datetime.now(UTC).isoformat())[:10]
+    commit = str(report.run.get("commit", "unknown"))[:10]
+    suffix = "" if report.scale == "full" else f"-{report.scale}"
+    return Path(directory) / f"{day}-{commit}{suffix}.json"
 
 
 def machine_description() -> str:
@@ -901,23 +962,47 @@ def run_bench(
     json_path: Path | None = None,
     sizes: BenchSizes | None = None,
     workdir: Path | None = None,
+    results_dir: Path | None = None,
+    command: str | None = None,
 ) -> BenchReport:
     """Every stage at `sizes` (default: quick or full). The warehouses are built in a temporary
-    directory, removed afterwards, or in `workdir` (new or empty), which keeps them to look into."""
-    sizes = sizes or (BenchSizes.quick() if quick else BenchSizes.full())
+    directory, removed afterwards, or in `workdir` (new or empty), which keeps them to look into.
+
+    The JSON goes to `json_path` and/or into `results_dir` (`results_path`), with the run described:
+    `command`, the commit and what differed from it, the machine and its load before and after, and
+    `scale`: "full" only for the 10M-event run with nothing changed, "quick" for `--quick` as it is.
+    """
+    if sizes is None:
+        sizes = BenchSizes.quick() if quick else BenchSizes.full()
+        scale = "quick" if quick else "full"
+    else:
+        scale = "quick" if sizes == BenchSizes.quick() else "full" if sizes == BenchSizes.full() else "custom"
     if events:
         sizes = sizes.with_history(events)
+        if sizes not in (BenchSizes.quick(), BenchSizes.full()):
+            scale = "custom"
     if not 0 < sizes.small_history < sizes.history:
         raise BenchConfigError(
             f"the small history ({sizes.small_history:,}) must be smaller than the history"
         )
-    label = "quick" if quick else "full"
-    report = BenchReport(size=f"{sizes.history:,} events ({label})", machine=machine_description())
+    report = BenchReport(
+        size=f"{sizes.history:,} events ({scale})", machine=machine_description(), scale=scale
+    )
+    report.run = {
+        "command": command or "bench.runner.run_bench (Python)",
+        "events": None,
+        **code_version(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": load_average(),
+    }
     stage_s: dict[str, float] = {}
+
+    stage_load: dict[str, list[float]] = {}
 
     def stage(name: str, fn: Callable[[], object]):
         seconds, result = _timed(fn)
         stage_s[name] = round(seconds, 1)
+        stage_load[name] = load_average()
         log.info("bench stage %s took %.1f s", name, seconds)
         return result
 
@@ -972,11 +1057,20 @@ def run_bench(
         report.add(Figure("history_store_events_per_s", round(history["rows"] / history["store_seconds"]), "events/s",
                           note=f"{history['batches']:,} batches into one warehouse, {history['rows']:,} rows"))  # fmt: skip
         report.details["history"] = history
+        report.run["events"] = history["rows"]
         report.details["peak_rss_mb_incremental"] = incremental["peak_rss_mb"]
     report.details["stage_seconds"] = stage_s
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(report.as_json(), indent=2, default=_plain) + "\n")
+    report.details["load_after_stage"] = stage_load
+    report.run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report.run["load_after"] = load_average()
+    targets = [Path(json_path)] if json_path else []
+    if results_dir:
+        targets.append(results_path(results_dir, report))
+    text = json.dumps(report.as_json(), indent=2, default=_plain) + "\n"
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        report.written.append(target)
     return report
 
 

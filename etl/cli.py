@@ -690,6 +690,11 @@ def bench(
         None, help="events in the benchmark's history (default 200k with --quick, else 10M)"
     ),
     json_file: Path = typer.Option(None, "--json", help="write every figure to this JSON file"),
+    results: Path = typer.Option(
+        None,
+        "--results",
+        help="also write the JSON into this folder as <date>-<commit>.json (-quick.json for --quick)",
+    ),
     workdir: Path = typer.Option(
         None,
         "--workdir",
@@ -698,16 +703,35 @@ def bench(
     cluster: bool = typer.Option(
         False, "--cluster", help="only the cluster figures: ingest with one and two Celery workers"
     ),
+    readme: bool = typer.Option(
+        False,
+        "--readme",
+        help="run nothing: rewrite README's benchmark table from the newest committed full result",
+    ),
 ) -> None:
-    """Benchmark every stage against a baseline measured in the same run."""
+    """Benchmark every stage against a baseline measured in the same run; exit 1 when a figure failed
+    (e.g. the two decoders of `decode_speedup` decoded different events)."""
     _quiet_logs()
     from bench.runner import BenchConfigError, run_bench, run_cluster_bench
 
+    if readme:
+        from bench.readme import ReadmeError, update_readme
+
+        try:
+            source = update_readme()
+        except ReadmeError as exc:
+            console.print(f"[red]bench --readme: {exc}[/]")
+            raise typer.Exit(2) from exc
+        typer.echo(f"README's benchmark table now shows {source or 'that no full result is committed yet'}")
+        return
     try:
         if cluster:
             report = run_cluster_bench(json_path=json_file)
         else:
-            report = run_bench(quick=quick, events=events, json_path=json_file, workdir=workdir)
+            report = run_bench(
+                quick=quick, events=events, json_path=json_file, workdir=workdir, results_dir=results,
+                command=_bench_command(),
+            )  # fmt: skip
     except BenchConfigError as exc:
         console.print(f"[red]bench: {exc}[/]")
         raise typer.Exit(2) from exc
@@ -716,12 +740,39 @@ def bench(
         table.add_column(col)
     for f in report.figures:
         met = {True: "yes", False: "NO", None: ""}[f.met()]
-        table.add_row(
-            f.key, "–" if f.value is None else f"{f.value:,}", f.unit, f.baseline, f.goal, met, f.note
-        )
+        baseline = f.baseline
+        if f.baseline_value is not None:
+            baseline = f"{f.baseline_value:,} {f.baseline_unit}: {f.baseline}".strip(": ")
+        note = f"FAILED: {f.failed}" if f.failed else f.note
+        table.add_row(f.key, "–" if f.value is None else f"{f.value:,}", f.unit, baseline, f.goal, met, note)
     Console().print(table)
     for key, value in report.details.items():
         console.print(f"{key}: {value}")
+    for path in report.written:
+        typer.echo(f"wrote {path}")
+    if report.failures():
+        for f in report.failures():
+            console.print(f"[red]bench: {f.key} failed: {f.failed}[/]")
+        raise typer.Exit(1)
+
+
+def _bench_command() -> str:
+    """The command line as typed, without this machine's paths: `decai bench --quick --results ...`."""
+    import shlex
+
+    def shown(arg: str) -> str:
+        if arg.startswith("--") and "=" in arg:
+            option, value = arg.split("=", 1)
+            return f"{option}={shown(value)}"
+        path = Path(arg)
+        if not path.is_absolute():
+            return arg
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return path.name
+
+    return shlex.join(["decai", *(shown(a) for a in sys.argv[1:])])
 
 
 @app.command()

@@ -38,9 +38,30 @@ ISSUE_FIGURES = [
 
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory) -> dict:
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
-    run_bench(sizes=BenchSizes.tiny(), json_path=path)
-    return json.loads(path.read_text())
+    folder = tmp_path_factory.mktemp("bench")
+    path = folder / "bench.json"
+    report = run_bench(sizes=BenchSizes.tiny(), json_path=path, results_dir=folder / "results")
+    result = json.loads(path.read_text())
+    result["_written"] = [str(p.relative_to(folder)) for p in report.written]
+    result["_results"] = {p.name: json.loads(p.read_text()) for p in (folder / "results").iterdir()}
+    return result
+
+
+def test_the_json_says_how_the_run_came_about(tiny_bench):
+    """The run is reproducible from its JSON: command, commit, events, machine and load, and its
+    scale (a tiny run is neither "full" nor "quick", so it can never feed README's table)."""
+    assert tiny_bench["scale"] == "custom"
+    assert tiny_bench["command"] and tiny_bench["machine"].split(",")[0].endswith("cores")
+    assert tiny_bench["events"] == tiny_bench["details"]["history"]["rows"] >= BenchSizes.tiny().history
+    commit = tiny_bench["commit"]
+    assert commit == "unknown" or (len(commit) == 40 and int(commit, 16) >= 0)
+    assert isinstance(tiny_bench["dirty"], bool) and isinstance(tiny_bench["changed_files"], list)
+    assert len(tiny_bench["load_before"]) == len(tiny_bench["load_after"]) == 3
+    assert tiny_bench["started_at"] <= tiny_bench["finished_at"]
+    # The same JSON lands in the results folder as <date>-<commit>-<scale>.json.
+    name = f"{tiny_bench['finished_at'][:10]}-{commit[:10]}-custom.json"
+    assert tiny_bench["_written"] == ["bench.json", f"results/{name}"]
+    assert tiny_bench["_results"][name]["figures"] == tiny_bench["figures"]
 
 
 def test_every_figure_of_the_issue_is_a_number_with_its_goal(tiny_bench):
