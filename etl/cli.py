@@ -98,7 +98,7 @@ def migrate() -> None:
         console.print(
             f"reference_facts: {loaded.inserted} added, {loaded.updated} updated, {loaded.deleted} removed"
         )
-    if db.dialect_of(db.resolve_url()) == "postgresql":
+    if db.read_url() != db.resolve_url():  # PostgreSQL: reads log in as the reader
         console.print(f"reads (decai sql, dashboard) go through {redact_url(db.read_url())}")
 
 

@@ -8,6 +8,9 @@ imports nothing of the product, so it stays a stand-in for a real node and nothi
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import grimp
 import pytest
 
@@ -206,3 +209,35 @@ def test_the_layer_and_cycle_checks_catch_a_wrong_way_import(product_graph):
     finally:
         product_graph.remove_import(importer=importer, imported=imported)
     assert import_cycles(product_graph) == []
+
+
+#: The modules that may ask which engine they talk to: the adapter, engine creation and migration,
+#: the read-path guard (each engine's own parser and session settings) and the catalogue queries.
+ENGINE_AWARE = {"warehouse/engines.py", "warehouse/db.py", "warehouse/readonly.py", "warehouse/dictionary.py"}
+ENGINE_BRANCH = re.compile(
+    r"""dialect(?:\.name|_of\([^)]*\))\s*[!=]=|[!=]=\s*["'](?:duckdb|postgresql)["']"""
+)
+
+
+def _engine_branches(text: str) -> int:
+    return len(ENGINE_BRANCH.findall(text))
+
+
+def test_engine_differences_live_in_the_adapter():
+    root = Path(__file__).resolve().parents[1]
+    found = {}
+    for package in ("warehouse", "dashboards", "etl", "dags"):
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            if relative in ENGINE_AWARE or "/migrations/" in relative:
+                continue
+            if count := _engine_branches(path.read_text()):
+                found[relative] = count
+    assert not found, f"engine-specific branches outside warehouse/engines.py: {found}"
+
+
+def test_the_engine_branch_check_sees_each_form():
+    assert _engine_branches('if conn.dialect.name == "duckdb":') == 1
+    assert _engine_branches("if db.dialect_of(url) != 'postgresql':") == 1
+    assert _engine_branches('if dialect == "postgresql":') == 1
+    assert _engine_branches("adapter_for(conn).xact_lock(conn, name)") == 0

@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from etl.settings import PROJECT_ROOT, get_settings, mask_url_secrets, redact_url
+from warehouse.engines import adapter_for
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +187,8 @@ def sync_comments(url: str | None = None) -> list[str]:
     engine = make_engine(url)
     try:
         with begin(engine) as conn:
-            if conn.dialect.name == "postgresql":  # two migrations at once: one writes, then one checks
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('decai comments'))"))
+            # Two migrations at once: one writes, then one checks.
+            adapter_for(conn).xact_lock(conn, "decai comments")
             return apply_comments(conn)
     finally:
         engine.dispose()

@@ -30,6 +30,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warehouse.engines import adapter_for
+
 _SAFE = re.compile(r"[^a-z0-9_]")
 
 
@@ -51,15 +53,7 @@ def month_of(value: datetime | date) -> date:
 
 def is_partitioned(conn: Connection) -> bool:
     """Whether `events` in the connection's schema is a partitioned table (PostgreSQL only)."""
-    if conn.dialect.name != "postgresql":
-        return False
-    return bool(
-        conn.exec_driver_sql(
-            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = 'events' AND n.nspname = current_schema()"
-        ).scalar()
-    )
+    return adapter_for(conn).is_partitioned(conn)
 
 
 def _existing(conn: Connection, names: list[str]) -> set[str]:

@@ -12,7 +12,6 @@ receives them by COPY into a temporary table. Both then insert only the rows who
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from etl.events import EVENT_COLUMNS, BlockRef, DQRecord, Event, QuarantinedRow
 from warehouse import db, partitions
+from warehouse.engines import adapter_for
 
 QUARANTINE_COLUMNS = (
     "quarantine_id",
@@ -50,18 +50,6 @@ BLOCK_COLUMNS = (
     "batch_id",
 )
 BLOCK_KEY = ("source", "stream", "block_number")
-
-# Column types for the temporary staging tables that PostgreSQL COPYs into.
-_PG_TYPES = {
-    "block_number": "BIGINT",
-    "spec_version": "INTEGER",
-    "block_time": "TIMESTAMP",
-    "ingested_at": "TIMESTAMP",
-    "quarantined_at": "TIMESTAMP",
-    "payload": "JSONB",
-    "parent_hash": "TEXT",
-    "event_count": "INTEGER",
-}
 
 
 @dataclass
@@ -104,123 +92,21 @@ def new_batch_id() -> str:
     return str(uuid.uuid4())
 
 
-def _arrow_table(rows: Sequence[dict], columns: Sequence[str]):
-    import pyarrow as pa
-
-    return pa.table({col: [row[col] for row in rows] for col in columns})
-
-
 def insert_new_rows(
     conn: Connection, table: str, key: str | tuple[str, ...], columns: Sequence[str], rows: Sequence[dict]
 ) -> int:
     """Insert the rows whose `key` is not in `table` yet, by the engine's bulk path; returns how many."""
-    if not rows:
-        return 0
     keys = (key,) if isinstance(key, str) else tuple(key)
-    # The same key twice in one batch: the first occurrence wins, as it would across batches.
-    seen: set = set()
-    unique_rows = []
-    for row in rows:
-        marker = tuple(row[k] for k in keys)
-        if marker not in seen:
-            seen.add(marker)
-            unique_rows.append(row)
-    col_list = ", ".join(columns)
-    key_list = ", ".join(keys)
-    if conn.dialect.name == "duckdb":
-        raw = conn.connection.driver_connection
-        staged = f"_staged_{table}"
-        raw.register(staged, _arrow_table(unique_rows, columns))
-        try:
-            if table == "events":
-                sql, params = _duckdb_new_events_sql(col_list, staged, unique_rows)
-            else:
-                # ON CONFLICT probes the primary-key index, so the cost follows the batch, not the table.
-                sql, params = (
-                    (
-                        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
-                        f"ON CONFLICT ({key_list}) DO NOTHING"
-                    ),
-                    [],
-                )
-            result = raw.execute(sql, params).fetchall()
-        finally:
-            raw.unregister(staged)
-        return int(result[0][0]) if result else 0
-    if conn.dialect.name == "postgresql":
-        staged = f"_staged_{table}"
-        defs = ", ".join(f"{c} {_PG_TYPES.get(c, 'TEXT')}" for c in columns)
-        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {staged} ({defs}) ON COMMIT DROP")
-        conn.exec_driver_sql(f"TRUNCATE {staged}")
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {staged} ({col_list}) FROM STDIN") as copy:
-            for row in unique_rows:
-                copy.write_row([row[c] for c in columns])
-        if table == "events":
-            # The key is (chain, block_time, event_id) when events is partitioned: an id must still be
-            # new for its chain, which the append lock makes race-free and the index answers per chain.
-            sql = (
-                f"INSERT INTO events ({col_list}) SELECT {col_list} FROM {staged} s "
-                "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.chain = s.chain AND e.event_id = s.event_id) "
-                f"ORDER BY {key_list} ON CONFLICT DO NOTHING"
-            )
-        else:
-            sql = (
-                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {staged} ORDER BY {key_list} "
-                f"ON CONFLICT ({key_list}) DO NOTHING"
-            )
-        return conn.exec_driver_sql(sql).rowcount
-    raise ValueError(f"unsupported warehouse engine {conn.dialect.name!r}")
-
-
-def _duckdb_new_events_sql(col_list: str, staged: str, rows: Sequence[dict]) -> tuple[str, list]:
-    """DuckDB: the statement (and its parameters) inserting the staged events whose id is not stored
-    yet, reading only the stored rows of the batch's chains and time span.
-
-    DuckDB's `events` has no index (migration 0010): an ART index lives in memory whole, and the
-    event-id key alone took about 1 GB at 10M events, so memory grew with history. An event id is a
-    hash of (chain, block number, position, type), and a block's time is fixed once it is final, so
-    a stored event with the same id has the same chain and block time: the anti-join reads only the
-    row groups whose min/max of `block_time` overlap the batch's span, and its cost and memory follow
-    the batch. One writer at a time (`_append_transaction`) makes the check and the insert atomic.
-    """
-    spans: dict[str, list[datetime]] = {}
-    for row in rows:
-        span = spans.setdefault(row["chain"], [row["block_time"], row["block_time"]])
-        span[0] = min(span[0], row["block_time"])
-        span[1] = max(span[1], row["block_time"])
-    ordered = sorted(spans.items())
-    stored = " OR ".join("(e.chain = ? AND e.block_time BETWEEN ? AND ?)" for _ in ordered)
-    params = [value for chain, (lo, hi) in ordered for value in (chain, lo, hi)]
-    sql = (
-        f"INSERT INTO events ({col_list}) SELECT {col_list} FROM {staged} s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM events e WHERE ({stored}) "
-        "AND e.chain = s.chain AND e.event_id = s.event_id) ORDER BY s.event_id"
-    )
-    return sql, params
-
-
-_DUCKDB_APPENDS: dict[str, threading.Lock] = {}
-_DUCKDB_APPENDS_GUARD = threading.Lock()
+    return adapter_for(conn).insert_new_rows(conn, table, keys, columns, rows)
 
 
 @contextlib.contextmanager
 def _append_transaction(engine: Engine) -> Iterator[Connection]:
-    """The transaction of one append, with every other append kept out until it commits.
-
-    PostgreSQL: an advisory lock taken in the transaction, so `seq` commits in order (projections
-    rely on it) and an id is checked and inserted by one writer at a time. DuckDB: its file lock keeps
-    other processes out; within this process a lock per file, held across the transaction, since
-    without a unique index two concurrent appends of the same events would both find them new.
-    """
-    if engine.dialect.name == "duckdb":
-        with _DUCKDB_APPENDS_GUARD:
-            lock = _DUCKDB_APPENDS.setdefault(str(engine.url), threading.Lock())
-    else:
-        lock = contextlib.nullcontext()
-    with lock, db.begin(engine) as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7317101)")
+    """The transaction of one append, with every other append kept out until it commits (the
+    engine's append lock: see `warehouse.engines`)."""
+    engine_adapter = adapter_for(engine)
+    with engine_adapter.append_lock(engine), db.begin(engine) as conn:
+        engine_adapter.lock_append(conn)
         yield conn
 
 
