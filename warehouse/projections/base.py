@@ -50,8 +50,9 @@ class Projection:
     #: an `OnlyOn` statement runs on one engine only.
     statements: tuple[str | OnlyOn, ...]
     doc: str = ""
-    #: Run order: 0 staging and market tables, 1 marts, 2 comparison marts that read other projections.
-    stage: int = 1
+    #: The tables of other projections its statements read. The run order comes from these (a
+    #: projection runs after the ones that own its upstream tables); a test checks them against the SQL.
+    upstream: tuple[str, ...] = ()
     #: Runs even when no new event arrived: it folds committed ingest batches, not events (a batch of
     #: blocks without events still stores blocks).
     reads_batches: bool = False
@@ -159,13 +160,37 @@ def run_projection(engine: Engine, projection: Projection, *, full: bool = False
     return summary
 
 
+def run_order(projections: dict[str, Projection] | None = None) -> list[Projection]:
+    """Every projection after the ones owning the tables it reads (`upstream`), ties by name.
+    An upstream table that no projection owns, or a cycle, is an error naming it."""
+    projections = PROJECTIONS if projections is None else projections
+    owner = {table: p.name for p in projections.values() for table in p.tables}
+    needs: dict[str, set[str]] = {}
+    for p in projections.values():
+        unknown = [t for t in p.upstream if t not in owner]
+        if unknown:
+            raise ValueError(f"projection {p.name}: no projection owns its upstream table(s) {unknown}")
+        needs[p.name] = {owner[t] for t in p.upstream} - {p.name}
+    order: list[Projection] = []
+    done: set[str] = set()
+    while len(order) < len(projections):
+        ready = sorted(n for n, deps in needs.items() if n not in done and deps <= done)
+        if not ready:
+            raise ValueError(f"projections read each other in a cycle: {sorted(set(needs) - done)}")
+        for name in ready:
+            order.append(projections[name])
+            done.add(name)
+    return order
+
+
 def _selected(names: list[str] | None) -> list[Projection]:
+    order = run_order()
     if not names:
-        return sorted(PROJECTIONS.values(), key=lambda p: p.stage)
+        return order
     unknown = set(names) - set(PROJECTIONS)
     if unknown:
         raise ValueError(f"unknown projection(s) {sorted(unknown)}; known: {sorted(PROJECTIONS)}")
-    return sorted((PROJECTIONS[n] for n in names), key=lambda p: p.stage)
+    return [p for p in order if p.name in names]
 
 
 @contextlib.contextmanager

@@ -175,7 +175,6 @@ CHAIN_DAYS = register(
             "INSERT INTO chain_days_batches (batch_id) SELECT batch_id FROM w_cd_batches",
             *(f"DROP TABLE {t}" for t in ("w_cd_chain_days", "w_cd_days", "w_cd_touched", "w_cd_batches")),
         ),
-        stage=0,
         reads_batches=True,
     )
 )

@@ -414,6 +414,13 @@ ECOSYSTEM_DAILY = register(
             "DROP TABLE w_eco_days_sahara",
             "DROP TABLE w_eco_bt_obs",
         ),
-        stage=2,
+        upstream=(
+            "bittensor_emission_daily",
+            "bittensor_epoch_prices",
+            "chain_days",
+            "market_caps",
+            "market_caps_daily",
+            "subnet_emission_daily",
+        ),
     )
 )

@@ -82,6 +82,5 @@ MARKET_CAPS_DAILY = register(
         tables=("market_caps_daily",),
         doc=__doc__,
         statements=(*_statements("market_caps_daily", "day", "day"), DAILY_HOURS),
-        stage=0,
     )
 )

@@ -654,7 +654,7 @@ SAHARA_DAILY = register(
             REFRESH_COMPLETE,
             "DROP TABLE w_sd_days",
         ),
-        stage=2,
+        upstream=("chain_days", "market_caps", "market_caps_daily"),
         reads_batches=True,
     )
 )

@@ -180,7 +180,7 @@ STAKE_FLOWS = register(
         ),
         # After `chain_days` (stage 0), whose completeness it copies; and run when only batches came
         # (a day can become complete without a new stake event).
-        stage=1,
+        upstream=("chain_days",),
         reads_batches=True,
     )
 )
