@@ -249,6 +249,34 @@ def test_the_controls_real_values_draw_the_warehouse_without_a_notice(loaded_app
     assert csv.status_code == 200 and "bittensor" in csv.get_data(as_text=True)
 
 
+def test_the_workbench_answers_any_statement_with_a_message_or_rows(loaded_app):
+    """The SQL workbench's editor and Run button are not controls, but the browser may send anything
+    for them too: each junk statement or click count gets its one-line message, never a server error,
+    and the warehouse still answers a real statement afterwards."""
+    app, client = loaded_app
+    key = "..workbench-result.children...workbench-url.search.."
+    callback = app.callback_map[key]
+    rng = random.Random(SEED + 2)
+    for _ in range(40):
+        statement, clicks = _junk(rng), _junk(rng)
+
+        def value_of(dep, link, statement=statement, clicks=clicks):
+            return clicks if dep["property"] == "n_clicks" else statement
+
+        response = client.post(
+            "/_dash-update-component", json=_body(key, callback, value_of, "workbench-run.n_clicks")
+        )
+        assert response.status_code == 200, (statement, clicks)
+        text = response.get_data(as_text=True)
+        assert '"workbench-message"' in text and "Traceback" not in text, (statement, clicks)
+    real = _body(key, callback, lambda dep, link: 1 if dep["property"] == "n_clicks" else
+                 "SELECT COUNT(*) AS quotes FROM market_caps", "workbench-run.n_clicks")  # fmt: skip
+    answer = json.loads(client.post("/_dash-update-component", json=real).get_data(as_text=True))
+    table = answer["response"]["workbench-result"]["children"]["props"]["children"][-1]["props"]
+    assert table["id"] == "workbench-table"
+    assert table["data"] == [{"quotes": 144}]  # 3 days x 24 hourly quotes x 2 coins
+
+
 def test_a_request_for_an_output_without_a_server_callback_is_refused(loaded_app):
     _app, client = loaded_app
     for body in ({"output": "_pages_dummy.children", "inputs": [], "state": []},

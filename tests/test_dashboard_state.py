@@ -116,6 +116,7 @@ def test_navigation_links_carry_only_what_the_next_page_takes_and_can_use():
         "/compare": "?start=2026-01-10&end=2026-01-12&chain=sahara",
         "/quality": "?chain=sahara",
         "/dictionary": "",
+        "/sql": "",
     }
     assert carried_search("", parameters(tuple(FEATURES))) == ""
     # A value the current page could not use stays behind, so the next page has nothing to warn about.

@@ -112,6 +112,11 @@ def html_root(rendered):
     return rendered if not isinstance(rendered, list) else type("Root", (), {"children": rendered})()
 
 
+#: Tables whose columns are whatever the analyst's own statement returns (the SQL workbench): no
+#: dictionary entry can describe them in advance.
+FREE_FORM_TABLES = {"workbench-table"}
+
+
 def test_every_column_of_every_data_table_has_a_header_definition(duckdb_url):
     tables = _tables_shown(duckdb_url)
     in_code = set()
@@ -119,6 +124,7 @@ def test_every_column_of_every_data_table_has_a_header_definition(duckdb_url):
         text = path.read_text()
         in_code |= set(re.findall(r'data_table\(\s*"([a-z0-9-]+)"', text))
         in_code |= set(re.findall(r'_table\("([a-z0-9-]+-table)"\)', text))
+    in_code -= FREE_FORM_TABLES
     assert in_code <= set(tables), f"tables not rendered by this test: {sorted(in_code - set(tables))}"
     missing = []
     for table_id, table in tables.items():
