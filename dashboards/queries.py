@@ -387,6 +387,24 @@ def rebased(frame: pd.DataFrame, key: str, period: str, value: str) -> pd.DataFr
     return pd.concat(parts).reset_index(drop=True)
 
 
+# ------------------------------------------------------------------------------- reference facts
+
+REFERENCE_FACT_COLUMNS = [
+    "fact_id", "subject", "fact", "value", "value_number", "unit", "as_of", "source_title", "source_url", "note",
+]  # fmt: skip
+
+
+def reference_facts(url: str | None) -> pd.DataFrame:
+    """Every off-chain reference fact with its source and as-of date (`reference_facts`, loaded from
+    the repository's CSV), ordered by fact_id."""
+    return _read_or_empty(
+        url,
+        f"SELECT {', '.join(REFERENCE_FACT_COLUMNS)} FROM reference_facts ORDER BY fact_id",
+        REFERENCE_FACT_COLUMNS,
+        dates=("as_of",),
+    )
+
+
 # ----------------------------------------------------------------------------------- comparison
 
 

@@ -1508,8 +1508,59 @@ DERIVED: dict[str, dict[str, Column]] = {
     },
     "head_to_head": {
         "aspect": C("what the row compares (hover it for its definition)", TEXT),
-        "bittensor": C("Bittensor's value, in the unit the row names", "as the row states"),
-        "sahara": C("Sahara AI's value, in the unit the row names", "as the row states"),
+        "bittensor": C(
+            "Bittensor's value, in the unit the row names; a fact row adds its as-of date and source",
+            "as the row states",
+        ),
+        "sahara": C(
+            "Sahara AI's value, in the unit the row names; a fact row adds its as-of date and source",
+            "as the row states",
+        ),
+        "bittensor_as_of": C(
+            "the date Bittensor's value is stated for: a fact's as-of date, or the measured day", DAY
+        ),
+        "bittensor_source": C(
+            "where Bittensor's value comes from: the fact's source title, or the warehouse table", TEXT
+        ),
+        "bittensor_source_url": C("http(s) address of that source (none for a measured value)", "URL (text)"),
+        "sahara_as_of": C(
+            "the date Sahara's value is stated for: a fact's as-of date, or the measured day", DAY
+        ),
+        "sahara_source": C(
+            "where Sahara's value comes from: the fact's source title, or the warehouse table", TEXT
+        ),
+        "sahara_source_url": C("http(s) address of that source (none for a measured value)", "URL (text)"),
+        "definition": C("what the row compares, in words (the hover of its aspect)", TEXT),
+    },
+    # What each row of off-chain facts in the head-to-head compares; the values are reference facts.
+    "head_to_head_rows": {
+        "primary_focus": C(
+            "what the network is built for: AI outputs (models, inference) or AI inputs (data, models, "
+            "agents and their attribution)",
+            TEXT,
+        ),
+        "consensus": C("how the network agrees on its state and on who is rewarded", TEXT),
+        "incentive": C("who does the work, and how their rewards are decided", TEXT),
+        "reward_split": C(
+            "how each subnet's emission is shared among miners, validators and its owner", TEXT
+        ),
+        "token_supply": C("the token's maximum supply and how new tokens are issued", TEXT),
+        "halving": C(
+            "when TAO's block emission first halved (1 to 0.5 TAO per block), as reported; the charts mark "
+            "the block where the stored chain did it",
+            TEXT,
+        ),
+        "dtao": C("when subnets got tokens and pools of their own (Dynamic TAO), as reported", TEXT),
+        "funding": C("money raised from investors, as reported", TEXT),
+        "ido": C("the initial DEX offering: money raised and who took part, as reported", TEXT),
+        "tge": C("when the token was first generated and distributed (token generation event)", TEXT),
+        "mainnet": C("when the main network launched, as reported", TEXT),
+        "etf": C("a filing for an exchange-traded product holding the token", TEXT),
+        "participants_reported": C(
+            "third-party counts of the network's participants (the measured rows count what the "
+            "warehouse holds)",
+            TEXT,
+        ),
     },
 }
 

@@ -101,52 +101,74 @@ def annualised_inflation(issued_per_day: float, supply: float) -> float | None:
     return issued_per_day * 365 / supply if supply else None
 
 
-#: What the two designs are, in words (from public descriptions), with what each row compares; the
-#: measured rows come from the warehouse and are defined by the data dictionary.
-DESCRIPTIVE_ROWS = (
+#: The head-to-head's rows of off-chain facts: (aspect, key of its definition in the data dictionary's
+#: `head_to_head_rows`, Bittensor's facts, Sahara's facts), facts named by their `reference_facts.fact_id`.
+#: Their values, dates and sources come from the table (loaded from warehouse/data/reference_facts.csv);
+#: a fact missing there shows as empty.
+FACT_ROWS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Primary focus", "primary_focus", ("bt_focus",), ("sh_focus",)),
+    ("Consensus", "consensus", ("bt_consensus",), ("sh_consensus",)),
+    ("How rewards are decided", "incentive", ("bt_incentive",), ("sh_incentive",)),
+    ("Reward split", "reward_split", ("bt_split",), ()),
+    ("Token supply", "token_supply", ("bt_cap",), ("sh_cap",)),
+    ("Halving", "halving", ("bt_halving",), ()),
+    ("Dynamic TAO", "dtao", ("bt_dtao",), ()),
+    ("Funding", "funding", (), ("sh_funding",)),
+    ("IDO", "ido", (), ("sh_ido_raised", "sh_ido_people")),
+    ("Token generation event", "tge", (), ("sh_tge",)),
+    ("Mainnet", "mainnet", (), ("sh_mainnet",)),
+    ("ETF filing", "etf", ("bt_etf",), ()),
     (
-        "Primary focus",
-        "Marketplace for AI outputs (models, inference)",
-        "AI inputs: data, annotation, attribution",
-        "What the network pays for: AI outputs (models, inference) or AI inputs (data, labels).",
-    ),
-    (
-        "Consensus",
-        "Yuma Consensus over validator weights (Substrate, GRANDPA)",
-        "CometBFT proof of stake (Cosmos SDK)",
-        "How the network agrees on its state and on who is rewarded.",
-    ),
-    (
-        "Token supply",
-        "21M TAO cap, emission halves at each 10.5M issued",
-        "10B SAHARA max supply, inflationary staking",
-        "The token's supply cap and how new tokens are issued.",
-    ),
-    (
-        "Mining model",
-        "Miners compete per subnet; validators score them",
-        "Contributors annotate; every accepted item is paid",
-        "Who does the work, and how their rewards are decided.",
-    ),
-    (
-        "Key metric",
-        "Emission share per subnet and UID",
-        "Annotations accepted and rewards paid",
-        "The figure each network's own activity is best measured by.",
-    ),
-    (
-        "Main differentiator",
-        "Competitive: rewards concentrate on the best",
-        "Cooperative: rewards spread across contributors",
-        "The shape of the rewards: concentrated on the best, or spread across contributors.",
+        "Participants (third-party counts)",
+        "participants_reported",
+        ("bt_miners", "bt_validators", "bt_wallets"),
+        ("sh_trainers", "sh_clients"),
     ),
 )
 
+#: Units whose values are counts of something, shown as `103,000 people`.
+_COUNTED = {"people", "subnets", "wallets", "miners", "validators", "clients", "annotations", "accounts"}
 
-def head_to_head(latest: dict[str, dict]) -> list[dict]:
-    """The comparison table: descriptive rows, then measured rows from each chain's latest
-    `ecosystem_daily` row (`latest["bittensor"]`, `latest["sahara"]`; missing values show as None).
-    Each row carries its `definition`: a measured row's is its column's entry in the data dictionary."""
+
+def fact_value(fact: dict) -> str:
+    """A reference fact's value as the table shows it, with its unit and the source's qualifier:
+    `$49M`, `103,000 people (from 118 countries)`, `73%`, `21,000,000 TAO (hard cap, ...)`, `2025-06`."""
+    value, unit, number = str(fact["value"]), fact.get("unit") or "", fact.get("value_number")
+    number = None if number is None or number != number else float(number)
+    if number is not None and unit == "USD":
+        text = next(
+            (f"${number / size:,.4g}{suffix}" for suffix, size in (("B", 1e9), ("M", 1e6)) if number >= size),
+            f"${number:,.2f}",
+        )
+    elif number is not None and unit == "ratio":
+        text = f"{number:.0%}"
+    elif number is not None and (unit in _COUNTED or unit in ("TAO", "SAHARA")):
+        text = f"{number:,.0f} {unit}"
+    elif unit == "percent":
+        text = f"{value}%"
+    else:
+        text = value
+    note = fact.get("note")
+    return f"{text} ({note})" if note and note == note else text
+
+
+def _fact_cell(ids: tuple[str, ...], facts: dict[str, dict]) -> tuple[str | None, list[dict]]:
+    """The text of one side of a fact row and the facts behind it; a cell of several facts names each."""
+    found = [facts[i] for i in ids if i in facts]
+    if not found:
+        return None, []
+    if len(found) == 1:
+        return fact_value(found[0]), found
+    return "; ".join(f"{f['fact']}: {fact_value(f)}" for f in found), found
+
+
+def head_to_head(latest: dict[str, dict], facts: dict[str, dict] | None = None) -> list[dict]:
+    """The comparison table: rows of off-chain facts (`FACT_ROWS`, values from `facts`: fact_id ->
+    its `reference_facts` row), then measured rows from each chain's latest `ecosystem_daily` row
+    (`latest["bittensor"]`, `latest["sahara"]`; missing values show as None). Each row carries its
+    `definition` from the data dictionary (a measured row's is its column's entry) and, per chain, the
+    facts it shows (`bittensor_facts`, `sahara_facts`: their rows, for the as-of date and source)."""
+    facts = facts or {}
 
     def measured(key: str, fmt) -> tuple:
         values = []
@@ -160,10 +182,15 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
             values.append(text)
         return tuple(values)
 
-    rows = [
-        {"aspect": a, "bittensor": b, "sahara": s, "measured": False, "definition": d}
-        for a, b, s, d in DESCRIPTIVE_ROWS
-    ]
+    rows = []
+    for aspect, key, bittensor_ids, sahara_ids in FACT_ROWS:
+        (b, b_facts), (s, s_facts) = _fact_cell(bittensor_ids, facts), _fact_cell(sahara_ids, facts)
+        entry = describe(f"head_to_head_rows.{key}")
+        rows.append(
+            {"aspect": aspect, "bittensor": b, "sahara": s, "measured": False,
+             "definition": f"{entry.meaning[:1].upper()}{entry.meaning[1:]}.",
+             "bittensor_facts": b_facts, "sahara_facts": s_facts}
+        )  # fmt: skip
     for aspect, key, fmt in (
         (
             "Market cap (USD)",
@@ -187,6 +214,7 @@ def head_to_head(latest: dict[str, dict]) -> list[dict]:
         entry = describe(f"ecosystem_daily.{key}")
         definition = f"{entry.meaning[:1].upper()}{entry.meaning[1:]}. Unit: {entry.unit}."
         rows.append(
-            {"aspect": aspect, "bittensor": b, "sahara": s, "measured": True, "definition": definition}
-        )
+            {"aspect": aspect, "bittensor": b, "sahara": s, "measured": True, "definition": definition,
+             "bittensor_facts": [], "sahara_facts": []}
+        )  # fmt: skip
     return rows

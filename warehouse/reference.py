@@ -5,14 +5,17 @@ chain. They live in a versioned CSV in the repository (`warehouse/data/reference
 per fact: fact_id, subject, fact, value, unit, as_of, source_title, source_url, note) and are loaded
 into the `reference_facts` table, which mirrors the file: loading twice changes nothing, a changed
 row is updated, a row removed from the file is deleted. A row without a source (title and http(s)
-URL), without a value or an ISO as-of date, or with a repeated fact_id stops the load with an error
-naming the file, the line and the fact_id; the table is then left as it was.
+URL), without a value or an ISO as-of date, with a repeated fact_id, or whose unit says it names a
+moment (`date`, `month`, `quarter`: the charts draw these as milestones, `v_milestones`) but whose
+value is not one (YYYY-MM-DD, YYYY-MM, YYYY-Qn) stops the load with an error naming the file, the
+line and the fact_id; the table is then left as it was.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,6 +28,12 @@ from warehouse.schema import reference_facts
 CSV_PATH = Path(__file__).resolve().parent / "data" / "reference_facts.csv"
 COLUMNS = ("fact_id", "subject", "fact", "value", "unit", "as_of", "source_title", "source_url", "note")
 REQUIRED = ("fact_id", "subject", "fact", "value", "as_of")
+#: Units whose value names a moment, with the form the value must take (the milestones read them).
+MOMENT_UNITS = {
+    "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date (YYYY-MM-DD)"),
+    "month": (re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])"), "a month (YYYY-MM)"),
+    "quarter": (re.compile(r"[0-9]{4}-Q[1-4]"), "a quarter (YYYY-Qn, n from 1 to 4)"),
+}
 #: values of `value_number` fit NUMERIC(38, 6)
 _MAX_NUMBER = Decimal(10) ** 32
 
@@ -88,6 +97,8 @@ def read_facts(text: str, name: str = "reference_facts.csv") -> list[dict]:
             raise ReferenceFactError(
                 f"{where}: as_of {values['as_of']!r} is not a date (YYYY-MM-DD)"
             ) from None
+        if values["unit"] in MOMENT_UNITS:
+            _check_moment(values["value"], values["unit"], where)
         if values["fact_id"] in seen:
             raise ReferenceFactError(
                 f"{where}: fact_id {values['fact_id']!r} already used on line {seen[values['fact_id']]}"
@@ -103,6 +114,31 @@ def read_facts(text: str, name: str = "reference_facts.csv") -> list[dict]:
             }
         )
     return facts
+
+
+def _check_moment(value: str, unit: str, where: str) -> None:
+    pattern, form = MOMENT_UNITS[unit]
+    valid = pattern.fullmatch(value) is not None
+    if valid and unit == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise ReferenceFactError(f"{where}: value {value!r} of unit {unit} is not {form}")
+
+
+def period_start(value: str, unit: str) -> date:
+    """The first day of the moment a fact of a `MOMENT_UNITS` unit names: the date itself, the first
+    day of its month or of its quarter (where the charts draw it)."""
+    if unit == "date":
+        return date.fromisoformat(value)
+    year = int(value[:4])
+    if unit == "month":
+        return date(year, int(value[5:7]), 1)
+    if unit == "quarter":
+        return date(year, 3 * int(value[6]) - 2, 1)
+    raise ValueError(f"unit {unit!r} does not name a moment (use one of {sorted(MOMENT_UNITS)})")
 
 
 def load_reference_facts(

@@ -6,6 +6,8 @@ before that day), chain, and log or linear scale; all kept in the URL.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from dash import html
 
@@ -146,33 +148,118 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
 # ------------------------------------------------------------------------------------ head to head
 
 
+#: Where a measured row of the head-to-head comes from.
+MEASURED_SOURCE = "ecosystem_daily (measured from the chain's events in the warehouse)"
+#: Joins the dates, titles and addresses of a cell's facts when they have more than one source.
+SOURCES_SEPARATOR = " | "
+
+
+def _unique(values) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
 def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
-    """The comparison table of `warehouse.metrics.head_to_head` from both chains' `ecosystem_daily`
-    rows of the latest day before the as-of day that is complete on both, with that day."""
+    """The comparison table of `warehouse.metrics.head_to_head`: its rows of off-chain facts from
+    `reference_facts`, each side with its as-of date and source, then the measured rows from both
+    chains' `ecosystem_daily` rows of the latest day before the as-of day that is complete on both
+    (their date is that day, their source the mart), then that day."""
     daily = queries.ecosystem_complete_on_both(url, view.as_of_at)
     latest = queries.latest_by_chain(daily)
-    frame = pd.DataFrame(metrics.head_to_head(latest))[["aspect", "bittensor", "sahara", "definition"]]
+    facts = {row["fact_id"]: row for row in queries.reference_facts(url).to_dict("records")}
     days = {chain: f"{row['day']:%Y-%m-%d}" for chain, row in latest.items()}
+    records = []
+    for row in metrics.head_to_head(latest, facts):
+        record = {"aspect": row["aspect"], "bittensor": row["bittensor"], "sahara": row["sahara"]}
+        for chain in ("bittensor", "sahara"):
+            found = row[f"{chain}_facts"]
+            as_of = source = address = None
+            if found:
+                as_of = SOURCES_SEPARATOR.join(_unique(f"{pd.Timestamp(f['as_of']):%Y-%m-%d}" for f in found))
+                source = SOURCES_SEPARATOR.join(_unique(f["source_title"] for f in found))
+                address = SOURCES_SEPARATOR.join(_unique(f["source_url"] for f in found))
+            elif row["measured"] and row[chain] is not None:
+                as_of, source = days.get(chain), MEASURED_SOURCE
+            record.update(
+                {f"{chain}_as_of": as_of, f"{chain}_source": source, f"{chain}_source_url": address}
+            )
+        records.append({**record, "definition": row["definition"]})
     as_of = {
         "aspect": "Figures as of", "bittensor": days.get("bittensor"), "sahara": days.get("sahara"),
         "definition": "The UTC day the measured rows are from: the latest day complete on both chains.",
     }  # fmt: skip
-    return pd.concat([frame, pd.DataFrame([as_of])], ignore_index=True)
+    return pd.DataFrame([*records, as_of]).reindex(columns=HEAD_TO_HEAD_COLUMNS)
+
+
+HEAD_TO_HEAD_COLUMNS = [
+    "aspect", "bittensor", "sahara", "bittensor_as_of", "bittensor_source", "bittensor_source_url",
+    "sahara_as_of", "sahara_source", "sahara_source_url", "definition",
+]  # fmt: skip
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _markdown_text(text: str) -> str:
+    """Text shown as it is in a markdown cell (every markdown character escaped)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _link(address: str) -> str:
+    """A source's address as a markdown link target: the characters that would end it percent-encoded."""
+    return (
+        address.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+    )
+
+
+def _with_source(value, as_of, source, address) -> str:
+    """A fact row's cell: the value, then on its own line its as-of date and its source's title linked
+    to the source (each source, when the cell's facts have several)."""
+    if _missing(value):
+        return "–"
+    shown = _markdown_text(str(value))
+    if _missing(source):
+        return shown
+    if _missing(address):
+        return f"{shown}  \n_{_markdown_text(f'as of {as_of} · {source}')}_"
+    links = [
+        f"[{_markdown_text(title)}]({_link(link)})"
+        for title, link in zip(
+            source.split(SOURCES_SEPARATOR), address.split(SOURCES_SEPARATOR), strict=False
+        )
+    ]
+    return f"{shown}  \n_as of {_markdown_text(str(as_of))} · {' · '.join(links)}_"
 
 
 def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
     as_of = frame[frame["aspect"] == "Figures as of"].iloc[0]
-    days = sorted({d for d in (as_of["bittensor"], as_of["sahara"]) if d})
+    days = sorted({d for d in (as_of["bittensor"], as_of["sahara"]) if not _missing(d)})
     title = (
         f"Head to head, as of {' / '.join(days)}"
         if days
         else "Head to head (no day complete on both chains yet)"
     )
+    shown = frame[["aspect"]].copy()
+    for chain in ("bittensor", "sahara"):
+        shown[chain] = [
+            _with_source(row[chain], row[f"{chain}_as_of"], row[f"{chain}_source"], row[f"{chain}_source_url"])
+            if row["aspect"] != "Figures as of" else ("–" if _missing(row[chain]) else _markdown_text(str(row[chain])))
+            for row in frame.to_dict("records")
+        ]  # fmt: skip
     # Each row's definition is the hover of its aspect, not a column of its own.
     table = data_table(
-        "head-to-head-table", frame.drop(columns="definition"), page_size=20,
+        "head-to-head-table", shown, page_size=30,
         row_tooltips={"aspect": frame["definition"].fillna("").tolist()},
     )  # fmt: skip
+    for column in table.columns:
+        if column["id"] in ("bittensor", "sahara"):
+            column["presentation"] = "markdown"
+    table.markdown_options = {"link_target": "_blank"}
+    table.style_cell_conditional = [
+        {"if": {"column_id": c}, "whiteSpace": "normal", "minWidth": "240px"} for c in ("bittensor", "sahara")
+    ]
     return [html.H3(title, id="head-to-head-title"), table]
 
 
