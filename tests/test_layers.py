@@ -57,13 +57,15 @@ def test_the_rule_catches_a_wrong_way_import(graph):
 #: the layer of its longest matching prefix; a module no prefix matches fails the contract test, so a
 #: new module gets a place on purpose.
 LAYERS: dict[str, tuple[str, ...]] = {
-    # the envelope and plain records, the catalog of event types and amount fields, settings, endpoints
+    # the envelope and plain records, the catalog of event types and amount fields, settings, endpoints,
+    # the one HTTP / JSON-RPC client
     "base": (
         "etl",
         "etl.events",
         "etl.catalog",
         "etl.contracts",
         "etl.settings",
+        "etl.http",
         "etl.connections",
         "etl.decode",
         "etl.windows",
