@@ -1,90 +1,115 @@
-"""The dashboard's callbacks as plain functions of a warehouse URL, for `decai bench` to time.
+"""Every dashboard callback as a plain function, for `decai bench` to time one by one.
 
-Each entry does what the callback does when a page opens with its default view (the last
-`state.DEFAULT_DAYS` days with data, the latest state): run the panel's queries on one read-only
-connection and build its figure or table. The default view is resolved once per warehouse, outside
-the timed work, as the page layout resolves it once and the callbacks then get it from the controls.
+`callbacks(url)` lists, for every page the app serves (`dashboards.pages.PAGE_MODULES`):
+
+- the page's layout (`<page>.layout`): what a request for the page runs, including resolving its
+  default view against the warehouse (the last `state.DEFAULT_DAYS` days with data, latest state);
+- every panel of its `PANELS` with that default view (`<page>.<panel>`), and once more for each
+  control the panel reads, set as a user sets it (`<page>.<panel>[as_of]`: as of the day before the
+  last day with data; `[netuid]`: the first subnet of the dropdown; `[scale]`: linear; `[chain]`:
+  Bittensor only), which is the panel's callback with those control values;
+- the callbacks the pages wire by hand: the leaderboard's drill-down, the quarantined rows, a click
+  on a market-cap point.
+
+Every function runs inside an application context of a server holding the warehouse URL, as Dash
+runs a callback. The default view is resolved once here, to give the panels the control values a
+browser would hold; its cost is timed in the layouts.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from datetime import timedelta
 
 import pandas as pd
 
-from dashboards import charts, controls, drill, queries
-from dashboards.pages import bittensor, compare, overview, quality, sahara
-from dashboards.state import View
+#: The controls a panel's callback is timed with besides its default view (when the panel reads them).
+VARIANTS = ("as_of", "netuid", "scale", "chain")
 
 
-@functools.lru_cache(maxsize=8)
-def _default_view(url: str) -> View:
-    view, _, _ = controls.page_view(url, {})
-    return view
+def callbacks(url: str) -> list[tuple[str, Callable[[], object]]]:
+    """(name, callback) for every callback of every page, in page order."""
+    import flask
+
+    from dashboards import charts, controls, queries
+    from dashboards.pages import PAGE_MODULES
+
+    server = flask.Flask("decai-bench")
+    server.config["WAREHOUSE_URL"] = url
+
+    def in_app(fn: Callable[[], object]) -> Callable[[], object]:
+        def run():
+            with server.app_context():
+                return fn()
+
+        return run
+
+    with server.app_context():
+        default, _, _ = controls.page_view(url, {})
+        subnets = queries.miner_subnets(url)
+        quotes = queries.quotes_as_of(url, coins=["bittensor"])
+    last_tao_hour = quotes["hour"].max() if not quotes.empty else None
+    changed = {
+        "as_of": {"as_of": default.end - timedelta(days=1)},
+        "netuid": {"netuid": subnets[0] if subnets else 0},
+        "scale": {"scale": "linear" if default.scale != "linear" else "log"},
+        "chain": {"chain": "bittensor"},
+    }
+    out: list[tuple[str, Callable[[], object]]] = []
+    for module in PAGE_MODULES:
+        page = module.__name__.rsplit(".", 1)[-1]
+        out.append((f"{page}.layout", in_app(module.layout)))
+        for panel in getattr(module, "PANELS", []):
+            out.append((f"{page}.{panel.id}", in_app(lambda p=panel: charts.render(p, url, default))))
+            for control in VARIANTS:
+                if control in panel.inputs:
+                    view = dataclasses.replace(default, **changed[control])
+                    out.append(
+                        (
+                            f"{page}.{panel.id}[{control}]",
+                            in_app(lambda p=panel, v=view: charts.render(p, url, v)),
+                        )
+                    )
+    extras = {
+        "bittensor.subnet-table drill": lambda: _subnet_drill(subnets),
+        "quality.quarantine-rows": lambda: _quarantined_rows(),
+        "overview.market-cap-chart drill": lambda: _market_cap_drill(url, default, last_tao_hour),
+    }
+    out += [(name, in_app(fn)) for name, fn in extras.items()]
+    return out
 
 
-def _view(url: str, **changes) -> View:
-    return dataclasses.replace(_default_view(url), **changes)
+def connection_floor(url: str) -> Callable[[], object]:
+    """What every callback pays before its own work: a read-only session on the warehouse and one
+    trivial query (the baseline of the callback figures)."""
+    from dashboards import queries
 
-
-def _panel(panel: charts.Panel, **changes) -> Callable[[str], object]:
-    def run(url: str):
-        return charts.render(panel, url, _view(url, **changes))
+    def run():
+        with queries.session(url):
+            return queries._read_or_empty(url, "SELECT 1 AS one", ["one"])
 
     return run
 
 
-@functools.lru_cache(maxsize=8)
-def _first_subnet(url: str) -> int:
-    """The subnet the filtered benchmarks choose (as a user picks one from the dropdown's list)."""
-    subnets = queries.miner_subnets(url)
-    return subnets[0] if subnets else 0
+def _subnet_drill(subnets: list[int]):
+    """A click on the leaderboard's row of the first subnet: the events behind it."""
+    from dashboards.pages import bittensor
+
+    return bittensor.show_subnet_events({"row": 0, "column": 0, "row_id": subnets[0] if subnets else 0})
 
 
-def bittensor_subnet_registrations(url: str):
-    """The registrations chart filtered to one subnet (the first with miners)."""
-    return charts.render(bittensor.PANEL["registrations-chart"], url, _view(url, netuid=_first_subnet(url)))
+def _quarantined_rows():
+    """The quality page's quarantined rows, every source."""
+    from dashboards.pages import quality
+
+    return quality.show_quarantined_rows(None)
 
 
-def bittensor_subnet_incentives(url: str):
-    """The incentive Lorenz curve of one chosen subnet."""
-    return charts.render(
-        bittensor.PANEL["incentive-lorenz-chart"], url, _view(url, netuid=_first_subnet(url))
-    )
+def _market_cap_drill(url: str, view, hour: pd.Timestamp | None):
+    """A click on the last hour of TAO's market cap (the point the chart shows last): its quotes."""
+    from dashboards import charts, drill, queries
 
-
-def _as_of_panel(panel: charts.Panel) -> Callable[[str], object]:
-    """A panel as of the day before the last day with data (an analyst looking back a day)."""
-
-    def run(url: str):
-        default = _default_view(url)
-        return charts.render(panel, url, dataclasses.replace(default, as_of=default.end - timedelta(days=1)))
-
-    return run
-
-
-def quality_tables(url: str):
-    """The quality page's three tables and its quarantined rows."""
-    view = _view(url)
-    tables = [charts.render(panel, url, view) for panel in quality.PANELS]
-    with queries.session(url):
-        rows = quality.quarantined_rows_frame(url, None, "both")
-    return [*tables, quality.quarantined_table(rows)]
-
-
-@functools.lru_cache(maxsize=8)
-def _last_tao_hour(url: str) -> pd.Timestamp | None:
-    """The last hour of TAO market data: the point the drill-down benchmark clicks."""
-    quotes = queries.quotes_as_of(url, coins=["bittensor"])
-    return quotes["hour"].max() if not quotes.empty else None
-
-
-def market_cap_drill(url: str):
-    """A click on the last hour of TAO's market cap: the quotes behind it."""
-    hour = _last_tao_hour(url)
     if hour is None:
         return None
     point = {
@@ -95,30 +120,5 @@ def market_cap_drill(url: str):
         ]
     }
     with queries.session(url):
-        found = drill.market_window(url, _view(url), point)
+        found = drill.market_window(url, view, point)
     return charts.drill_panel("market-cap-chart", found)
-
-
-#: (name, callback of a warehouse URL) — what `bench.runner.bench_callbacks` times.
-CALLBACKS: list[tuple[str, Callable[[str], object]]] = [
-    ("overview.kpi_cards", _panel(overview.PANEL["kpi-cards"])),
-    ("overview.market_cap_rebased", _panel(overview.PANEL["market-cap-chart"])),
-    ("overview.market_cap_rebased_linear", _panel(overview.PANEL["market-cap-chart"], scale="linear")),
-    ("overview.participants_rebased", _panel(overview.PANEL["participants-chart"])),
-    ("overview.head_to_head", _panel(overview.PANEL["head-to-head"])),
-    ("bittensor.emission", _panel(bittensor.PANEL["emission-chart"])),
-    ("bittensor.registrations_netuid", bittensor_subnet_registrations),
-    ("bittensor.incentive_lorenz_netuid", bittensor_subnet_incentives),
-    ("bittensor.stake", _panel(bittensor.PANEL["stake-chart"])),
-    ("bittensor.stake_as_of", _as_of_panel(bittensor.PANEL["stake-chart"])),
-    ("bittensor.stake_flows", _panel(bittensor.PANEL["stake-flow-chart"])),
-    ("bittensor.incentive_lorenz_as_of", _as_of_panel(bittensor.PANEL["incentive-lorenz-chart"])),
-    ("overview.kpi_cards_as_of", _as_of_panel(overview.PANEL["kpi-cards"])),
-    ("sahara.funnel", _panel(sahara.PANEL["funnel-chart"])),
-    ("sahara.rewards", _panel(sahara.PANEL["rewards-chart"])),
-    ("sahara.voting_power", _panel(sahara.PANEL["voting-power-chart"])),
-    ("compare.lorenz", _panel(compare.PANEL["lorenz-chart"])),
-    ("compare.top10", _panel(compare.PANEL["top10-chart"])),
-    ("quality.tables", quality_tables),
-    ("drill.market_cap_hour", market_cap_drill),
-]

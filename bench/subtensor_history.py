@@ -17,15 +17,23 @@ import time
 from datetime import UTC, datetime
 
 
-def measure(endpoints: dict, start: int, end: int) -> dict:
+def measure(endpoints: dict, start: int, end: int, rounds: int = 3) -> dict:
     """Events/s for blocks [start, end) on both paths, and `decode_speedup` (ours / theirs).
 
     `endpoints` holds `subtensor` (HTTP JSON-RPC) and `subtensor_ws` (WebSocket), as
-    `DevnetServer.endpoints` does.
+    `DevnetServer.endpoints` does. `events_match` says whether both paths read the same events (the
+    same event types in the same order in every block): if not, the speedup compares different work.
+
+    On the same System.Events bytes, with no network: `connector_decode_only_events_per_s`, the
+    connector's rate from those bytes to `Event` records ready to append (`decode_into`), and
+    `bt_decode_events_per_s`, bt-decode's own rate decoding them (one `decode_list` per runtime, what
+    the connector calls inside); `decode_vs_limit` is the first over the second (best of `rounds`).
     """
+    import bt_decode
     from async_substrate_interface import SubstrateInterface
 
-    from etl.sources.subtensor import SubtensorSource
+    from etl.events import ChainFetch
+    from etl.sources.subtensor import SubtensorSource, decode_into
 
     with SubtensorSource(endpoints["subtensor"], observations=False) as source:
         source.fetch(start, end)  # untimed: the node simulates/caches the range, metadata is loaded
@@ -39,20 +47,50 @@ def measure(endpoints: dict, start: int, end: int) -> dict:
         for n, spec in sorted(specs.items()):
             if spec not in runtimes:
                 runtimes[spec] = source.runtime(spec, source.block_hashes([max(0, n - 1)])[0])
-        began = time.perf_counter()
-        for spec, runtime in runtimes.items():
-            runtime.decode_blocks([b.events_raw for b in raws if specs[b.number] == spec])
-        decode_only_s = time.perf_counter() - began
+        groups = {spec: [b for b in raws if specs[b.number] == spec] for spec in runtimes}
+
+        def connector() -> int:
+            out = ChainFetch(start, end)
+            for spec, group in groups.items():
+                decode_into(out, runtimes[spec], spec, group)
+            return len(out.events) + len(out.quarantined)
+
+        def limit() -> int:
+            records = 0
+            for spec, group in groups.items():
+                runtime = runtimes[spec]
+                present = [b.events_raw for b in group if b.events_raw]
+                decoded = bt_decode.decode_list([f"scale_info::{runtime.events_type}"] * len(present),
+                                                runtime.registry, present)  # fmt: skip
+                records += sum(len(block) for block in decoded)
+            return records
+
+        decode_only_s = limit_s = float("inf")
+        for _ in range(rounds):  # alternated, so a busy moment of the machine weighs on both
+            seconds, decoded_events = _timed(connector)
+            decode_only_s = min(decode_only_s, seconds)
+            seconds, limit_events = _timed(limit)
+            limit_s = min(limit_s, seconds)
         hashes = [b.hash for b in raws]
+        ours_types = [
+            (e.block_number, e.position.rsplit(".", 1)[0], e.event_type)
+            for e in sorted(fetched.events, key=_record_order)
+        ]
 
     substrate = SubstrateInterface(url=endpoints["subtensor_ws"])
     try:
         substrate.get_events(hashes[0])  # untimed: loads the first runtime
         began = time.perf_counter()
-        theirs_events = sum(len(substrate.get_events(h)) for h in hashes)
+        theirs = [substrate.get_events(h) for h in hashes]
         theirs_s = time.perf_counter() - began
     finally:
         substrate.close()
+    theirs_events = sum(len(events) for events in theirs)
+    theirs_types = [
+        (number, _phase(e), f"{e.get('module_id')}.{e.get('event_id')}")
+        for number, events in zip(range(start, end), theirs, strict=True)
+        for e in events
+    ]
 
     blocks = end - start
     ours_rate = ours_events / ours_s if ours_s > 0 else float("inf")
@@ -60,18 +98,41 @@ def measure(endpoints: dict, start: int, end: int) -> dict:
     return {
         "blocks": blocks,
         "events": ours_events,
-        "events_match": ours_events == theirs_events,
+        "get_events_events": theirs_events,
+        "events_match": ours_events == theirs_events
+        and not fetched.quarantined
+        and ours_types == theirs_types,
         "connector_seconds": round(ours_s, 3),
         "connector_blocks_per_s": round(blocks / ours_s, 1),
         "connector_events_per_s": round(ours_rate, 1),
-        "connector_decode_only_events_per_s": round(ours_events / decode_only_s, 1)
-        if decode_only_s
-        else None,
+        "connector_decode_only_events_per_s": round(decoded_events / decode_only_s, 1),
+        "bt_decode_events_per_s": round(limit_events / limit_s, 1),
+        "decode_vs_limit": round(limit_s / decode_only_s, 3) if decoded_events == limit_events else None,
+        "decode_events": decoded_events,
+        "bt_decode_events": limit_events,
         "get_events_seconds": round(theirs_s, 3),
         "get_events_blocks_per_s": round(blocks / theirs_s, 1),
         "get_events_events_per_s": round(theirs_rate, 1),
         "decode_speedup": round(ours_rate / theirs_rate, 2) if theirs_rate else None,
     }
+
+
+def _timed(fn):
+    began = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - began, result
+
+
+def _record_order(event) -> tuple[int, int]:
+    """An event's place in its block's System.Events (its position is "<phase>.<index>")."""
+    return event.block_number, int(event.position.rsplit(".", 1)[1])
+
+
+def _phase(record: dict) -> str:
+    """async-substrate-interface's record phase as the connector writes it in a position: the
+    extrinsic's index, "i" (initialization) or "f" (finalization)."""
+    phase = record.get("phase")
+    return str(record.get("extrinsic_idx")) if phase == "ApplyExtrinsic" else str(phase or "?")[:1].lower()
 
 
 def _hashes(source, start: int, end: int) -> dict[int, str]:

@@ -376,13 +376,7 @@ class SubtensorSource:
             by_spec.setdefault(specs[max(0, block.number - 1)], []).append(block)
         for spec, group in sorted(by_spec.items()):
             parent = max(0, group[0].number - 1)
-            runtime = self.runtime(spec, hashes[parent])
-            decoded = runtime.decode_blocks([b.events_raw for b in group])
-            for block, (count, records) in zip(group, decoded, strict=True):
-                fetched.blocks.append(
-                    BlockRef(block.number, block.hash, block.parent_hash, block.time, spec, count)
-                )
-                _collect(fetched, block.number, block.hash, block.time, spec, records)
+            decode_into(fetched, self.runtime(spec, hashes[parent]), spec, group)
         fetched.blocks.sort(key=lambda b: b.number)
         if self.observations:
             times = {b.number: b.time for b in blocks}
@@ -612,6 +606,15 @@ def epoch_blocks(netuid: int, tempo: int, start: int, end: int) -> list[int]:
 
 def _hex_bytes(value: str | None) -> bytes:
     return bytes.fromhex(value[2:]) if value else b""
+
+
+def decode_into(fetched: ChainFetch, runtime: Runtime, spec: int, blocks: list[_Block]) -> None:
+    """Blocks whose events one runtime wrote, from their System.Events bytes to what the store appends:
+    a `BlockRef` per block and an `Event` per record (a `QuarantinedRow` where a record cannot be read)."""
+    decoded = runtime.decode_blocks([b.events_raw for b in blocks])
+    for block, (count, records) in zip(blocks, decoded, strict=True):
+        fetched.blocks.append(BlockRef(block.number, block.hash, block.parent_hash, block.time, spec, count))
+        _collect(fetched, block.number, block.hash, block.time, spec, records)
 
 
 def _collect(
