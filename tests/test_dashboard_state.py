@@ -1,12 +1,14 @@
 """The dashboard's URL state, its guards against hostile input, and its callbacks as plain functions.
 
 URL parsing never raises: a bad value falls back to the default with a notice. Values reach SQL only
-as bound parameters, so injection attempts change nothing. The benchmark's callbacks run on DuckDB
-and PostgreSQL with market and chain data, and on an empty warehouse.
+as bound parameters, so injection attempts change nothing. Every panel of every page renders on DuckDB
+and PostgreSQL: on an empty warehouse each shows its empty state, and on devnet data the charts draw it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from datetime import date, datetime
 
 import pandas as pd
@@ -225,37 +227,168 @@ def _load(devnet, url: str) -> None:
     engine.dispose()
 
 
-def test_every_benchmarked_callback_runs_on_an_empty_warehouse(warehouse_url):
-    from bench.callbacks import CALLBACKS
+@contextlib.contextmanager
+def _serving(url: str):
+    """An application context serving `url`, as Dash runs a callback (the page callbacks read it)."""
+    import flask
 
-    for _name, callback in CALLBACKS:
-        callback(warehouse_url)  # no data yet is an empty chart or table, never an error
-    from dashboards.pages import overview
+    server = flask.Flask("decai-test")
+    server.config["WAREHOUSE_URL"] = url
+    with server.app_context():
+        yield
+
+
+def _panels() -> dict:
+    from dashboards.pages import PAGE_MODULES
+
+    return {panel.id: panel for module in PAGE_MODULES for panel in getattr(module, "PANELS", [])}
+
+
+def _walk(component):
+    if isinstance(component, list | tuple):
+        for child in component:
+            yield from _walk(child)
+        return
+    if component is None or isinstance(component, str | int | float):
+        return
+    yield component
+    yield from _walk(getattr(component, "children", None))
+
+
+def _text(component) -> str:
+    """The text a reader sees in a rendered component tree, pieces joined by single spaces."""
+    pieces = []
+    for node in _walk(component):
+        children = getattr(node, "children", node)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if isinstance(child, str):
+                pieces.append(child)
+    return " ".join(pieces)
+
+
+def _table(component, table_id: str):
+    from dash import dash_table
+
+    (table,) = [c for c in _walk(component) if isinstance(c, dash_table.DataTable) and c.id == table_id]
+    return table
+
+
+#: What each chart says on an empty warehouse, in place of data (the page's empty states, as a reader
+#: sees them); the panels that are tables show their header and no row.
+EMPTY_CHARTS = {
+    "market-cap-chart": "No market data in the selected range",
+    "participants-chart": "No participants in the selected range",
+    "emission-chart": "No Bittensor emission in the warehouse yet",
+    "registrations-chart": "No registrations in the selected range",
+    "incentive-lorenz-chart": "No miners of any subnet in the warehouse",
+    "stake-chart": "No Bittensor validators in the warehouse yet",
+    "stake-flow-chart": "No stake added, removed or moved in the selected range",
+    "funnel-chart": "No annotations submitted in the selected range",
+    "contributors-chart": "No new contributors in the selected range",
+    "rewards-chart": "No data in the selected range",
+    "reputation-chart": "No reputation tokens minted in the warehouse yet",
+    "marketplace-chart": "No licence purchases in the selected range",
+    "voting-power-chart": "No data in the warehouse yet",
+    "lorenz-chart": "No rewards in the selected range",
+    "top10-chart": "No data in the selected range",
+    "share-earning-chart": "No data in the selected range",
+    "rewards-per-participant-chart": "No data in the selected range",
+}
+EMPTY_TABLES = {
+    "stake-flow-table": "stake-flow-rows",
+    "marketplace": "marketplace-table",
+    "sahara-validators": "sahara-validators-table",
+    "contributors": "contributors-table",
+    "ecosystem-daily": "ecosystem-daily-table",
+    "freshness": "freshness-table",
+    "dq-results": "dq-results-table",
+    "quarantine-rules": "quarantine-rules-table",
+}
+EMPTY_BLOCKS = {
+    "kpi-cards": "No market or chain data on or before this date.",
+    "runtime-types": "No chain batch in the warehouse has event counts per runtime yet.",
+}
+
+
+def test_every_panel_and_drill_down_shows_its_empty_state_on_an_empty_warehouse(warehouse_url):
+    """Every panel of every page renders on a migrated warehouse without data, and says so: each chart
+    draws nothing and carries its message, each table has no row, the blocks say there is nothing yet.
+    The clicks wired by hand (a leaderboard row, an hour of market cap) list no event, and the quality
+    page has nothing quarantined."""
+    from dashboards import charts, drill, queries
+    from dashboards.pages import bittensor, quality
 
     view = View(date(2026, 1, 1), date(2026, 1, 15), None)
-    figure = overview.market_cap_figure(overview.market_cap_frame(warehouse_url, view), view)
-    assert figure.layout.annotations[0].text == "No market data in the selected range"
+    with _serving(warehouse_url):
+        for panel_id, panel in _panels().items():
+            rendered = charts.render(panel, warehouse_url, view)
+            if panel_id in EMPTY_CHARTS:
+                assert [a.text for a in rendered.layout.annotations] == [EMPTY_CHARTS[panel_id]], panel_id
+                drawn = [t for t in rendered.data if t.name not in ("Equal rewards", "Equal incentive")]
+                assert all(t.x is None or len(t.x) == 0 for t in drawn), panel_id
+            elif panel_id in EMPTY_TABLES:
+                table = _table(rendered, EMPTY_TABLES[panel_id])
+                assert table.data == [] and table.columns, panel_id
+            elif panel_id in EMPTY_BLOCKS:
+                assert _text(rendered) == EMPTY_BLOCKS[panel_id], panel_id
+            else:
+                assert panel_id == "head-to-head", f"panel {panel_id}: list its empty state above"
+        # The head-to-head: the sourced facts, but no figure of the warehouse's, and no day to show.
+        head = charts.render(_panels()["head-to-head"], warehouse_url, view)
+        assert "no day complete on both chains yet" in _text(head)
+        figures = [
+            r for r in _table(head, "head-to-head-table").data if "as of" not in r["bittensor"] + r["sahara"]
+        ]
+        assert figures and all(r["bittensor"] == r["sahara"] == "–" for r in figures)
+
+        subnet = bittensor.show_subnet_events({"row": 0, "column": 0, "row_id": 1})
+        assert "Events behind subnet 1" in _text(subnet)
+        assert "0 events." in _text(subnet) and "No events in the warehouse for this point." in _text(subnet)
+        hour = ["bittensor", "2026-01-15T10:00:00", "2026-01-15T11:00:00"]
+        with queries.session(warehouse_url):
+            quotes = charts.drill_panel(
+                "market-cap-chart", drill.market_window(warehouse_url, view, {"customdata": hour})
+            )
+        assert "Quotes of Bittensor (TAO), 2026-01-15 10:00 to 2026-01-15 11:00 UTC" in _text(quotes)
+        assert "0 events." in _text(quotes) and "No events in the warehouse for this point." in _text(quotes)
+        assert _text(quality.show_quarantined_rows(None)) == "Nothing quarantined."
 
 
-def test_the_benchmarked_callbacks_draw_the_warehouse_on_both_engines(devnet, warehouse_url):
-    from bench import callbacks as bench_callbacks
+def test_the_panels_draw_the_devnet_warehouse_on_both_engines(devnet, warehouse_url):
+    """Three days of quotes and about an hour of both chains from the devnet, the pages opened with their
+    default view (the last days with data)."""
+    from dashboards import charts, controls, drill, queries
+    from dashboards.pages import bittensor, compare, overview, sahara
     from warehouse.db import read_sql
 
     _load(devnet, warehouse_url)
-    results = {name: callback(warehouse_url) for name, callback in bench_callbacks.CALLBACKS}
-    rebased = results["overview.market_cap_rebased"]
+    with _serving(warehouse_url):
+        view, _, _ = controls.page_view(warehouse_url, {})
+        rebased = charts.render(overview.PANEL["market-cap-chart"], warehouse_url, view)
+        linear = charts.render(
+            overview.PANEL["market-cap-chart"], warehouse_url, dataclasses.replace(view, scale="linear")
+        )
+        lorenz = charts.render(compare.PANEL["lorenz-chart"], warehouse_url, view)
+        subnet = queries.miner_subnets(warehouse_url)[0]
+        incentive = charts.render(
+            bittensor.PANEL["incentive-lorenz-chart"], warehouse_url, dataclasses.replace(view, netuid=subnet)
+        )
+        funnel = charts.render(sahara.PANEL["funnel-chart"], warehouse_url, view)
+        last_hour = ["bittensor", "2026-01-15T11:00:00", "2026-01-15T12:00:00"]
+        with queries.session(warehouse_url):
+            found = drill.market_window(warehouse_url, view, {"customdata": last_hour})
+        title, _note, table = charts.drill_panel("market-cap-chart", found)
     assert [t.name for t in rebased.data] == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
     hours = read_sql("SELECT COUNT(*) AS n FROM market_caps WHERE coin_id = 'bittensor'", url=warehouse_url)
     assert [t.y[0] for t in rebased.data] == pytest.approx([100, 100])
     assert len(rebased.data[0].y) == hours["n"][0] >= 72
-    assert results["overview.market_cap_rebased_linear"].layout.yaxis.type == "linear"
-    assert {t.name for t in results["compare.lorenz"].data} == {"Equal rewards", "Bittensor miners",
-                                                                "Sahara contributors"}  # fmt: skip
-    assert "miners, Gini" in results["bittensor.incentive_lorenz_netuid"].layout.title.text
-    funnel = results["sahara.funnel"].data[0].x
-    assert list(funnel) == sorted(funnel, reverse=True)
+    assert rebased.layout.yaxis.type == "log" and linear.layout.yaxis.type == "linear"
+    assert {t.name for t in lorenz.data} == {"Equal rewards", "Bittensor miners", "Sahara contributors"}
+    assert (
+        f"subnet {subnet} — " in incentive.layout.title.text and "miners, Gini" in incentive.layout.title.text
+    )
+    assert list(funnel.data[0].x) == sorted(funnel.data[0].x, reverse=True)
     # The drill-down of the last hour lists exactly that hour's TAO quotes.
-    title, note, table = results["drill.market_cap_hour"]
     expected = read_sql(
         "SELECT event_id FROM events WHERE event_type = 'market.Quote' AND payload->>'coin_id' = 'bittensor' "
         "AND block_time >= :start AND block_time < :end ORDER BY block_time, event_id",
