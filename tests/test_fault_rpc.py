@@ -103,15 +103,11 @@ def _rows(url: str, sql: str, **params) -> list:
 
 @pytest.fixture(scope="module")
 def connections(devnet):
-    from tenacity import wait_fixed
-
-    import etl.sources.sahara_rpc as sahara_rpc
-    import etl.sources.subtensor as subtensor
+    from etl.http import RetryPolicy
 
     with pytest.MonkeyPatch.context() as mp:
         # Short backoff, same retry budgets: the tests are about what lands, not about waiting.
-        mp.setattr(subtensor, "wait_exponential_jitter", lambda **_: wait_fixed(0.02))
-        mp.setattr(sahara_rpc, "_wait", lambda state: 0.02)
+        mp.setattr(RetryPolicy, "backoff", lambda self, retry: 0.02)
         for conn_id, endpoint in (
             ("BITTENSOR_RPC", "subtensor"),
             ("SAHARA_COMETBFT", "cometbft"),
@@ -302,37 +298,42 @@ def _answers(*bodies: tuple[int, object]):
     return httpx.MockTransport(handle), seen
 
 
-def test_a_200_answer_that_is_not_json_rpc_is_retried_like_a_5xx():
-    """A proxy's own JSON page answered with 200 is a transient failure: retried, then the real answer."""
-    from etl.sources.sahara_rpc import JsonHttp
+def _node(transport, monkeypatch):
+    """The Sahara connectors' client of a node served by `transport`, with their retry budget."""
+    from etl.http import RetryPolicy
+    from etl.sources.sahara_rpc import node_client
 
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, retry: 0.0)
+    http = node_client("http://node.invalid", timeout=5.0, concurrency=1)
+    http.client = httpx.Client(transport=transport)
+    return http
+
+
+def test_a_200_answer_that_is_not_json_rpc_is_retried_like_a_5xx(monkeypatch):
+    """A proxy's own JSON page answered with 200 is a transient failure: retried, then the real answer."""
     transport, seen = _answers(
         (200, {"status": "ok", "message": "upstream warming up"}),
         (200, ["not", "an", "envelope"]),
-        (200, {"jsonrpc": "2.0", "id": 1, "result": {"height": "7"}}),
+        (200, {"jsonrpc": "2.0", "id": -1, "result": {"height": "7"}}),
     )
-    http = JsonHttp("http://node.invalid", attempts=5)
-    http.client = httpx.Client(transport=transport)
-    body = http.request("POST", "", shape=JsonHttp.is_envelope, json={})
-    assert JsonHttp.result(body, http.url, "status") == {"height": "7"}
+    assert _node(transport, monkeypatch).rpc_uri("status") == {"height": "7"}
     assert len(seen) == 3
 
 
-def test_a_node_that_never_answers_json_rpc_fails_with_what_it_answered():
-    from etl.sources.sahara_rpc import JsonHttp, TransientError
+def test_a_node_that_never_answers_json_rpc_fails_with_what_it_answered(monkeypatch):
+    from etl.http import RetriesExhausted
+    from etl.sources.sahara_rpc import RETRY
 
     transport, seen = _answers((200, {"status": "maintenance"}))
-    http = JsonHttp("http://node.invalid", attempts=3)
-    http.client = httpx.Client(transport=transport)
-    with pytest.raises(TransientError, match="not a JSON-RPC response.*maintenance"):
-        http.request("GET", "/status", shape=JsonHttp.is_envelope)
-    assert len(seen) == 3
+    with pytest.raises(RetriesExhausted, match="not a JSON-RPC response.*maintenance"):
+        _node(transport, monkeypatch).rpc_uri("status")
+    assert len(seen) == RETRY.attempts == 10
 
 
 def test_a_batch_answer_must_be_a_list_of_envelopes():
-    from etl.sources.sahara_rpc import JsonHttp
+    from etl.http import is_batch
 
-    assert JsonHttp.is_batch([{"id": 1, "result": "0x1"}, {"id": 2, "error": {"code": -32000}}])
-    assert JsonHttp.is_batch({"jsonrpc": "2.0", "error": {"code": -32600, "message": "batch refused"}})
-    assert not JsonHttp.is_batch([{"id": 1, "result": "0x1"}, {"id": 2}])
-    assert not JsonHttp.is_batch({"ok": True})
+    assert is_batch([{"id": 1, "result": "0x1"}, {"id": 2, "error": {"code": -32000}}])
+    assert is_batch({"jsonrpc": "2.0", "error": {"code": -32600, "message": "batch refused"}})
+    assert not is_batch([{"id": 1, "result": "0x1"}, {"id": 2}])
+    assert not is_batch({"ok": True})

@@ -109,25 +109,32 @@ def failing_node():
     server.shutdown()
 
 
-def test_rpc_retry_warnings_and_errors_show_scheme_and_host_only(failing_node, caplog):
-    from etl.sources.sahara_rpc import JsonHttp
+def test_rpc_retry_warnings_and_errors_show_scheme_and_host_only(failing_node, caplog, monkeypatch):
+    from etl.http import RetryPolicy
+    from etl.sources.cometbft import CometBFTSource
+    from etl.sources.evm import EvmSource
     from etl.sources.subtensor import JsonRpcHttp
 
+    # The connectors' own retry budgets, without the waiting.
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, retry: 0.0)
     caplog.set_level(logging.DEBUG)
-    texts = []
-    sahara = JsonHttp(failing_node, attempts=3)
-    with pytest.raises(Exception) as sahara_failed:
-        sahara.request("POST", "", json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"})
-    sahara.close()
-    subtensor = JsonRpcHttp(failing_node, attempts=3)
-    with pytest.raises(Exception) as subtensor_failed:
-        subtensor.answers([("chain_getFinalizedHead", [])])
-    subtensor.close()
-    texts += [str(sahara_failed.value), repr(sahara_failed.value), str(subtensor_failed.value)]
+    evm, comet, subtensor = EvmSource(failing_node), CometBFTSource(failing_node), JsonRpcHttp(failing_node)
+    failures = []
+    for read in (
+        lambda: evm.call("eth_blockNumber", []),
+        lambda: comet.status(),
+        lambda: subtensor.answers([("chain_getFinalizedHead", [])]),
+    ):
+        with pytest.raises(Exception) as failed:
+            read()
+        failures.append(failed.value)
+    for client in (evm, comet, subtensor):
+        client.close()
     assert "retrying" in caplog.text  # the retry path ran and logged
     host = failing_node.split("@", 1)[1].split("/", 1)[0]
-    assert f"http://{host}" in str(sahara_failed.value) and f"http://{host}" in str(subtensor_failed.value)
-    for text in texts + [caplog.text]:
+    for error in failures:
+        assert f"http://{host}" in str(error) and "HTTP 503" in str(error)
+    for text in [str(e) for e in failures] + [repr(e) for e in failures] + [caplog.text]:
         _assert_hidden(text, PASSWORD, API_KEY)
 
 

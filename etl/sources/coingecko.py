@@ -1,8 +1,9 @@
 """CoinGecko API v3 connector: `/coins/{id}/market_chart/range` for the coins this product compares.
 
-Retries with exponential backoff on HTTP 429, 5xx, timeouts and bodies that are not valid JSON
-(a truncated transfer), honouring `Retry-After`. Long ranges are split into requests of at most 90
-days, the longest range the API still answers hourly. A request for [start, end) asks for
+The shared client (`etl/http.py`) retries HTTP 429, 5xx, timeouts and bodies that are not a valid JSON
+object (a truncated transfer) with exponential backoff, honouring `Retry-After`; a body still unreadable
+when the retries run out is kept whole for the quarantine. Long ranges are split into requests of at
+most 90 days, the longest range the API still answers hourly. A request for [start, end) asks for
 `from=start&to=end-1`, because the API's bounds are inclusive and `end` belongs to the next interval.
 """
 
@@ -12,12 +13,11 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from etl.events import FetchResult, RawQuote, UnreadableChunk
+from etl.http import JSON_OBJECT, HttpClient, HttpStatusError, RetriesExhausted, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,6 @@ class CoinGeckoError(RuntimeError):
     """The API refused a request in a way retrying cannot fix, or kept failing past the retry budget."""
 
 
-class RetryableResponse(Exception):
-    def __init__(self, message: str, retry_after: float | None = None, body: str | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        #: The text of a body that did not parse, kept for the quarantine if retries run out.
-        self.body = body
-
-
 def split_range(start: int, end: int, max_span: int = MAX_RANGE_SECONDS) -> list[tuple[int, int]]:
     """Half-open [start, end) cut into consecutive pieces of at most `max_span` seconds."""
     if end <= start:
@@ -50,20 +42,6 @@ def split_range(start: int, end: int, max_span: int = MAX_RANGE_SECONDS) -> list
         pieces.append((lo, hi))
         lo = hi
     return pieces
-
-
-def _wait(initial: float, maximum: float) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        backoff = min(maximum, initial * 2 ** (state.attempt_number - 1))
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        return max(backoff, retry_after or 0.0)
-
-    return wait
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableResponse | httpx.TransportError)
 
 
 def _rows_from_body(coin_id: str, body: dict) -> list[RawQuote]:
@@ -95,6 +73,9 @@ def _rows_from_body(coin_id: str, body: dict) -> list[RawQuote]:
 
 
 class CoinGeckoClient:
+    """The API at `base_url`; a key goes in `key_header`. `rate_per_second` spaces calls out for a plan
+    with a per-minute budget (the API answers 429 with `Retry-After` beyond it, which is honoured too)."""
+
     def __init__(
         self,
         base_url: str,
@@ -105,20 +86,33 @@ class CoinGeckoClient:
         max_attempts: int = 8,
         backoff_initial: float = 0.5,
         backoff_max: float = 60.0,
+        rate_per_second: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"accept": "application/json", "user-agent": "decai-compare/0.1"}
         if api_key:
             headers[key_header] = api_key
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
-        )
         self.max_attempts = max_attempts
-        self._wait = _wait(backoff_initial, backoff_max)
+        # The API's rate limit answers ask for up to a minute; waiting it out beats failing the window.
+        retry = RetryPolicy(
+            attempts=max_attempts,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            max_wait=max(backoff_max, 120.0),
+        )
+        self.http = HttpClient(
+            self.base_url,
+            retry=retry,
+            timeout=timeout,
+            max_in_flight=1,
+            rate_per_second=rate_per_second,
+            headers=headers,
+            transport=transport,
+        )
 
     def close(self) -> None:
-        self._client.close()
+        self.http.close()
 
     def __enter__(self) -> CoinGeckoClient:
         return self
@@ -126,30 +120,19 @@ class CoinGeckoClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _get_once(self, path: str, params: dict) -> dict:
-        response = self._client.get(path, params=params)
-        if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("retry-after")
-            raise RetryableResponse(
-                f"HTTP {response.status_code} from {path}",
-                float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None,
-            )
-        if response.status_code >= 400:
-            raise CoinGeckoError(
-                f"coingecko {path} {params}: HTTP {response.status_code} {response.text[:200]!r}; "
-                "check the coin id, the API key and the base URL of the `coingecko` connection"
-            )
+    def _get(self, path: str, params: dict, result: FetchResult) -> dict:
+        """The body of one GET, retried as the API asks; the attempts are counted in `result`."""
+        requests, retries = self.http.requests, self.http.retries
         try:
-            body = response.json()
-        except (ValueError, RecursionError) as exc:  # not JSON, or nested deeper than the reader goes
-            raise RetryableResponse(
-                f"body of {path} is not valid JSON ({exc})", body=response.text[:RAW_BODY_LIMIT]
-            ) from exc
-        if not isinstance(body, dict):
-            raise RetryableResponse(
-                f"body of {path} is JSON but not an object", body=response.text[:RAW_BODY_LIMIT]
-            )
-        return body
+            return self.http.get_json(path, params=params, shape=JSON_OBJECT)
+        except HttpStatusError as exc:
+            raise CoinGeckoError(
+                f"coingecko {path} {params}: HTTP {exc.status} {exc.text[:200]!r}; "
+                "check the coin id, the API key and the base URL of the `coingecko` connection"
+            ) from None
+        finally:
+            result.requests += self.http.requests - requests
+            result.retries += self.http.retries - retries
 
     def market_chart_range(
         self, coin_id: str, start: int, end: int, result: FetchResult | None = None
@@ -160,35 +143,21 @@ class CoinGeckoClient:
         for lo, hi in split_range(start, end):
             params = {"vs_currency": "usd", "from": lo, "to": hi - 1}
             try:
-                for attempt in Retrying(
-                    retry=retry_if_exception(_retryable),
-                    stop=stop_after_attempt(self.max_attempts),
-                    wait=self._wait,
-                    reraise=True,
-                    before_sleep=lambda s: log.warning(
-                        "coingecko %s retry %d after %s", path, s.attempt_number, s.outcome.exception()
-                    ),
-                ):
-                    with attempt:
-                        result.requests += 1
-                        if attempt.retry_state.attempt_number > 1:
-                            result.retries += 1
-                        body = self._get_once(path, params)
+                body = self._get(path, params, result)
                 result.quotes.extend(_rows_from_body(coin_id, body))
-            except RetryableResponse as exc:
+            except RetriesExhausted as exc:
                 if exc.body is None:
                     raise CoinGeckoError(
-                        f"coingecko {path} from={lo} to={hi - 1}: {exc} after {self.max_attempts} attempts"
-                    ) from exc
-                result.unreadable.append(UnreadableChunk(coin_id, lo, hi, exc.body, str(exc)))
+                        f"coingecko {path} from={lo} to={hi - 1}: {exc.last.problem} after {exc.attempts} attempts"
+                    ) from None
+                # A body that stayed unreadable (truncated, not an object): kept whole for the quarantine.
+                result.unreadable.append(
+                    UnreadableChunk(coin_id, lo, hi, exc.body, f"body of {path}: {exc.last.problem}")
+                )
             except ValueError as exc:
                 result.unreadable.append(
                     UnreadableChunk(coin_id, lo, hi, json.dumps(body)[:RAW_BODY_LIMIT], str(exc))
                 )
-            except httpx.TransportError as exc:
-                raise CoinGeckoError(
-                    f"coingecko {path} from={lo} to={hi - 1}: {type(exc).__name__} after {self.max_attempts} attempts"
-                ) from exc
         return result
 
 

@@ -57,7 +57,8 @@ from typing import Any
 from etl.catalog import MODULE_OF, VALIDATOR_EVENT, is_amount_field
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow, payload_json
-from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
+from etl.http import RpcError, rpc_result
+from etl.sources.sahara_rpc import PrunedNodeError, node_client, pruned_error
 
 CONNECTION = "sahara_cometbft"
 NATIVE_DENOM = "usah"
@@ -410,7 +411,7 @@ class CometBFTSource:
     family: str = field(default="sahara_staking", init=False)
 
     def __post_init__(self) -> None:
-        self.http = JsonHttp(self.url, timeout=self.timeout, max_connections=max(4, self.concurrency))
+        self.http = node_client(self.url, timeout=self.timeout, concurrency=self.concurrency)
         self._stream: str | None = None
         self._times: dict[int, int] = {}
         self._observe: set[int] = set()
@@ -427,14 +428,8 @@ class CometBFTSource:
     # --- RPC -----------------------------------------------------------------------------------------
 
     def call(self, method: str, *, block: int | None = None, **params) -> Any:
-        body = self.http.request(
-            "GET",
-            "/" + method,
-            shape=JsonHttp.is_envelope,
-            params={k: v for k, v in params.items() if v is not None},
-        )
         try:
-            return JsonHttp.result(body, self.http.url, method)
+            return self.http.rpc_uri(method, **params)
         except RpcError as exc:
             pruned = pruned_error(exc, CONNECTION, block)
             if pruned:
@@ -540,7 +535,7 @@ def _results_of(body: Any) -> Iterable[dict]:
     if not isinstance(body, dict):
         raise ValueError("a /block_results capture is a JSON object (the envelope or its result)")
     if "result" in body or "error" in body:
-        result = JsonHttp.result(body, "capture", "block_results")
+        result = rpc_result(body, "capture", "block_results")
         yield result
         return
     yield body

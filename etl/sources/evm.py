@@ -33,7 +33,8 @@ from typing import Any
 from etl.contracts import LogDecodeError, events_by_topic0
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainAuditError, ChainFetch, Event, QuarantinedRow, payload_json
-from etl.sources.sahara_rpc import JsonHttp, PrunedNodeError, RpcError, pruned_error
+from etl.http import RpcError, rpc_result
+from etl.sources.sahara_rpc import PrunedNodeError, node_client, pruned_error
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +124,8 @@ class EvmSource:
     family: str = field(default="sahara_contracts", init=False)
 
     def __post_init__(self) -> None:
-        self.http = JsonHttp(self.url, timeout=self.timeout, max_connections=max(4, self.concurrency))
+        self.http = node_client(self.url, timeout=self.timeout, concurrency=self.concurrency)
         self._stream: str | None = None
-        self._ids = 0
         self.shrinks = 0
         self.grows = 0
         self.log_queries = 0
@@ -141,30 +141,19 @@ class EvmSource:
 
     # --- RPC -----------------------------------------------------------------------------------------
 
-    def _envelope(self, method: str, params: list) -> dict:
-        self._ids += 1
-        return {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
-
     def call(self, method: str, params: list, *, block: int | None = None) -> Any:
-        body = self.http.request("POST", "", shape=JsonHttp.is_envelope, json=self._envelope(method, params))
         try:
-            return JsonHttp.result(body, self.http.url, method)
+            return self.http.rpc(method, params)
         except RpcError as exc:
             raise self._translate(exc, block) from None
 
     def batch(self, method: str, params_list: list[list], *, first_block: int | None = None) -> list:
-        """Results of one JSON-RPC batch, in request order."""
-        requests = [self._envelope(method, p) for p in params_list]
-        body = self.http.request("POST", "", shape=JsonHttp.is_batch, json=requests)
-        if isinstance(body, dict):  # a node that refuses batches answers one error object
-            JsonHttp.result(body, self.http.url, method)
-        by_id = {item.get("id"): item for item in body}
+        """Results of one JSON-RPC batch, in request order; the first call the node failed raises."""
         out = []
-        for offset, req in enumerate(requests):
-            try:
-                out.append(JsonHttp.result(by_id.get(req["id"]), self.http.url, method))
-            except RpcError as exc:
-                raise self._translate(exc, None if first_block is None else first_block + offset) from None
+        for offset, answer in enumerate(self.http.rpc_batch([(method, p) for p in params_list])):
+            if answer.error is not None:
+                raise self._translate(answer.error, None if first_block is None else first_block + offset)
+            out.append(answer.result)
         return out
 
     def _translate(self, exc: RpcError, block: int | None) -> Exception:
@@ -344,7 +333,7 @@ def _logs_of(body: Any) -> Iterator[dict]:
                 yield item
         return
     if isinstance(body, dict) and ("result" in body or "error" in body):
-        yield from _logs_of(JsonHttp.result(body, "capture", "eth_getLogs") or [])
+        yield from _logs_of(rpc_result(body, "capture", "eth_getLogs") or [])
         return
     raise ValueError("an eth_getLogs capture is the JSON-RPC envelope, a batch of them, or the list of logs")
 

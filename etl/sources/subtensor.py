@@ -39,23 +39,16 @@ import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from tenacity import (
-    retry,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow
+from etl.http import HttpClient, RetryPolicy, RpcAnswer, RpcError
 from etl.settings import endpoint
 from etl.sources.subtensor_codec import (
     DecodedEvent,
@@ -111,17 +104,10 @@ class StatePrunedError(RuntimeError):
     """The node no longer has the state of a block the range needs."""
 
 
-class _Retryable(RuntimeError):
-    pass
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, _Retryable | httpx.TransportError)
-
-
 class JsonRpcHttp:
-    """Substrate JSON-RPC over HTTP: batches of `batch_size` calls, `concurrency` batches in flight,
-    retries with backoff on transport errors, timeouts, HTTP 429 and 5xx."""
+    """Substrate JSON-RPC over HTTP through the shared client (`etl/http.py`): batches of `batch_size`
+    calls, `concurrency` batches in flight, transient failures retried (`attempts` in all); a call the
+    node answers with an error raises `SubtensorRpcError`, or `StatePrunedError` for discarded state."""
 
     def __init__(
         self,
@@ -134,76 +120,45 @@ class JsonRpcHttp:
     ) -> None:
         self.url = url
         self.batch_size = batch_size
-        self.concurrency = concurrency
-        self.attempts = attempts
-        self._client = httpx.Client(
+        self.http = HttpClient(
+            url,
+            retry=RetryPolicy(attempts=attempts, backoff_initial=0.2, backoff_max=10.0, max_wait=30.0),
             timeout=timeout,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            max_in_flight=concurrency,
         )
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="subtensor-rpc")
-        self.requests = 0
-        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.Client:
+        """The httpx client underneath (the benchmarks put one serving the devnet in process there)."""
+        return self.http.client
+
+    @_client.setter
+    def _client(self, client: httpx.Client) -> None:
+        self.http.client = client
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._client.close()
+        self.http.close()
 
-    def _post(self, payload: list[dict]) -> list[dict]:
-        @retry(
-            retry=retry_if_exception(_is_retryable),
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=10.0),
-            reraise=True,
-        )
-        def attempt() -> list[dict]:
-            with self._lock:
-                self.requests += 1
-            response = self._client.post(self.url, json=payload)
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = response.headers.get("Retry-After")
-                if retry_after and response.status_code == 429:
-                    time.sleep(min(float(retry_after), 30.0))
-                raise _Retryable(f"{endpoint(self.url)} answered HTTP {response.status_code}")
-            if response.status_code >= 400:  # not raise_for_status: its message holds the full URL
-                raise RuntimeError(f"{endpoint(self.url)} answered HTTP {response.status_code}")
-            try:
-                answers = response.json()
-            except ValueError as exc:
-                raise _Retryable(f"{endpoint(self.url)} sent a body that is not JSON ({exc})") from exc
-            if isinstance(answers, dict):  # a batch-level error (e.g. parse error)
-                raise _Retryable(f"{endpoint(self.url)} answered the batch with {answers.get('error')}")
-            return answers
-
-        return attempt()
-
-    def _batch(self, calls: list[tuple[str, list]]) -> list[dict]:
-        payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
-        by_id = {a.get("id"): a for a in self._post(payload)}
-        missing = [i for i in range(len(calls)) if i not in by_id]
-        if missing:
-            raise RuntimeError(
-                f"{endpoint(self.url)}: no answer to {len(missing)} of {len(calls)} calls in a batch"
-            )
-        return [by_id[i] for i in range(len(calls))]
-
-    def answers(self, calls: list[tuple[str, list]]) -> list[dict]:
-        """The raw answers (`result` or `error`) to `calls`, in order."""
-        pieces = [calls[i : i + self.batch_size] for i in range(0, len(calls), self.batch_size)]
-        if len(pieces) <= 1:
-            return self._batch(pieces[0]) if pieces else []
-        out: list[dict] = []
-        for answers in self._pool.map(self._batch, pieces):
-            out.extend(answers)
-        return out
+    def answers(self, calls: list[tuple[str, list]]) -> list[RpcAnswer]:
+        """The answers (a result or the node's error for that call) to `calls`, in order."""
+        return self.http.rpc_batch(calls, batch_size=self.batch_size)
 
     def results(self, calls: list[tuple[str, list]], blocks: list[int] | None = None) -> list[Any]:
         """The results of `calls`; an error raises (naming the block from `blocks` when given)."""
+        try:
+            answers = self.answers(calls)
+        except RpcError as exc:  # the node refused a whole batch (one error object for it)
+            raise SubtensorRpcError(exc.method, [], _error_object(exc)) from None
         out = []
-        for i, answer in enumerate(self.answers(calls)):
-            if "error" in answer:
+        for i, answer in enumerate(answers):
+            if answer.error is not None:
                 method, params = calls[i]
-                raise _classify(method, params, answer["error"], blocks[i] if blocks else None)
-            out.append(answer.get("result"))
+                raise _classify(method, params, answer.error, blocks[i] if blocks else None)
+            out.append(answer.result)
         return out
 
     def call(self, method: str, *params: Any) -> Any:
@@ -213,16 +168,19 @@ class JsonRpcHttp:
 _PRUNED = re.compile(r"state already discarded|state .* (is )?not available|pruned", re.IGNORECASE)
 
 
-def _classify(method: str, params: list, error: dict, block: int | None) -> Exception:
-    message = str(error.get("message", "")) + " " + str(error.get("data") or "")
-    if _PRUNED.search(message):
+def _classify(method: str, params: list, error: RpcError, block: int | None) -> Exception:
+    if _PRUNED.search(error.text):
         where = f"block {block}" if block is not None else f"the block of {params[-1] if params else '?'}"
         return StatePrunedError(
-            f"subtensor: the node has discarded the state of {where} ({error.get('message')}); it is a "
+            f"subtensor: the node has discarded the state of {where} ({error.message}); it is a "
             f"pruned node. Point the `bittensor_rpc` connection at an archive node, e.g. "
             f"{ARCHIVE_ENDPOINT}, to read history this old."
         )
-    return SubtensorRpcError(method, params, error)
+    return SubtensorRpcError(method, params, _error_object(error))
+
+
+def _error_object(error: RpcError) -> dict:
+    return {"code": error.code, "message": error.message, "data": error.data}
 
 
 def _slug(text: str) -> str:
