@@ -21,7 +21,8 @@ wide) and maps to its own error.
 
 Logs and errors name the endpoint as `scheme://host[:port]` only: a hosted node's URL carries its API
 key in the path or query and a password in its authority. A request is labelled by what the code
-chose (the JSON-RPC method, the path below the endpoint), never by the configured URL.
+chose (the JSON-RPC method, the path below the endpoint), never by the configured URL; httpx's own
+request log line is cut the same way.
 
 Bounded concurrency: at most `max_in_flight` requests are on the wire at once, however many threads
 call the client (the connection pool has the same size). An optional `rate_per_second` spaces the
@@ -59,6 +60,21 @@ _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 def scrub(text: str) -> str:
     """`text` with every URL in it cut to scheme://host[:port] (library messages may quote one)."""
     return _URL.sub(lambda m: endpoint(m.group(0)), text)
+
+
+class _EndpointOnly(logging.Filter):
+    """httpx logs every request at INFO with its whole URL, user:password, keyed path and query
+    included (Airflow's task logs keep INFO): the URL is cut to scheme://host[:port] first."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(endpoint(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(type(f).__name__ == _EndpointOnly.__name__ for f in _httpx_log.filters):
+    _httpx_log.addFilter(_EndpointOnly())
 
 
 # --- errors --------------------------------------------------------------------------------------------

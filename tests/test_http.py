@@ -74,6 +74,15 @@ def test_retry_after_in_seconds_is_waited_and_the_log_names_scheme_and_host_only
     _hidden(line)
 
 
+def test_httpxs_own_request_log_shows_scheme_and_host_only(caplog):
+    transport, _ = _server(httpx.Response(200, json={}))
+    client, _ = _client(transport)
+    caplog.set_level(logging.INFO, logger="httpx")
+    client.get_json("/coins/x", params={"token": KEY})
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert line == f'HTTP Request: GET {SHOWN} "HTTP/1.1 200 OK"'
+
+
 def test_retry_after_as_an_http_date_is_waited_until_that_time():
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=120)
     transport, _ = _server(
