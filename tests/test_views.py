@@ -10,13 +10,16 @@ batch by batch with the projections run after each batch, as the pipeline runs t
   then 0.2; subnet 3's gets 0.1. Metagraph epochs (`NeuronObserved` with the subnet's `SubnetObserved`)
   of subnet 1 at blocks 5001 and 5004 and of subnet 2 at 5002. Subnet 3 is added at 5000 and removed
   at 5003. A new miner takes subnet 1's UID 3 at 5003 (its registration recycles 1 TAO), and another
-  registers on subnet 2 at 5005 and is never observed.
+  registers on subnet 2 at 5005 and is never observed. Stakers add 10 TAO on subnet 1, move 2 TAO from
+  subnet 1 to subnet 2 and remove 4 TAO from subnet 2. A runtime upgrade (spec 343 to 344) is enacted
+  in block 5003.
 - **Sahara**: CometBFT heights 100-200 (validator sets at 100 and 200 with their distribution events,
   four delegation changes, a mint at every stored height) and EVM contract logs (a task, four
-  submissions, three reviews, two payments, four reputation mints). The day is partial.
+  submissions, three reviews, two payments, four reputation mints, a licence bought and its revenue
+  shared). The day is partial.
 - **Market**: CoinGecko quotes of TAO and SAHARA, including one for the next day.
 - **Quarantine**: one undecodable subtensor record, one bad CometBFT attribute, and two undecodable EVM
-  logs in two batches.
+  logs in two batches. Each batch carries its validation suite's result.
 
 Each test works out its view's rows by hand from those numbers (the arithmetic is in the comments, or in
 plain Python over the history's constants) and compares them with what the view returns. No test
@@ -35,7 +38,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl.events import BlockRef, Event, QuarantinedRow
+from etl.events import BlockRef, DQRecord, Event, QuarantinedRow
 from tests.conftest import fresh_warehouse
 from warehouse import db
 from warehouse.projections import rebuild, run_all
@@ -74,6 +77,13 @@ ALPHA_IN = {1: 400_000 * RAO, 2: 100_000 * RAO, 3: 1_000 * RAO}
 POOL_BEFORE_THE_DAY = {1: 100_000 * RAO, 2: 50_000 * RAO, 3: 1_000 * RAO}
 SUBNET3_REMOVED_AT = 5003
 DIVIDENDS, VALIDATOR_TRUST = 49151, 52428  # u16 scores of every validator
+#: A runtime upgrade (spec 343 to 344) is enacted in block 5003: block 5004 is the first spec 344 executes.
+UPGRADE_BLOCK = 5003
+
+
+def _runtime(block: int) -> int:
+    """The spec_version that executed `block`."""
+    return 344 if block > UPGRADE_BLOCK else 343
 
 
 def _injected(netuid: int, block: int) -> int:
@@ -108,6 +118,56 @@ EPOCHS = {
 REGISTRATIONS = [(5003, 1, 3, "m1d"), (5005, 2, 3, "m2c")]
 #: Subnet -> the epoch block of its SubnetObserved; subnet 3's only one is at 5000.
 SUBNET_OBSERVED = {5000: 3, 5001: 1, 5002: 2, 5004: 1}
+#: (block, position, event type, payload) of the day's stake operations: 10 TAO staked on subnet 1,
+#: 2 TAO moved from subnet 1 to subnet 2, 4 TAO unstaked from subnet 2.
+STAKE_EVENTS = [
+    (
+        5002,
+        "1.0",
+        "SubtensorModule.StakeAdded",
+        {
+            "coldkey": "5Staker1",
+            "hotkey": "v1",
+            "netuid": 1,
+            "tao": str(10 * RAO),
+            "alpha": str(40 * RAO),
+            "fee": "0",
+        },
+    ),
+    (
+        5004,
+        "1.0",
+        "SubtensorModule.StakeMoved",
+        {
+            "coldkey": "5Staker1",
+            "origin_hotkey": "v1",
+            "origin_netuid": 1,
+            "destination_hotkey": "v2",
+            "destination_netuid": 2,
+            "tao": str(2 * RAO),
+        },
+    ),
+    (
+        5005,
+        "2.0",
+        "SubtensorModule.StakeRemoved",
+        {
+            "coldkey": "5Staker2",
+            "hotkey": "v2",
+            "netuid": 2,
+            "tao": str(4 * RAO),
+            "alpha": str(8 * RAO),
+            "fee": "0",
+        },
+    ),
+]
+
+
+def _incentive(netuid: int, block: int, hotkey: str) -> int:
+    """A miner's incentive score: its share of the epoch's miner emission as a u16 (validators: 0)."""
+    uids = EPOCHS[(netuid, block)]
+    miners = {h: emission for _uid, h, permit, _stake, emission in uids if not permit}
+    return miners.get(hotkey, 0) * U16 // sum(miners.values()) if sum(miners.values()) else 0
 
 
 def _bt_event(block: int, position: str, event_type: str, payload: dict) -> Event:
@@ -119,11 +179,20 @@ def _bt_event(block: int, position: str, event_type: str, payload: dict) -> Even
         event_type=event_type,
         block_time=BT_TIME[block],
         payload=payload,
-        spec_version=343,
+        spec_version=_runtime(block - 1),  # a block's events are decoded with its parent's runtime
     )
 
 
-def _neuron(netuid: int, uid: int, hotkey: str, block: int, permit: bool, stake: int, emission: int) -> dict:
+def _neuron(
+    netuid: int,
+    uid: int,
+    hotkey: str,
+    block: int,
+    permit: bool,
+    stake: int,
+    emission: int,
+    incentive: int = 0,
+) -> dict:
     return {
         "uid": uid,
         "netuid": netuid,
@@ -131,7 +200,7 @@ def _neuron(netuid: int, uid: int, hotkey: str, block: int, permit: bool, stake:
         "coldkey": "5Cold" + hotkey,
         "stake": str(stake * RAO),
         "rank": 0,
-        "incentive": 0 if permit else 40_000,
+        "incentive": incentive,
         "dividends": DIVIDENDS if permit else 0,
         "consensus": 0,
         "trust": 0,
@@ -230,10 +299,15 @@ def _bittensor_block(block: int, issuance_before: int) -> tuple[list[Event], int
                     block,
                     f"obs.neuron.{netuid}.{uid}",
                     "SubtensorModule.NeuronObserved",
-                    _neuron(netuid, uid, hotkey, block, permit, stake, emission),
+                    _neuron(
+                        netuid, uid, hotkey, block, permit, stake, emission, _incentive(netuid, epoch, hotkey)
+                    ),
                 )
                 for uid, hotkey, permit, stake, emission in uids
             ]
+    for at, position, event_type, payload in STAKE_EVENTS:
+        if at == block:
+            events.append(_bt_event(block, position, event_type, payload))
     if block in SUBNET_OBSERVED:
         netuid = SUBNET_OBSERVED[block]
         events.append(
@@ -276,7 +350,8 @@ def _bittensor_batches() -> list[dict]:
             block_events, issuance = _bittensor_block(block, issuance)
             events += block_events
         blocks = [
-            BlockRef(n, f"0x{n:064x}", f"0x{n - 1:064x}", BT_TIME[n], 343, 0) for n in range(first, last + 1)
+            BlockRef(n, f"0x{n:064x}", f"0x{n - 1:064x}", BT_TIME[n], _runtime(n), 0)
+            for n in range(first, last + 1)
         ]
         batches.append(
             {
@@ -447,6 +522,7 @@ EVM_TIME = {
     1011: _at(10, 30),
     1020: _at(14, 10),
     1021: _at(14, 20),
+    1025: _at(14, 30),
     1030: _at(20),
     1031: _at(20, 10),
 }
@@ -517,6 +593,25 @@ CONTRACT_LOGS = [
         "0.0",
         "Reputation.ReputationMinted",
         {"holder": A3, "tier": 1, "tokenId": "2", "tx_hash": "0xq2"},
+    ),
+    # A licence to dataset 1 bought for 20 SAHARA, shared 6 to A1 (its annotations) and 14 to the owner.
+    (
+        1025,
+        "0.0",
+        "Marketplace.LicensePurchased",
+        {"assetId": "1", "buyer": "0xb1", "price": str(20 * SAHARA), "tx_hash": "0xl1"},
+    ),
+    (
+        1025,
+        "0.1",
+        "Marketplace.RevenueShared",
+        {"assetId": "1", "recipient": A1, "amount": str(6 * SAHARA), "tx_hash": "0xl1"},
+    ),
+    (
+        1025,
+        "0.2",
+        "Marketplace.RevenueShared",
+        {"assetId": "1", "recipient": "0x0e1", "amount": str(14 * SAHARA), "tx_hash": "0xl1"},
     ),
     (
         1030,
@@ -640,11 +735,46 @@ def _market_batches() -> list[dict]:
     return batches
 
 
+#: source -> (the suite that validates its batches, the runtime its events were read with).
+SUITES = {
+    "subtensor": ("bittensor_events", "spec"),  # each event's spec_version
+    "cometbft": ("sahara_staking_events", "cosmos-sdk v0.50"),
+    "evm": ("sahara_contracts_events", "abi 5eed0001"),
+    "coingecko": ("market_quotes", None),
+}
+
+
+def _validated(batch: dict) -> dict:
+    """The batch with its suite's result, as the pipeline stores it beside the batch: every row
+    validated, 12 expectations of which one failed when a row was quarantined, and for a chain the
+    events counted by the runtime that wrote them."""
+    suite, runtime = SUITES[batch["source"]]
+    events, quarantined = len(batch["events"]), len(batch.get("quarantined", ()))
+    by_runtime: dict[str, int] = {}
+    for event in batch["events"]:
+        name = f"spec {event.spec_version}" if runtime == "spec" else runtime
+        by_runtime[name] = by_runtime.get(name, 0) + 1
+    details = {"events_by_runtime": by_runtime} if runtime else {}
+    record = DQRecord(suite, events + quarantined, quarantined, 12, 1 if quarantined else 0, 0.01, details)
+    return {**batch, "dq": [record]}
+
+
 def _history() -> list[dict]:
     """The batches in the order the DAGs could write them: the first half of each chain, the day's
     quotes, the second half of each chain, the next day's first quote."""
     bittensor, comet, evm, market = _bittensor_batches(), _comet_batches(), _evm_batches(), _market_batches()
-    return [bittensor[0], comet[0], evm[0], market[0], market[1], bittensor[1], comet[1], evm[1], market[2]]
+    batches = [
+        bittensor[0],
+        comet[0],
+        evm[0],
+        market[0],
+        market[1],
+        bittensor[1],
+        comet[1],
+        evm[1],
+        market[2],
+    ]
+    return [_validated(batch) for batch in batches]
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
