@@ -8,7 +8,9 @@ Every callback of the app (enumerated from its callback map, so a new one is fuz
   carries the bad-link notice, never a server error;
 - every value random, triggers and the page's own store included: never a server error (a callback
   may decline to update, HTTP 204);
-- the values the controls really hold: the panels draw the warehouse, and no notice appears.
+- the values the controls really hold: the panels draw the warehouse (quotes only: the market-cap
+  chart draws them, every chain chart says it has nothing, the cards, freshness and validation tables
+  show the two coins), and no notice appears.
 """
 
 from __future__ import annotations
@@ -247,6 +249,81 @@ def test_the_controls_real_values_draw_the_warehouse_without_a_notice(loaded_app
                    _valid_value),
     )  # fmt: skip
     assert csv.status_code == 200 and "bittensor" in csv.get_data(as_text=True)
+
+    # The warehouse holds quotes only: the market-cap chart is the one chart with points, and every other
+    # chart says in words that it has none, never a blank chart.
+    charts = {
+        key: props["figure"]
+        for key, answer in drawn.items()
+        for props in answer.values()
+        if "figure" in props
+    }
+    with_points = {
+        key for key, figure in charts.items()
+        if any(_length(t.get("x")) for t in figure["data"] if not str(t.get("name", "")).startswith("Equal"))
+    }  # fmt: skip
+    saying_none = {
+        key for key, figure in charts.items()
+        if any(str(a.get("text", "")).startswith("No ") for a in figure["layout"].get("annotations", []))
+    }  # fmt: skip
+    assert with_points == {"market-cap-chart.figure"} and saying_none == set(charts) - with_points
+    # The cards: both coins' market figures from the last quote (11:00, the hour before the devnet's
+    # noon), and no chain figure yet.
+    cards = _components(drawn["kpi-cards.children"])
+    assert next(c["children"] for c in cards if c.get("id") == "as-of") == "As of 2026-01-15 11:00 UTC"
+    for coin in ("kpi-bittensor", "kpi-sahara-ai"):
+        (card,) = [c for c in cards if c.get("id") == coin]
+        shown = {k["data-kpi"]: _strong_text(k) for k in _components(card) if "data-kpi" in k}
+        assert all(shown[k].startswith("$") for k in ("market_cap", "price", "volume_24h")), (coin, shown)
+        assert all(shown[k] == "–" for k in ("participants", "validators", "gini", "nakamoto")), (coin, shown)
+    # Freshness and validation: each coin's stream to the window's end, 72 quotes validated in one run.
+    freshness = _table(drawn["freshness.children"], "freshness-table")
+    assert [(r["source"], r["stream"], r["position"], r["last_data_at"]) for r in freshness] == [
+        ("coingecko", coin, DEVNET_NOW, "2026-01-15 11:00:00") for coin in ("bittensor", "sahara-ai")
+    ]
+    results = _table(drawn["dq-results.children"], "dq-results-table")
+    assert [(r["suite"], r["stream"], r["outcome"], r["rows_validated"], r["runs"]) for r in results] == [
+        ("market_quotes", coin, "passed", 72, 1) for coin in ("bittensor", "sahara-ai")
+    ]
+    # Nothing was quarantined, and the tables of chain figures have no row.
+    assert _table(drawn["quarantine-rules.children"], "quarantine-rules-table") == []
+    for key, table in (
+        ("ecosystem-daily", "ecosystem-daily-table"),
+        ("sahara-validators", "sahara-validators-table"),
+        ("stake-flow-table", "stake-flow-rows"),
+        ("marketplace", "marketplace-table"),
+    ):
+        assert _table(drawn[f"{key}.children"], table) == [], key  # fmt: skip
+
+
+def _length(array) -> int:
+    """How many values a figure's array holds: a list, or plotly's typed array {dtype, bdata (base64)}."""
+    if isinstance(array, dict):
+        return len(np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]))
+    return len(array or [])
+
+
+def _components(tree) -> list[dict]:
+    """The props of every component in a callback's answer (Dash's JSON of components), depth first."""
+    if isinstance(tree, list):
+        return [props for child in tree for props in _components(child)]
+    if not isinstance(tree, dict):
+        return []
+    props = tree.get("props", tree)
+    if "type" not in tree and "props" not in tree:  # an answer: {component id: {property: value}}
+        return [p for value in tree.values() for p in _components(value)]
+    return [props, *_components(props.get("children"))]
+
+
+def _strong_text(kpi: dict) -> str:
+    """The value a KPI shows (its Strong: text, or text and a unit span)."""
+    value = kpi["children"][1]["props"]["children"]
+    return value if isinstance(value, str) else value[0]
+
+
+def _table(answer, table_id: str) -> list[dict]:
+    (table,) = [c for c in _components(answer) if c.get("id") == table_id]
+    return table["data"]
 
 
 def test_the_workbench_answers_any_statement_with_a_message_or_rows(loaded_app):
