@@ -23,15 +23,15 @@ def create_app(warehouse_url: str | None = None) -> Dash:
     )
     app.server.config["WAREHOUSE_URL"] = resolve_url(warehouse_url)
     from dashboards import controls
-    from dashboards.pages import PAGE_MODULES
+    from dashboards.pages import ENTITY_MODULES, PAGE_MODULES
 
     controls.register_callbacks(app)
-    for module in PAGE_MODULES:
+    for module in (*PAGE_MODULES, *ENTITY_MODULES):
         if module.__name__ not in dash.page_registry:
             dash.register_page(module.__name__, **module.PAGE)
         # Callbacks belong to this app, not to Dash's global list (which only the first app would get).
         module.register_callbacks(app)
-    features = {module.__name__: module.FEATURES for module in PAGE_MODULES}
+    features = {module.__name__: module.FEATURES for module in (*PAGE_MODULES, *ENTITY_MODULES)}
     controls.register_nav(
         app,
         {
@@ -45,7 +45,14 @@ def create_app(warehouse_url: str | None = None) -> Dash:
                 [
                     html.H1("DecAI Compare", className="brand"),
                     html.Span("Bittensor and Sahara AI, side by side", className="tagline"),
-                    html.Nav([controls.nav_link(page) for page in dash.page_registry.values()]),
+                    # Entity pages (a path template: one subnet, hotkey, …) are reached by links, not the menu.
+                    html.Nav(
+                        [
+                            controls.nav_link(page)
+                            for page in dash.page_registry.values()
+                            if not page.get("path_template")
+                        ]
+                    ),
                 ],
                 className="topbar",
             ),

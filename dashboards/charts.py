@@ -33,6 +33,8 @@ class Drill:
     title: str
     events: pd.DataFrame
     truncated: bool = False
+    #: The pages of the entities the point is about: (label, path), e.g. ("subnet 3", "/bittensor/subnet/3").
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,11 +140,19 @@ def drill_panel(panel_id: str, drill: Drill | None) -> list:
     rows = drill.events
     return [
         html.H4(drill.title, id=f"{panel_id}-drill-title"),
+        *_entity_links(panel_id, drill.links),
         html.P(note, className="drill-note", id=f"{panel_id}-drill-note"),
         data_table(f"{panel_id}-events", rows, page_size=10)
         if not rows.empty
         else html.P("No events in the warehouse for this point.", className="drill-empty"),
     ]
+
+
+def _entity_links(panel_id: str, links: tuple[tuple[str, str], ...]) -> list:
+    if not links:
+        return []
+    items = [part for label, href in links for part in (" · ", dcc.Link(label, href=href))][1:]
+    return [html.P(["Open the page of ", *items], className="drill-note", id=f"{panel_id}-drill-links")]
 
 
 NOTICE_HEADING = controls.NOTICE_HEADING

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dash_table, html
 
-from dashboards import glossary
+from dashboards import entities, glossary
 
 
 def data_table(
@@ -14,11 +14,17 @@ def data_table(
     """A sortable, filterable table whose CSV export holds exactly the rows behind it. Each header
     shows its column's unit where the name does not say it, and hovering it gives the column's
     definition from the data dictionary (`dashboards.glossary`); `row_tooltips` adds a hover per cell
-    of the named columns (one text per row)."""
+    of the named columns (one text per row). Cells naming a subnet, hotkey, Sahara validator or
+    contributor (`dashboards.entities.LINK_COLUMNS`) link to its page; the CSV holds the plain id."""
     shown = frame.copy()
     for col in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[col]):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    records = shown.to_dict("records")
+    linked = entities.link_columns(records, [str(c) for c in shown.columns])
+    for record in records:
+        for col in linked:
+            record[col] = entities.markdown_cell(col, record[col])
     described = glossary.table_columns(table_id, [str(c) for c in shown.columns])
     extra = {}
     if row_tooltips:
@@ -27,8 +33,11 @@ def data_table(
         ]
     return dash_table.DataTable(
         id=table_id,
-        data=shown.to_dict("records"),
-        columns=[{"name": described.get(c, (c,))[0], "id": c} for c in shown.columns],
+        data=records,
+        columns=[{"name": described.get(c, (c,))[0], "id": c, **({"presentation": "markdown"} if c in linked else {})}
+                 for c in shown.columns],
+        markdown_options={"link_target": "_self"},
+        css=[{"selector": ".cell-markdown p", "rule": "margin: 0"}],
         tooltip_header={c: text for c, (_header, text) in described.items()},
         tooltip_delay=300,
         sort_action="native",

@@ -4,7 +4,8 @@ Charts put the point's key in plotly's `customdata` (a coin and an hour, a chain
 subnet…). The browser sends it back in `clickData`, so it is parsed here as untrusted input: a key
 that does not parse lists nothing. Rows of marts with lineage go through
 `warehouse.provenance.events_behind`; windows of time go through `queries.events_in_window`, a
-bounded query with a LIMIT.
+bounded query with a LIMIT. A drill-down about one subnet, hotkey or Sahara validator links its page
+(`dashboards.entities`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from dashboards import queries
+from dashboards import entities, queries
 from dashboards.charts import Drill
 from dashboards.state import View, parse_netuid
 
@@ -56,6 +57,10 @@ def _netuid(text: str) -> int | None:
 
 def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
+
+
+def _subnet_link(netuid: int) -> tuple[str, str]:
+    return (f"subnet {netuid}", entities.SUBNET.path(str(netuid)))
 
 
 def market_window(url: str, view: View, point: dict) -> Drill | None:
@@ -110,7 +115,7 @@ def registrations(url: str, view: View, point: dict) -> Drill | None:
         url, "bittensor", ("SubtensorModule.NeuronRegistered",), _at(day), _at(day) + MAX_WINDOW,
         {"netuid": str(netuid)},
     )  # fmt: skip
-    return Drill(f"Registrations in subnet {netuid} on {day}", events, truncated)
+    return Drill(f"Registrations in subnet {netuid} on {day}", events, truncated, (_subnet_link(netuid),))
 
 
 def stake_flows(url: str, view: View, point: dict) -> Drill | None:
@@ -124,7 +129,12 @@ def stake_flows(url: str, view: View, point: dict) -> Drill | None:
     events, truncated = queries.rows_behind(
         url, "bittensor_stake_flows_daily", {"netuid": netuid, "day": day}
     )
-    return Drill(f"Stake added, removed and moved in subnet {netuid} on {day}", events, truncated)
+    return Drill(
+        f"Stake added, removed and moved in subnet {netuid} on {day}",
+        events,
+        truncated,
+        (_subnet_link(netuid),),
+    )
 
 
 def subnet(url: str, netuid) -> Drill | None:
@@ -133,7 +143,7 @@ def subnet(url: str, netuid) -> Drill | None:
     if netuid is None:
         return None
     events, truncated = queries.rows_behind(url, "subnets", {"netuid": netuid})
-    return Drill(f"Events behind subnet {netuid}", events, truncated)
+    return Drill(f"Events behind subnet {netuid}", events, truncated, (_subnet_link(netuid),))
 
 
 def bittensor_validator(url: str, view: View, point: dict) -> Drill | None:
@@ -151,7 +161,10 @@ def bittensor_validator(url: str, view: View, point: dict) -> Drill | None:
             url, "bittensor", ("SubtensorModule.NeuronObserved",), view.as_of_at - queries.METAGRAPH_LOOKBACK,
             view.as_of_at, {"netuid": str(netuid), "hotkey": hotkey},
         )  # fmt: skip
-    return Drill(f"Observations of validator {hotkey} in subnet {netuid}", events, truncated)
+    links = [_subnet_link(netuid)]
+    if entities.parse_hotkey(hotkey) is not None:
+        links.insert(0, (f"hotkey {hotkey}", entities.HOTKEY.path(hotkey)))
+    return Drill(f"Observations of validator {hotkey} in subnet {netuid}", events, truncated, tuple(links))
 
 
 def sahara_validator(url: str, view: View, point: dict) -> Drill | None:
@@ -166,4 +179,6 @@ def sahara_validator(url: str, view: View, point: dict) -> Drill | None:
         return None
     if events.empty:
         return None
-    return Drill(f"Events behind validator {custom[0]}", events, truncated)
+    validator = entities.parse_sahara_validator(custom[0])
+    links = ((f"validator {validator}", entities.SAHARA_VALIDATOR.path(validator)),) if validator else ()
+    return Drill(f"Events behind validator {custom[0]}", events, truncated, links)

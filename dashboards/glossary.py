@@ -47,6 +47,18 @@ TABLES: dict[str, tuple[str, ...]] = {
     "dictionary-relations-table": ("catalogue",),
     "dictionary-columns-table": ("catalogue",),
     "dictionary-events-table": ("event_catalog",),
+    # entity pages
+    "contributors-table": ("contributors",),
+    "subnet-history-table": ("subnet_history",),
+    "subnet-neurons-table": ("subnet_neurons", "miners"),
+    "hotkey-history-table": ("hotkey_history",),
+    "hotkey-holdings-table": ("bittensor_holders",),
+    "hotkey-registrations-table": ("stg_bittensor_registrations",),
+    "validator-history-table": ("sahara_validator_history",),
+    "validator-flows-table": ("sahara_validator_flows", "stg_sahara_delegation_flows"),
+    "validator-delegations-table": ("sahara_validator_delegations", "sahara_delegations"),
+    "contributor-history-table": ("contributor_history",),
+    "contributor-annotations-table": ("annotations",),
 }
 #: Every drill-down lists events (`<panel>-events`).
 EVENTS_TABLE_SUFFIX = "-events"
@@ -80,6 +92,7 @@ PANELS: dict[str, str] = {
     "marketplace": "marketplace_per_day.licenses",
     "voting-power-chart": "validators.voting_power",
     "sahara-validators": "validators.delegated_base_units",
+    "contributors": "contributors.rewards_sahara",
     # quality
     "freshness": "freshness.last_data_at",
     "dq-results": "dq_results.outcome",
@@ -129,6 +142,8 @@ def short_unit(column: Column) -> str | None:
     unit, per = column.unit, ""
     if unit.endswith(dictionary.PER_DAY):
         unit, per = unit.removesuffix(dictionary.PER_DAY), " per day"
+    elif unit.endswith(dictionary.PER_PERIOD):
+        unit, per = unit.removesuffix(dictionary.PER_PERIOD), " per period"
     label = _SHORT.get(unit)
     return label + per if label else None
 

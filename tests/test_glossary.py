@@ -105,7 +105,28 @@ def _tables_shown(url: str) -> dict[str, dash_table.DataTable]:
     for component in _walk(data_dictionary._layout(url, {})):
         if isinstance(component, dash_table.DataTable):
             tables[component.id] = component
+    tables.update({table.id: table for table in _entity_tables()})
     return tables
+
+
+def _entity_tables() -> list[dash_table.DataTable]:
+    """The tables of the entity pages, each drawn from one row of its query's columns."""
+    from dashboards import entity_queries as eq
+    from dashboards.pages import contributor, hotkey, sahara_validator, subnet
+
+    def one(columns):
+        return pd.DataFrame([dict.fromkeys(columns, 1)])
+
+    return [
+        subnet.history_table(one(eq.SUBNET_HISTORY)), subnet.neurons_table(one(eq.NEURON_COLUMNS)),
+        hotkey.history_table(one(eq.HOTKEY_HISTORY)), hotkey.holdings_table(one(eq.HOLDING_COLUMNS)),
+        hotkey.registrations_table(one(eq.HOTKEY_REGISTRATIONS)),
+        sahara_validator.history_table(one(eq.VALIDATOR_HISTORY)),
+        sahara_validator.flows_table(one([c for c in eq.FLOW_COLUMNS if c != "event_id"])),
+        sahara_validator.delegations_table(one(eq.DELEGATION_COLUMNS)),
+        contributor.history_table(one(eq.CONTRIBUTOR_HISTORY)),
+        contributor.annotations_table(one(eq.ANNOTATION_COLUMNS)),
+    ]  # fmt: skip
 
 
 def html_root(rendered):

@@ -52,6 +52,7 @@ HEX = "0x-prefixed hex string"
 JSON = "JSON document"
 SECONDS = "seconds"
 PER_DAY = " per UTC day"
+PER_PERIOD = " per period (the hour or UTC day of the row's period)"
 
 
 @dataclass(frozen=True)
@@ -1483,6 +1484,107 @@ DERIVED: dict[str, dict[str, Column]] = {
         "index": C(
             "the value rebased to 100 at the start of the range (moves compare across sizes)",
             "index (start of range = 100)",
+        ),
+    },
+    # The entity pages (a subnet, a hotkey, a Sahara validator, a contributor through time): one row per
+    # period with data, an hour when the entity's history covers three UTC days or fewer, else a day.
+    "subnet_history": {
+        "period": C(
+            "start of the hour or UTC day the row sums up (hourly for a history of three days or less)", TS
+        ),
+        "blocks": C("the subnet's block observations in the period", COUNT + PER_PERIOD),
+        "tao_injected_tao": C(
+            "TAO injected into the subnet's pool: sum of SubnetTaoInEmission", TAO + PER_PERIOD
+        ),
+        "alpha_to_participants_alpha": C(
+            "alpha emitted to the subnet's miners, validators and owner: sum of SubnetAlphaOutEmission",
+            ALPHA + PER_PERIOD,
+        ),
+        "alpha_to_pool_alpha": C("alpha added to the pool: sum of SubnetAlphaInEmission", ALPHA + PER_PERIOD),
+        "price_tao_per_alpha": C("pool price (SubnetTAO / SubnetAlphaIn) at the period's last block", PRICE),
+        "pool_tao": C("TAO in the pool (SubnetTAO) at the period's last block", TAO),
+        "epochs": C("metagraph epochs observed in the period", COUNT + PER_PERIOD),
+        "uids": C("UIDs in the metagraph at the period's last epoch", COUNT),
+        "miners": C("of those, UIDs without validator permit", COUNT),
+        "validators": C("of those, UIDs with validator permit", COUNT),
+        "stake_alpha": C("stake on the subnet's UIDs at the period's last epoch, summed", ALPHA),
+        "stake_tao": C("that stake in TAO at the epoch's pool price (root: TAO)", TAO),
+        "registrations": C("NeuronRegistered events of the subnet in the period", COUNT + PER_PERIOD),
+    },
+    "subnet_neurons": {
+        "role": C("'miner' (no validator permit) or 'validator' (permit holder) at its latest epoch", TEXT),
+        "dividends": C("share of the subnet's validator dividends at the latest epoch (validators)", SCORE),
+    },
+    "hotkey_history": {
+        "netuid": _NETUID,
+        "period": C(
+            "start of the hour or UTC day the row sums up (hourly for a history of three days or less)", TS
+        ),
+        "uid": C("the UID the hotkey held at the period's last epoch", "UID (integer)"),
+        "epochs": C("metagraph observations of the hotkey in the subnet in the period", COUNT + PER_PERIOD),
+        "validator_permit": C("it held a validator permit at the period's last epoch", BOOL),
+        "stake_alpha": C("stake on the hotkey in the subnet at the period's last epoch", ALPHA),
+        "stake_tao": C("that stake in TAO at that epoch's pool price (root: TAO)", TAO),
+        "incentive": C("its share of the subnet's miner incentive at the period's last epoch", SCORE),
+        "dividends": C("its share of the subnet's validator dividends at the period's last epoch", SCORE),
+        "emission_alpha": C(
+            "alpha it received over the period's epochs (this subnet only)", ALPHA + PER_PERIOD
+        ),
+        "incentive_tao": C(
+            "alpha it received as a miner (epochs without validator permit), each epoch in TAO at its pool "
+            "price, summed",
+            TAO + PER_PERIOD,
+        ),
+        "dividends_tao": C(
+            "alpha it received as a validator (epochs with permit), each epoch in TAO at its pool price, summed",
+            TAO + PER_PERIOD,
+        ),
+        "registrations": C("its NeuronRegistered events in the subnet in the period", COUNT + PER_PERIOD),
+    },
+    "sahara_validator_history": {
+        "period": C(
+            "start of the hour or UTC day the row sums up (hourly for a history of three days or less)", TS
+        ),
+        "observations": C("validator sets observed with the validator in the period", COUNT + PER_PERIOD),
+        "voting_power": C("its voting power in the period's last observed set (bonded // 1e18)", SAHARA),
+        "power_share": C("its voting power over the whole set's in that set", RATIO),
+        "commission_rate": C("its commission / rewards in that set's block", RATIO),
+        "flows": C(
+            "changes of its bonded tokens in the period (delegations, unbondings, …)", COUNT + PER_PERIOD
+        ),
+        "delegated_sahara": C(
+            "tokens bonded to it in the period: delegations, redelegations in, self-bond", SAHARA + PER_PERIOD
+        ),
+        "undelegated_sahara": C(
+            "tokens that left it in the period: unbondings and redelegations out", SAHARA + PER_PERIOD
+        ),
+        "net_flow_sahara": C("delegated_sahara - undelegated_sahara", SAHARA + PER_PERIOD),
+        "cumulative_net_flow_sahara": C(
+            "net flow since its first stored flow, up to the end of the period (not its whole bond unless "
+            "the store begins at its creation)",
+            SAHARA,
+        ),
+    },
+    "sahara_validator_flows": {
+        "amount_sahara": C("signed change of the validator's bonded tokens", SAHARA),
+    },
+    "sahara_validator_delegations": {
+        "net_sahara": C("the delegator's net delegation over the stored events (net_usah / 1e18)", SAHARA),
+    },
+    "contributor_history": {
+        "period": C(
+            "start of the hour or UTC day the row sums up (hourly for a history of three days or less)", TS
+        ),
+        "submitted": C("their annotations submitted in the period", COUNT + PER_PERIOD),
+        "reviewed": C("reviews of their stored submissions in the period", COUNT + PER_PERIOD),
+        "accepted": C("of those reviews, acceptances", COUNT + PER_PERIOD),
+        "acceptance_rate": C("accepted / reviewed in the period", RATIO),
+        "payments": C("DataServices.RewardPaid events to them in the period", COUNT + PER_PERIOD),
+        "rewards_sahara": C("rewards paid to them in the period (RewardPaid amounts)", SAHARA + PER_PERIOD),
+        "cumulative_rewards_sahara": C("rewards paid to them up to the end of the period", SAHARA),
+        "reputation_tier": C(
+            "highest Reputation.ReputationMinted tier minted to them up to the end of the period",
+            "tier (integer)",
         ),
     },
     "catalogue": {

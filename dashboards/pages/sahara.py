@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboards import charts, controls, drill, figures, queries
+from dashboards import entity_queries as eq
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 
@@ -22,6 +23,10 @@ def _marketplace_table(frame, view):
 
 def _validators_table(frame, view):
     return data_table("sahara-validators-table", frame.round({"delegated_sahara": 6, "commission_rate": 4}))
+
+
+def _contributors_table(frame, view):
+    return data_table("contributors-table", frame.round({"rewards_sahara": 6, "acceptance_rate": 4}))
 
 
 def _voting_power(frame, view):
@@ -53,6 +58,8 @@ PANELS = [
     Panel("marketplace", "Marketplace per day (table)",
           lambda url, view: queries.marketplace_per_day(url, view.start_at, view.end_at),
           _marketplace_table, ("evm",), kind="html"),
+    Panel("contributors", "Top contributors", lambda url, view: eq.top_contributors(url), _contributors_table,
+          ("evm",), kind="html"),
     Panel("voting-power-chart", "Validator voting power",
           lambda url, view: queries.sahara_validators(url, view.as_of_at), _voting_power, ("cometbft",),
           inputs=("as_of",), drill=drill.sahara_validator),
@@ -93,8 +100,15 @@ def _layout(url: str, query: dict) -> html.Div:
             charts.card(PANEL["marketplace-chart"], fresh, wide=True),
             html.H3("Marketplace per day"),
             charts.card(PANEL["marketplace"], fresh, wide=True),
+            html.H3("Top contributors"),
+            html.P(
+                "The contributors paid the most over the stored history; an address opens the "
+                "contributor's page."
+            ),
+            charts.card(PANEL["contributors"], fresh, wide=True),
             charts.card(PANEL["voting-power-chart"], fresh, wide=True),
             html.H3("Validators"),
+            html.P("An operator address opens the validator's page."),
             charts.card(PANEL["sahara-validators"], fresh, wide=True),
         ]
     )
