@@ -179,12 +179,15 @@ class SubtensorHistory:
     def __init__(self, *, seed: int = 7, scale: float = 1.0, now: int | None = None) -> None:
         from devnet.subtensor import SubtensorChain, SubtensorRpc, subtensor_routes
         from devnet.subtensor.chain import GENESIS
+        from devnet.subtensor.rpc import AnswerCache
         from etl.sources.subtensor import SubtensorSource
 
         self.chain = SubtensorChain(seed=seed, scale=scale)
         self.chain.CACHE_WINDOWS = self.CACHE_WINDOWS
         clock = now if now is not None else GENESIS + 400 * 86400
-        self._client = devnet_client(subtensor_routes(SubtensorRpc(self.chain, lambda: clock)))
+        rpc = SubtensorRpc(self.chain, lambda: clock)
+        rpc.answers = AnswerCache(limit=0)  # each block is read once: keeping its answers only costs memory
+        self._client = devnet_client(subtensor_routes(rpc))
         self.source = SubtensorSource("http://devnet/subtensor", observations=False, concurrency=1)
         self.source.rpc._client.close()
         self.source.rpc._client = self._client

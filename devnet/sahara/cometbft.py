@@ -397,11 +397,27 @@ def make_routes(rpc: CometRPC) -> list[Route]:
     return routes
 
 
+#: URI methods whose answer at a given height never changes once the height exists: their answers are
+#: kept as bytes, so a client reading blocks again (a backfill's retry, a benchmark) costs no encoding.
+FIXED_AT_HEIGHT = ("block", "block_results")
+
+
 def _uri_handler(rpc: CometRPC, form: str) -> Callable:
+    answers = LRU(4096)
+
     async def handle(request: Request) -> Response:
         method = request.path_params["method"]
         params = {k: _uri_value(v) for k, v in request.query_params.items()}
         try:
+            if method in FIXED_AT_HEIGHT and params.keys() == {"height"} and params["height"]:
+                height = rpc._height(params["height"], rpc.chain.head())  # checked on every request
+                body = answers.get(
+                    (method, height),
+                    lambda: (
+                        _json({"jsonrpc": "2.0", "id": -1, "result": rpc.call(form, method, params)}).body
+                    ),
+                )
+                return Response(body, media_type="application/json")
             result = rpc.call(form, method, params)
         except RPCError as exc:
             status = {-32600: 400, -32601: 404}.get(exc.code, 500)
