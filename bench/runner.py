@@ -737,7 +737,8 @@ def stage_reconcile(url: str, since_seq: int) -> dict:
     after an ingest does), then every day (a full run), on the same warehouse, nothing recorded."""
     from warehouse.reconcile import reconcile
 
-    reconcile(url, record=False, days=[])  # untimed: imports, first connection, for neither side to pay
+    # Untimed first: imports, the first connection and the file's pages, so that neither side pays them.
+    reconcile(url, record=False, since_seq=since_seq)
     incremental_s, incremental = _timed(lambda: reconcile(url, record=False, since_seq=since_seq))
     full_s, full = _timed(lambda: reconcile(url, record=False))
 

@@ -684,6 +684,36 @@ CHECKS = (
 )
 
 
+#: Checks that look at one day's observations at a time: `reconcile` reads the days one by one and
+#: runs these on each, so memory holds one day whatever the length of the history. The other checks
+#: read the warehouse themselves and get each day with its last observation only (`_closing`: the
+#: day and its closing issuance, all they use).
+PER_DAY_CHECKS = (check_tao_minted, check_block_injection, check_tempo_split)
+
+
+def _closing(data: DayData) -> DayData:
+    observed = data.in_day()
+    last = {observed[-1].block: observed[-1]} if observed else {}
+    return DayData(data.day, last, {}, {}, set())
+
+
+def _merged(into: dict | None, part: dict) -> dict:
+    """Two results of one check over different days as one."""
+    if into is None:
+        return part
+    into["checked"] += part["checked"]
+    into["failures"] += part["failures"]
+    into["failed_days"] = sorted(set(into["failed_days"]) | set(part["failed_days"]))
+    for key, value in part.items():
+        if key in ("check", "checked", "failures", "failed_days"):
+            continue
+        if isinstance(value, list):
+            into[key] = into.get(key, []) + value
+        else:
+            into.setdefault(key, value)
+    return into
+
+
 def days_touched(conn: Connection, since_seq: int) -> list[date]:
     """The days of the Bittensor observations stored after position `since_seq` (what a run after
     an ingest needs to look at again)."""
@@ -718,12 +748,29 @@ def reconcile(
                 wanted = days_touched(conn, since_seq)
             else:
                 wanted = _emission_days(conn)
-            data = [_read_day(conn, day) for day in wanted]
             reading = time.perf_counter() - started
+            # One day in memory at a time: a day of observations at full scale is hundreds of MB.
+            per_day: dict = {}
+            spent: dict = defaultdict(float)
+            closing = []
+            for day in wanted:
+                started = time.perf_counter()
+                data = _read_day(conn, day)
+                reading += time.perf_counter() - started
+                for check in PER_DAY_CHECKS:
+                    started = time.perf_counter()
+                    per_day[check] = _merged(per_day.get(check), check(conn, [data]))
+                    spent[check] += time.perf_counter() - started
+                closing.append(_closing(data))
+                del data
             for check in CHECKS:
                 started = time.perf_counter()
-                result = check(conn, data)
-                result["seconds"] = round(time.perf_counter() - started + reading / len(CHECKS), 3)
+                if check in PER_DAY_CHECKS:
+                    result = per_day[check] if check in per_day else check(conn, [])
+                else:
+                    result = check(conn, closing)
+                spent[check] += time.perf_counter() - started
+                result["seconds"] = round(spent[check] + reading / len(CHECKS), 3)
                 result["days"] = [str(d) for d in wanted]
                 results.append(result)
         if record:

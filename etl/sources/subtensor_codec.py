@@ -257,7 +257,26 @@ class LengthCheck:
             raise ValueError("length beyond the value's bytes")
         return value, at + used
 
+    def static_size(self, tid: int, seen: frozenset[int] = frozenset()) -> int | None:
+        """The size of every value of the type when it is fixed (no length, compact or variant inside)."""
+        if tid in seen:
+            return None
+        ((kind, body),) = self.types[tid]["def"].items()
+        if kind == "primitive":
+            return _PRIMITIVE_BYTES.get(body)
+        if kind == "array":
+            inner = self.static_size(body["type"], seen | {tid})
+            return None if inner is None else inner * body["len"]
+        if kind in ("tuple", "composite"):
+            ids = body if kind == "tuple" else [f["type"] for f in body.get("fields", [])]
+            sizes = [self.static_size(t, seen | {tid}) for t in ids]
+            return None if None in sizes else sum(sizes)
+        return None
+
     def _build(self, tid: int) -> Callable[[bytes, int], int]:
+        size = self.static_size(tid)
+        if size is not None:  # e.g. an account id: 32 bytes whatever they hold, no need to walk them
+            return lambda raw, at: at + size
         ((kind, body),) = self.types[tid]["def"].items()
         if kind == "primitive":
             if body == "str":
