@@ -14,6 +14,7 @@ Connectors decode with it and the suites validate with it, so both agree by cons
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Payload keys that hold token amounts in base units (integer strings), unless `NOT_AMOUNT_SUFFIXES`.
 AMOUNT_KEYS = re.compile(
@@ -23,6 +24,7 @@ AMOUNT_KEYS = re.compile(
 NOT_AMOUNT_SUFFIXES = ("_usd", "_id", "_per_s", "_payer", "_address", "_denom", "_recipient", "_bits")
 
 
+@lru_cache(maxsize=4096)  # payloads repeat a few dozen keys; every event of every batch asks
 def is_amount_field(key: str) -> bool:
     """Whether payload key `key` holds a token amount in base units (the one rule, decoding and suites)."""
     lowered = key.lower()

@@ -38,6 +38,7 @@ class ChainValidation:
     record: DQRecord
 
 
+_INTEGER = re.compile(r"-?\d+")
 #: Fields of an EmissionObserved payload (top level, then each `subnets` entry) that hold base units.
 EMISSION_AMOUNTS = ("total_issuance", "total_issuance_before", "minted")
 EMISSION_SUBNET_AMOUNTS = (
@@ -66,7 +67,7 @@ def _emission_problem(payload: dict) -> tuple[float | None, str | None]:
             return None, f"subnets entry netuid = {entry.get('netuid')!r} is not an integer"
         checks += [(f"subnets[{entry['netuid']}].{key}", entry.get(key)) for key in EMISSION_SUBNET_AMOUNTS]
     for key, value in checks:
-        if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
+        if not isinstance(value, str) or not _INTEGER.fullmatch(value):
             return None, f"{key} = {value!r} is not an integer string in base units"
         number = float(int(value))
         smallest = number if smallest is None else min(smallest, number)
@@ -120,7 +121,7 @@ def _amount_problem(payload: dict, event_type: str | None = None) -> tuple[float
         if isinstance(value, bool) or isinstance(value, float):
             return None, f"{key} = {value!r} is not an integer in base units"
         text = str(value)
-        if not re.fullmatch(r"-?\d+", text):
+        if not _INTEGER.fullmatch(text):
             return None, f"{key} = {value!r} is not an integer string in base units"
         number = float(int(text))
         smallest = number if smallest is None else min(smallest, number)
