@@ -1396,6 +1396,60 @@ VIEWS: tuple[Relation, ...] = (
         example="SELECT subject, fact, value, unit, as_of, source_title FROM v_reference_facts "
         "ORDER BY subject, as_of",
     ),
+    _view(
+        "v_milestones",
+        "one row per milestone: a runtime upgrade or halving seen on chain, or a dated reference fact",
+        "The moments every time-series chart marks: runtime upgrades (a block whose spec_version is newer "
+        "than its parent's) and halvings (the first block minting less than its parent) from the stored "
+        "blocks, and the reference facts whose value is a date, month or quarter (dTAO, TGE, mainnet, ...)",
+        (
+            "milestone_id",
+            "chain",
+            "kind",
+            "label",
+            "detail",
+            "occurred_at",
+            "resolution",
+            "block_number",
+            "source_title",
+            "source_url",
+            "fact_id",
+        ),
+        None,
+        {
+            "milestone_id": C(
+                "stable key: 'runtime:<source>:<stream>:<spec>', 'halving:bittensor:<block>' or "
+                "'fact:<fact_id>'",
+                ID,
+            ),
+            "chain": C("'bittensor' or 'sahara' (a reference fact's subject; 'sector' for the sector)", TEXT),
+            "kind": C(
+                "'runtime_upgrade', 'halving' (both seen on chain) or 'reference' (a dated fact)", TEXT
+            ),
+            "label": C(
+                "the short name a chart writes by its marker: 'runtime 343', 'halving', the fact", TEXT
+            ),
+            "detail": C(
+                "what happened, in words: the specs or the block emission before and after, or the fact's "
+                "value and qualifier",
+                TEXT,
+            ),
+            "occurred_at": C(
+                "when: the block that enacted the upgrade or first minted less; a fact's date, or the first "
+                "day of its month or quarter",
+                TS,
+            ),
+            "resolution": C("how exact `occurred_at` is: 'block', or a fact's 'date', 'month' or 'quarter'", TEXT),
+            "block_number": C("the block of an on-chain milestone (NULL for a reference fact)", BLOCK),
+            "source_title": C(
+                "where it comes from: the stored blocks or events it was read from, or the fact's source title",
+                TEXT,
+            ),
+            "source_url": C("http(s) address of a reference fact's source (NULL on chain)", "URL (text)"),
+            "fact_id": C("the reference fact it is (`reference_facts.fact_id`; NULL on chain)", ID),
+        },
+        example="SELECT occurred_at, chain, kind, label, detail FROM v_milestones ORDER BY occurred_at",
+    ),
 )
 
 RELATIONS: dict[str, Relation] = {relation.name: relation for relation in (*TABLES, *VIEWS)}
