@@ -1439,7 +1439,9 @@ VIEWS: tuple[Relation, ...] = (
                 "day of its month or quarter",
                 TS,
             ),
-            "resolution": C("how exact `occurred_at` is: 'block', or a fact's 'date', 'month' or 'quarter'", TEXT),
+            "resolution": C(
+                "how exact `occurred_at` is: 'block', or a fact's 'date', 'month' or 'quarter'", TEXT
+            ),
             "block_number": C("the block of an on-chain milestone (NULL for a reference fact)", BLOCK),
             "source_title": C(
                 "where it comes from: the stored blocks or events it was read from, or the fact's source title",
