@@ -51,6 +51,9 @@ class Panel:
     kind: str = "graph"
     #: From a clicked point (plotly's `clickData["points"][0]`) to the events behind it.
     drill: Callable[[str, View, dict], Drill | None] | None = None
+    #: A time series: the chains whose milestones (`queries.milestones`) its figure marks, of those the
+    #: view shows; empty for a chart that is not over time.
+    milestones: tuple[str, ...] = ()
 
 
 def page_layout(render_page: Callable[[str, dict], Any]) -> Callable[..., Any]:
@@ -68,10 +71,15 @@ def page_layout(render_page: Callable[[str, dict], Any]) -> Callable[..., Any]:
 
 
 def render(panel: Panel, url: str, view: View):
-    """What the panel's callback returns for `view` (a figure, or components)."""
+    """What the panel's callback returns for `view` (a figure, or components); a time series marks
+    the milestones of its chains inside the span it draws."""
     with queries.session(url):
         frame = panel.data(url, view)
-    return panel.render(frame, view)
+        shown = panel.render(frame, view)
+        if panel.milestones and panel.kind == "graph":
+            chains = [chain for chain in panel.milestones if chain in view.chains()]
+            figures.add_milestones(shown, queries.milestones(url, view.start_at, view.end_at, chains))
+    return shown
 
 
 def card(panel: Panel, fresh: pd.DataFrame, wide: bool = False) -> html.Div:

@@ -23,7 +23,7 @@ CHAIN_DAY_EVENTS = {
     "sahara": ("DataServices.AnnotationSubmitted", "DataServices.RewardPaid"),
 }
 CHAIN_NAMES = {"bittensor": "Bittensor", "sahara": "Sahara"}
-#: The longest window one point may stand for (a day of the daily charts).
+#: The longest window one point may stand for (a day of the daily charts; an hour of the hourly ones).
 MAX_WINDOW = timedelta(days=1)
 
 
@@ -59,6 +59,21 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
+def _period(start_text: str, end_text: str) -> tuple[datetime, datetime] | None:
+    """A clicked point's period [start, end): an hour or a day of a time series (at most a day)."""
+    start, end = _moment(start_text), _moment(end_text)
+    if start is None or end is None or not timedelta(0) < end - start <= MAX_WINDOW:
+        return None
+    return start, end
+
+
+def _when(start: datetime, end: datetime) -> str:
+    """A period as a drill-down's title says it: `on 2026-01-14`, or `2026-01-14 05:00–06:00 UTC`."""
+    if end - start == MAX_WINDOW and start.time() == datetime.min.time():
+        return f"on {start:%Y-%m-%d}"
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+
+
 def _subnet_link(netuid: int) -> tuple[str, str]:
     return (f"subnet {netuid}", entities.SUBNET.path(str(netuid)))
 
@@ -79,62 +94,65 @@ def market_window(url: str, view: View, point: dict) -> Drill | None:
 
 
 def chain_day(url: str, view: View, point: dict) -> Drill | None:
-    """A chain's day of `ecosystem_daily`: the events it was computed from."""
-    custom = _custom(point, 2)
-    if custom is None or custom[0] not in CHAIN_DAY_EVENTS or _day(custom[1]) is None:
+    """A chain's day (or hour) of the comparison charts: the events its figures are computed from.
+    Its `customdata`: chain, the period's start and end."""
+    custom = _custom(point, 3)
+    if custom is None or custom[0] not in CHAIN_DAY_EVENTS:
         return None
-    chain, day = custom[0], _day(custom[1])
-    types = CHAIN_DAY_EVENTS[chain]
-    events, truncated = queries.events_in_window(url, chain, types, _at(day), _at(day) + MAX_WINDOW)
-    return Drill(f"{CHAIN_NAMES[chain]} on {day}: {', '.join(types)}", events, truncated)
+    period = _period(custom[1], custom[2])
+    if period is None:
+        return None
+    chain, types = custom[0], CHAIN_DAY_EVENTS[custom[0]]
+    events, truncated = queries.events_in_window(url, chain, types, *period)
+    return Drill(f"{CHAIN_NAMES[chain]} {_when(*period)}: {', '.join(types)}", events, truncated)
 
 
 def day_of(chain: str, event_types: tuple[str, ...], what: str) -> Callable[[str, View, dict], Drill | None]:
-    """Drill for a per-day chart of one chain: the day's events of `event_types`."""
+    """Drill for a per-day (or per-hour) chart of one chain: the period's events of `event_types`.
+    Its `customdata`: the period's start and end."""
 
     def drill(url: str, view: View, point: dict) -> Drill | None:
-        custom = _custom(point, 1)
-        day = _day(custom[0]) if custom else None
-        if day is None:
+        custom = _custom(point, 2)
+        period = _period(custom[0], custom[1]) if custom else None
+        if period is None:
             return None
-        events, truncated = queries.events_in_window(url, chain, event_types, _at(day), _at(day) + MAX_WINDOW)
-        return Drill(f"{what} on {day}: {', '.join(event_types)}", events, truncated)
+        events, truncated = queries.events_in_window(url, chain, event_types, *period)
+        return Drill(f"{what} {_when(*period)}: {', '.join(event_types)}", events, truncated)
 
     return drill
 
 
 def registrations(url: str, view: View, point: dict) -> Drill | None:
-    """A day and subnet of the registrations chart: its `NeuronRegistered` events."""
-    custom = _custom(point, 2)
+    """A period and subnet of the registrations chart: its `NeuronRegistered` events. Its
+    `customdata`: the period's start and end, the subnet."""
+    custom = _custom(point, 3)
     if custom is None:
         return None
-    day, netuid = _day(custom[0]), _netuid(custom[1])
-    if day is None or netuid is None:
+    period, netuid = _period(custom[0], custom[1]), _netuid(custom[2])
+    if period is None or netuid is None:
         return None
     events, truncated = queries.events_in_window(
-        url, "bittensor", ("SubtensorModule.NeuronRegistered",), _at(day), _at(day) + MAX_WINDOW,
-        {"netuid": str(netuid)},
-    )  # fmt: skip
-    return Drill(f"Registrations in subnet {netuid} on {day}", events, truncated, (_subnet_link(netuid),))
+        url, "bittensor", ("SubtensorModule.NeuronRegistered",), *period, {"netuid": str(netuid)}
+    )
+    title = f"Registrations in subnet {netuid} {_when(*period)}"
+    return Drill(title, events, truncated, (_subnet_link(netuid),))
 
 
 def stake_flows(url: str, view: View, point: dict) -> Drill | None:
-    """A day and subnet of the stake-flow chart: the stake events with a leg on that subnet that day."""
-    custom = _custom(point, 2)
+    """A period and subnet of the stake-flow chart: the stake events with a leg on that subnet in it,
+    from the lineage of the day's `bittensor_stake_flows_daily` row (kept to the hour for an hourly
+    point). Its `customdata`: the period's start and end, the subnet."""
+    custom = _custom(point, 3)
     if custom is None:
         return None
-    day, netuid = _day(custom[0]), _netuid(custom[1])
-    if day is None or netuid is None:
+    period, netuid = _period(custom[0], custom[1]), _netuid(custom[2])
+    if period is None or netuid is None or period[0].date() != (period[1] - timedelta(microseconds=1)).date():
         return None
     events, truncated = queries.rows_behind(
-        url, "bittensor_stake_flows_daily", {"netuid": netuid, "day": day}
+        url, "bittensor_stake_flows_daily", {"netuid": netuid, "day": period[0].date()}, window=period
     )
-    return Drill(
-        f"Stake added, removed and moved in subnet {netuid} on {day}",
-        events,
-        truncated,
-        (_subnet_link(netuid),),
-    )
+    title = f"Stake added, removed and moved in subnet {netuid} {_when(*period)}"
+    return Drill(title, events, truncated, (_subnet_link(netuid),))
 
 
 def subnet(url: str, netuid) -> Drill | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_text
+import numbers
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -73,34 +76,39 @@ def lorenz_figure(curves: dict[str, list[tuple[float, float]]]) -> go.Figure:
 def daily_comparison_figure(
     frame: pd.DataFrame, column: str, title: str, percent: bool = False, y_title: str | None = None
 ) -> go.Figure:
-    """One measure of `ecosystem_daily` over time, both chains on one chart; the y axis names the
-    measure and its unit from the data dictionary unless `y_title` says otherwise."""
+    """One measure of `ecosystem_daily` over time, both chains on one chart, a point per day or per
+    hour (the frame's `day` or `hour` column); a period not stored whole is drawn hollow, dashed and
+    labelled "partial". The y axis names the measure and its unit from the data dictionary unless
+    `y_title` says otherwise."""
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
+    period = period_of(frame)
     figure = go.Figure()
+    value = "%{y:.1%}" if percent else "%{y:,.4~f}"
     for chain, group in frame.groupby("chain"):
-        figure.add_trace(
-            go.Scatter(
-                x=group["day"],
-                y=group[column],
-                mode="lines+markers",
-                name=CHAIN_LABELS.get(chain, chain).split()[0],
-                line={"color": CHAIN_COLORS.get(chain)},
-                customdata=_day_keys(group.assign(chain=chain), "chain")[:, ::-1],
+        figure.add_traces(
+            series_traces(
+                group, period, column, CHAIN_LABELS.get(chain, chain).split()[0], CHAIN_COLORS.get(chain),
+                _period_keys(group.assign(chain=chain), "chain")[:, [2, 0, 1]],
+                f"{_PERIOD_HOVER[period]}<br>{value}",
             )
-        )
+        )  # fmt: skip
     figure.update_layout(
         title=title,
-        yaxis={"tickformat": ".0%" if percent else None, "title": y_title or _measure_title(column, percent)},
-        xaxis={"tickformat": "%Y-%m-%d", "dtick": 86_400_000, "title": "UTC day"},  # one tick per day
+        yaxis={
+            "tickformat": ".0%" if percent else None,
+            "title": y_title or _measure_title(column, percent, period),
+        },
+        xaxis=period_axis(frame[period], period),
         template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
 
 
-def _measure_title(column: str, percent: bool) -> str | None:
-    """A measure of `ecosystem_daily` as an axis names it: its name and unit from the data dictionary."""
+def _measure_title(column: str, percent: bool, period: str = "day") -> str | None:
+    """A measure of `ecosystem_daily` as an axis names it: its name and unit from the data dictionary
+    (a figure per day is per hour on an hourly chart)."""
     from dashboards import glossary
 
     ref = f"ecosystem_daily.{column}"
@@ -109,7 +117,8 @@ def _measure_title(column: str, percent: bool) -> str | None:
     except KeyError:
         return None
     what = column.removesuffix("_usd").removesuffix("_native").replace("_", " ")
-    return f"{what} (%)" if percent else glossary.axis_title(ref, what)
+    title = f"{what} (%)" if percent else glossary.axis_title(ref, what)
+    return title.replace(" per day)", " per hour)") if period == "hour" else title
 
 
 # ------------------------------------------------------------------------------- chain pages (shared)
@@ -126,6 +135,16 @@ def _layout(figure: go.Figure, title: str, **extra) -> go.Figure:
 
 #: Bars on a date axis are measured in milliseconds; without a width a lone day's bar is 1 ms wide.
 DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+PERIOD_MS = {"day": DAY_MS, "hour": HOUR_MS}
+PERIOD_STEP = {"day": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}
+#: How a point's period reads in a hover.
+_PERIOD_HOVER = {"day": "%{x|%Y-%m-%d}", "hour": "%{x|%Y-%m-%d %H:00} UTC"}
+
+
+def period_of(frame: pd.DataFrame) -> str:
+    """'hour' for a frame of hourly points (its periods in an `hour` column), else 'day'."""
+    return "hour" if "hour" in frame.columns else "day"
 
 
 def day_axis(days: pd.Series) -> dict:
@@ -139,11 +158,79 @@ def day_axis(days: pd.Series) -> dict:
     return axis
 
 
-def _day_keys(frame: pd.DataFrame, *extra: str):
-    """Per point: the day as YYYY-MM-DD (and `extra` columns as text), what a drill-down gets back."""
-    keys = frame[["day", *extra]].copy()
-    keys["day"] = pd.to_datetime(keys["day"]).dt.strftime("%Y-%m-%d")
+def period_axis(periods: pd.Series, period: str = "day") -> dict:
+    """The date axis of a chart of days (`day_axis`) or of hours: hour ticks, padded by under an hour
+    so that a few hours' bars do not fill the chart."""
+    if period == "day":
+        return day_axis(periods)
+    first, last = pd.Timestamp(periods.min()), pd.Timestamp(periods.max())
+    pad = pd.Timedelta(minutes=40)
+    return {
+        "type": "date",
+        "title": "UTC hour",
+        "tickformat": "%H:%M\n%Y-%m-%d",
+        "range": [first - pad, last + pad],
+    }
+
+
+def _period_keys(frame: pd.DataFrame, *extra: str):
+    """Per point: its period's start and end as ISO times (and `extra` columns as text), what a
+    drill-down gets back to list the events of that hour or day."""
+    period = period_of(frame)
+    start = pd.to_datetime(frame[period])
+    keys = pd.DataFrame(
+        {"start": start.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+         "end": (start + PERIOD_STEP[period]).dt.strftime("%Y-%m-%dT%H:%M:%S")}, index=frame.index
+    )  # fmt: skip
+    for column in extra:
+        keys[column] = frame[column].astype(str)
     return keys.astype(str).to_numpy()
+
+
+def series_traces(
+    group, period: str, column: str, name: str, color, customdata, hover: str, step: str | None = None
+) -> list:
+    """One series as a solid line through its whole periods and, for periods not stored whole (see
+    `partial_days`; `step` names them, by default `period`), dashed segments from the neighbouring
+    whole points to hollow markers labelled "partial"."""
+    step = step or period
+    order = pd.to_datetime(group[period]).argsort(kind="stable").to_numpy()
+    group = group.iloc[order]
+    customdata = customdata[order] if customdata is not None else None
+    partial = partial_days(group)
+    positions = range(len(group))
+    whole = [i for i in positions if not partial[i]]
+    traces = [
+        go.Scatter(x=group[period].iloc[whole], y=group[column].iloc[whole],
+                   mode="lines+markers" if len(group) <= 60 else "lines", marker={"size": 5}, name=name,
+                   line={"color": color}, customdata=customdata[whole] if customdata is not None else None,
+                   hovertemplate=f"{hover}<extra>%{{fullData.name}}</extra>")
+    ]  # fmt: skip
+    if any(partial):
+        # The partial points and their whole neighbours, in order; a break (no y) between separate runs.
+        near = [
+            i
+            for i in positions
+            if partial[i] or (i > 0 and partial[i - 1]) or (i + 1 < len(group) and partial[i + 1])
+        ]
+        points = []  # (row, y, text, marker size)
+        for k, i in enumerate(near):
+            if k and i != near[k - 1] + 1:
+                points.append((i, None, "", 0))
+            points.append(
+                (i, group[column].iloc[i], PARTIAL_LABEL if partial[i] else "", 8 if partial[i] else 0)
+            )
+        rows = [p[0] for p in points]
+        xs, ys = group[period].iloc[rows], [p[1] for p in points]
+        texts, sizes = [p[2] for p in points], [p[3] for p in points]
+        traces.append(
+            go.Scatter(x=xs, y=ys, mode="lines+markers+text", marker={"size": sizes, "symbol": "circle-open",
+                       "color": color}, line={"color": color, "dash": "dash"}, text=texts,
+                       textposition="top center", name=f"{name} (partial {step})", showlegend=False,
+                       customdata=customdata[rows] if customdata is not None else None,
+                       hovertemplate=f"{hover}{partial_hover(step)}<extra>%{{fullData.name}}</extra>")
+        )  # fmt: skip
+    return traces
 
 
 def _count_axis(title: str, largest: float) -> dict:
@@ -174,26 +261,33 @@ def no_data_figure(title: str, message: str) -> go.Figure:
 def daily_bar_figure(
     frame: pd.DataFrame, column: str, title: str, y_title: str, color: str = TAO_COLOR
 ) -> go.Figure:
-    """One measure per day as bars (an hour of data still shows as a visible bar, unlike a line).
+    """One measure per day, or per hour (the frame's `day` or `hour` column), as bars: an hour of data
+    still shows as a visible bar, unlike a line.
 
-    With a `complete` column, a day not stored whole is drawn hatched and labelled "partial", so its
+    With a `complete` column, a period not stored whole is drawn hatched and labelled "partial", so its
     lower total does not read as a drop."""
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
+    period = period_of(frame)
     partial = partial_days(frame)
     figure = go.Figure(
-        go.Bar(x=frame["day"], y=frame[column], marker_color=color, name=y_title, width=0.8 * DAY_MS,
+        go.Bar(x=frame[period], y=frame[column], marker_color=color, name=y_title, width=0.8 * PERIOD_MS[period],
                marker_pattern_shape=["/" if p else "" for p in partial],
                text=[PARTIAL_LABEL if p else "" for p in partial], textposition="outside",
-               customdata=_day_keys(frame),
-               hovertemplate=[f"%{{x|%Y-%m-%d}}<br>%{{y:,.4~f}}{PARTIAL_HOVER if p else ''}<extra></extra>"
-                              for p in partial])
+               customdata=_period_keys(frame),
+               hovertemplate=[f"{_PERIOD_HOVER[period]}<br>%{{y:,.4~f}}{partial_hover(period) if p else ''}"
+                              "<extra></extra>" for p in partial])
     )  # fmt: skip
-    return _layout(figure, title, yaxis={"title": y_title}, xaxis=day_axis(frame["day"]))
+    return _layout(figure, title, yaxis={"title": y_title}, xaxis=period_axis(frame[period], period))
 
 
 PARTIAL_LABEL = "partial"
 PARTIAL_HOVER = "<br>partial day: not every block of it is stored yet"
+
+
+def partial_hover(period: str = "day") -> str:
+    """What a partial point's hover adds: the period is not stored whole."""
+    return f"<br>partial {period}: not every block of it is stored yet"
 
 
 def partial_days(frame: pd.DataFrame) -> list[bool]:
@@ -240,33 +334,119 @@ def _short(text: str, keep: int = 10) -> str:
     return text if len(text) <= 2 * keep + 1 else f"{text[: keep + 4]}…{text[-keep // 2 :]}"
 
 
+# ------------------------------------------------------------------------------------------ milestones
+
+MILESTONE_COLOR = "#7c3aed"
+#: Milestones closer than this share of the chart's width share one marker (their labels would overlap).
+MILESTONE_MERGE_SHARE = 0.02
+#: Longer labels are cut on the chart; the hover has them whole.
+MILESTONE_LABEL_CHARS = 28
+
+
+def x_extent(figure: go.Figure) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The time span a chart on a date axis covers: from its first point to the end of its last
+    period (an hour, or a day when every point is at midnight); (None, None) without dated points."""
+    values = [v for trace in figure.data if getattr(trace, "x", None) is not None for v in trace.x]
+    if not values or any(isinstance(v, numbers.Number) for v in values):
+        return None, None  # no points, or not a date axis
+    try:
+        times = pd.to_datetime(pd.Series(values))
+    except (TypeError, ValueError):
+        return None, None  # not a date axis
+    times = times.dropna()
+    if times.empty:
+        return None, None
+    daily = bool((times == times.dt.normalize()).all())
+    return times.min(), times.max() + (pd.Timedelta(days=1) if daily else pd.Timedelta(hours=1))
+
+
+def _milestone_when(row) -> str:
+    at, resolution = pd.Timestamp(row["occurred_at"]), row["resolution"]
+    if resolution == "block":
+        return f"{at:%Y-%m-%d %H:%M:%S} UTC, block {int(row['block_number']):,}"
+    if resolution == "month":
+        return f"{at:%Y-%m} (the month; drawn at its first day)"
+    if resolution == "quarter":
+        return f"{at.year}-Q{(at.month - 1) // 3 + 1} (the quarter; drawn at its first day)"
+    return f"{at:%Y-%m-%d}"
+
+
+def _milestone_hover(row) -> str:
+    source = html_text.escape(str(row["source_title"]))
+    lines = [
+        f"<b>{html_text.escape(str(row['label']))}</b>",
+        html_text.escape(str(row["detail"])),
+        f"when: {_milestone_when(row)}",
+        f"source: {source}",
+    ]
+    if isinstance(row.get("source_url"), str) and row["source_url"]:
+        lines.append(html_text.escape(row["source_url"]))
+    return "<br>".join(lines)
+
+
+def _milestone_label(row) -> str:
+    label = str(row["label"])
+    if len(label) > MILESTONE_LABEL_CHARS:
+        label = label[: MILESTONE_LABEL_CHARS - 1].rstrip() + "…"
+    text = html_text.escape(label)
+    url = row.get("source_url")
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        # The label links to the fact's source; on-chain milestones have none.
+        return f'<a href="{html_text.escape(url)}" target="_blank">{text}</a>'
+    return text
+
+
+def add_milestones(figure: go.Figure, milestones: pd.DataFrame) -> go.Figure:
+    """Mark on a time-series chart every milestone (rows of `queries.milestones`) inside its span
+    (`x_extent`): a dotted vertical line and a label at the top, whose hover says what happened, when
+    and the source (a fact's label links to its source). Milestones outside the span are not drawn;
+    ones closer than `MILESTONE_MERGE_SHARE` of the span share one marker."""
+    lo, hi = x_extent(figure)
+    if lo is None or milestones.empty:
+        return figure
+    inside = milestones[(milestones["occurred_at"] >= lo) & (milestones["occurred_at"] < hi)]
+    inside = inside.sort_values(["occurred_at", "milestone_id"])
+    groups: list[list[dict]] = []
+    for row in inside.to_dict("records"):
+        if groups and row["occurred_at"] - groups[-1][0]["occurred_at"] < MILESTONE_MERGE_SHARE * (hi - lo):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    for group in groups:
+        at = group[0]["occurred_at"]
+        ids = " ".join(str(r["milestone_id"]) for r in group)
+        figure.add_shape(
+            type="line",
+            x0=at,
+            x1=at,
+            y0=0,
+            y1=1,
+            yref="paper",
+            layer="above",
+            line={"dash": "dot", "color": MILESTONE_COLOR, "width": 1.5},
+            name=f"milestone {ids}",
+        )
+        figure.add_annotation(x=at, y=1, yref="paper", yanchor="bottom", xanchor="left", showarrow=False,
+                              text=" · ".join(_milestone_label(r) for r in group),
+                              hovertext="<br><br>".join(_milestone_hover(r) for r in group),
+                              font={"color": MILESTONE_COLOR, "size": 11}, name=f"milestone {ids}")  # fmt: skip
+    if groups:
+        figure.update_layout(margin={"t": 80})
+    return figure
+
+
 # ------------------------------------------------------------------------------------------ Bittensor
 
 
-def emission_figure(frame: pd.DataFrame, halving: pd.Timestamp) -> go.Figure:
-    """TAO emitted per day, with the halving drawn where the range includes it, else noted above the chart."""
-    title = "TAO emission per day"
+def emission_figure(frame: pd.DataFrame, _halving: pd.Timestamp | None = None) -> go.Figure:
+    """TAO emitted per day, or per hour on a short range. The halving is a milestone, marked like the
+    others where the chain's stored blocks show it (`add_milestones`); the second argument is accepted
+    for callers that still pass the halving's date, and not used."""
+    period = period_of(frame)
+    title = f"TAO emission per {period}"
     if frame.empty:
         return no_data_figure(title, "No Bittensor emission in the warehouse yet")
-    figure = daily_bar_figure(frame, "emission_tao", title, "TAO per day")
-    first, last = frame["day"].min(), frame["day"].max()
-    if first <= halving <= last:
-        # A shape and an annotation rather than add_vline(annotation_text=...), which fails on date axes.
-        figure.add_shape(type="line", x0=halving, x1=halving, y0=0, y1=1, yref="paper",
-                         line={"dash": "dash", "color": SAHARA_COLOR})  # fmt: skip
-        figure.add_annotation(x=halving, y=1, yref="paper", text="halving", showarrow=False, yanchor="bottom",
-                              font={"color": SAHARA_COLOR})  # fmt: skip
-    else:
-        side = "before" if halving < first else "after"
-        figure.add_annotation(
-            text=f"Halving on {halving:%Y-%m-%d}, {side} the range shown (0.5 TAO per block since then)"
-            if side == "before"
-            else f"Halving on {halving:%Y-%m-%d}, after the range shown",
-            x=0, y=1.02, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
-            font={"color": "#6b7280", "size": 12}, name="halving-note",
-        )  # fmt: skip
-        figure.update_layout(margin={"t": 70})
-    return figure
+    return daily_bar_figure(frame, "emission_tao", title, f"TAO per {period}")
 
 
 def incentive_lorenz_figure(incentives: pd.DataFrame, netuid: int | None) -> go.Figure:
@@ -296,35 +476,46 @@ def incentive_lorenz_figure(incentives: pd.DataFrame, netuid: int | None) -> go.
     )
 
 
+def _partial_marks(figure: go.Figure, frame: pd.DataFrame, period: str) -> go.Figure:
+    """Above each period not stored whole (stacked bars of several traces), the word "partial"."""
+    for at in frame.loc[partial_days(frame), period].drop_duplicates():
+        figure.add_annotation(x=at, y=1, yref="paper", yanchor="bottom", text=PARTIAL_LABEL, showarrow=False,
+                              font={"color": "#6b7280", "size": 11})  # fmt: skip
+    return figure
+
+
 def registrations_figure(frame: pd.DataFrame) -> go.Figure:
-    """Neuron registrations per day, stacked by subnet."""
-    title = "Registrations per day (NeuronRegistered)"
+    """Neuron registrations per day, or per hour on a short range, stacked by subnet; a period not
+    stored whole is hatched and marked "partial"."""
+    period = period_of(frame)
+    title = f"Registrations per {period} (NeuronRegistered)"
     if frame.empty:
         return no_data_figure(title, "No registrations in the selected range")
-    figure = go.Figure(
-        [
-            go.Bar(
-                x=group["day"],
-                y=group["registrations"],
-                name=f"subnet {netuid}",
-                marker_color=subnet_color(netuid),
-                width=0.8 * DAY_MS,
-                customdata=_day_keys(group, "netuid"),
-            )
-            for netuid, group in frame.groupby("netuid")
-        ]
-    )
-    largest = frame.groupby("day")["registrations"].sum().max()
-    return _layout(
-        figure, title, barmode="stack", yaxis=_count_axis("registrations (count per day)", largest), xaxis=day_axis(frame["day"]),
-        legend={"orientation": "h", "y": -0.2},
+    traces = []
+    for netuid, group in frame.groupby("netuid"):
+        partial = partial_days(group)
+        traces.append(
+            go.Bar(x=group[period], y=group["registrations"], name=f"subnet {netuid}",
+                   marker_color=subnet_color(netuid), width=0.8 * PERIOD_MS[period],
+                   marker_pattern_shape=["/" if p else "" for p in partial],
+                   customdata=_period_keys(group, "netuid"),
+                   hovertemplate=[f"subnet {netuid}<br>{_PERIOD_HOVER[period]}<br>%{{y}} registrations"
+                                  f"{partial_hover(period) if p else ''}<extra></extra>" for p in partial])
+        )  # fmt: skip
+    largest = frame.groupby(period)["registrations"].sum().max()
+    figure = _layout(
+        go.Figure(traces), title, barmode="stack", yaxis=_count_axis(f"registrations (count per {period})", largest),
+        xaxis=period_axis(frame[period], period), legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
+    return _partial_marks(figure, frame, period)
 
 
 def stake_flow_figure(frame: pd.DataFrame, netuid: int | None = None) -> go.Figure:
-    """Net stake flow per day and subnet in TAO terms (added - removed + moved in - moved out), a bar
-    per subnet stacked above or below zero. A day not stored whole is hatched and marked "partial"."""
-    title = "Net stake flow per day (TAO)" + (f", subnet {netuid}" if netuid is not None else "")
+    """Net stake flow per day (or per hour on a short range) and subnet in TAO terms (added - removed
+    + moved in - moved out), a bar per subnet stacked above or below zero. A period not stored whole
+    is hatched and marked "partial"."""
+    period = period_of(frame)
+    title = f"Net stake flow per {period} (TAO)" + (f", subnet {netuid}" if netuid is not None else "")
     if frame.empty:
         return no_data_figure(title, "No stake added, removed or moved in the selected range")
     traces = []
@@ -332,24 +523,20 @@ def stake_flow_figure(frame: pd.DataFrame, netuid: int | None = None) -> go.Figu
         partial = partial_days(group)
         traces.append(
             go.Bar(
-                x=group["day"], y=[float(v) for v in group["net_flow_tao"]], name=f"subnet {subnet}",
-                marker_color=subnet_color(subnet), width=0.8 * DAY_MS,
+                x=group[period], y=[float(v) for v in group["net_flow_tao"]], name=f"subnet {subnet}",
+                marker_color=subnet_color(subnet), width=0.8 * PERIOD_MS[period],
                 marker_pattern_shape=["/" if p else "" for p in partial],
-                customdata=_day_keys(group, "netuid"),
-                hovertemplate=[f"subnet {subnet}<br>%{{x|%Y-%m-%d}}<br>%{{y:,.4~f}} TAO"
-                               f"{PARTIAL_HOVER if p else ''}<extra></extra>" for p in partial],
+                customdata=_period_keys(group, "netuid"),
+                hovertemplate=[f"subnet {subnet}<br>{_PERIOD_HOVER[period]}<br>%{{y:,.4~f}} TAO"
+                               f"{partial_hover(period) if p else ''}<extra></extra>" for p in partial],
             )
         )  # fmt: skip
     figure = _layout(
-        go.Figure(traces), title, barmode="relative", xaxis=day_axis(frame["day"]),
-        yaxis={"title": "net stake flow (TAO per day)", "zeroline": True},
+        go.Figure(traces), title, barmode="relative", xaxis=period_axis(frame[period], period),
+        yaxis={"title": f"net stake flow (TAO per {period})", "zeroline": True},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
-    days = frame.loc[partial_days(frame), "day"].drop_duplicates()
-    for day in days:
-        figure.add_annotation(x=day, y=1, yref="paper", yanchor="bottom", text=PARTIAL_LABEL, showarrow=False,
-                              font={"color": "#6b7280", "size": 11})  # fmt: skip
-    return figure
+    return _partial_marks(figure, frame, period)
 
 
 def stake_distribution_figure(frame: pd.DataFrame) -> go.Figure:
@@ -394,22 +581,29 @@ def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
 
 
 def contributors_figure(frame: pd.DataFrame) -> go.Figure:
-    """Contributors seen so far (cumulative, line) and new ones per day (bars)."""
+    """Contributors seen so far (cumulative, line) and new ones per day, or per hour on a short range
+    (bars); a period not stored whole is hatched and marked "partial"."""
     title = "Contributors over time"
     if frame.empty:
         return no_data_figure(title, "No new contributors in the selected range")
+    period = period_of(frame)
+    partial = partial_days(frame)
     figure = go.Figure(
         [
-            go.Bar(x=frame["day"], y=frame["new_contributors"], name="new that day", width=0.8 * DAY_MS,
-                   marker_color="rgba(228, 87, 46, 0.35)"),
-            go.Scatter(x=frame["day"], y=frame["contributors"], name="total", mode="lines+markers",
-                       line={"color": SAHARA_COLOR}),
+            go.Bar(x=frame[period], y=frame["new_contributors"], name=f"new that {period}",
+                   width=0.8 * PERIOD_MS[period], marker_color="rgba(228, 87, 46, 0.35)",
+                   marker_pattern_shape=["/" if p else "" for p in partial], customdata=_period_keys(frame),
+                   hovertemplate=[f"{_PERIOD_HOVER[period]}<br>%{{y}} new{partial_hover(period) if p else ''}"
+                                  "<extra></extra>" for p in partial]),
+            go.Scatter(x=frame[period], y=frame["contributors"], name="total", mode="lines+markers",
+                       line={"color": SAHARA_COLOR}, customdata=_period_keys(frame)),
         ]
     )  # fmt: skip
-    return _layout(
-        figure, title, yaxis=_count_axis("contributors (count)", frame["contributors"].max()), xaxis=day_axis(frame["day"]),
-        legend={"orientation": "h", "y": -0.2},
+    figure = _layout(
+        figure, title, yaxis=_count_axis("contributors (count)", frame["contributors"].max()),
+        xaxis=period_axis(frame[period], period), legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
+    return _partial_marks(figure, frame, period)
 
 
 def reputation_figure(frame: pd.DataFrame) -> go.Figure:
@@ -427,25 +621,28 @@ def reputation_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def marketplace_figure(frame: pd.DataFrame) -> go.Figure:
-    """Licence sales and the revenue shared out per day (SAHARA), with the licence count on the bars."""
+    """Licence sales and the revenue shared out per day, or per hour on a short range (SAHARA), with
+    the licence count on the bars; a period not stored whole is hatched and marked "partial"."""
     title = "Marketplace: licences and revenue"
     if frame.empty:
         return no_data_figure(title, "No licence purchases in the selected range")
+    period = period_of(frame)
+    width, keys = PERIOD_MS[period], _period_keys(frame)
+    hatch = ["/" if p else "" for p in partial_days(frame)]
     figure = go.Figure(
         [
-            go.Bar(x=frame["day"], y=frame["license_sales_sahara"], name="licence sales", width=0.4 * DAY_MS,
-                   offset=-0.4 * DAY_MS,
-                   marker_color=SAHARA_COLOR, text=[f"{n} licences" for n in frame["licenses"]],
-                   textposition="outside", customdata=_day_keys(frame)),
-            go.Bar(x=frame["day"], y=frame["revenue_shared_sahara"], name="revenue shared", width=0.4 * DAY_MS,
-                   offset=0, customdata=_day_keys(frame),
-                   marker_color="#f2a488"),
+            go.Bar(x=frame[period], y=frame["license_sales_sahara"], name="licence sales", width=0.4 * width,
+                   offset=-0.4 * width, marker_color=SAHARA_COLOR, marker_pattern_shape=hatch,
+                   text=[f"{n} licences" for n in frame["licenses"]], textposition="outside", customdata=keys),
+            go.Bar(x=frame[period], y=frame["revenue_shared_sahara"], name="revenue shared", width=0.4 * width,
+                   offset=0, customdata=keys, marker_color="#f2a488", marker_pattern_shape=hatch),
         ]
     )  # fmt: skip
-    return _layout(
-        figure, title, barmode="group", yaxis={"title": "SAHARA per day"}, xaxis=day_axis(frame["day"]),
-        legend={"orientation": "h", "y": -0.2},
+    figure = _layout(
+        figure, title, barmode="group", yaxis={"title": f"SAHARA per {period}"},
+        xaxis=period_axis(frame[period], period), legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
+    return _partial_marks(figure, frame, period)
 
 
 # ------------------------------------------------------------------------------------------- overview
@@ -461,46 +658,24 @@ def rebased_figure(
     log_scale: bool = True,
     hover_value: str = "",
     customdata: tuple[str, ...] = (),
+    step: str | None = None,
 ) -> go.Figure:
     """Series rebased to 100 at the start of the range (`index` column), one line per `key`, so that
-    networks 40x apart in size compare by their moves; the raw value is in the hover."""
+    networks 40x apart in size compare by their moves; the raw value is in the hover. With a
+    `complete` column, a period (`step`: 'hour' or 'day', by default what `period` is named) not
+    stored whole is drawn dashed, hollow and labelled "partial"."""
     if frame.empty:
         return no_data_figure(title, "No data in the selected range")
     figure = go.Figure()
     hover = f"%{{x|%Y-%m-%d %H:%M}}<br>index %{{y:.1f}}{hover_value}"
     for name, group in frame.groupby(key, sort=True):
-        partial = pd.Series(partial_days(group), index=group.index) if "complete" in group else None
-        whole = group if partial is None else group[~partial]
-        figure.add_trace(
-            go.Scatter(
-                x=whole[period],
-                y=whole["index"],
-                mode="lines+markers" if len(group) <= 60 else "lines",
-                marker={"size": 5},
-                name=labels.get(name, name),
-                line={"color": colors.get(name)},
-                customdata=whole[list(customdata)].astype(str).to_numpy() if customdata else None,
-                hovertemplate=f"{hover}<extra>%{{fullData.name}}</extra>",
+        figure.add_traces(
+            series_traces(
+                group, period, "index", labels.get(name, name), colors.get(name),
+                group[list(customdata)].astype(str).to_numpy() if customdata else None, hover,
+                step=step or ("hour" if period == "hour" else "day"),
             )
-        )
-        if partial is not None and partial.any():
-            # Partial days: a dashed segment from the last whole day to hollow markers labelled "partial".
-            tail = pd.concat([whole.tail(1), group[partial]])
-            figure.add_trace(
-                go.Scatter(
-                    x=tail[period],
-                    y=tail["index"],
-                    mode="lines+markers+text",
-                    marker={"size": 8, "symbol": "circle-open", "color": colors.get(name)},
-                    line={"color": colors.get(name), "dash": "dash"},
-                    text=[""] * len(whole.tail(1)) + [PARTIAL_LABEL] * int(partial.sum()),
-                    textposition="top center",
-                    name=f"{labels.get(name, name)} (partial day)",
-                    showlegend=False,
-                    customdata=tail[list(customdata)].astype(str).to_numpy() if customdata else None,
-                    hovertemplate=f"{hover}{PARTIAL_HOVER}<extra>%{{fullData.name}}</extra>",
-                )
-            )
+        )  # fmt: skip
     figure.add_hline(y=100, line={"dash": "dot", "color": "#9ca3af", "width": 1})
     return _layout(
         figure,

@@ -276,8 +276,6 @@ def quarantined_rows(url: str | None, source: str | None = None, limit: int = 50
 
 #: Chain (as the dashboard names it) -> the coin its market data is quoted under.
 COINS = {"bittensor": "bittensor", "sahara": "sahara-ai"}
-#: Ranges longer than this many days read the daily market mart instead of the hourly one.
-HOURLY_MAX_DAYS = 31
 
 
 def _per_coin(sql: str, coins) -> tuple[str, dict]:
@@ -324,13 +322,15 @@ def market_caps(
     daily: bool = False,
     coins=None,
 ) -> pd.DataFrame:
-    """Market caps of the coins in [start, end), hourly (or daily, from `market_caps_daily`), with the
-    period in column `hour` either way; an empty frame before any data exists."""
+    """Market caps of the coins in [start, end), hourly (or daily, from `market_caps_daily`, with its
+    `complete`), with the period in column `hour` either way; an empty frame before any data exists."""
     table, period = ("market_caps_daily", "day") if daily else ("market_caps", "hour")
     columns = ["coin_id", "hour", "price_usd", "market_cap_usd", "total_volume_usd"]
+    if daily:
+        columns.append("complete")  # all 24 hourly quotes of the day are stored
     condition, params = _window(period, start, end)
     sql, coin_params = _per_coin(
-        f"SELECT coin_id, {period} AS hour, price_usd, market_cap_usd, total_volume_usd FROM {table} "
+        f"SELECT coin_id, {period} AS hour, {', '.join(columns[2:])} FROM {table} "
         f"WHERE coin_id = :coin{condition}",
         coins or COINS.values(),
     )
@@ -403,6 +403,64 @@ def reference_facts(url: str | None) -> pd.DataFrame:
         REFERENCE_FACT_COLUMNS,
         dates=("as_of",),
     )
+
+
+# ------------------------------------------------------------------------------------ milestones
+
+MILESTONE_COLUMNS = [
+    "milestone_id", "chain", "kind", "label", "detail", "occurred_at", "resolution", "block_number",
+    "source_title", "source_url", "fact_id",
+]  # fmt: skip
+#: Resolved warehouse URL -> (its state when `v_milestones` was last read, every milestone then).
+_MILESTONES: dict[str, tuple[tuple, pd.DataFrame]] = {}
+
+
+def _milestone_state(url: str | None) -> tuple:
+    """What `v_milestones` depends on, read cheaply: the committed ingest batches (new blocks), the
+    projections' positions (new staging rows) and the dated reference facts."""
+    frame = _read_or_empty(
+        url,
+        """
+        SELECT 'batches' AS part, CAST(COUNT(*) AS VARCHAR) AS name, CAST(MAX(started_at) AS VARCHAR) AS state
+        FROM ingest_batches
+        UNION ALL
+        SELECT 'projection', projection, CAST(last_seq AS VARCHAR) FROM projection_state
+        UNION ALL
+        SELECT 'fact', fact_id, subject || '|' || fact || '|' || value || '|' || COALESCE(unit, '') || '|'
+               || CAST(as_of AS VARCHAR) || '|' || source_title || '|' || source_url || '|' || COALESCE(note, '')
+        FROM reference_facts
+        """,
+        ["part", "name", "state"],
+    )
+    return tuple(sorted(tuple(str(v) for v in row) for row in frame.itertuples(index=False)))
+
+
+def milestones(
+    url: str | None, start: datetime | None = None, end: datetime | None = None, chains=None
+) -> pd.DataFrame:
+    """The milestones (`v_milestones`: runtime upgrades and halvings seen on chain, dated reference
+    facts) that occurred in [start, end), of `chains` if given (a chain's and the sector's), oldest
+    first. The view is read again only when the warehouse has changed since the last read."""
+    resolved = db.resolve_url(url)
+    state = _milestone_state(url)
+    cached = _MILESTONES.get(resolved)
+    if cached is None or cached[0] != state:
+        every = _read_or_empty(
+            url,
+            f"SELECT {', '.join(MILESTONE_COLUMNS)} FROM v_milestones ORDER BY occurred_at, milestone_id",
+            MILESTONE_COLUMNS,
+            dates=("occurred_at",),
+        )
+        _MILESTONES[resolved] = cached = (state, every)
+    frame = cached[1]
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= frame["occurred_at"] >= pd.Timestamp(start)
+    if end is not None:
+        keep &= frame["occurred_at"] < pd.Timestamp(end)
+    if chains is not None:
+        keep &= frame["chain"].isin([*chains, "sector"])
+    return frame[keep].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------- comparison
@@ -893,10 +951,14 @@ def events_in_window(
 
 
 def rows_behind(
-    url: str | None, table: str, key: dict, limit: int = DRILL_LIMIT
+    url: str | None, table: str, key: dict, limit: int = DRILL_LIMIT, window: tuple | None = None
 ) -> tuple[pd.DataFrame, bool]:
-    """The events behind one mart row (`warehouse.provenance.events_behind`), at most `limit` listed."""
+    """The events behind one mart row (`warehouse.provenance.events_behind`), at most `limit` listed;
+    only those with block_time in [start, end) when a `window` is given (an hour of a daily row)."""
     from warehouse.provenance import events_behind
 
     frame = events_behind(_engine(db.resolve_url(url)), table, key)
+    if window is not None and not frame.empty:
+        times = pd.to_datetime(frame["block_time"])
+        frame = frame[(times >= pd.Timestamp(window[0])) & (times < pd.Timestamp(window[1]))]
     return _events_frame(frame, limit)

@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from etl.cli import app as cli
@@ -67,10 +68,17 @@ def test_overview_renders_both_market_caps_from_the_warehouse(coingecko_conn, du
         assert overview.layout().children[0].children == "Overview"
     view = View(date(2026, 1, 1), date(2026, 1, 15), None)
     figure = charts.render(overview.PANEL["market-cap-chart"], duckdb_url, view)
-    traces = {t.name: t for t in figure.data}
-    assert set(traces) == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
-    # Rebased to 100 at the start of the range, on a log axis by default.
-    assert all(len(t.y) == 72 and t.y[0] == 100 for t in traces.values())
+    # Three days of hourly quotes (2026-01-12 12:00 to 2026-01-15 11:00) are drawn a point a UTC day,
+    # rebased to 100 at the first, on a log axis by default; the first and last days are partial.
+    points: dict[str, dict] = {}
+    for trace in figure.data:
+        series = points.setdefault(trace.name.removesuffix(" (partial day)"), {})
+        series.update(
+            {f"{pd.Timestamp(x):%Y-%m-%d}": y for x, y in zip(trace.x, trace.y, strict=True) if y is not None}
+        )
+    assert set(points) == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
+    assert all(sorted(p) == ["2026-01-12", "2026-01-13", "2026-01-14", "2026-01-15"] for p in points.values())
+    assert all(p["2026-01-12"] == 100 for p in points.values())
     assert figure.layout.yaxis.type == "log"
     linear = charts.render(
         overview.PANEL["market-cap-chart"], duckdb_url, View(view.start, view.end, None, scale="linear")

@@ -151,12 +151,27 @@ def _traces(page, chart_id: str) -> list[dict]:
     )
 
 
+#: JS: how many series a time-series chart draws (a series' partial periods are a trace of their own).
+SERIES = "new Set(d.map(t => t.name.replace(/ [(]partial (day|hour)[)]$/, ''))).size"
+
+
 def _wait_for_plot(page, chart_id: str, condition: str = "true") -> None:
     """Wait until the chart has drawn data and `condition` (JS over `d`, its traces) holds."""
     page.wait_for_function(
         f"() => {{ const p = document.querySelector('#{chart_id} .js-plotly-plot');"
         f" if (!p || !p._fullData || !p._fullData.length) return false; const d = p._fullData; return {condition}; }}"
     )
+
+
+def _series(traces: list[dict]) -> dict[str, list[tuple[str, float]]]:
+    """Each series of a time-series chart: its points (x, y) in order, partial ones included."""
+    out: dict[str, list] = {}
+    for trace in traces:
+        name = re.sub(r" [(]partial (day|hour)[)]$", "", trace["name"])
+        out.setdefault(name, []).extend(
+            (x, y) for x, y in zip(trace["x"], trace["y"], strict=True) if y is not None
+        )
+    return {name: sorted(set(points)) for name, points in out.items()}
 
 
 def click_point(page, chart_id: str, trace: int, index: int) -> None:
@@ -185,10 +200,18 @@ def download_csv(page, button_selector: str) -> list[dict]:
 
 def test_overview_renders_both_coins_and_the_log_toggle_changes_the_chart(page, dashboard_url):
     page.goto(dashboard_url + "/")
-    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    _wait_for_plot(page, "market-cap-chart", f"{SERIES} === 2")
     traces = _traces(page, "market-cap-chart")
-    assert [t["name"] for t in traces] == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
-    assert all(t["y"][0] == 100 for t in traces)  # rebased at the start of the range
+    series = _series(traces)
+    assert list(series) == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
+    assert all(points[0][1] == 100 for points in series.values())  # rebased at the start of the range
+    # Ten days of quotes (2026-01-05 12:00 to 2026-01-15 11:00) are drawn a point a day; the first and
+    # the last day hold fewer than their 24 quotes, so they are drawn as partial.
+    assert [x[:10] for x, _ in series["Bittensor (TAO)"]] == [f"2026-01-{d:02d}" for d in range(5, 16)]
+    partial = [t for t in traces if t["name"] == "Bittensor (TAO) (partial day)"][0]
+    assert [x[:10] for x, y in zip(partial["x"], partial["y"], strict=True) if y is not None] == [
+        "2026-01-05", "2026-01-06", "2026-01-14", "2026-01-15",
+    ]  # fmt: skip
     page.wait_for_selector("#kpi-bittensor")
     bittensor, sahara = page.inner_text("#kpi-bittensor"), page.inner_text("#kpi-sahara-ai")
     for label in (
@@ -247,13 +270,13 @@ def test_compare_page_shows_both_lorenz_curves_and_the_chain_filter_keeps_one(pa
     _wait_for_plot(page, "lorenz-chart", "d.length === 3")
     names = [t["name"] for t in _traces(page, "lorenz-chart")]
     assert names == ["Equal rewards", "Bittensor miners", "Sahara contributors"]
-    _wait_for_plot(page, "top10-chart", "d.length === 2")
+    _wait_for_plot(page, "top10-chart", f"{SERIES} === 2")
     page.wait_for_selector("#ecosystem-daily-table td")
     _shot(page, "compare")
     page.locator("#chain-filter input[value=sahara]").check()
     _wait_for_plot(page, "lorenz-chart", "d.length === 2")
     assert [t["name"] for t in _traces(page, "lorenz-chart")] == ["Equal rewards", "Sahara contributors"]
-    _wait_for_plot(page, "top10-chart", "d.length === 1")
+    _wait_for_plot(page, "top10-chart", f"{SERIES} === 1")
     assert "chain=sahara" in page.url
     assert page.console_errors == []
 
@@ -295,12 +318,14 @@ def dashboard_warehouse(dashboard_url):
 
 def test_overview_chain_filter_changes_the_charts_and_the_url(page, dashboard_url):
     page.goto(dashboard_url + "/")
-    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
-    before = _traces(page, "market-cap-chart")
+    _wait_for_plot(page, "market-cap-chart", f"{SERIES} === 2")
+    before = _series(_traces(page, "market-cap-chart"))
     page.locator("#chain-filter input[value=sahara]").check()
-    _wait_for_plot(page, "market-cap-chart", "d.length === 1")
-    after = _traces(page, "market-cap-chart")
-    assert [t["name"] for t in after] == ["Sahara AI (SAHARA)"] and after[0]["y"] == before[1]["y"]
+    _wait_for_plot(page, "market-cap-chart", f"{SERIES} === 1")
+    after = _series(_traces(page, "market-cap-chart"))
+    assert (
+        list(after) == ["Sahara AI (SAHARA)"] and after["Sahara AI (SAHARA)"] == before["Sahara AI (SAHARA)"]
+    )
     page.wait_for_function(
         "!document.querySelector('#kpi-bittensor') && !!document.querySelector('#kpi-sahara-ai')"
     )
@@ -310,19 +335,20 @@ def test_overview_chain_filter_changes_the_charts_and_the_url(page, dashboard_ur
 
 def test_a_url_with_state_restores_the_view(page, dashboard_url):
     page.goto(
-        dashboard_url + "/?start=2026-01-10&end=2026-01-12&as_of=2026-01-11&chain=bittensor&scale=linear"
+        dashboard_url + "/?start=2026-01-11&end=2026-01-12&as_of=2026-01-11&chain=bittensor&scale=linear"
     )
     _wait_for_plot(page, "market-cap-chart", "d.length === 1 && p._fullLayout.yaxis.type === 'linear'")
-    assert page.input_value("#date-range") == "2026-01-10"
+    assert page.input_value("#date-range") == "2026-01-11"
     assert page.input_value("#controls input.dash-datepicker-end-date") == "2026-01-12"
     assert page.input_value("#as-of-date") == "2026-01-11"
     assert page.is_checked("#chain-filter input[value=bittensor]")
     assert page.is_checked("#scale-toggle input[value=linear]")
     (trace,) = _traces(page, "market-cap-chart")
     assert trace["name"] == "Bittensor (TAO)" and trace["y"][0] == 100
+    # Two days are drawn an hour a point.
     hours = sorted(trace["x"])
-    assert hours[0].startswith("2026-01-10T00:00") and hours[-1].startswith("2026-01-12T23:00")
-    assert len(hours) == 72
+    assert hours[0].startswith("2026-01-11T00:00") and hours[-1].startswith("2026-01-12T23:00")
+    assert len(hours) == 48
     # KPIs as of the end of 2026-01-11: the last hour before the 12th.
     page.wait_for_selector("#kpi-bittensor")
     assert page.inner_text("#as-of").startswith("As of 2026-01-11 23:00 UTC")
@@ -331,14 +357,16 @@ def test_a_url_with_state_restores_the_view(page, dashboard_url):
 
 
 def test_market_cap_csv_has_the_rows_of_the_chart(page, dashboard_url, dashboard_warehouse):
+    # Three days are drawn a point a day: the CSV holds each day's row of market_caps_daily.
     page.goto(dashboard_url + "/?start=2026-01-10&end=2026-01-12")
     _wait_for_plot(page, "market-cap-chart", "d.length === 2")
     rows = download_csv(page, "#market-cap-chart-csv")
     expected = _sql(
         dashboard_warehouse,
-        "SELECT coin_id, hour, market_cap_usd FROM market_caps WHERE hour >= '2026-01-10' AND hour < '2026-01-13' "
-        "ORDER BY coin_id, hour",
+        "SELECT coin_id, day AS hour, market_cap_usd FROM market_caps_daily "
+        "WHERE day >= '2026-01-10' AND day < '2026-01-13' ORDER BY coin_id, day",
     )
+    assert len(expected) == 6 and {r["complete"] for r in rows} == {"True"}
     assert [(r["coin_id"], r["hour"]) for r in rows] == [
         (r.coin_id, r.hour.strftime("%Y-%m-%dT%H:%M:%S")) for r in expected.itertuples()
     ]
@@ -385,7 +413,7 @@ def test_bad_and_hostile_url_parameters_fall_back_with_a_notice(page, dashboard_
     assert "`chain=bittensor'--` is not one of both, bittensor, sahara" in notice
     assert "`netuid=1;DROP TABLE events` is not a subnet id" in notice
     assert "`as_of=yesterday` is not a date" in notice
-    _wait_for_plot(page, "market-cap-chart", "d.length === 2")  # defaults: both chains
+    _wait_for_plot(page, "market-cap-chart", f"{SERIES} === 2")  # defaults: both chains
     assert page.input_value("#controls input.dash-datepicker-end-date") == "2026-01-12"
     assert int(_sql(dashboard_warehouse, count)["n"][0]) == before > 0
     assert page.console_errors == []
@@ -393,7 +421,7 @@ def test_bad_and_hostile_url_parameters_fall_back_with_a_notice(page, dashboard_
 
 def test_the_navigation_links_keep_the_view(page, dashboard_url):
     page.goto(dashboard_url + "/")
-    _wait_for_plot(page, "market-cap-chart", "d.length === 2")
+    _wait_for_plot(page, "market-cap-chart", f"{SERIES} === 2")
     for selector, day in (("#date-range", "2026-01-10"), ("#date-range-end-date", "2026-01-12")):
         page.locator(selector).fill(day)
         page.locator(selector).press("Enter")
@@ -484,7 +512,7 @@ def test_hovers_give_each_figure_its_definition_and_headers_and_cards_its_unit(p
     assert about.get_attribute("title").startswith(
         "Share of the day's rewards paid to the top 10% of participants"
     )
-    _wait_for_plot(page, "top10-chart", "d.length === 2")
+    _wait_for_plot(page, "top10-chart", f"{SERIES} === 2")
     assert (
         page.evaluate("document.querySelector('#top10-chart .js-plotly-plot')._fullLayout.yaxis.title.text")
         == "top10 share (%)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import threading
 from datetime import datetime
@@ -102,18 +103,6 @@ def test_every_chain_page_query_reads_an_unmigrated_warehouse_as_empty(tmp_path)
     assert figures.funnel_figure(queries.annotation_funnel(url)).layout.annotations[0].text.startswith("No ")
 
 
-def test_emission_chart_draws_the_halving_inside_the_range_and_notes_it_outside():
-    days = pd.date_range("2025-12-10", "2025-12-14", freq="D")
-    frame = pd.DataFrame({"day": days, "emission_tao": [7200, 7200, 3600, 3600, 3600]})
-    inside = figures.emission_figure(frame, queries.TAO_HALVING_DAY)
-    assert [pd.Timestamp(s.x0) for s in inside.layout.shapes] == [queries.TAO_HALVING_DAY]
-    assert [a.text for a in inside.layout.annotations] == ["halving"]
-
-    later = figures.emission_figure(frame[frame["day"] >= "2025-12-13"], queries.TAO_HALVING_DAY)
-    assert not later.layout.shapes
-    assert "Halving on 2025-12-12, before the range shown" in later.layout.annotations[0].text
-
-
 def test_incentive_lorenz_reports_the_subnet_its_miners_and_gini():
     equal = figures.incentive_lorenz_figure(pd.DataFrame({"incentive": [0.25] * 4}), 3)
     assert "subnet 3 — 4 miners, Gini 0.00" in equal.layout.title.text
@@ -180,6 +169,16 @@ def _sql(url: str, sql: str) -> pd.DataFrame:
     return read_sql(sql, {}, url=url)
 
 
+def _per_hour(events: pd.DataFrame, value) -> dict[pd.Timestamp, float]:
+    """`value(payload)` of events summed per UTC hour of their block, in Python (not the page's SQL)."""
+    sums: dict[pd.Timestamp, float] = {}
+    for block_time, payload in events[["block_time", "payload"]].itertuples(index=False):
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        hour = pd.Timestamp(block_time).floor("h")
+        sums[hour] = sums.get(hour, 0) + value(payload)
+    return dict(sorted(sums.items()))
+
+
 def _plot(page, chart_id: str, expression: str):
     """Evaluate `expression` on the chart's plotly element `p`; `d` is its drawn traces with plain arrays
     (Dash sends numeric columns as typed, base64-encoded arrays, which plotly decodes into `_fullData`)."""
@@ -202,12 +201,16 @@ def test_bittensor_page_shows_subnets_emission_registrations_and_stake(
     )
     assert sorted(shown) == sorted(subnets["netuid"].tolist()) and len(shown) >= 5
 
-    emission = _plot(page, "emission-chart", "d.map(t => t.y.length)")
-    assert emission == [
-        len(_sql(chain_warehouse, "SELECT day FROM ecosystem_daily WHERE chain = 'bittensor'"))
-    ]
-    note = _plot(page, "emission-chart", "p.layout.annotations.map(a => a.text).join(' ')")
-    assert "Halving on 2025-12-12" in note  # the devnet's hour is after the halving
+    # An hour of blocks: the TAO minted is drawn per hour, each bar the sum of its blocks' `minted`.
+    minted = _sql(
+        chain_warehouse,
+        "SELECT block_time, payload FROM events WHERE event_type = 'SubtensorModule.EmissionObserved'",
+    )
+    per_hour = _per_hour(minted, lambda payload: int(payload["minted"]) / 1e9)
+    emission = _plot(page, "emission-chart", "[d[0].x, d[0].y]")
+    assert [pd.Timestamp(x) for x in emission[0]] == list(per_hour) and len(per_hour) > 1
+    assert emission[1] == pytest.approx(list(per_hour.values()))
+    assert _plot(page, "emission-chart", "p.layout.title.text") == "TAO emission per hour"
 
     registrations = _sql(
         chain_warehouse,
@@ -286,16 +289,21 @@ def test_clicking_a_registrations_bar_lists_its_events(page, chain_dashboard, ch
     bar = page.locator("#registrations-chart .barlayer .trace").first.locator(".point path").first
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
-    day, netuid = _plot(page, "registrations-chart", "Array.from(p._fullData[0].customdata[0])")
+    start, end, netuid = _plot(page, "registrations-chart", "Array.from(p._fullData[0].customdata[0])")
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#registrations-chart-events td")
-    assert page.inner_text("#registrations-chart-drill-title") == f"Registrations in subnet {netuid} on {day}"
+    # An hour of blocks is drawn an hour a bar: the bar is one hour of one subnet.
+    hour = pd.Timestamp(start)
+    assert pd.Timestamp(end) - hour == pd.Timedelta(hours=1)
+    assert page.inner_text("#registrations-chart-drill-title") == (
+        f"Registrations in subnet {netuid} {hour:%Y-%m-%d %H:%M}–{pd.Timestamp(end):%H:%M} UTC"
+    )
     listed = browser_tests.download_csv(page, "#registrations-chart-events button.export")
     expected = _sql(
         chain_warehouse,
         "SELECT event_id FROM events WHERE event_type = 'SubtensorModule.NeuronRegistered' "
-        f"AND CAST(block_time AS DATE) = DATE '{day}' AND CAST(payload->>'netuid' AS INTEGER) = {int(netuid)} "
-        "ORDER BY event_id",
+        f"AND block_time >= TIMESTAMP '{hour:%Y-%m-%d %H:%M:%S}' AND block_time < TIMESTAMP '{end.replace('T', ' ')}' "
+        f"AND CAST(payload->>'netuid' AS INTEGER) = {int(netuid)} ORDER BY event_id",
     )
     assert len(expected) >= 1 and sorted(r["event_id"] for r in listed) == expected["event_id"].tolist()
     assert page.console_errors == []
@@ -316,7 +324,8 @@ def test_stake_flows_show_each_subnets_net_flow_partial_days_and_their_rows(
     assert dict(drawn) == pytest.approx(
         {f"subnet {n}": float(v) for n, v in flows.groupby("netuid")["net_flow_tao"].sum().items()}
     )
-    # An hour of blocks is no whole day: every bar is hatched and the day marked partial.
+    # The stored blocks run from 09:59:36 to 10:59:24 (300 blocks before the finalized head, 11:59:36,
+    # less 300): neither hour is whole, so every bar is hatched and marked partial.
     assert not flows["complete"].any()
     shapes = _plot(page, "stake-flow-chart", "d.flatMap(t => Array.from(t.marker.pattern.shape))")
     assert set(shapes) == {"/"}
@@ -434,33 +443,33 @@ def test_both_chain_pages_show_an_empty_state_before_any_data(page, tmp_path):
     assert page.console_errors == []
 
 
-def test_clicking_a_day_of_sahara_rewards_lists_its_reward_payments(page, chain_dashboard, chain_warehouse):
+def test_clicking_an_hour_of_sahara_rewards_lists_its_reward_payments(page, chain_dashboard, chain_warehouse):
     page.goto(chain_dashboard + "/sahara")
     page.wait_for_selector("#rewards-chart .barlayer .point path")
-    bar = page.locator("#rewards-chart .barlayer .point path").first
+    # The tallest bar (an hour's bar of a little reward can be too thin to click).
+    tallest = _plot(page, "rewards-chart", "d[0].y.indexOf(Math.max(...d[0].y))")
+    bar = page.locator("#rewards-chart .barlayer .point path").nth(tallest)
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
-    (day,) = _plot(page, "rewards-chart", "Array.from(p._fullData[0].customdata[0])")
+    start, end = _plot(page, "rewards-chart", f"Array.from(p._fullData[0].customdata[{tallest}])")
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#rewards-chart-events td")
     listed = browser_tests.download_csv(page, "#rewards-chart-events button.export")
-    expected = _sql(
+    assert pd.Timestamp(end) - pd.Timestamp(start) == pd.Timedelta(hours=1)  # a day of logs: hourly bars
+    payments = _sql(
         chain_warehouse,
-        "SELECT event_id FROM events WHERE event_type = 'DataServices.RewardPaid' "
-        f"AND CAST(block_time AS DATE) = DATE '{day}' ORDER BY event_id",
+        "SELECT event_id, block_time, payload FROM events WHERE event_type = 'DataServices.RewardPaid'",
     )
+    times = pd.to_datetime(payments["block_time"])
+    expected = sorted(payments.loc[(times >= start) & (times < end), "event_id"])
     assert 0 < len(expected) <= queries.DRILL_LIMIT
-    assert sorted(r["event_id"] for r in listed) == expected["event_id"].tolist()
+    assert sorted(r["event_id"] for r in listed) == expected
     assert page.inner_text("#rewards-chart-drill-note") == f"{len(expected):,} events."
-    # The chart's own CSV: the SAHARA paid per day, as ecosystem_daily holds it.
+    # The chart's own CSV: the SAHARA paid per hour, the payments' amounts summed per hour.
     rows = browser_tests.download_csv(page, "#rewards-chart-csv")
-    daily = _sql(
-        chain_warehouse, "SELECT day, rewards_native FROM ecosystem_daily WHERE chain = 'sahara' ORDER BY day"
-    )
-    assert [r["day"][:10] for r in rows] == [f"{d:%Y-%m-%d}" for d in pd.to_datetime(daily["day"])]
-    assert [float(r["rewards_sahara"]) for r in rows] == pytest.approx(
-        daily["rewards_native"].astype(float).tolist()
-    )
+    per_hour = _per_hour(payments, lambda payload: int(payload["amount"]) / 1e18)
+    assert [pd.Timestamp(r["hour"]) for r in rows] == list(per_hour)
+    assert [float(r["rewards_sahara"]) for r in rows] == pytest.approx(list(per_hour.values()))
     assert page.console_errors == []
 
 
@@ -473,8 +482,43 @@ def test_a_date_range_in_the_url_narrows_the_sahara_charts(page, chain_dashboard
         "AND submitted_at < '2026-01-16'",
     )
     assert _plot(page, "funnel-chart", "d[0].x[0]") == counts["submitted"][0] > 0
-    assert _plot(page, "marketplace-chart", "d[0].x.length") == 1
+    sales = _sql(
+        chain_warehouse,
+        "SELECT block_time FROM events WHERE event_type = 'Marketplace.LicensePurchased' "
+        "AND block_time >= '2026-01-15' AND block_time < '2026-01-16'",
+    )
+    hours = {pd.Timestamp(t).floor("h") for t in sales["block_time"]}
+    drawn = _plot(page, "marketplace-chart", "d[0].x")
+    assert {pd.Timestamp(x) for x in drawn} == hours and len(drawn) == len(hours) > 0  # one bar an hour
     assert page.input_value("#date-range") == "2026-01-15"
+    assert page.console_errors == []
+
+
+def test_a_short_range_draws_the_per_day_charts_an_hour_a_point(page, chain_dashboard, chain_warehouse):
+    """Two days of range (a day of Sahara's logs in it): the per-day charts draw a point per hour with
+    events, not one or two dots."""
+    events = _sql(
+        chain_warehouse,
+        "SELECT event_type, block_time FROM events WHERE event_type IN "
+        "('DataServices.RewardPaid', 'DataServices.AnnotationSubmitted') "
+        "AND block_time >= '2026-01-14' AND block_time < '2026-01-16'",
+    )
+    events["hour"] = pd.to_datetime(events["block_time"]).dt.floor("h")
+    paid_hours = sorted(set(events.loc[events["event_type"] == "DataServices.RewardPaid", "hour"]))
+    active_hours = sorted(set(events["hour"]))
+    assert len(paid_hours) > 1
+
+    page.goto(chain_dashboard + "/sahara?start=2026-01-14&end=2026-01-15")
+    page.wait_for_selector("#rewards-chart .barlayer .point path")
+    assert [pd.Timestamp(x) for x in _plot(page, "rewards-chart", "d[0].x")] == paid_hours
+    assert _plot(page, "rewards-chart", "p.layout.title.text") == "Rewards paid per hour (RewardPaid)"
+
+    page.goto(chain_dashboard + "/compare?start=2026-01-14&end=2026-01-15&chain=sahara")
+    for chart in ("top10-chart", "share-earning-chart"):
+        browser_tests._wait_for_plot(page, chart)
+        drawn = _plot(page, chart, "d.flatMap(t => t.x.filter((x, i) => t.y[i] !== null))")
+        assert sorted({pd.Timestamp(x) for x in drawn}) == active_hours, chart
+    browser_tests._shot(page, "compare-short-range")
     assert page.console_errors == []
 
 

@@ -237,12 +237,18 @@ def test_the_controls_real_values_draw_the_warehouse_without_a_notice(loaded_app
         assert NOTICE_HEADING not in text, key
         drawn[key] = json.loads(text)["response"]
     figure = drawn["market-cap-chart.figure"]["market-cap-chart"]["figure"]
-    assert {t["name"] for t in figure["data"]} == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
+    # The warehouse holds 3 days x 24 hourly quotes per coin, 2026-01-12 12:00 to 2026-01-15 11:00: three
+    # days of data are drawn a point a UTC day, the first and the last day partial (a trace of their own).
+    points: dict[str, dict] = {}
     for trace in figure["data"]:
         y = trace["y"]  # plotly sends numbers as typed arrays: {"dtype": "f8", "bdata": base64}
         values = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else y
-        # The warehouse holds 3 days x 24 hourly quotes per coin, inside the range asked for.
-        assert len(trace["x"]) == len(values) == 72 and values[0] == 100
+        series = points.setdefault(trace["name"].removesuffix(" (partial day)"), {})
+        series.update({x[:10]: v for x, v in zip(trace["x"], values, strict=True) if v is not None})
+    assert set(points) == {"Bittensor (TAO)", "Sahara AI (SAHARA)"}
+    for series in points.values():
+        assert sorted(series) == ["2026-01-12", "2026-01-13", "2026-01-14", "2026-01-15"]
+        assert series["2026-01-12"] == 100
     csv = client.post(
         "/_dash-update-component",
         json=_body("market-cap-chart-download.data", app.callback_map["market-cap-chart-download.data"],

@@ -168,10 +168,13 @@ def test_control_values_are_parsed_like_the_url():
 def test_a_clicked_point_that_does_not_parse_lists_nothing(point, duckdb_url):
     view = View(date(2026, 1, 1), date(2026, 1, 15), None)
     assert drill.market_window(duckdb_url, view, point) is None
-    assert drill.chain_day(duckdb_url, view, {"customdata": ["bittensor'--", "2026-01-15"]}) is None
-    assert (
-        drill.registrations(duckdb_url, view, {"customdata": ["2026-01-15", "1;DROP TABLE events"]}) is None
-    )
+    # The time-series points carry their period's start and end (an hour or a day) and their key.
+    day = ["2026-01-15T00:00:00", "2026-01-16T00:00:00"]
+    assert drill.chain_day(duckdb_url, view, {"customdata": ["bittensor'--", *day]}) is None
+    assert drill.chain_day(duckdb_url, view, point) is None
+    assert drill.registrations(duckdb_url, view, {"customdata": [*day, "1;DROP TABLE events"]}) is None
+    assert drill.stake_flows(duckdb_url, view, {"customdata": [*day, "1 OR 1=1"]}) is None
+    assert drill.day_of("sahara", ("DataServices.RewardPaid",), "Rewards")(duckdb_url, view, point) is None
     assert drill.subnet(duckdb_url, "1 OR 1=1") is None
 
 
@@ -378,10 +381,17 @@ def test_the_panels_draw_the_devnet_warehouse_on_both_engines(devnet, warehouse_
         with queries.session(warehouse_url):
             found = drill.market_window(warehouse_url, view, {"customdata": last_hour})
         title, _note, table = charts.drill_panel("market-cap-chart", found)
-    assert [t.name for t in rebased.data] == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
-    hours = read_sql("SELECT COUNT(*) AS n FROM market_caps WHERE coin_id = 'bittensor'", url=warehouse_url)
-    assert [t.y[0] for t in rebased.data] == pytest.approx([100, 100])
-    assert len(rebased.data[0].y) == hours["n"][0] >= 72
+    # Three days of quotes are drawn a point a day (the days' closes), the first and last days partial.
+    series: dict[str, dict] = {}
+    for trace in rebased.data:
+        points = series.setdefault(trace.name.removesuffix(" (partial day)"), {})
+        points.update({pd.Timestamp(x): y for x, y in zip(trace.x, trace.y, strict=True) if y is not None})
+    assert list(series) == ["Bittensor (TAO)", "Sahara AI (SAHARA)"]
+    days = read_sql(
+        "SELECT COUNT(*) AS n FROM market_caps_daily WHERE coin_id = 'bittensor'", url=warehouse_url
+    )
+    assert [points[min(points)] for points in series.values()] == pytest.approx([100, 100])
+    assert len(series["Bittensor (TAO)"]) == days["n"][0] >= 3
     assert rebased.layout.yaxis.type == "log" and linear.layout.yaxis.type == "linear"
     assert {t.name for t in lorenz.data} == {"Equal rewards", "Bittensor miners", "Sahara contributors"}
     assert (

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -334,20 +335,29 @@ def test_the_panel_draws_each_subnets_net_flow_and_one_subnet_when_chosen(hand_b
     _chain_day(hand_built, DAY1, True)
     run_all(hand_built, ["bittensor_stake_flows"])
     chart = bittensor.PANEL["stake-flow-chart"]
-    figure = charts.render(chart, warehouse_url, View(DAY1, DAY2, None))
-    drawn = {
-        trace.name: dict(zip([str(x)[:10] for x in trace.x], trace.y, strict=True)) for trace in figure.data
-    }
-    assert drawn == {
-        "subnet 0": {"2026-01-11": 7.0},
-        "subnet 1": {"2026-01-10": 8.5},
-        "subnet 2": {"2026-01-10": 1.75},
-        "subnet 3": {"2026-01-10": 1.25},
-    }
-    # Day 2 is partial: hatched, and marked above the chart.
-    assert list(figure.data[0].marker.pattern.shape) == ["/"]
-    assert list(figure.data[1].marker.pattern.shape) == [""]
-    assert [str(a.x)[:10] for a in figure.layout.annotations if a.text == "partial"] == ["2026-01-11"]
+    # Two days are drawn an hour a bar (every event falls in 00:00-01:00 of its day), four a day a bar:
+    # the same sums either way.
+    for view, period, shown in (
+        (View(DAY1, DAY2, None), "hour", "%Y-%m-%d %H:%M"),
+        (View(DAY1 - timedelta(days=1), DAY2 + timedelta(days=1), None), "day", "%Y-%m-%d"),
+    ):
+        figure = charts.render(chart, warehouse_url, view)
+        assert figure.layout.title.text == f"Net stake flow per {period} (TAO)"
+        drawn = {
+            trace.name: {pd.Timestamp(x).strftime(shown): y for x, y in zip(trace.x, trace.y, strict=True)}
+            for trace in figure.data
+        }
+        at = "{} 00:00" if period == "hour" else "{}"
+        assert drawn == {
+            "subnet 0": {at.format("2026-01-11"): 7.0},
+            "subnet 1": {at.format("2026-01-10"): 8.5},
+            "subnet 2": {at.format("2026-01-10"): 1.75},
+            "subnet 3": {at.format("2026-01-10"): 1.25},
+        }
+        # Day 2 is partial, and so is its hour: hatched, and marked above the chart.
+        assert list(figure.data[0].marker.pattern.shape) == ["/"]
+        assert list(figure.data[1].marker.pattern.shape) == [""]
+        assert [str(a.x)[:10] for a in figure.layout.annotations if a.text == "partial"] == ["2026-01-11"]
 
     one = charts.render(chart, warehouse_url, View(DAY1, DAY2, None, netuid=2))
     assert [t.name for t in one.data] == ["subnet 2"] and "subnet 2" in one.layout.title.text
@@ -362,7 +372,19 @@ def test_the_panel_draws_each_subnets_net_flow_and_one_subnet_when_chosen(hand_b
     assert rows[(1, "2026-01-10T00:00:00")]["net_staked_alpha"] == pytest.approx(45.4, abs=1e-9)
     assert rows[(2, "2026-01-10T00:00:00")]["moved_in_tao"] == 3.0
 
-    # A clicked bar lists the events behind it.
-    point = {"customdata": ["2026-01-10", "3"]}
-    found = chart.drill(warehouse_url, View(DAY1, DAY2, None), point)
-    assert list(found.events["event_type"]) == ["SubtensorModule.StakeSwapped"]
+    # A clicked bar lists the events behind it: of its day, or of its hour.
+    for start, end in (
+        ("2026-01-10T00:00:00", "2026-01-11T00:00:00"),
+        ("2026-01-10T00:00:00", "2026-01-10T01:00:00"),
+    ):
+        found = chart.drill(warehouse_url, View(DAY1, DAY2, None), {"customdata": [start, end, "3"]})
+        assert list(found.events["event_type"]) == ["SubtensorModule.StakeSwapped"]
+    later = chart.drill(
+        warehouse_url,
+        View(DAY1, DAY2, None),
+        {"customdata": ["2026-01-10T01:00:00", "2026-01-10T02:00:00", "3"]},
+    )
+    assert (
+        later.events.empty
+        and later.title == "Stake added, removed and moved in subnet 3 2026-01-10 01:00–02:00 UTC"
+    )

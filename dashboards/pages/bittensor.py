@@ -14,7 +14,7 @@ import pandas as pd
 from dash import Input, Output, html
 from dash.dash_table.Format import Format, Group, Scheme
 
-from dashboards import charts, controls, drill, figures, queries
+from dashboards import charts, controls, drill, figures, queries, series
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.context import warehouse_url
@@ -91,22 +91,23 @@ def stake_flows_frame(url: str, view: View) -> pd.DataFrame:
     return queries.bittensor_stake_flows(url, view.start_at, view.end_at, view.netuid)
 
 
+#: The page's time series mark Bittensor's milestones.
+BITTENSOR = ("bittensor",)
 PANELS = [
-    Panel("emission-chart", "TAO emission per day",
-          lambda url, view: queries.bittensor_emission_per_day(url, view.start_at, view.end_at),
-          lambda frame, view: figures.emission_figure(frame, queries.TAO_HALVING_DAY),
-          ("subtensor",), drill=drill.day_of("bittensor", ("SubtensorModule.NeuronObserved",), "TAO emission")),
-    Panel("registrations-chart", "Registrations per day",
-          lambda url, view: queries.registrations_per_day(url, view.start_at, view.end_at, view.netuid),
+    Panel("emission-chart", "TAO emission per day", series.emission,
+          lambda frame, view: figures.emission_figure(frame), ("subtensor",),
+          drill=drill.day_of("bittensor", ("SubtensorModule.EmissionObserved",), "TAO emission"),
+          milestones=BITTENSOR),
+    Panel("registrations-chart", "Registrations per day", series.registrations,
           lambda frame, view: figures.registrations_figure(frame), ("subtensor",),
-          inputs=("start", "end", "netuid"), drill=drill.registrations),
+          inputs=("start", "end", "netuid"), drill=drill.registrations, milestones=BITTENSOR),
     Panel("incentive-lorenz-chart", "Incentive distribution", incentives_frame, incentives_figure,
           ("subtensor",), inputs=("netuid", "as_of")),
     Panel("stake-chart", "Validator stake", stakes_frame, stakes_figure, ("subtensor",),
           inputs=("netuid", "as_of"), drill=drill.bittensor_validator),
-    Panel("stake-flow-chart", "Net stake flow per day", stake_flows_frame,
+    Panel("stake-flow-chart", "Net stake flow per day", series.stake_flows,
           lambda frame, view: figures.stake_flow_figure(frame, view.netuid), ("subtensor",),
-          inputs=("start", "end", "netuid"), drill=drill.stake_flows),
+          inputs=("start", "end", "netuid"), drill=drill.stake_flows, milestones=BITTENSOR),
     Panel("stake-flow-table", "Stake flows per subnet and day", stake_flows_frame,
           lambda frame, view: data_table("stake-flow-rows", frame), ("subtensor",),
           inputs=("start", "end", "netuid"), kind="html"),

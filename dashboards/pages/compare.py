@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import charts, controls, drill, figures, queries
+from dashboards import charts, controls, drill, figures, queries, series
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.state import View
@@ -47,36 +47,39 @@ def daily_frame(url: str, view: View) -> pd.DataFrame:
 
 def _daily(column: str, title: str, percent: bool = False):
     def render(frame: pd.DataFrame, view: View):
-        return figures.daily_comparison_figure(frame, column, title, percent=percent)
+        period = series.period_column(frame)
+        return figures.daily_comparison_figure(frame, column, f"{title}, per {period}", percent=percent)
 
     return render
 
 
 def _measure(column: str):
+    """One measure per chain and period (`dashboards.series.comparison`: a day from `ecosystem_daily`,
+    an hour from staging on a short range), with whether the period is stored whole."""
+
     def data(url: str, view: View) -> pd.DataFrame:
-        frame = daily_frame(url, view)
-        return (
-            frame[["chain", "day", column]]
-            if not frame.empty
-            else frame.reindex(columns=["chain", "day", column])
-        )
+        frame = series.comparison(url, view)
+        period = series.period_column(frame)
+        return frame.reindex(columns=["chain", period, "complete", column])
 
     return data
 
 
 CHAINS = ("subtensor", "evm")
+#: The time series mark both chains' milestones (of the chains the view shows).
+BOTH = ("bittensor", "sahara")
 PANELS = [
     Panel("lorenz-chart", "Lorenz curves of rewards", rewards_frame, lorenz_figure, CHAINS,
           inputs=("start", "end", "chain")),
     Panel("top10-chart", "Top-10% share", _measure("top10_share"),
           _daily("top10_share", "Top-10% share of rewards", percent=True), CHAINS,
-          inputs=("start", "end", "chain"), drill=drill.chain_day),
+          inputs=("start", "end", "chain"), drill=drill.chain_day, milestones=BOTH),
     Panel("share-earning-chart", "Share earning", _measure("share_earning"),
           _daily("share_earning", "Share of participants earning anything", percent=True), CHAINS,
-          inputs=("start", "end", "chain"), drill=drill.chain_day),
+          inputs=("start", "end", "chain"), drill=drill.chain_day, milestones=BOTH),
     Panel("rewards-per-participant-chart", "Rewards per participant", _measure("rewards_per_participant_usd"),
-          _daily("rewards_per_participant_usd", "Rewards per participant (USD per day)"), CHAINS,
-          inputs=("start", "end", "chain"), drill=drill.chain_day),
+          _daily("rewards_per_participant_usd", "Rewards per participant (USD)"), CHAINS,
+          inputs=("start", "end", "chain"), drill=drill.chain_day, milestones=BOTH),
     Panel("ecosystem-daily", "ecosystem_daily", daily_frame,
           lambda frame, view: data_table("ecosystem-daily-table", frame), CHAINS,
           inputs=("start", "end", "chain"), kind="html"),

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 from dash import html
 
-from dashboards import charts, controls, drill, figures, glossary, queries
+from dashboards import charts, controls, drill, figures, glossary, queries, series
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.state import View
@@ -267,16 +267,17 @@ def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
 
 
 def market_cap_frame(url: str, view: View) -> pd.DataFrame:
-    """Market caps in the range (hourly up to `HOURLY_MAX_DAYS`, daily beyond), rebased to 100."""
-    daily = view.days > queries.HOURLY_MAX_DAYS
+    """Market caps in the range rebased to 100: hourly when the quotes stored in the range cover less
+    than three days, else daily (`market_caps_daily`, whose `complete` marks a day with fewer than its
+    24 quotes as partial)."""
     coins = [queries.COINS[c] for c in view.chains()]
+    daily = series.chart_grain(url, view, coins=coins) == "day"
     frame = queries.market_caps(url, view.start_at, view.end_at, daily=daily, coins=coins)
     frame = queries.rebased(frame, "coin_id", "hour", "market_cap_usd")
     step = pd.Timedelta(days=1) if daily else pd.Timedelta(hours=1)
     frame["period_end"] = frame["hour"] + step
-    return frame[
-        ["coin_id", "hour", "period_end", "market_cap_usd", "price_usd", "total_volume_usd", "index"]
-    ]
+    columns = ["coin_id", "hour", "period_end", "market_cap_usd", "price_usd", "total_volume_usd", "index"]
+    return frame[columns + (["complete"] if daily and "complete" in frame else [])]
 
 
 def market_cap_figure(frame: pd.DataFrame, view: View):
@@ -288,49 +289,60 @@ def market_cap_figure(frame: pd.DataFrame, view: View):
         end_iso=frame["period_end"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
         cap_text=frame["market_cap_usd"].map("{:,.0f}".format),
     )
-    step = "daily" if view.days > queries.HOURLY_MAX_DAYS else "hourly"
+    daily = bool((frame["period_end"] - frame["hour"] == pd.Timedelta(days=1)).all())
     return figures.rebased_figure(
-        shown, "coin_id", "hour", f"{title} on {frame['hour'].min():%Y-%m-%d} ({step})",
+        shown, "coin_id", "hour", f"{title} on {frame['hour'].min():%Y-%m-%d} ({'daily' if daily else 'hourly'})",
         queries.COIN_LABELS, figures.COLORS, log_scale=view.scale == "log",
         hover_value="<br>$%{customdata[3]}", customdata=("coin_id", "start_iso", "end_iso", "cap_text"),
+        step="day" if daily else "hour",
     )  # fmt: skip
 
 
 def participants_frame(url: str, view: View) -> pd.DataFrame:
-    daily = queries.ecosystem_daily(url, view.start_at, view.end_at, chains=view.chains())
-    if daily.empty:
-        return pd.DataFrame(columns=["chain", "day", "participants", "complete", "index"])
-    # `complete` rides along: a partial day is drawn as partial (dashed, hollow), not as a drop.
+    """Participants per chain and period (a day from `ecosystem_daily`, or an hour from staging: see
+    `dashboards.series`), rebased to 100 at each chain's first period."""
+    measures = series.comparison(url, view)
+    period = series.period_column(measures)
+    if measures.empty:
+        return pd.DataFrame(columns=["chain", period, "participants", "complete", "index"])
+    # `complete` rides along: a partial period is drawn as partial (dashed, hollow), not as a drop.
     return queries.rebased(
-        daily[["chain", "day", "participants", "complete"]], "chain", "day", "participants"
+        measures[["chain", period, "participants", "complete"]], "chain", period, "participants"
     )
 
 
 def participants_figure(frame: pd.DataFrame, view: View):
-    title = "Participants per day, rebased to 100"
+    period = series.period_column(frame)
+    title = f"Participants per {period}, rebased to 100"
     if frame.empty:
         return figures.no_data_figure(title, "No participants in the selected range")
+    start = pd.to_datetime(frame[period])
     shown = frame.assign(
-        day_iso=frame["day"].dt.strftime("%Y-%m-%d"), count=frame["participants"].map("{:,.0f}".format)
+        start_iso=start.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        end_iso=(start + figures.PERIOD_STEP[period]).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        count=frame["participants"].map("{:,.0f}".format),
     )
     figure = figures.rebased_figure(
-        shown, "chain", "day", f"{title} on {frame['day'].min():%Y-%m-%d}",
+        shown, "chain", period, f"{title} on {start.min():%Y-%m-%d}",
         figures.CHAIN_LABELS, figures.CHAIN_COLORS, log_scale=view.scale == "log",
-        hover_value="<br>%{customdata[2]} participants", customdata=("chain", "day_iso", "count"),
+        hover_value="<br>%{customdata[3]} participants", customdata=("chain", "start_iso", "end_iso", "count"),
     )  # fmt: skip
-    figure.update_xaxes(**figures.day_axis(frame["day"]))
+    figure.update_xaxes(**figures.period_axis(frame[period], period))
     return figure
 
 
+#: The time series of the page mark both chains' milestones (of the chains the view shows).
+BOTH = ("bittensor", "sahara")
 PANELS = [
     Panel("kpi-cards", "Key figures", kpi_frame, kpi_cards, ("coingecko", "subtensor", "evm"),
           inputs=("as_of", "chain"), kind="html"),
     Panel("head-to-head", "Head to head", head_to_head_frame, head_to_head_table,
           ("coingecko", "subtensor", "evm"), inputs=("as_of",), kind="html"),
     Panel("market-cap-chart", "Market cap rebased", market_cap_frame, market_cap_figure, ("coingecko",),
-          inputs=("start", "end", "chain", "scale"), drill=drill.market_window),
+          inputs=("start", "end", "chain", "scale"), drill=drill.market_window, milestones=BOTH),
     Panel("participants-chart", "Participants rebased", participants_frame, participants_figure,
-          ("subtensor", "evm"), inputs=("start", "end", "chain", "scale"), drill=drill.chain_day),
+          ("subtensor", "evm"), inputs=("start", "end", "chain", "scale"), drill=drill.chain_day,
+          milestones=BOTH),
 ]  # fmt: skip
 PANEL = {panel.id: panel for panel in PANELS}
 

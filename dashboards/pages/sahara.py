@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboards import charts, controls, drill, figures, queries
+from dashboards import charts, controls, drill, figures, queries, series
 from dashboards import entity_queries as eq
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
@@ -36,25 +36,33 @@ def _voting_power(frame, view):
     )
 
 
+def _rewards(frame, view):
+    period = series.period_column(frame)
+    return figures.daily_bar_figure(
+        frame,
+        "rewards_sahara",
+        f"Rewards paid per {period} (RewardPaid)",
+        "SAHARA",
+        color=figures.SAHARA_COLOR,
+    )
+
+
 RANGE = ("start", "end")
+#: The page's time series mark Sahara's milestones.
+SAHARA = ("sahara",)
 PANELS = [
     Panel("funnel-chart", "Annotation funnel",
           lambda url, view: queries.annotation_funnel(url, view.start_at, view.end_at),
           lambda frame, view: figures.funnel_figure(frame), ("evm",)),
-    Panel("contributors-chart", "Contributors over time",
-          lambda url, view: queries.contributors_over_time(url, view.start_at, view.end_at),
-          lambda frame, view: figures.contributors_figure(frame), ("evm",)),
-    Panel("rewards-chart", "Rewards paid per day",
-          lambda url, view: queries.sahara_rewards_per_day(url, view.start_at, view.end_at),
-          lambda frame, view: figures.daily_bar_figure(
-              frame, "rewards_sahara", "Rewards paid per day (RewardPaid)", "SAHARA", color=figures.SAHARA_COLOR),
-          ("evm",), drill=drill.day_of("sahara", ("DataServices.RewardPaid",), "Rewards paid")),
+    Panel("contributors-chart", "Contributors over time", series.contributors,
+          lambda frame, view: figures.contributors_figure(frame), ("evm",), milestones=SAHARA),
+    Panel("rewards-chart", "Rewards paid per day", series.sahara_rewards, _rewards, ("evm",),
+          drill=drill.day_of("sahara", ("DataServices.RewardPaid",), "Rewards paid"), milestones=SAHARA),
     Panel("reputation-chart", "Reputation tiers", lambda url, view: queries.reputation_tiers(url),
           lambda frame, view: figures.reputation_figure(frame), ("evm",)),
-    Panel("marketplace-chart", "Marketplace per day",
-          lambda url, view: queries.marketplace_per_day(url, view.start_at, view.end_at),
+    Panel("marketplace-chart", "Marketplace per day", series.marketplace,
           lambda frame, view: figures.marketplace_figure(frame), ("evm",),
-          drill=drill.day_of("sahara", MARKETPLACE_EVENTS, "Marketplace")),
+          drill=drill.day_of("sahara", MARKETPLACE_EVENTS, "Marketplace"), milestones=SAHARA),
     Panel("marketplace", "Marketplace per day (table)",
           lambda url, view: queries.marketplace_per_day(url, view.start_at, view.end_at),
           _marketplace_table, ("evm",), kind="html"),
