@@ -362,8 +362,9 @@ def test_the_panel_draws_each_subnets_net_flow_and_one_subnet_when_chosen(hand_b
     one = charts.render(chart, warehouse_url, View(DAY1, DAY2, None, netuid=2))
     assert [t.name for t in one.data] == ["subnet 2"] and "subnet 2" in one.layout.title.text
     (table,) = [charts.render(bittensor.PANEL["stake-flow-table"], warehouse_url, View(DAY1, DAY2, None))]
+    # Each subnet's cell links to its page: "[1](/bittensor/subnet/1)" shows 1.
     assert [(r["netuid"], r["added_count"], r["coldkeys"]) for r in table.data] == [
-        (1, 2, 3), (2, 0, 2), (3, 0, 1), (0, 1, 1),
+        (f"[{n}](/bittensor/subnet/{n})", added, coldkeys) for n, added, coldkeys in ((1, 2, 3), (2, 0, 2), (3, 0, 1), (0, 1, 1))
     ]  # fmt: skip
 
     # The CSV holds the table's rows: each subnet's alpha stays on its own row.
