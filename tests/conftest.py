@@ -154,3 +154,22 @@ def pytest_sessionfinish(session, exitstatus):
     if _skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         print(f"\nCI must run every test, but {len(_skipped)} skipped:\n  " + "\n  ".join(_skipped))
         session.exitstatus = 1
+
+
+#: The longest test files, run first: with one file per worker (`make test` runs `-n 2 --dist loadfile`),
+#: a long file picked up last would leave the other worker idle at the end of the run.
+LONGEST_FIRST = (
+    "test_cluster.py",
+    "test_crash_safety.py",
+    "test_backfill_progress.py",
+    "test_ecosystem_daily.py",
+    "test_status.py",
+    "test_dashboard_browser.py",
+    "test_bench.py",
+    "test_projection_cost.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
