@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from warehouse import db
+from warehouse.asof import METAGRAPH_LOOKBACK, STAKE_TAO_AT_EPOCH, staged_metagraph_sql
 from warehouse.readonly import check_read_only
 
 COIN_LABELS = {"bittensor": "Bittensor (TAO)", "sahara-ai": "Sahara AI (SAHARA)"}
@@ -568,44 +569,6 @@ def rewards_per_participant(url: str | None, chain: str, start, end) -> pd.DataF
 
 #: The first TAO halving (1 -> 0.5 TAO per block), as the chain scheduled it.
 TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
-#: An as-of metagraph looks this far back for each subnet's last epoch (an epoch is 360 blocks, 72
-#: minutes), so the query reads a bounded slice of staging, not the whole history.
-METAGRAPH_LOOKBACK = pd.Timedelta(days=2)
-
-
-#: A metagraph row's (`m`) alpha stake in TAO at its epoch's pool price (`p`, `bittensor_epoch_prices`);
-#: root's stake is TAO.
-STAKE_TAO_AT_EPOCH = (
-    "CASE WHEN m.netuid = 0 THEN CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 "
-    "ELSE CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 * CAST(p.subnet_tao_rao AS DOUBLE PRECISION) "
-    "/ CAST(NULLIF(p.subnet_alpha_in_rao, 0) AS DOUBLE PRECISION) END"
-)
-
-
-def _last_observations(key: str, columns: str, netuid_filter: str) -> str:
-    """SQL for `columns` of the last observation before `:as_of` within `[:since, :as_of)` of each
-    (netuid, `key`) — `key` 'uid' (the metagraph `warehouse.asof` rebuilds) or 'hotkey' — with `s` the
-    staging rows and `netuid_filter` (`AND s.netuid = :netuid`, or nothing) restricting the subnets.
-
-    Two cheap reads instead of a window function over every observation in the slice (about 20 a day
-    per UID): the last block of each key from a few narrow columns, then the rows at those blocks only.
-    The block names one row, as `ORDER BY block_number DESC, event_id DESC` did: a UID is observed
-    once per block (the event's position names its subnet and UID), and a hotkey holds at most one UID
-    of a subnet at a time.
-    """
-    return f"""
-        WITH latest AS (
-            SELECT s.netuid, s.{key}, MAX(s.block_number) AS block_number
-            FROM stg_bittensor_neurons s
-            WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
-            GROUP BY s.netuid, s.{key}
-        )
-        SELECT {columns}
-        FROM stg_bittensor_neurons s
-        JOIN latest l ON l.netuid = s.netuid AND l.{key} = s.{key} AND l.block_number = s.block_number
-        WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
-          AND s.block_number >= (SELECT MIN(block_number) FROM latest)
-    """
 
 
 def subnet_leaderboard(url: str | None) -> pd.DataFrame:
@@ -660,7 +623,7 @@ def miner_incentives(url: str | None, netuid: int, as_of: datetime | None = None
             columns,
             {"netuid": int(netuid)},
         )
-    metagraph = _last_observations(
+    metagraph = staged_metagraph_sql(
         "uid", "s.uid, s.hotkey, s.incentive, s.validator_permit", " AND s.netuid = :netuid"
     )
     return _read_or_empty(
@@ -746,7 +709,7 @@ def bittensor_validator_stakes(
             params,
         )
     params.update(as_of=as_of, since=as_of - METAGRAPH_LOOKBACK)
-    metagraph = _last_observations(
+    metagraph = staged_metagraph_sql(
         "uid",
         "s.netuid, s.hotkey, s.block_number, s.stake_rao, s.dividends, s.validator_trust, s.validator_permit",
         " AND s.netuid = :netuid" if netuid is not None else "",

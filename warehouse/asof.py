@@ -23,7 +23,7 @@ Sahara:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -112,6 +112,49 @@ FROM latest l
 LEFT JOIN flows f ON f.netuid = l.netuid AND f.hotkey = l.hotkey
 ORDER BY l.netuid, l.hotkey
 """
+
+
+# ============================================ Bittensor metagraph from staging (the dashboard's reads)
+# The same state as `METAGRAPH_AS_OF_SQL`, read from `stg_bittensor_neurons` within a bounded lookback
+# for speed; tests check the two agree.
+#: An as-of metagraph looks this far back for each subnet's last epoch (an epoch is 360 blocks, 72
+#: minutes), so the query reads a bounded slice of staging, not the whole history.
+METAGRAPH_LOOKBACK = timedelta(days=2)
+
+
+#: A metagraph row's (`m`) alpha stake in TAO at its epoch's pool price (`p`, `bittensor_epoch_prices`);
+#: root's stake is TAO.
+STAKE_TAO_AT_EPOCH = (
+    "CASE WHEN m.netuid = 0 THEN CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 "
+    "ELSE CAST(m.stake_rao AS DOUBLE PRECISION) / 1e9 * CAST(p.subnet_tao_rao AS DOUBLE PRECISION) "
+    "/ CAST(NULLIF(p.subnet_alpha_in_rao, 0) AS DOUBLE PRECISION) END"
+)
+
+
+def staged_metagraph_sql(key: str, columns: str, netuid_filter: str) -> str:
+    """SQL for `columns` of the last observation before `:as_of` within `[:since, :as_of)` of each
+    (netuid, `key`) — `key` 'uid' (the metagraph `warehouse.asof` rebuilds) or 'hotkey' — with `s` the
+    staging rows and `netuid_filter` (`AND s.netuid = :netuid`, or nothing) restricting the subnets.
+
+    Two cheap reads instead of a window function over every observation in the slice (about 20 a day
+    per UID): the last block of each key from a few narrow columns, then the rows at those blocks only.
+    The block names one row, as `ORDER BY block_number DESC, event_id DESC` did: a UID is observed
+    once per block (the event's position names its subnet and UID), and a hotkey holds at most one UID
+    of a subnet at a time.
+    """
+    return f"""
+        WITH latest AS (
+            SELECT s.netuid, s.{key}, MAX(s.block_number) AS block_number
+            FROM stg_bittensor_neurons s
+            WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
+            GROUP BY s.netuid, s.{key}
+        )
+        SELECT {columns}
+        FROM stg_bittensor_neurons s
+        JOIN latest l ON l.netuid = s.netuid AND l.{key} = s.{key} AND l.block_number = s.block_number
+        WHERE s.block_time < :as_of AND s.block_time >= :since{netuid_filter}
+          AND s.block_number >= (SELECT MIN(block_number) FROM latest)
+    """
 
 
 def as_of_param(ts: datetime | int | float) -> datetime:
