@@ -1064,6 +1064,56 @@ TABLES: tuple[Relation, ...] = (
         },
     ),
     _table(
+        "network_daily",
+        "one row per chain, network and UTC day",
+        "Network fundamentals of both chains: transactions, accounts, transfers, fees, holders and staking yield",
+        {
+            "chain": C("the ecosystem: 'bittensor' or 'sahara'", TEXT),
+            "network": C(
+                "where the activity is recorded: 'bittensor' (the Bittensor chain), 'sahara' (the Sahara "
+                "chain), or 'evm:<name>' (an EVM network holding the SAHARA ERC-20, from the contract registry)",
+                TEXT,
+            ),
+            "day": C("the UTC day", DAY),
+            "complete": C(
+                "the network's day is complete (every block or log range of the day ingested): counts and "
+                "sums are whole only on complete days",
+                BOOL,
+            ),
+            "native_unit": C("the unit of every *_native column: 'TAO' or 'SAHARA'", TEXT),
+            "transactions": C(
+                "transactions that day: Bittensor, signed extrinsics; Sahara, Cosmos transactions (an EVM "
+                "transaction that is also a MsgEthereumTx counted once, by hash); ERC-20, distinct "
+                "transactions with a token log",
+                COUNT + PER_DAY,
+            ),
+            "active_accounts": C("distinct accounts that signed or sent a transaction that day", COUNT + PER_DAY),
+            "new_accounts": C("active or receiving accounts seen that day for the first time", COUNT + PER_DAY),
+            "transfers": C(
+                "token transfers that day (Bittensor Balances.Transfer; Sahara bank transfers; ERC-20 Transfer)",
+                COUNT + PER_DAY,
+            ),
+            "transfer_volume_native": C("sum of the day's transfer amounts", NATIVE + PER_DAY),
+            "transfer_volume_usd": C("transfer_volume_native x the day's last quote", USD + PER_DAY),
+            "fees_native": C(
+                "transaction fees paid that day (an empty fee is a zero fee); NULL where the network's "
+                "fees are not paid in the token (ERC-20 networks)",
+                NATIVE + PER_DAY,
+            ),
+            "fees_usd": C("fees_native x the day's last quote", USD + PER_DAY),
+            "holders": C("accounts with a positive balance at the day's end", COUNT),
+            "staking_apr": C(
+                "yearly staking yield without compounding: Bittensor, validator yield after take in TAO "
+                "terms; Sahara, the day's staking rewards ÷ bonded tokens, x 365; NULL where no staking",
+                RATIO,
+            ),
+            "staking_apy": C("staking_apr compounded daily: (1 + apr/365)^365 - 1", RATIO),
+            "price_usd": C("the token's last quote of the day", USD),
+        },
+        example="SELECT chain, network, day, transactions, active_accounts, transfers, holders "
+        "FROM network_daily WHERE complete ORDER BY day DESC, chain, network",
+    ),
+    _table(
         "ecosystem_daily",
         "one row per chain per UTC day",
         "The side-by-side comparison of both networks, every amount in the chain's own token or in USD",

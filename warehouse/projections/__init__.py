@@ -9,6 +9,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     completeness,
     ecosystem,
     market_caps,
+    network,
     sahara,
     stake_flows,
 )
