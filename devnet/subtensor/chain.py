@@ -1154,13 +1154,15 @@ class SubtensorChain:
         return out
 
     def ledger_stakes(self, block: int) -> dict:
-        """Stake per hotkey at `block`: alpha on each subnet, TAO on root; with each pool."""
+        """Stake per hotkey at `block`: alpha on each subnet, TAO on root; with each pool, name and owner."""
         state = self.state_at(block)
         subnets = []
         for netuid, sn in sorted(state.subnets.items()):
             subnets.append(
                 {
                     "netuid": netuid,
+                    "name": sn.name,
+                    "owner_coldkey": self.coldkey(sn.owner_cold),
                     "unit": "rao" if netuid == ROOT else "alpha",
                     "subnet_tao": sn.tao_in,
                     "subnet_alpha_in": sn.alpha_in,

@@ -35,9 +35,10 @@ units (1e9 per alpha) for alpha; block numbers, netuids and counts are integers.
                               "tao_in_emission", "excess_tao", "alpha_in_emission",
                               "alpha_out_emission"}]}]}                # every subnet existing at the block
 
-`GET /_devnet/subtensor/ledger/stakes?block=N`: {"block": N, "subnets": [{"netuid", "unit": "rao" (root,
-TAO) or "alpha", "subnet_tao", "subnet_alpha_in", "subnet_alpha_out", "stakes": [{"hotkey": "0x<32-byte
-account id>", "stake"}]}]}, the stake per hotkey after block N.
+`GET /_devnet/subtensor/ledger/stakes?block=N`: {"block": N, "subnets": [{"netuid", "name" (the subnet's
+name), "owner_coldkey", "unit": "rao" (root, TAO) or "alpha", "subnet_tao", "subnet_alpha_in",
+"subnet_alpha_out", "stakes": [{"hotkey": "0x<32-byte account id>", "stake"}]}]}, the stake per hotkey
+after block N.
 """
 
 from __future__ import annotations
