@@ -453,7 +453,7 @@ TABLES: tuple[Relation, ...] = (
             "registration_event_id": C("that NeuronRegistered event", EVENT_ID),
             "deregistered_block": C(
                 "first block after its last sighting at which another hotkey holds "
-                "the UID; NULL while it holds it",
+                "the UID, or its subnet's NetworkRemoved when earlier; NULL while it holds it",
                 BLOCK,
             ),
             "deregistered_at": C("time of that block", TS),
@@ -506,7 +506,9 @@ TABLES: tuple[Relation, ...] = (
             "registered_block": C("block of the registration (NULL if before the stored history)", BLOCK),
             "registered_at": C("time of the registration", TS),
             "deregistered_block": C(
-                "block at which another hotkey took the UID; NULL while registered", BLOCK
+                "block at which another hotkey took the UID, or at which the subnet was removed; "
+                "NULL while registered",
+                BLOCK,
             ),
             "deregistered_at": C("time of that block", TS),
             "first_observed_at": C("time of its first metagraph observation", TS),
@@ -905,7 +907,8 @@ TABLES: tuple[Relation, ...] = (
     _table(
         "validators",
         "one row per validator of either chain: (chain, validator_id)",
-        "Validators of both networks; Bittensor: permit holders per subnet; Sahara: operators",
+        "Validators of both networks; Bittensor: permit holders per subnet still holding their UID "
+        "(a hotkey whose UID was taken or whose subnet was removed leaves); Sahara: operators",
         {
             "chain": C("'bittensor' or 'sahara'", TEXT),
             "validator_id": C("Bittensor: 'netuid:hotkey'; Sahara: the operator address", ID),

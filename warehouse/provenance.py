@@ -79,6 +79,11 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
             SELECT r.event_id FROM stg_bittensor_registrations r
             JOIN miners m ON m.netuid = r.netuid AND m.uid = r.uid AND m.deregistered_block = r.block_number
             WHERE m.netuid = :netuid AND m.uid = :uid AND m.hotkey = :hotkey AND r.hotkey <> m.hotkey
+            UNION ALL
+            -- Deregistered with its subnet: the NetworkRemoved behind it.
+            SELECT s.event_id FROM bittensor_subnet_state s
+            JOIN miners m ON m.netuid = s.netuid AND m.deregistered_block = s.block_number
+            WHERE s.kind = 'removed' AND m.netuid = :netuid AND m.uid = :uid AND m.hotkey = :hotkey
         )
         """,
     ),

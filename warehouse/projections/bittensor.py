@@ -13,11 +13,13 @@ every UID holder and subnet, and the marts read from them.
   holds no validator permit (or that registered and was not observed yet). Registration from
   `NeuronRegistered`; deregistration is the first block after the hotkey's last sighting at which
   another hotkey holds the UID (its registration, or an observation when the registration predates
-  the ingested history). Incentive, emission, stake and `earns` (emission > 0) come from the latest
+  the ingested history), or the subnet's first `NetworkRemoved` after that sighting when it comes
+  earlier. Incentive, emission, stake and `earns` (emission > 0) come from the latest
   observation; `total_emission_alpha` sums the emission of every observed epoch.
 - `validators`, rows with chain = 'bittensor' — grain: one row per (netuid, hotkey) whose latest
-  observation holds a validator permit; `validator_id` = "netuid:hotkey". Stake, dividends,
-  validator_trust and emission from that observation. The table is shared with the Sahara projection,
+  observation holds a validator permit and who still holds that UID (not deregistered as above);
+  `validator_id` = "netuid:hotkey". Stake, dividends, validator_trust and emission from that
+  observation. The table is shared with the Sahara projection,
   so these statements only ever delete or insert chain = 'bittensor' rows (the table is not in
   `tables`; a replay from position 0 empties the Bittensor rows itself).
 - `bittensor_subnet_state` — grain: one row per (netuid, kind): the latest `SubnetObserved`
@@ -557,10 +559,57 @@ FOLD_HOLDERS = replace_rows(
 )
 
 
+# ------------------------------------------------------------------------------ subnet removals
+#: The window's `NetworkRemoved` events: every holder of the subnet is deregistered with it.
+WINDOW_REMOVALS = f"""
+    CREATE TEMPORARY TABLE w_bt_removals AS
+    SELECT CAST(payload->>'netuid' AS INTEGER) AS netuid, block_number, block_time
+    FROM events
+    WHERE {WINDOW} AND event_type = 'SubtensorModule.NetworkRemoved'
+"""
+
+#: The UIDs whose rows this run may change: the window's, and every UID of a subnet removed in it.
+WINDOW_TOUCHED = """
+    CREATE TEMPORARY TABLE w_bt_touched AS
+    SELECT netuid, uid FROM w_bt_uids
+    UNION
+    SELECT h.netuid, h.uid FROM bittensor_holders h
+    WHERE h.netuid IN (SELECT netuid FROM w_bt_removals)
+"""
+
+#: A holder last seen before its subnet was removed left the UID at the first removal after its last
+#: sighting, unless another hotkey took the UID earlier (a netuid can be removed and registered again,
+#: so a holder seen after a removal is not touched by it). The stored removal counts too: a replayed
+#: UID is recomputed from staging, which holds no removals.
+MARK_REMOVED_HOLDERS = (
+    """
+    CREATE TEMPORARY TABLE w_bt_removed_holders AS
+    WITH removals AS (
+        SELECT netuid, block_number, block_time FROM w_bt_removals
+        UNION
+        SELECT netuid, block_number, block_time FROM bittensor_subnet_state WHERE kind = 'removed'
+    )
+    SELECT h.netuid, h.uid, h.hotkey, MIN(r.block_number) AS block_number, MIN(r.block_time) AS block_time
+    FROM bittensor_holders h
+    JOIN w_bt_touched t ON t.netuid = h.netuid AND t.uid = h.uid
+    JOIN removals r ON r.netuid = h.netuid AND r.block_number > h.last_seen_block
+    GROUP BY h.netuid, h.uid, h.hotkey
+    """,
+    """
+    UPDATE bittensor_holders
+    SET deregistered_block = r.block_number, deregistered_at = r.block_time
+    FROM w_bt_removed_holders r
+    WHERE r.netuid = bittensor_holders.netuid AND r.uid = bittensor_holders.uid
+      AND r.hotkey = bittensor_holders.hotkey
+      AND (bittensor_holders.deregistered_block IS NULL OR bittensor_holders.deregistered_block > r.block_number)
+    """,
+    "DROP TABLE w_bt_removed_holders",
+)
+
 # ---------------------------------------------------------------------------------------- miners
 DELETE_MINERS = """
     DELETE FROM miners
-    WHERE EXISTS (SELECT 1 FROM w_bt_uids u WHERE u.netuid = miners.netuid AND u.uid = miners.uid)
+    WHERE EXISTS (SELECT 1 FROM w_bt_touched u WHERE u.netuid = miners.netuid AND u.uid = miners.uid)
 """
 
 INSERT_MINERS = f"""
@@ -576,7 +625,7 @@ INSERT_MINERS = f"""
            p.price_tao_per_alpha, p.price_block, h.emission_rao > 0,
            COALESCE(h.last_observed_event_id, h.registration_event_id)
     FROM bittensor_holders h
-    JOIN w_bt_uids u ON u.netuid = h.netuid AND u.uid = h.uid
+    JOIN w_bt_touched u ON u.netuid = h.netuid AND u.uid = h.uid
     LEFT JOIN bittensor_epoch_prices p ON p.netuid = h.netuid AND p.block_number = h.last_observed_block
     WHERE h.validator_permit IS NULL OR NOT h.validator_permit
 """
@@ -585,9 +634,12 @@ INSERT_MINERS = f"""
 # A replay from position 0 starts the Bittensor rows afresh; the Sahara rows are not ours to touch.
 RESET_VALIDATORS = "DELETE FROM validators WHERE chain = 'bittensor' AND :lo = 0"
 
+#: Every hotkey that held a touched UID: its newest observation, or its deregistration (another hotkey
+#: took the UID, or the subnet was removed), may have changed.
 WINDOW_HOTKEYS = """
     CREATE TEMPORARY TABLE w_bt_hotkeys AS
-    SELECT DISTINCT netuid, hotkey FROM w_bt_occupancy WHERE NOT registration
+    SELECT DISTINCT h.netuid, h.hotkey
+    FROM bittensor_holders h JOIN w_bt_touched t ON t.netuid = h.netuid AND t.uid = h.uid
 """
 
 _VALIDATOR_ID = "CAST(netuid AS VARCHAR(8)) || ':' || hotkey"
@@ -620,7 +672,8 @@ INSERT_VALIDATORS = f"""
            o.last_observed_at, o.last_observed_event_id
     FROM observed o
     LEFT JOIN bittensor_epoch_prices p ON p.netuid = o.netuid AND p.block_number = o.last_observed_block
-    WHERE o.rn = 1 AND o.validator_permit
+    -- A validator is current while its newest UID is held: not taken by another hotkey, subnet not removed.
+    WHERE o.rn = 1 AND o.validator_permit AND o.deregistered_block IS NULL
 """
 
 # --------------------------------------------------------------------------------------- subnets
@@ -751,7 +804,8 @@ UPDATE_EMISSION_SHARES = """
 """
 
 DROP_WINDOW_TABLES = tuple(
-    f"DROP TABLE {name}" for name in ("w_bt_netuids", "w_bt_hotkeys", "w_bt_uids", "w_bt_occupancy")
+    f"DROP TABLE {name}"
+    for name in ("w_bt_netuids", "w_bt_hotkeys", "w_bt_touched", "w_bt_removals", "w_bt_uids", "w_bt_occupancy")
 )
 
 BITTENSOR = register(
@@ -788,6 +842,9 @@ BITTENSOR = register(
             DELETE_REPLAYED_HOLDERS,
             REPLAY_HOLDERS,
             *FOLD_HOLDERS,
+            WINDOW_REMOVALS,
+            WINDOW_TOUCHED,
+            *MARK_REMOVED_HOLDERS,
             DELETE_MINERS,
             INSERT_MINERS,
             RESET_VALIDATORS,
