@@ -533,6 +533,7 @@ TABLES: tuple[Relation, ...] = (
         "Bittensor subnets: owner, emission, dTAO pool and price, stake, miners and validators",
         {
             "netuid": _NETUID,
+            "name": C("the subnet's name at its latest SubnetObserved (subnet_name)", TEXT),
             "owner": C("owner coldkey of the subnet", SS58),
             "registered_block": C(
                 "block of NetworkAdded (else the registration block the chain reports)", BLOCK
@@ -702,6 +703,105 @@ TABLES: tuple[Relation, ...] = (
             "first_block": C("the day's first block with a stake leg", BLOCK),
             "last_block": C("the day's last block with a stake leg", BLOCK),
         },
+    ),
+    _table(
+        "stg_bittensor_subnet_observations",
+        "one row per SubtensorModule.SubnetObserved event",
+        "Each subnet's name and owner as the chain serves them (get_dynamic_info at its epoch block)",
+        {
+            "event_id": C("the SubnetObserved event", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("the epoch block the subnet was observed at", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "netuid": _NETUID,
+            "name": C("the subnet's name (subnet_name, UTF-8)", TEXT),
+            "owner": C("the subnet owner's coldkey (owner_coldkey)", SS58),
+        },
+    ),
+    _table(
+        "subnet_day_pool",
+        "one row per (netuid, UTC day) with a block observation of the subnet",
+        "Running state of subnet_daily's alpha price: the day's first block and its pool, its last block "
+        "and price, and the time-weighted sum",
+        {
+            "netuid": _NETUID,
+            "day": C("the UTC day", DAY),
+            "first_block": C("the day's first block observation of the subnet", BLOCK),
+            "first_block_time": C("its time", TS),
+            "first_tao_rao": C("SubnetTAO at first_block", RAO),
+            "first_alpha_in_rao": C("SubnetAlphaIn at first_block", ALPHA_RAO),
+            "last_block": C("the day's last block observation of the subnet so far", BLOCK),
+            "last_block_time": C("its time", TS),
+            "last_price_rao": C(
+                "pool price at last_block: SubnetTAO x 1e9 / SubnetAlphaIn, rounded down (root: 1e9)",
+                "rao per alpha of the row's subnet",
+            ),
+            "price_rao_seconds": C(
+                "sum over the day's blocks but the last of the block's price in rao per alpha (rounded down) "
+                "x the seconds to the subnet's next block",
+                "rao per alpha x seconds, an exact integer",
+            ),
+            "price_seconds": C("seconds those prices were held: first_block to last_block", SECONDS),
+        },
+    ),
+    _table(
+        "subnet_daily",
+        "one row per (netuid, UTC day) with a block observation, epoch, registration or observation of the subnet",
+        "Each Bittensor subnet's history per day: name, alpha price, reserves, emission, registrations and "
+        "participants",
+        {
+            "netuid": _NETUID,
+            "day": C("the UTC day", DAY),
+            "complete": C("the chain day is complete (chain_days): every block of the day is stored", BOOL),
+            "name": C("the subnet's name at its latest SubnetObserved by the day's end", TEXT),
+            "owner": C("the subnet owner's coldkey at that observation", SS58),
+            "name_block": C("the block of that observation", BLOCK),
+            "price_open_tao_per_alpha": C(
+                "alpha price at the day's first block: SubnetTAO / SubnetAlphaIn there (root: 1)", PRICE
+            ),
+            "price_close_tao_per_alpha": C(
+                "alpha price at the day's last block: SubnetTAO / SubnetAlphaIn there (root: 1)", PRICE
+            ),
+            "price_twap_tao_per_alpha": C(
+                "time-weighted alpha price: each block's price held until the subnet's next block, averaged "
+                "from the day's first block to its last (rounded down to the rao per alpha)",
+                PRICE,
+            ),
+            "tao_reserve_tao": C("TAO in the subnet's pool (SubnetTAO) at the day's last block", TAO),
+            "alpha_reserve_alpha": C("alpha in the subnet's pool (SubnetAlphaIn) at the day's last block", ALPHA),
+            "emission_share": C(
+                "the subnet's share of the day's TAO emission to subnets: its SubnetTaoInEmission + "
+                "SubnetExcessTao over every subnet's",
+                RATIO,
+            ),
+            "tao_injected_tao": C("TAO injected into the pool: sum of SubnetTaoInEmission", TAO + PER_DAY),
+            "alpha_emitted_alpha": C(
+                "alpha the subnet minted: sum of SubnetAlphaInEmission (to the pool) and SubnetAlphaOutEmission "
+                "(to participants)",
+                ALPHA + PER_DAY,
+            ),
+            "registrations": C("neurons registered in the subnet (NeuronRegistered)", COUNT + PER_DAY),
+            "registration_burn_tao": C(
+                "TAO the registrations burned: the Balances.Withdraw right before each NeuronRegistered in "
+                "its extrinsic",
+                TAO + PER_DAY,
+            ),
+            "uids": C("UIDs in the subnet's metagraph at the day's last epoch (epoch_block)", COUNT),
+            "miners": C("of those, UIDs without validator permit", COUNT),
+            "validators": C("of those, UIDs with validator permit", COUNT),
+            "top_miner_share": C(
+                "the largest miner's share of that epoch's emission to miners (in the subnet's alpha)", RATIO
+            ),
+            "top_validator_share": C(
+                "the largest validator's share of that epoch's emission to validators (in the subnet's alpha)",
+                RATIO,
+            ),
+            "first_block": C("the day's first block observation of the subnet", BLOCK),
+            "last_block": C("the day's last block observation of the subnet", BLOCK),
+            "epoch_block": C("the day's last metagraph epoch of the subnet", BLOCK),
+        },
+        "SELECT day, name, price_close_tao_per_alpha, emission_share, miners, validators FROM subnet_daily "
+        "WHERE netuid = 3 AND complete ORDER BY day",
     ),
     # ----------------------------------------------------------------------------- Sahara staging
     _table(

@@ -12,6 +12,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     network,
     sahara,
     stake_flows,
+    subnet_daily,
 )
 from warehouse.projections.base import PROJECTIONS, Projection, rebuild, run_all, run_projection
 

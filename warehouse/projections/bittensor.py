@@ -25,7 +25,7 @@ every UID holder and subnet, and the marts read from them.
 - `bittensor_subnet_state` — grain: one row per (netuid, kind): the latest `SubnetObserved`
   ('observed', with its payload), `NetworkAdded` ('added'), `NetworkRemoved` ('removed') and the
   latest metagraph epoch block in staging ('epoch').
-- `subnets` — grain: one row per netuid. Owner, tempo, emission per block (`emission_tao`), the pool
+- `subnets` — grain: one row per netuid. Name, owner, tempo, emission per block (`emission_tao`), the pool
   (`pool_tao`, `pool_alpha`), the price (`price_tao_per_alpha` = pool_tao / pool_alpha, observed at
   `price_block`) and the stakers' alpha (`stake_alpha`) and its value at that price (`stake_tao`; root:
   the TAO staked on root) from the latest `SubnetObserved`; registration from `NetworkAdded` (else the
@@ -751,7 +751,7 @@ _STAKE_VALUE_RAO = (
 
 INSERT_SUBNETS = f"""
     INSERT INTO subnets
-        (netuid, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_tao,
+        (netuid, name, owner, registered_block, registered_at, removed_at, tempo, emission_share, emission_tao,
          price_tao_per_alpha, price_block, pool_tao, pool_alpha, stake_alpha, stake_tao, miners, validators,
          last_observed_at, event_id)
     WITH epochs AS (
@@ -769,7 +769,7 @@ INSERT_SUBNETS = f"""
         WHERE s.block_number >= (SELECT MIN(block_number) FROM epochs)
         GROUP BY s.netuid
     )
-    SELECT t.netuid, o.payload->>'owner',
+    SELECT t.netuid, o.payload->>'subnet_name', o.payload->>'owner',
            COALESCE(a.block_number, CAST(o.payload->>'network_registered_at' AS BIGINT)), a.block_time,
            CASE WHEN r.block_number >= COALESCE(a.block_number, 0)
                  AND r.block_number >= COALESCE(o.block_number, 0)
