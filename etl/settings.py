@@ -16,6 +16,11 @@ def gx_dir() -> Path:
     return Path(os.environ.get("DECAI_GX_DIR") or PROJECT_ROOT / "gx")
 
 
+def contracts_file() -> Path:
+    """The EVM contract registry (networks, addresses, ABIs): `DECAI_CONTRACTS_FILE`, else `etl/contracts.toml`."""
+    return Path(os.environ.get("DECAI_CONTRACTS_FILE") or PROJECT_ROOT / "etl" / "contracts.toml")
+
+
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
 DEFAULT_DEVNET_HOST = "127.0.0.1"
 DEFAULT_DEVNET_PORT = 18545

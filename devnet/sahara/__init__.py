@@ -6,7 +6,9 @@ EVM JSON-RPC (`evm.py`, POST `/evm`). `/_devnet/sahara` shows the settings and, 
 `{"lowest_height": N}`, turns the node into a pruned one whose lowest available height is N.
 `GET /_devnet/sahara/ledger?start_height=A&end_height=B` serves the chain's own record of blocks
 [A, B) (`ledger.py`): rewards paid, stake bonded, tokens minted, supply, bonded ratio, inflation.
-It is a control route: no chain protocol serves it.
+`GET /_devnet/sahara/token?start_height=A&end_height=B` serves the SAHARA ERC-20's record
+(`token.py`): per UTC day its transfers, volume, transactions, senders, new accounts and holders, and
+each unmodelled contract's logs. Both are control routes: no chain protocol serves them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from devnet.sahara import cometbft, evm, ledger
+from devnet.sahara import cometbft, evm, ledger, token
 from devnet.sahara.economy import SaharaChain, SaharaConfig
 
 __all__ = ["SaharaChain", "SaharaConfig", "SaharaDevnet"]
@@ -58,6 +60,12 @@ class SaharaDevnet:
         return ledger.report(self.chain, start_height, end_height)
 
     async def control_ledger(self, request: Request) -> Response:
+        return self._height_range(request, self.ledger)
+
+    async def control_token(self, request: Request) -> Response:
+        return self._height_range(request, lambda a, b: token.report(self.chain, a, b))
+
+    def _height_range(self, request: Request, answer: Callable[[int, int], dict]) -> Response:
         try:
             start = int(request.query_params["start_height"])
             end = int(request.query_params["end_height"])
@@ -71,7 +79,7 @@ class SaharaDevnet:
                 },
                 400,
             )
-        return JSONResponse(self.ledger(start, end))
+        return JSONResponse(answer(start, end))
 
     def routes(self) -> list[Route]:
         return [
@@ -79,4 +87,5 @@ class SaharaDevnet:
             *evm.make_routes(self.evm),
             Route("/_devnet/sahara", self.control, methods=["GET", "POST"]),
             Route("/_devnet/sahara/ledger", self.control_ledger, methods=["GET"]),
+            Route("/_devnet/sahara/token", self.control_token, methods=["GET"]),
         ]

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from devnet.sahara import token
 from devnet.sahara.common import (
     BLOCK_SECONDS,
     BLOCKS_PER_DAY,
@@ -408,6 +409,8 @@ class SaharaChain:
         self._accounts: dict[int, bytes] = {}
         #: What the chain did, written as each operation is applied (see devnet.sahara.ledger).
         self.ledger = SaharaLedger()
+        #: The SAHARA token's transfers and approvals, and unmodelled contracts' logs (devnet.sahara.token).
+        self.token_ledger = token.TokenLedger()
 
     # --- clock and block identity --------------------------------------------------------------
 
@@ -957,6 +960,11 @@ class SaharaChain:
         for src in sources:
             for tx in src.txs.get(day, ()):
                 blocks.setdefault(tx.block, []).append(tx)
+        made = [tx for txs in blocks.values() for tx in txs]
+        for tx in token.day_txs(self, day, made):  # the SAHARA token's own life and an ERC-721's
+            blocks.setdefault(tx.block, []).append(tx)
+            made.append(tx)
+        self.token_ledger.record_day(day, made)
         for txs in blocks.values():
             txs.sort(key=lambda tx: tx.hash)
         return blocks

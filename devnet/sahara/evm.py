@@ -10,7 +10,8 @@ more than `max_block_range` blocks -> -32005 `block range too large: ...`; more 
 matching logs -> -32005 `query returned more than 10000 results`; toBlock beyond the head -> -32602
 `block range extends beyond current head block`; fromBlock > toBlock -> -32602 `invalid block range`;
 a block below the pruning base -> -32000 `height X is not available, lowest height is Y`.
-`blockHash` filters are not supported (answered with -32602).
+`blockHash` filters are not supported (answered with -32602). The `address` filter (one address or a
+list) and the `topics` filter are honoured as go-ethereum does: a log of another contract is not sent.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ EMPTY_TRIE = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421
 GAS_LIMIT = 40_000_000
 BASE_FEE = 10_000_000_000
 _HEX = re.compile(r"^0x[0-9a-fA-F]*$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 class EvmError(Exception):
@@ -200,6 +202,13 @@ class EvmRPC:
         addresses = flt.get("address")
         if isinstance(addresses, str):
             addresses = [addresses]
+        if addresses is not None and (
+            not isinstance(addresses, list)
+            or not all(isinstance(a, str) and _ADDRESS.match(a) for a in addresses)
+        ):
+            raise EvmError(
+                -32602, "invalid argument 0: address must be a 20-byte hex address or a list of them"
+            )
         wanted_addresses = {a.lower() for a in addresses} if addresses else None
         topics = flt.get("topics") or []
         if not isinstance(topics, list) or len(topics) > 4:

@@ -11,12 +11,21 @@ parentHash, timestamp), blocks without logs included, for the pipeline's contigu
 audit; a log whose `blockHash` differs from its block's hash stops the fetch (the chain moved between
 the two reads).
 
-**Decoding.** Logs whose topic 0 is an event of `etl/abi/*.json` decode to `Contract.Event`
-(`DataServices.AnnotationSubmitted`, `Marketplace.LicensePurchased`, `Reputation.ReputationMinted`,
-`ERC20.Transfer`, ...) with the ABI's argument names (value conventions in `etl.contracts`) plus
-`contract` (the emitting address) and `tx_hash`. Logs of unknown contracts become `evm.RawLog`
-(`address`, `topics`, `data`). A log with a known topic 0 that does not decode is quarantined with the
-reason. Positions are `"{transactionIndex}.{logIndex}"`.
+**Which logs.** The connector reads the contracts of the contract registry (`etl.contracts`,
+`etl/contracts.toml`): it takes the registry's network whose chain id the node reports
+(`eth_chainId`) and asks `eth_getLogs` for those contracts' addresses only (the ones deployed before
+the range's end), never for every log of the chain.
+
+**Decoding.** A log decodes when its address, topic 0 and number of topics match an event of its
+contract's ABI sets (`Network.match`) to `Contract.Event` (`DataServices.AnnotationSubmitted`,
+`Marketplace.LicensePurchased`, `Reputation.ReputationMinted`, `ERC20.Transfer`, ...) with the ABI's
+argument names (value conventions in `etl.contracts`) plus `contract` (the emitting address) and
+`tx_hash`; a token's events (a contract with a symbol) also carry `network`, `token_symbol` and
+`token_decimals`. A log that no registered ABI matches (an ERC-721 `Transfer`: ERC-20's topic 0 with
+four topics; an event the ABIs lack; a contract not registered) is data the product does not model,
+not bad data: it is kept as `evm.RawLog` (`address`, `topics`, `data`, `network`), never quarantined.
+Quarantine is for malformed logs: a matching log that does not decode, a log marked `removed`, an
+entry that is not a log. Positions are `"{transactionIndex}.{logIndex}"`.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from etl.contracts import LogDecodeError, events_by_topic0
+from etl.contracts import LogDecodeError, Network, Registry, load_registry
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainAuditError, ChainFetch, Event, QuarantinedRow, payload_json
 from etl.http import RpcError, rpc_result
@@ -55,8 +64,9 @@ def _is_range_error(exc: RpcError) -> bool:
     return exc.code == -32005 or bool(_RANGE_WORDS.search(exc.text))
 
 
-def decode_log(entry: dict) -> Event | QuarantinedRow:
-    """One `eth_getLogs` entry as a canonical event (block time from `entry['_block_time']`) or quarantine."""
+def decode_log(entry: dict, network: Network | None = None) -> Event | QuarantinedRow:
+    """One `eth_getLogs` entry of `network` (default: any network of the registry) as a canonical event
+    (block time from `entry['_block_time']`) or quarantine."""
     number = int(entry["blockNumber"], 16)
     position = f"{int(entry['transactionIndex'], 16)}.{int(entry['logIndex'], 16)}"
     listed = entry.get("topics") or []
@@ -65,11 +75,17 @@ def decode_log(entry: dict) -> Event | QuarantinedRow:
     topics = [t.lower() for t in listed]
     address = str(entry.get("address", "")).lower()
     block_time = entry.get("_block_time") or datetime(1970, 1, 1, tzinfo=UTC)
-    spec = events_by_topic0().get(topics[0]) if topics else None
+    known = network if network is not None else load_registry().every_network
+    matched = known.match(address, topics)
     base = {"contract": address, "tx_hash": entry.get("transactionHash")}
     if entry.get("removed"):
         problem = "the node marks the log `removed` (a reorganised block)"
-    elif spec is None:
+    elif matched is None:
+        registered = known.contract(address)
+        where = network.name if network is not None else (registered.network if registered else None)
+        data = entry.get("data", "0x")
+        if not isinstance(data, str):
+            raise TypeError("`data` is not a hex string")
         return Event(
             chain="sahara",
             source="evm",
@@ -78,9 +94,16 @@ def decode_log(entry: dict) -> Event | QuarantinedRow:
             event_type=RAW_LOG,
             block_time=block_time,
             block_hash=entry.get("blockHash"),
-            payload={"address": address, "topics": topics, "data": entry.get("data", "0x"), **base},
+            payload={"address": address, "topics": topics, "data": data, "network": where, **base},
         )
     else:
+        spec, contract = matched
+        if contract.is_token:
+            base |= {
+                "network": contract.network,
+                "token_symbol": contract.symbol,
+                "token_decimals": contract.decimals,
+            }
         try:
             payload = spec.decode(topics, entry.get("data") or "0x")
         except LogDecodeError as exc:
@@ -119,6 +142,8 @@ class EvmSource:
     header_batch: int = 100
     concurrency: int = 4
     timeout: float = 30.0
+    #: The contract registry (default: `etl.contracts.load_registry()`).
+    registry: Registry | None = None
     source: str = field(default="evm", init=False)
     chain: str = field(default="sahara", init=False)
     family: str = field(default="sahara_contracts", init=False)
@@ -126,6 +151,7 @@ class EvmSource:
     def __post_init__(self) -> None:
         self.http = node_client(self.url, timeout=self.timeout, concurrency=self.concurrency)
         self._stream: str | None = None
+        self._network: Network | None = None
         self.shrinks = 0
         self.grows = 0
         self.log_queries = 0
@@ -168,6 +194,14 @@ class EvmSource:
             self._stream = str(int(self.call("eth_chainId", []), 16))
         return self._stream
 
+    @property
+    def network(self) -> Network:
+        """The registry's network of the node's chain id, whose contracts this connector reads."""
+        if self._network is None:
+            registry = self.registry if self.registry is not None else load_registry()
+            self._network = registry.network(int(self.stream))
+        return self._network
+
     def finalized_head(self) -> int:
         # Sahara's EVM blocks are CometBFT blocks: final once committed.
         return int(self.call("eth_blockNumber", []), 16)
@@ -181,14 +215,18 @@ class EvmSource:
     # --- reading -------------------------------------------------------------------------------------
 
     def get_logs(self, start: int, end: int) -> list[dict]:
-        """Every log of blocks [start, end), in adaptive ranges."""
+        """Every log of the registered contracts in blocks [start, end), in adaptive ranges."""
         out: list[dict] = []
+        addresses = self.network.addresses(start, end)
+        if not addresses:
+            return out
         lo, streak = start, 0
         while lo < end:
             hi = min(end, lo + self.range_blocks)
             self.log_queries += 1
+            query = {"fromBlock": hex(lo), "toBlock": hex(hi - 1), "address": addresses}
             try:
-                logs = self.call("eth_getLogs", [{"fromBlock": hex(lo), "toBlock": hex(hi - 1)}], block=lo)
+                logs = self.call("eth_getLogs", [query], block=lo)
             except RpcError as exc:
                 if not _is_range_error(exc):
                     raise
@@ -272,7 +310,7 @@ class EvmSource:
                     f"is {block['hash']}; the chain changed between reads, nothing was written"
                 )
             try:
-                item = decode_log({**entry, "_block_time": times[number]})
+                item = decode_log({**entry, "_block_time": times[number]}, self.network)
             except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
                 item = _malformed_log(
                     f"{number}:entry {index}", number, entry, f"{type(exc).__name__}: {exc}"
