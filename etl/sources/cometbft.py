@@ -21,18 +21,29 @@ finalize-block events, with `mode` added, so the same chain content yields the s
 `evm.ethereum_tx`, ... A type with no mapping is kept as `cosmos.<type>` (characters outside
 `[A-Za-z0-9_]` become `_`, the original type is in `cosmos_event_type`) with all its attributes.
 
-**Payload.** One key per attribute. Attributes holding token amounts (the keys the chain-event suite
-treats as amounts: `amount`, `tokens`, `shares`, `fee`, ...) are parsed:
+**Payload.** One key per attribute, typed by the attribute catalog (`etl.catalog.COSMOS_ATTRIBUTES`),
+which knows per event type which attributes are coins, addresses and numbers; an attribute it does
+not list (and every attribute of a type it does not list) is text, kept as the chain sent it:
 
-- a coin string `1000usah` becomes `amount_usah: "1000"` (one `<key>_<denom>` per coin, integer
-  strings in base units); an empty coin string (the SDK's zero) becomes `<key>_usah: "0"`;
-- a decimal coin `12.5usah` (rewards, commission) becomes `amount_usah` (whole base units, truncated,
-  what a withdrawal pays) and `amount_atto_usah` (the exact value in units of 1e-18 usah);
-- a bare integer (`mint`'s `amount`) stays as it is; a decimal (`new_shares`) becomes `<key>_atto`;
-- anything else quarantines the event: "block 1204 from sahara_cometbft: attribute `amount` is not a
-  coin string".
+- a coin attribute (`transfer.amount`, `tx.fee`, `rewards.amount`, ...): `1000usah` becomes
+  `amount_usah: "1000"` (one `<key>_<denom>` per coin, integer strings in base units); an empty coin
+  string (the SDK's zero, e.g. an empty `tx.fee`) becomes `<key>_usah: "0"`; a decimal coin
+  `12.5usah` (rewards, commission) becomes `amount_usah` (whole base units, truncated, what a
+  withdrawal pays) and `amount_atto_usah` (the exact value in units of 1e-18 usah);
+- a bare base-unit amount (`mint.amount`, `ethereum_tx.amount` in wei) stays an integer string; an
+  exact decimal (`delegate.new_shares`) becomes `<key>_atto`;
+- an address (`tx.fee_payer`, `message.sender`, `transfer.sender` / `recipient`, `coin_spent.spender`,
+  `coin_received.receiver`, validators) is checked as bech32; hex values (`ethereum_tx` hashes and
+  recipient) as hex; numbers (`msg_index`, `txIndex`, `txGasUsed`, `height`, ...) become integers;
+- a value that is not its kind quarantines the event, naming it: "block 1204 from sahara_cometbft:
+  attribute `amount` is not a coin string".
 
-int64 attributes (`msg_index`, `txIndex`, `txGasUsed`, ...) become integers; `mode` comes last.
+`mode` comes last, as text.
+
+**Transactions.** One `tx.TransactionObserved` per transaction (position `obs.tx{i}`): its hash
+(sha256 of the bytes `/block` serves, upper-case hex, as explorers print it), index, result code and
+gas, from `/block` and `/block_results` together, so a transaction is known even when it emits no
+event.
 
 **Validator set.** `staking.ValidatorObserved` events (address, pub_key, voting_power,
 proposer_priority) from paginated `/validators` (100 per page) at every block that is a multiple of
@@ -46,6 +57,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -54,7 +66,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from etl.catalog import MODULE_OF, VALIDATOR_EVENT, is_amount_field
+from etl.catalog import (
+    ATTO as EXACT_DECIMAL,
+)
+from etl.catalog import (
+    BASE_UNITS,
+    BECH32,
+    COINS,
+    COSMOS_ATTRIBUTES,
+    HEX,
+    INT64,
+    MODULE_OF,
+    TRANSACTION_EVENT,
+    VALIDATOR_EVENT,
+)
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow, payload_json
 from etl.http import RpcError, rpc_result
@@ -64,9 +89,13 @@ CONNECTION = "sahara_cometbft"
 NATIVE_DENOM = "usah"
 ATTO = 10**18
 
-#: Attributes that are int64 values in JSON strings.
-INT_KEYS = frozenset({"msg_index", "txIndex", "txGasUsed", "height", "jailed_until_height", "power"})
+#: The kinds of an event type the catalog does not list: `msg_index` is a number, the rest text.
+_MESSAGE_INDEX = {"msg_index": INT64}
 VALIDATORS_PER_PAGE = 100
+_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_GENERATORS = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_HEX = re.compile(r"(0x)?[0-9a-fA-F]+")
+_EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 _COIN = re.compile(r"(\d+)(?:\.(\d+))?([a-zA-Z][a-zA-Z0-9/:._-]{1,127})")
 _INTEGER = re.compile(r"-?\d+")
@@ -232,12 +261,6 @@ def _coin_fields(key: str, value: str) -> dict[str, str]:
     text = value.strip()
     if text == "":
         return {f"{key}_{NATIVE_DENOM}": "0"}
-    if _INTEGER.fullmatch(text):
-        return {key: str(int(text))}
-    decimal = _DECIMAL.fullmatch(text)
-    if decimal:
-        sign, whole, frac = decimal.groups()
-        return {f"{key}_atto": str(int(sign + whole + frac.ljust(18, "0")))}
     out: dict[str, str] = {}
     for part in text.split(","):
         match = _COIN.fullmatch(part.strip())
@@ -256,20 +279,86 @@ def _coin_fields(key: str, value: str) -> dict[str, str]:
     return out
 
 
+def _bech32_valid(text: str) -> bool:
+    """Whether `text` is a bech32 string (BIP-173: one case, a human-readable part, `1`, data and a
+    valid six-character checksum), whatever its prefix."""
+    if text.lower() != text and text.upper() != text:
+        return False
+    text = text.lower()
+    pos = text.rfind("1")
+    if pos < 1 or pos + 7 > len(text) or any(ord(c) < 33 or ord(c) > 126 for c in text[:pos]):
+        return False
+    try:
+        data = [_BECH32_CHARSET.index(c) for c in text[pos + 1 :]]
+    except ValueError:
+        return False
+    values = [ord(c) >> 5 for c in text[:pos]] + [0] + [ord(c) & 31 for c in text[:pos]] + data
+    check = 1
+    for value in values:
+        top = check >> 25
+        check = ((check & 0x1FFFFFF) << 5) ^ value
+        for i, generator in enumerate(_BECH32_GENERATORS):
+            if (top >> i) & 1:
+                check ^= generator
+    return check == 1
+
+
+def _typed_fields(cosmos_type: str, key: str, kind: str | None, value: str) -> dict[str, Any]:
+    """The payload fields of one attribute of a known kind (`etl.catalog.COSMOS_ATTRIBUTES`)."""
+    if kind is None:
+        return {key: value}
+    if kind == COINS:
+        return _coin_fields(key, value)
+    if kind == INT64:
+        if not _INTEGER.fullmatch(value or ""):
+            raise MalformedAttribute(
+                f"attribute `{key}` of `{cosmos_type}` is not an integer (value {value[:80]!r})"
+            )
+        return {key: int(value)}
+    if kind == BASE_UNITS:
+        if not _INTEGER.fullmatch(value.strip()):
+            raise MalformedAttribute(
+                f"attribute `{key}` of `{cosmos_type}` is not an integer amount in base units (value {value[:80]!r})"
+            )
+        return {key: str(int(value))}
+    if kind == EXACT_DECIMAL:
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            return {f"{key}_atto": str(int(text) * ATTO)}
+        decimal = _DECIMAL.fullmatch(text)
+        if not decimal:
+            raise MalformedAttribute(
+                f"attribute `{key}` of `{cosmos_type}` is not a decimal (value {value[:80]!r})"
+            )
+        sign, whole, frac = decimal.groups()
+        return {f"{key}_atto": str(int(sign + whole + frac.ljust(18, "0")))}
+    if kind == BECH32:
+        if value and not (_bech32_valid(value) or _EVM_ADDRESS.fullmatch(value)):
+            raise MalformedAttribute(
+                f"attribute `{key}` of `{cosmos_type}` is not an address, bech32 or 0x (value {value[:80]!r})"
+            )
+        return {key: value}
+    if kind == HEX:
+        if value and not _HEX.fullmatch(value):
+            raise MalformedAttribute(
+                f"attribute `{key}` of `{cosmos_type}` is not hex (value {value[:80]!r})"
+            )
+        return {key: value}
+    raise ValueError(f"the catalog names an unknown attribute kind {kind!r}")
+
+
 def decode_attributes(cosmos_type: str, attributes: list[tuple[str, str]]) -> dict[str, Any]:
-    """The canonical payload of one event's attributes; raises MalformedAttribute."""
+    """The canonical payload of one event's attributes, typed by the attribute catalog (an attribute
+    it does not list is text; `msg_index`, which SDK v0.50 adds to every message event, is a number
+    whatever the type); raises MalformedAttribute."""
+    kinds = COSMOS_ATTRIBUTES.get(cosmos_type, _MESSAGE_INDEX)
     payload: dict[str, Any] = {}
     seen: set[str] = set()
     for key, value in attributes:
         if key in seen:
             raise MalformedAttribute(f"attribute `{key}` appears twice in one `{cosmos_type}` event")
         seen.add(key)
-        if key in INT_KEYS and _INTEGER.fullmatch(value or ""):
-            payload[key] = int(value)
-        elif is_amount_field(key):
-            payload.update(_coin_fields(key, value))
-        else:
-            payload[key] = value
+        payload.update(_typed_fields(cosmos_type, key, kinds.get(key), value))
     if cosmos_type not in MODULE_OF:
         payload["cosmos_event_type"] = cosmos_type
     return payload
@@ -362,6 +451,40 @@ def validator_events(
                     "proposer_priority": int(val.get("proposer_priority") or 0),
                     "validator_count": len(validators),
                 },
+            )
+        )
+    return out
+
+
+def transaction_events(
+    block: dict, results: dict, *, height: int, block_time: datetime, block_hash: str | None
+) -> list[Event]:
+    """`tx.TransactionObserved` events of one block: each transaction's hash (from `/block`'s bytes),
+    index, result code and gas (from `/block_results`), in block order."""
+    raw_txs = ((block.get("block") or {}).get("data") or {}).get("txs") or []
+    results_txs = results.get("txs_results") or []
+    out = []
+    for i in range(max(len(raw_txs), len(results_txs))):
+        try:
+            tx_hash = hashlib.sha256(base64.b64decode(raw_txs[i], validate=True)).hexdigest().upper()
+        except (IndexError, binascii.Error, TypeError, ValueError):
+            tx_hash = None
+        tx = results_txs[i] if i < len(results_txs) and isinstance(results_txs[i], dict) else {}
+        gas = {
+            name: int(tx[name])
+            for name in ("gas_wanted", "gas_used")
+            if isinstance(tx.get(name), str | int) and _INTEGER.fullmatch(str(tx[name]))
+        }
+        out.append(
+            Event(
+                chain="sahara",
+                source="cometbft",
+                block_number=height,
+                position=f"obs.tx{i}",
+                event_type=TRANSACTION_EVENT,
+                block_time=block_time,
+                block_hash=block_hash,
+                payload={"tx_hash": tx_hash, "tx_index": i, "code": _tx_code(tx), **gas},
             )
         )
     return out
@@ -501,6 +624,10 @@ class CometBFTSource:
             event_count=len(events) + len(quarantined),
         )
         self._times[height] = int(block_time.timestamp())
+        if isinstance(results, dict) and not (quarantined and quarantined[0].rule == "cometbft_result_shape"):
+            events += transaction_events(
+                block, results, height=height, block_time=block_time, block_hash=block_hash
+            )
         if height in self._observe:
             events += validator_events(
                 self.validators(height), height=height, block_time=block_time, block_hash=block_hash

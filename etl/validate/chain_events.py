@@ -116,7 +116,7 @@ def _amount_problem(payload: dict, event_type: str | None = None) -> tuple[float
         return _emission_problem(payload)
     smallest = None
     for key, value in payload.items():
-        if not is_amount_field(key) or value is None:
+        if not is_amount_field(key, event_type) or value is None:
             continue
         if isinstance(value, bool) or isinstance(value, float):
             return None, f"{key} = {value!r} is not an integer in base units"

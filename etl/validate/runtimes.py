@@ -183,10 +183,11 @@ def _bittensor() -> RuntimeHistory:
 
 
 def _sahara_staking() -> RuntimeHistory:
-    from etl.catalog import MODULE_OF, VALIDATOR_EVENT
+    from etl.catalog import MODULE_OF, TRANSACTION_EVENT, VALIDATOR_EVENT
 
     types = frozenset(
-        {f"{module}.{cosmos_type}" for cosmos_type, module in MODULE_OF.items()} | {VALIDATOR_EVENT}
+        {f"{module}.{cosmos_type}" for cosmos_type, module in MODULE_OF.items()}
+        | {VALIDATOR_EVENT, TRANSACTION_EVENT}
     )
     return RuntimeHistory(
         "sahara_staking",
