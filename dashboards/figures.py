@@ -106,6 +106,53 @@ def daily_comparison_figure(
     return figure
 
 
+def network_label(chain: str, network: str) -> str:
+    """How a legend names a network: the chain itself, or its token on another network."""
+    if network == chain:
+        return {"bittensor": "Bittensor", "sahara": "Sahara chain"}.get(chain, chain)
+    token = {"bittensor": "TAO", "sahara": "SAHARA"}.get(chain, chain)
+    return f"{token} ({network})"
+
+
+_NETWORK_DASH = ("solid", "dot", "dashdot", "longdash")
+
+
+def network_figure(frame: pd.DataFrame, column: str, title: str, percent: bool = False) -> go.Figure:
+    """One measure of `network_daily` per day, a line per (chain, network): each chain in its colour,
+    its other networks (an ERC-20 on an EVM network) dotted; a day not stored whole is drawn hollow,
+    dashed and labelled "partial". The y axis names the measure and its unit from the data dictionary."""
+    shown = frame.dropna(subset=[column]) if not frame.empty else frame
+    if shown.empty:
+        return no_data_figure(title, "No data in the selected range")
+    figure = go.Figure()
+    value = "%{y:.2%}" if percent else "%{y:,.4~f}"
+    for (chain, network), group in shown.groupby(["chain", "network"]):
+        traces = series_traces(
+            group, "day", column, network_label(chain, network), CHAIN_COLORS.get(chain), None,
+            f"{_PERIOD_HOVER['day']}<br>{value}",
+        )  # fmt: skip
+        if network != chain:
+            others = sorted(n for n in shown.loc[shown["chain"] == chain, "network"].unique() if n != chain)
+            dash = _NETWORK_DASH[1 + others.index(network) % (len(_NETWORK_DASH) - 1)]
+            traces[0].line.dash = dash
+        figure.add_traces(traces)
+    from dashboards import glossary
+
+    try:
+        entry = glossary.entry(f"network_daily.{column}")
+        y_title = f"{column.replace('_', ' ')} ({entry.unit})"
+    except KeyError:
+        y_title = column.replace("_", " ")
+    figure.update_layout(
+        title=title,
+        yaxis={"tickformat": ".1%" if percent else None, "title": y_title},
+        xaxis=period_axis(shown["day"], "day"),
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
 def _measure_title(column: str, percent: bool, period: str = "day") -> str | None:
     """A measure of `ecosystem_daily` as an axis names it: its name and unit from the data dictionary
     (a figure per day is per hour on an hourly chart)."""

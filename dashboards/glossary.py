@@ -35,6 +35,7 @@ KPIS: dict[str, str] = {
 TABLES: dict[str, tuple[str, ...]] = {
     "head-to-head-table": ("head_to_head",),
     "ecosystem-daily-table": ("ecosystem_daily",),
+    "network-daily-table": ("network_daily",),
     "subnet-table": ("subnets",),
     "stake-flow-rows": ("bittensor_stake_flows_daily",),
     "marketplace-table": ("marketplace_per_day",),
@@ -76,6 +77,13 @@ PANELS: dict[str, str] = {
     "share-earning-chart": "ecosystem_daily.share_earning",
     "rewards-per-participant-chart": "ecosystem_daily.rewards_per_participant_usd",
     "ecosystem-daily": "ecosystem_daily.day",
+    "fundamentals-transactions": "network_daily.transactions",
+    "fundamentals-active-accounts": "network_daily.active_accounts",
+    "fundamentals-transfer-volume": "network_daily.transfer_volume_usd",
+    "fundamentals-fees": "network_daily.fees_usd",
+    "fundamentals-holders": "network_daily.holders",
+    "fundamentals-staking-apy": "network_daily.staking_apy",
+    "network-daily": "network_daily.day",
     # bittensor
     "emission-chart": "emission_per_day.emission_tao",
     "registrations-chart": "registrations_per_day.registrations",
@@ -83,6 +91,9 @@ PANELS: dict[str, str] = {
     "stake-chart": "bittensor_stakes.stake_tao",
     "stake-flow-chart": "bittensor_stake_flows_daily.net_flow_tao",
     "stake-flow-table": "bittensor_stake_flows_daily.net_flow_tao",
+    "subnet-price-chart": "subnet_daily.price_close_tao_per_alpha",
+    "subnet-share-chart": "subnet_daily.emission_share",
+    "subnet-participants-chart": "subnet_daily.miners",
     # sahara
     "funnel-chart": "annotation_funnel.annotations",
     "contributors-chart": "contributors_over_time.contributors",

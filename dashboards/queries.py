@@ -523,6 +523,40 @@ def ecosystem_complete_on_both(url: str | None, as_of: datetime | None = None) -
     return _read_or_empty(url, sql, ["chain", "day"], params, dates=("day",))
 
 
+NETWORK_COLUMNS = [
+    "chain", "network", "day", "complete", "native_unit", "transactions", "active_accounts", "new_accounts",
+    "transfers", "transfer_volume_native", "transfer_volume_usd", "fees_native", "fees_usd", "holders",
+    "staking_apr", "staking_apy", "price_usd",
+]  # fmt: skip
+
+
+def network_daily(url: str | None, start=None, end=None, chains=None) -> pd.DataFrame:
+    """Network fundamentals, one row per chain, network and day, in [start, end)."""
+    condition, params = _window("day", start, end)
+    sql = f"SELECT {', '.join(NETWORK_COLUMNS)} FROM network_daily WHERE 1 = 1" + condition
+    if chains:
+        names = {f"chain{i}": chain for i, chain in enumerate(chains)}
+        sql += f" AND chain IN ({', '.join(':' + n for n in names)})"
+        params.update(names)
+    return _read_or_empty(url, sql + " ORDER BY chain, network, day", NETWORK_COLUMNS, params, dates=("day",))
+
+
+def network_on_days(url: str | None, days: dict[str, object]) -> dict[tuple[str, str], dict]:
+    """Each chain's complete `network_daily` rows of its given day, keyed by (chain, network)."""
+    if not days:
+        return {}
+    parts, params = [], {}
+    for i, (chain, day) in enumerate(sorted(days.items())):
+        parts.append(f"(chain = :chain{i} AND day = :day{i})")
+        params.update({f"chain{i}": chain, f"day{i}": pd.Timestamp(day).date()})
+    sql = (
+        f"SELECT {', '.join(NETWORK_COLUMNS)} FROM network_daily WHERE complete AND ({' OR '.join(parts)}) "
+        "ORDER BY chain, network"
+    )
+    frame = _read_or_empty(url, sql, NETWORK_COLUMNS, params, dates=("day",))
+    return {(row["chain"], row["network"]): row for row in frame.to_dict("records")}
+
+
 def latest_by_chain(frame: pd.DataFrame) -> dict[str, dict]:
     if frame.empty:
         return {}
@@ -572,14 +606,15 @@ TAO_HALVING_DAY = pd.Timestamp("2025-12-12")
 
 
 def subnet_leaderboard(url: str | None) -> pd.DataFrame:
-    """One row per subnet of the `subnets` mart, largest emission share first (pool TAO in whole TAO)."""
+    """One row per subnet of the `subnets` mart, largest emission share first (pool TAO in whole TAO), with
+    the name the chain serves for it."""
     columns = [
-        "netuid", "emission_share", "price_tao_per_alpha", "pool_tao", "miners", "validators",
+        "netuid", "name", "emission_share", "price_tao_per_alpha", "pool_tao", "miners", "validators",
         "last_observed_at", "registered_at", "removed_at", "owner",
     ]  # fmt: skip
     return _read_or_empty(
         url,
-        "SELECT netuid, emission_share, price_tao_per_alpha, CAST(pool_tao AS DOUBLE PRECISION) AS pool_tao, "
+        "SELECT netuid, name, emission_share, price_tao_per_alpha, CAST(pool_tao AS DOUBLE PRECISION) AS pool_tao, "
         "miners, validators, last_observed_at, registered_at, removed_at, owner "
         "FROM subnets ORDER BY emission_share DESC NULLS LAST, netuid",
         columns,

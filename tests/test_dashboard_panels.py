@@ -173,6 +173,11 @@ CHECKED = {
     "lorenz-chart", "top10-chart", "share-earning-chart", "rewards-per-participant-chart", "ecosystem-daily",
     "freshness", "dq-results", "runtime-types", "quarantine-rules",
 }  # fmt: skip
+#: Checked in tests/test_dashboard_fundamentals.py, on hand-written network_daily rows.
+CHECKED |= {
+    "fundamentals-transactions", "fundamentals-active-accounts", "fundamentals-transfer-volume",
+    "fundamentals-fees", "fundamentals-holders", "fundamentals-staking-apy", "network-daily",
+}  # fmt: skip
 
 
 def test_every_panel_is_checked_here(shown):

@@ -162,6 +162,75 @@ def _fact_cell(ids: tuple[str, ...], facts: dict[str, dict]) -> tuple[str | None
     return "; ".join(f"{f['fact']}: {fact_value(f)}" for f in found), found
 
 
+#: The head-to-head's network fundamentals: (aspect, `network_daily` column, format). Each chain's side
+#: is its own chain's row (network = chain) of the day the measured rows are from.
+FUNDAMENTAL_ROWS: tuple[tuple[str, str, object], ...] = (
+    ("Transactions (day)", "transactions", lambda v: f"{int(v):,}"),
+    ("Active accounts (day)", "active_accounts", lambda v: f"{int(v):,}"),
+    ("New accounts (day)", "new_accounts", lambda v: f"{int(v):,}"),
+    ("Transfers (day)", "transfers", lambda v: f"{int(v):,}"),
+    ("Transfer volume (USD/day)", "transfer_volume_usd", lambda v: _usd(v)),
+    ("Fees paid (USD/day)", "fees_usd", lambda v: _usd(v)),
+    ("Holders", "holders", lambda v: f"{int(v):,}"),
+    ("Staking APR", "staking_apr", lambda v: f"{v:.2%}"),
+    ("Staking APY", "staking_apy", lambda v: f"{v:.2%}"),
+)
+
+#: The rows of a token network that is not a chain of its own (the SAHARA ERC-20 on an EVM network).
+TOKEN_NETWORK_ROWS: tuple[tuple[str, str, object], ...] = (
+    ("holders", "holders", lambda v: f"{int(v):,}"),
+    ("transfers (day)", "transfers", lambda v: f"{int(v):,}"),
+    ("transfer volume (USD/day)", "transfer_volume_usd", lambda v: _usd(v)),
+)
+
+
+def _usd(value) -> str:
+    value = float(value)
+    if value >= 1e9:
+        return f"${value / 1e9:,.2f}B"
+    if value >= 1e6:
+        return f"${value / 1e6:,.2f}M"
+    return f"${value:,.2f}"
+
+
+def _present(value) -> bool:
+    return value is not None and value == value
+
+
+def network_rows(networks: dict[tuple[str, str], dict]) -> list[dict]:
+    """Head-to-head rows of network fundamentals from `network_daily` rows keyed by (chain, network):
+    each chain's own network side by side, then each other network's (an ERC-20's) rows on its chain's
+    side. Each row carries its definition from the data dictionary."""
+    rows = []
+
+    def definition(column: str) -> str:
+        entry = describe(f"network_daily.{column}")
+        return f"{entry.meaning[:1].upper()}{entry.meaning[1:]}. Unit: {entry.unit}."
+
+    for aspect, column, fmt in FUNDAMENTAL_ROWS:
+        values = {}
+        for chain in ("bittensor", "sahara"):
+            value = (networks.get((chain, chain)) or {}).get(column)
+            values[chain] = fmt(value) if _present(value) else None
+        rows.append(
+            {"aspect": aspect, **values, "measured": True, "definition": definition(column),
+             "bittensor_facts": [], "sahara_facts": [], "network": True}
+        )  # fmt: skip
+    for (chain, network), row in sorted(networks.items()):
+        if network == chain:
+            continue
+        for label, column, fmt in TOKEN_NETWORK_ROWS:
+            value = row.get(column)
+            values = {"bittensor": None, "sahara": None}
+            values[chain] = fmt(value) if _present(value) else None
+            rows.append(
+                {"aspect": f"{row.get('native_unit') or 'Token'} on {network}: {label}", **values,
+                 "measured": True, "definition": definition(column), "bittensor_facts": [],
+                 "sahara_facts": [], "network": True}
+            )  # fmt: skip
+    return rows
+
+
 def head_to_head(latest: dict[str, dict], facts: dict[str, dict] | None = None) -> list[dict]:
     """The comparison table: rows of off-chain facts (`FACT_ROWS`, values from `facts`: fact_id ->
     its `reference_facts` row), then measured rows from each chain's latest `ecosystem_daily` row

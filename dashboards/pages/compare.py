@@ -1,7 +1,8 @@
 """Competitive vs cooperative (`/compare`): how each network shares its rewards.
 
 Controls: date range (the window the Lorenz curves sum rewards over, and the daily charts) and
-chain; both kept in the URL. The head-to-head table is on the overview page.
+chain; both kept in the URL. The head-to-head table is on the overview page. Below the reward
+measures, the "fundamentals" section sets both chains side by side on `network_daily`.
 """
 
 from __future__ import annotations
@@ -65,7 +66,34 @@ def _measure(column: str):
     return data
 
 
+def network_frame(url: str, view: View) -> pd.DataFrame:
+    """Network fundamentals over the range: one row per chain, network and day (`network_daily`)."""
+    return queries.network_daily(url, view.start_at, view.end_at, chains=view.chains())
+
+
+def _network(column: str, title: str, percent: bool = False):
+    def data(url: str, view: View) -> pd.DataFrame:
+        frame = network_frame(url, view)
+        return frame.reindex(columns=["chain", "network", "day", "complete", "native_unit", column])
+
+    def render(frame: pd.DataFrame, view: View):
+        return figures.network_figure(frame, column, f"{title}, per day", percent=percent)
+
+    return data, render
+
+
 CHAINS = ("subtensor", "evm")
+#: The sources of the fundamentals: both chains' blocks, the ERC-20's logs, the quotes that price them.
+NETWORK_SOURCES = ("subtensor", "cometbft", "evm", "coingecko")
+#: (panel id, column, title, percent)
+FUNDAMENTALS = (
+    ("fundamentals-transactions", "transactions", "Transactions", False),
+    ("fundamentals-active-accounts", "active_accounts", "Active accounts", False),
+    ("fundamentals-transfer-volume", "transfer_volume_usd", "Transfer volume (USD)", False),
+    ("fundamentals-fees", "fees_usd", "Fees paid (USD)", False),
+    ("fundamentals-holders", "holders", "Holders", False),
+    ("fundamentals-staking-apy", "staking_apy", "Staking APY", True),
+)
 #: The time series mark both chains' milestones (of the chains the view shows).
 BOTH = ("bittensor", "sahara")
 PANELS = [
@@ -82,6 +110,12 @@ PANELS = [
           inputs=("start", "end", "chain"), drill=drill.chain_day, milestones=BOTH),
     Panel("ecosystem-daily", "ecosystem_daily", daily_frame,
           lambda frame, view: data_table("ecosystem-daily-table", frame), CHAINS,
+          inputs=("start", "end", "chain"), kind="html"),
+    *(Panel(panel_id, title, *_network(column, title, percent), NETWORK_SOURCES,
+            inputs=("start", "end", "chain"), milestones=BOTH)
+      for panel_id, column, title, percent in FUNDAMENTALS),
+    Panel("network-daily", "network_daily", network_frame,
+          lambda frame, view: data_table("network-daily-table", frame), NETWORK_SOURCES,
           inputs=("start", "end", "chain"), kind="html"),
 ]  # fmt: skip
 PANEL = {panel.id: panel for panel in PANELS}
@@ -113,6 +147,15 @@ def _layout(url: str, query: dict) -> html.Div:
             charts.card(PANEL["rewards-per-participant-chart"], fresh, wide=True),
             html.H3("ecosystem_daily"),
             charts.card(PANEL["ecosystem-daily"], fresh, wide=True),
+            html.H3("Fundamentals", id="fundamentals"),
+            html.P(
+                "The two networks through the same fundamentals: transactions, active accounts, transfers, "
+                "fees, holders and staking yield, per UTC day, from each chain's own blocks (and the SAHARA "
+                "ERC-20's logs on the EVM networks it lives on), in USD at the day's last quote."
+            ),
+            html.Div([charts.card(PANEL[p], fresh) for p, *_ in FUNDAMENTALS], className="chart-grid"),
+            html.H3("network_daily"),
+            charts.card(PANEL["network-daily"], fresh, wide=True),
         ]
     )
 

@@ -150,6 +150,7 @@ def kpi_cards(frame: pd.DataFrame, view: View) -> list:
 
 #: Where a measured row of the head-to-head comes from.
 MEASURED_SOURCE = "ecosystem_daily (measured from the chain's events in the warehouse)"
+NETWORK_SOURCE = "network_daily (measured from the chain's events in the warehouse)"
 #: Joins the dates, titles and addresses of a cell's facts when they have more than one source.
 SOURCES_SEPARATOR = " | "
 
@@ -167,8 +168,9 @@ def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
     latest = queries.latest_by_chain(daily)
     facts = {row["fact_id"]: row for row in queries.reference_facts(url).to_dict("records")}
     days = {chain: f"{row['day']:%Y-%m-%d}" for chain, row in latest.items()}
+    networks = queries.network_on_days(url, {chain: row["day"] for chain, row in latest.items()})
     records = []
-    for row in metrics.head_to_head(latest, facts):
+    for row in [*metrics.head_to_head(latest, facts), *metrics.network_rows(networks)]:
         record = {"aspect": row["aspect"], "bittensor": row["bittensor"], "sahara": row["sahara"]}
         for chain in ("bittensor", "sahara"):
             found = row[f"{chain}_facts"]
@@ -178,7 +180,8 @@ def head_to_head_frame(url: str, view: View) -> pd.DataFrame:
                 source = SOURCES_SEPARATOR.join(_unique(f["source_title"] for f in found))
                 address = SOURCES_SEPARATOR.join(_unique(f["source_url"] for f in found))
             elif row["measured"] and row[chain] is not None:
-                as_of, source = days.get(chain), MEASURED_SOURCE
+                as_of = days.get(chain)
+                source = NETWORK_SOURCE if row.get("network") else MEASURED_SOURCE
             record.update(
                 {f"{chain}_as_of": as_of, f"{chain}_source": source, f"{chain}_source_url": address}
             )
@@ -250,7 +253,7 @@ def head_to_head_table(frame: pd.DataFrame, view: View) -> list:
         ]  # fmt: skip
     # Each row's definition is the hover of its aspect, not a column of its own.
     table = data_table(
-        "head-to-head-table", shown, page_size=30,
+        "head-to-head-table", shown, page_size=60,
         row_tooltips={"aspect": frame["definition"].fillna("").tolist()},
     )  # fmt: skip
     for column in table.columns:
