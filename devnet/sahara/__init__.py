@@ -5,7 +5,9 @@ CometBFT RPC (`cometbft.py`, mounts `/cometbft` = v0.38, `/cometbft-v0.37`, `/co
 EVM JSON-RPC (`evm.py`, POST `/evm`). `/_devnet/sahara` shows the settings and, on POST
 `{"lowest_height": N}`, turns the node into a pruned one whose lowest available height is N.
 `GET /_devnet/sahara/ledger?start_height=A&end_height=B` serves the chain's own record of blocks
-[A, B) (`ledger.py`): rewards paid, stake bonded, tokens minted, supply, bonded ratio, inflation.
+[A, B) (`ledger.py`): rewards paid, stake bonded, tokens minted, supply, bonded ratio, inflation;
+with `&activity=1`, also every transaction (hash, signer, fee), the transfers they make and each
+day's block-level token flows.
 `GET /_devnet/sahara/token?start_height=A&end_height=B` serves the SAHARA ERC-20's record
 (`token.py`): per UTC day its transfers, volume, transactions, senders, new accounts and holders, and
 each unmodelled contract's logs. Both are control routes: no chain protocol serves them.
@@ -55,9 +57,9 @@ class SaharaDevnet:
             chain.config = dataclasses.replace(chain.config, lowest_height=max(1, lowest))
         return JSONResponse({**dataclasses.asdict(chain.config), "head": chain.head()})
 
-    def ledger(self, start_height: int, end_height: int) -> dict:
+    def ledger(self, start_height: int, end_height: int, *, with_activity: bool = False) -> dict:
         """The chain's record of blocks [start_height, end_height) (see `devnet.sahara.ledger`)."""
-        return ledger.report(self.chain, start_height, end_height)
+        return ledger.report(self.chain, start_height, end_height, with_activity=with_activity)
 
     async def control_ledger(self, request: Request) -> Response:
         return self._height_range(request, self.ledger)

@@ -17,6 +17,7 @@ toward a 67% bonded ratio, supply capped at 10B SAHARA. `scale` shrinks particip
 
 from __future__ import annotations
 
+import base64
 import bisect
 import hashlib
 import math
@@ -66,6 +67,12 @@ TASK_REACH = 8  # submissions over <= 3 days, reviews <= 0.5 day, listing, licen
 ASSET_REACH = 4
 REPUTATION_REACH = 66  # tier 1 within 5 days of joining, each further tier within 15 days
 DATASET_SOURCE_DAYS = 9  # a model is trained on datasets listed in the 9 days before it
+
+#: Gas prices (usah per gas): Cosmos transactions pay gas wanted x GAS_PRICE, EVM transactions gas
+#: used x EVM_GAS_PRICE; about one Cosmos transaction in ZERO_FEE_EVERY pays no fee (an empty `fee`).
+GAS_PRICE = 10_000_000_000
+EVM_GAS_PRICE = 5_000_000_000
+ZERO_FEE_EVERY = 25
 
 FEE_COLLECTOR = module_address("fee_collector")
 DISTRIBUTION = module_address("distribution")
@@ -135,13 +142,22 @@ class CosmosTx:
     """A Cosmos transaction. Its events, bytes and gas are formed on first use: the staking prefix
     only needs its stake deltas."""
 
-    __slots__ = ("key", "block", "_build", "_events", "_gas", "_raw", "_hash", "_seed")
+    __slots__ = ("key", "block", "signer", "_build", "_events", "_gas", "_raw", "_hash", "_seed")
 
     def __init__(
-        self, key: str, block: int, events, seed: int, gas: int | None = None, raw: bytes = b""
+        self,
+        key: str,
+        block: int,
+        events,
+        seed: int,
+        gas: int | None = None,
+        raw: bytes = b"",
+        signer: bytes = b"",
     ) -> None:
         self.key = key
         self.block = block
+        #: The account that signed the transaction and paid its fee.
+        self.signer = signer
         self._build = events if callable(events) else None
         self._events = None if callable(events) else events
         self._seed = seed
@@ -151,9 +167,19 @@ class CosmosTx:
 
     @property
     def events(self) -> list[Event]:
+        """The ante handler's events (the fee paid, the signer's sequence and signature), then the
+        message's, as Cosmos SDK v0.50 emits them."""
         if self._events is None:
-            self._events = self._build()
+            self._events = _ante_events(self.signer, self.fee, self._seed, self.key) + self._build()
         return self._events
+
+    @property
+    def fee(self) -> int:
+        """usah paid: gas wanted x GAS_PRICE, or nothing (an empty `fee`) for one transaction in
+        ZERO_FEE_EVERY."""
+        if dint(self._seed, "zero-fee", self.key) % ZERO_FEE_EVERY == 0:
+            return 0
+        return self.gas_wanted * GAS_PRICE
 
     @property
     def gas_used(self) -> int:
@@ -260,6 +286,11 @@ class _EvmDay:
 
     def add(self, tx: EvmTx) -> None:
         self.txs.setdefault((tx.block - 1) // BLOCKS_PER_DAY, []).append(tx)
+
+
+def _evm_cosmos_raw(etx: EvmTx) -> bytes:
+    """The bytes of the Cosmos transaction that carries an EVM transaction (its MsgEthereumTx)."""
+    return b"\x0a\x20" + etx.hash + b"\x12\x14" + etx.sender + b"\x1a\x14" + etx.to
 
 
 def _day_of(block: int) -> int:
@@ -370,6 +401,8 @@ def _complete_unbonding_event(val: Validator, delegator: bytes, amount: int) -> 
 def _send_events(sender: bytes, recipient: bytes, amount: int) -> list[Event]:
     return [
         _message("/cosmos.bank.v1beta1.MsgSend", sender, "bank"),
+        ("coin_spent", [("spender", account(sender)), ("amount", coin(amount)), ("msg_index", "0")]),
+        ("coin_received", [("receiver", account(recipient)), ("amount", coin(amount)), ("msg_index", "0")]),
         (
             "transfer",
             [
@@ -380,6 +413,38 @@ def _send_events(sender: bytes, recipient: bytes, amount: int) -> list[Event]:
             ],
         ),
     ]
+
+
+def _fee_transfer_events(payer: bytes, fee: int) -> list[Event]:
+    """The bank events of a fee deducted to the fee collector (no `msg_index`: the ante handler's)."""
+    return [
+        ("coin_spent", [("spender", account(payer)), ("amount", coin(fee))]),
+        ("coin_received", [("receiver", account(FEE_COLLECTOR)), ("amount", coin(fee))]),
+        (
+            "transfer",
+            [("recipient", account(FEE_COLLECTOR)), ("sender", account(payer)), ("amount", coin(fee))],
+        ),
+        ("message", [("sender", account(payer))]),
+    ]
+
+
+def _ante_events(payer: bytes, fee: int, seed: int, key: str) -> list[Event]:
+    """x/auth's ante handler: the fee paid (nothing moves for a zero fee), then `tx` events with the
+    fee (empty for zero) and its payer, the signer's account sequence and signature."""
+    sequence = dint(seed, "sequence", key) % 5_000
+    signature = base64.b64encode(digest(seed, "sig", key) + digest(seed, "sig2", key)).decode()
+    return [
+        *(_fee_transfer_events(payer, fee) if fee else []),
+        ("tx", [("fee", coin(fee) if fee else ""), ("fee_payer", account(payer))]),
+        ("tx", [("acc_seq", f"{account(payer)}/{sequence}")]),
+        ("tx", [("signature", signature)]),
+    ]
+
+
+def _evm_ante_events(sender: bytes, fee: int) -> list[Event]:
+    """The EVM module's ante handler: the fee deducted from the sender, and a `tx` event with the fee
+    and no payer, as Ethermint emits it."""
+    return [*(_fee_transfer_events(sender, fee) if fee else []), ("tx", [("fee", coin(fee) if fee else "")])]
 
 
 class SaharaChain:
@@ -514,9 +579,12 @@ class SaharaChain:
         scale = self.config.scale
         accounts = self.contributors_by(day - 1)
 
-        def add_tx(block: int, key: str, build: Callable[[], list[Event]], deltas=()) -> None:
-            tx = CosmosTx(key, block, build, seed)
+        def add_tx(
+            block: int, key: str, build: Callable[[], list[Event]], deltas=(), *, signer: bytes, transfers=()
+        ) -> None:
+            tx = CosmosTx(key, block, build, seed, signer=signer)
             out.txs.setdefault(_day_of(block), []).append(tx)
+            self.ledger.transaction(key, block, signer, tx.fee, tx.raw, None, transfers)
             for val, delta in deltas:
                 out.deltas.setdefault(_day_of(block), []).append((block, val, delta))
                 self.ledger.staked(block, key, val, delta)
@@ -529,6 +597,7 @@ class SaharaChain:
                     f"create-validator/{val.index}",
                     partial(_create_validator_events, val),
                     [(val.index, val.self_bond)],
+                    signer=val.operator,
                 )
 
         # Delegation positions: delegate, then maybe withdraw rewards, redelegate and unbond.
@@ -548,6 +617,7 @@ class SaharaChain:
                 key + "/delegate",
                 partial(_delegate_events, val, delegator, amount),
                 [(val.index, amount)],
+                signer=delegator,
             )
             holdings = {val.index: amount}
             t = b0
@@ -555,7 +625,13 @@ class SaharaChain:
                 t += rng.randint(720, 5 * BLOCKS_PER_DAY)
                 reward = amount * 12 * (t - b0) * (ATTO - val.commission) // (100 * BLOCKS_PER_YEAR * ATTO)
                 if reward > 0:
-                    add_tx(t, key + "/withdraw", partial(_withdraw_events, val, delegator, reward))
+                    add_tx(
+                        t,
+                        key + "/withdraw",
+                        partial(_withdraw_events, val, delegator, reward),
+                        signer=delegator,
+                        transfers=((DISTRIBUTION, delegator, reward),),
+                    )
             if rng.random() < 0.15:
                 t += rng.randint(720, 5 * BLOCKS_PER_DAY)
                 others = [v for v in self._active(t) if v.index != val.index]
@@ -570,6 +646,7 @@ class SaharaChain:
                         key + "/redelegate",
                         partial(_redelegate_events, val, dst, delegator, moved, completion),
                         [(val.index, -moved), (dst.index, moved)],
+                        signer=delegator,
                     )
             if rng.random() < 0.3:
                 t += rng.randint(720, 4 * BLOCKS_PER_DAY)
@@ -583,6 +660,7 @@ class SaharaChain:
                     key + "/unbond",
                     partial(_unbond_events, src, delegator, unbonded, completion_ns // 1_000_000_000),
                     [(src_index, -unbonded)],
+                    signer=delegator,
                 )
                 # The staking EndBlocker pays out at the first block at or after the completion time.
                 matured = t + UNBONDING_BLOCKS
@@ -604,7 +682,9 @@ class SaharaChain:
             recipient = self.contributor(rng.randrange(accounts))
             amount = rng.randint(1, 50_000) * USAH_PER_SAHARA // rng.choice((1, 10, 100))
             key = f"bank/{day}/{j}"
-            out.append(CosmosTx(key, block, partial(_send_events, sender, recipient, amount), seed))
+            tx = CosmosTx(key, block, partial(_send_events, sender, recipient, amount), seed, signer=sender)
+            self.ledger.transaction(key, block, sender, tx.fee, tx.raw, None, ((sender, recipient, amount),))
+            out.append(tx)
         return out
 
     def _day_delta(self, day: int) -> list[int]:
@@ -967,6 +1047,17 @@ class SaharaChain:
         self.token_ledger.record_day(day, made)
         for txs in blocks.values():
             txs.sort(key=lambda tx: tx.hash)
+        for etx in made:  # each is also a Cosmos transaction holding a MsgEthereumTx
+            raw = _evm_cosmos_raw(etx)
+            self.ledger.transaction(
+                "evm/" + etx.hash.hex(),
+                etx.block,
+                etx.sender,
+                etx.gas_used * EVM_GAS_PRICE,
+                raw,
+                etx.hash,
+                (),
+            )
         return blocks
 
     def evm_txs(self, height: int) -> list[EvmTx]:
@@ -1050,12 +1141,13 @@ class SaharaChain:
         evm_txs = self._evm_epoch(day).get(height, [])
         for i, etx in enumerate(evm_txs):
             key = "evm/" + etx.hash.hex()
-            raw = b"\x0a\x20" + etx.hash + b"\x12\x14" + etx.sender + b"\x1a\x14" + etx.to
+            raw = _evm_cosmos_raw(etx)
             txs.append(
                 CosmosTx(
                     key,
                     height,
                     [
+                        *_evm_ante_events(etx.sender, etx.gas_used * EVM_GAS_PRICE),
                         (
                             "ethereum_tx",
                             [
@@ -1080,6 +1172,7 @@ class SaharaChain:
                     self.seed,
                     gas=etx.gas_used,
                     raw=raw,
+                    signer=etx.sender,
                 )
             )
         end = [_complete_unbonding_event(*args) for args in epoch.end_events.get(height, ())]

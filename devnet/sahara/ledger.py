@@ -35,6 +35,9 @@ class SaharaLedger:
         self.stake_changes: dict[tuple[str, int], tuple[int, int]] = {}
         #: devnet day (17,280 blocks from height 1) -> (supply at start, inflation, bonded ratio, minted per block)
         self.mint_days: dict[int, tuple[int, int, int, int]] = {}
+        #: transaction key -> (block, signer and fee payer, fee usah, tx bytes, EVM hash or None,
+        #: the transfers its messages make: ((sender, recipient, usah), ...))
+        self.transactions: dict[str, tuple[int, bytes, int, bytes, bytes | None, tuple]] = {}
 
     def paid(self, block: int, contributor: bytes, task_id: int, annotation_id: int, amount: int) -> None:
         with self._lock:
@@ -44,15 +47,25 @@ class SaharaLedger:
         with self._lock:
             self.stake_changes[key, validator] = (block, delta)
 
+    def transaction(
+        self, key: str, block: int, signer: bytes, fee: int, raw: bytes, evm_hash: bytes | None, transfers
+    ) -> None:
+        with self._lock:
+            self.transactions[key] = (block, signer, fee, raw, evm_hash, tuple(transfers))
+
     def minting(self, day: int, supply: int, inflation: int, ratio: int, provision: int) -> None:
         with self._lock:
             self.mint_days[day] = (supply, inflation, ratio, provision)
 
 
-def report(chain, start_height: int, end_height: int) -> dict:
+def report(chain, start_height: int, end_height: int, *, with_activity: bool = False) -> dict:
     """The record over blocks [start_height, end_height) of `chain` (a `SaharaChain`), as the control
     endpoint serves it. Rewards and minting are summed per UTC day of the block's time; stake, supply
-    and bonded ratio are the state after block end_height - 1."""
+    and bonded ratio are the state after block end_height - 1. `with_activity` adds every
+    transaction (hash, signer, fee payer, fee, the EVM hash of a MsgEthereumTx), every transfer the
+    transactions make (`fee` to the fee collector, `message` transfers: sends and reward
+    withdrawals), and each day's block-level flows (`block_flows`: x/mint's coinbase to the minter
+    and its transfers to the fee collector and on to distribution)."""
     from devnet.sahara.economy import TASK_REACH, _day_of, _first_block
 
     if not 1 <= start_height < end_height:
@@ -107,6 +120,7 @@ def report(chain, start_height: int, end_height: int) -> dict:
             bonded[validator] += delta
     supply = chain.supply_at(last)
     total_bonded = sum(bonded)
+    activity = _activity(chain, ledger, start_height, last, utc_day) if with_activity else {}
     return {
         "chain_id": chain.config.chain_id,
         "start_height": start_height,
@@ -136,4 +150,62 @@ def report(chain, start_height: int, end_height: int) -> dict:
         "bonded_usah": str(total_bonded),
         "supply_usah": str(supply),
         "bonded_ratio": _dec(total_bonded * 10**18 // supply),
+        **activity,
     }
+
+
+def _activity(chain, ledger: SaharaLedger, start_height: int, last: int, utc_day) -> dict:
+    """Transactions, the transfers they make (their messages' and their fees'), and each day's
+    block-level token flows (x/mint's coinbase and its two transfers), over blocks [start_height, last]."""
+    import hashlib
+
+    from devnet.sahara.common import account
+    from devnet.sahara.economy import DISTRIBUTION, FEE_COLLECTOR, MINTER, _day_of, _first_block
+
+    for day in range(_day_of(start_height), _day_of(last) + 1):  # apply the days the range needs
+        chain._staking_epoch(day)
+        chain._evm_epoch(day)
+    transactions, transfers = [], []
+    for block, signer, fee, raw, evm_hash, moved in sorted(
+        ledger.transactions.values(), key=lambda t: (t[0], t[3])
+    ):
+        if not start_height <= block <= last:
+            continue
+        transactions.append(
+            {
+                "height": block,
+                "hash": hashlib.sha256(raw).hexdigest().upper(),
+                "ethereum_tx_hash": "0x" + evm_hash.hex() if evm_hash else None,
+                "signer": account(signer),
+                "fee_payer": account(signer),
+                "fee_usah": str(fee),
+            }
+        )
+        if fee:
+            transfers.append(
+                {"height": block, "kind": "fee", "sender": account(signer),
+                 "recipient": account(FEE_COLLECTOR), "amount_usah": str(fee)}
+            )  # fmt: skip
+        for sender, recipient, amount in moved:
+            transfers.append(
+                {"height": block, "kind": "message", "sender": account(sender),
+                 "recipient": account(recipient), "amount_usah": str(amount)}
+            )  # fmt: skip
+    flows = []
+    for day in range(_day_of(start_height), _day_of(last) + 1):
+        provision = ledger.mint_days[day][3]
+        lo, hi = max(start_height, _first_block(day)), min(last, _first_block(day + 1) - 1)
+        blocks_by_day: dict[str, int] = {}
+        for height in range(lo, hi + 1):
+            blocks_by_day[utc_day(height)] = blocks_by_day.get(utc_day(height), 0) + 1
+        for utc, n in sorted(blocks_by_day.items()):
+            if provision:
+                flows += [
+                    {"day": utc, "kind": "coinbase", "sender": None, "recipient": account(MINTER),
+                     "amount_usah": str(provision * n), "count": n},
+                    {"day": utc, "kind": "transfer", "sender": account(MINTER), "recipient": account(FEE_COLLECTOR),
+                     "amount_usah": str(provision * n), "count": n},
+                    {"day": utc, "kind": "transfer", "sender": account(FEE_COLLECTOR),
+                     "recipient": account(DISTRIBUTION), "amount_usah": str(provision * n), "count": n},
+                ]  # fmt: skip
+    return {"transactions": transactions, "transfers": transfers, "block_flows": flows}
