@@ -75,8 +75,11 @@ def bar(
     features: tuple[str, ...],
     extent: tuple[date | None, date | None],
     subnets: list[int] | None = None,
+    subnet_names: dict[int, str] | None = None,
 ) -> html.Div:
-    """The controls of one page, set to `view`; the ones not in `features` are rendered hidden."""
+    """The controls of one page, set to `view`; the ones not in `features` are rendered hidden. The
+    subnet filter offers `subnets`, each labelled with its name from `subnet_names` when it has one."""
+    names = subnet_names or {}
     defaults = url_state.resolve(url_state.ViewState(), *extent)
     first, last = extent
     bounds = {
@@ -145,7 +148,13 @@ def bar(
                     html.Label("Subnet", htmlFor="netuid-filter"),
                     dcc.Dropdown(
                         id="netuid-filter",
-                        options=[{"label": f"subnet {n}", "value": n} for n in (subnets or [])],
+                        options=[
+                            {
+                                "label": f"{names[n]} (subnet {n})" if names.get(n) else f"subnet {n}",
+                                "value": n,
+                            }
+                            for n in (subnets or [])
+                        ],
                         value=view.netuid,
                         placeholder="all subnets",
                         clearable=True,

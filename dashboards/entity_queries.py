@@ -50,7 +50,7 @@ def _sum_or_nan(values: pd.Series) -> float:
 
 # ============================================================================================ subnet
 SUBNET_FACTS = [
-    "netuid", "owner", "registered_at", "removed_at", "tempo", "emission_share", "price_tao_per_alpha",
+    "netuid", "name", "owner", "registered_at", "removed_at", "tempo", "emission_share", "price_tao_per_alpha",
     "pool_tao", "stake_tao", "miners", "validators", "last_observed_at",
 ]  # fmt: skip
 
@@ -60,7 +60,7 @@ def subnet_facts(url: str | None, netuid: int) -> dict | None:
     return _one(
         _read_or_empty(
             url,
-            "SELECT netuid, owner, registered_at, removed_at, tempo, emission_share, price_tao_per_alpha, "
+            "SELECT netuid, name, owner, registered_at, removed_at, tempo, emission_share, price_tao_per_alpha, "
             "CAST(pool_tao AS DOUBLE PRECISION) AS pool_tao, CAST(stake_tao AS DOUBLE PRECISION) AS stake_tao, "
             "miners, validators, last_observed_at FROM subnets WHERE netuid = :netuid",
             SUBNET_FACTS,

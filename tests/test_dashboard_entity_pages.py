@@ -45,7 +45,8 @@ def test_a_subnet_opens_from_the_leaderboard_with_its_history_and_csv(page, chai
     page.goto(chain_dashboard + "/bittensor")
     netuid = int(_open_first_link(page, "subnet-table", "netuid"))
     page.wait_for_url(re.compile(rf"/bittensor/subnet/{netuid}$"))
-    assert page.inner_text("#entity-heading") == f"Subnet {netuid}"
+    # The heading names the subnet as the devnet does (`subnet-<netuid>`).
+    assert page.inner_text("#entity-heading") == f"Subnet {netuid} · subnet-{netuid}"
     traces = _drawn(page, "subnet-emission-chart")
     # Every EmissionObserved block: the TAO it injected into each subnet's pool, from the events' payloads.
     blocks = _sql(

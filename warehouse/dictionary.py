@@ -727,11 +727,11 @@ TABLES: tuple[Relation, ...] = (
             "netuid": _NETUID,
             "day": C("the UTC day", DAY),
             "first_block": C("the day's first block observation of the subnet", BLOCK),
-            "first_block_time": C("its time", TS),
+            "first_block_time": C("UTC time of the day's first block observation of the subnet", TS),
             "first_tao_rao": C("SubnetTAO at first_block", RAO),
             "first_alpha_in_rao": C("SubnetAlphaIn at first_block", ALPHA_RAO),
             "last_block": C("the day's last block observation of the subnet so far", BLOCK),
-            "last_block_time": C("its time", TS),
+            "last_block_time": C("UTC time of the day's last block observation of the subnet so far", TS),
             "last_price_rao": C(
                 "pool price at last_block: SubnetTAO x 1e9 / SubnetAlphaIn, rounded down (root: 1e9)",
                 "rao per alpha of the row's subnet",

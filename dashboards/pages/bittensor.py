@@ -1,5 +1,6 @@
 """Bittensor (`/bittensor`): subnets, emission and the halving, incentive per subnet, registrations, stake,
-and stake flows (stake added, removed and moved per subnet and day).
+stake flows (stake added, removed and moved per subnet and day), and the subnets over time (alpha price,
+emission share and participants of the subnets picked, `dashboards.subnet_history`).
 
 Controls: date range (emission, registrations, stake flows), as-of date (incentive and stake: the
 metagraph as it stood at the end of that day), subnet (incentive, registrations, stake, stake flows);
@@ -14,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, html
 from dash.dash_table.Format import Format, Group, Scheme
 
-from dashboards import charts, controls, drill, figures, queries, series
+from dashboards import charts, controls, drill, figures, queries, series, subnet_history
 from dashboards.charts import Panel
 from dashboards.components import data_table, empty_state
 from dashboards.context import warehouse_url
@@ -133,7 +134,7 @@ def _layout(url: str, query: dict) -> html.Div:
                 "Consensus turns the scores into incentive. Figures come from the metagraph observations "
                 "and chain events in the warehouse."
             ),
-            controls.bar("/bittensor", view, notices, FEATURES, extent, subnets),
+            controls.bar("/bittensor", view, notices, FEATURES, extent, subnets, subnet_history.names(url)),
             html.H3("Subnet leaderboard (latest observation)"),
             html.Div(
                 [
@@ -158,6 +159,7 @@ def _layout(url: str, query: dict) -> html.Div:
                    "adds each subnet's own alpha, which is never summed across subnets."),
             charts.card(PANEL["stake-flow-chart"], fresh, wide=True),
             charts.card(PANEL["stake-flow-table"], fresh, wide=True),
+            *subnet_history.section(url, fresh),
         ]
     )  # fmt: skip
 
@@ -176,6 +178,7 @@ def show_subnet_events(active_cell):
 
 def register_callbacks(app) -> None:
     charts.register(app, PANELS)
+    subnet_history.register(app)
     app.callback(
         Output("subnet-table-drill", "children"),
         Input("subnet-table", "active_cell"),

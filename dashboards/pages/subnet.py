@@ -85,7 +85,8 @@ def render(url: str, netuid_id: str, notices: list[str]):
             "registration or stake event).", notices,
         )  # fmt: skip
     fresh = view.freshness(url, SOURCES)
-    title = f"Subnet {netuid}"
+    name = (row or {}).get("name")
+    title = f"Subnet {netuid} · {name}" if name else f"Subnet {netuid}"
     charts = [
         view.chart_card("subnet-emission-chart", "Emission", "subnet_history.tao_injected_tao",
                         view.history_figure(history, EMISSION, f"{title}: emission", period), fresh),
