@@ -178,6 +178,7 @@ class Contract:
     first_block: int
     symbol: str | None = None
     decimals: int | None = None
+    chain_id: int = 0
 
     @property
     def is_token(self) -> bool:
@@ -294,6 +295,7 @@ def parse_registry(text: str, path: str = "") -> Registry:
                     first_block=first_block,
                     symbol=symbol,
                     decimals=decimals,
+                    chain_id=chain_id,
                 )
             )
         if len({c.address for c in contracts}) != len(contracts):

@@ -105,6 +105,9 @@ _STREAM = C(
 )
 _BATCH_ID = C("the ingest batch that wrote the row (`ingest_batches.batch_id`)", "UUID (text)")
 _COIN = C("CoinGecko coin id: 'bittensor' (TAO) or 'sahara-ai' (SAHARA)", ID)
+_EVM_NETWORK = C("the EVM network's name in the contract registry (etl/contracts.toml)", TEXT)
+_EVM_CHAIN_ID = C("the EVM network's chain id (eth_chainId)", "integer")
+_TOKEN_BASE = "base units of the row's token (1e-decimals token; usah for SAHARA), an exact integer"
 
 
 def _table(name: str, grain: str, meaning: str, columns: dict[str, Column], example: str | None = None):
@@ -1166,6 +1169,107 @@ TABLES: tuple[Relation, ...] = (
             ),
         },
     ),
+    # ------------------------------------------------------------------ ERC-20 tokens on EVM networks
+    _table(
+        "stg_erc20_transfers",
+        "one row per ERC-20 Transfer event of a token in the contract registry",
+        "ERC-20 transfers (the SAHARA token and any other registered token) typed and renamed",
+        {
+            "event_id": C("the Transfer event", EVENT_ID),
+            "seq": _SEQ,
+            "network": _EVM_NETWORK,
+            "chain_id": _EVM_CHAIN_ID,
+            "token_address": C("the token contract", HEX_ADDRESS),
+            "token_symbol": C("the token's symbol, from the registry (e.g. 'SAHARA')", TEXT),
+            "token_decimals": C("the token's decimals, from the registry (18 for SAHARA)", COUNT),
+            "block_number": C("block of the log", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "tx_hash": C("the EVM transaction that emitted the log", HEX),
+            "log_index": C("the log's index in its block", "integer"),
+            "from_address": C("the sender; the zero address for a mint", HEX_ADDRESS),
+            "to_address": C("the recipient; the zero address for a burn", HEX_ADDRESS),
+            "amount_base_units": C("tokens moved", _TOKEN_BASE),
+        },
+    ),
+    _table(
+        "stg_erc20_approvals",
+        "one row per ERC-20 Approval event of a token in the contract registry",
+        "ERC-20 allowances granted (owner lets spender move up to the amount) typed and renamed",
+        {
+            "event_id": C("the Approval event", EVENT_ID),
+            "seq": _SEQ,
+            "network": _EVM_NETWORK,
+            "chain_id": _EVM_CHAIN_ID,
+            "token_address": C("the token contract", HEX_ADDRESS),
+            "token_symbol": C("the token's symbol, from the registry", TEXT),
+            "token_decimals": C("the token's decimals, from the registry", COUNT),
+            "block_number": C("block of the log", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "tx_hash": C("the EVM transaction that emitted the log", HEX),
+            "log_index": C("the log's index in its block", "integer"),
+            "owner_address": C("the account granting the allowance", HEX_ADDRESS),
+            "spender_address": C("the account allowed to spend", HEX_ADDRESS),
+            "amount_base_units": C("the allowance", _TOKEN_BASE),
+        },
+    ),
+    _table(
+        "erc20_tokens",
+        "one row per (EVM network, token contract) with a stored Transfer or Approval",
+        "The registered tokens seen: symbol, decimals, chain id, event counts and block span",
+        {
+            "network": _EVM_NETWORK,
+            "token_address": C("the token contract", HEX_ADDRESS),
+            "chain_id": _EVM_CHAIN_ID,
+            "token_symbol": C("the token's symbol, from the registry", TEXT),
+            "token_decimals": C("the token's decimals, from the registry", COUNT),
+            "transfers": C("Transfer events stored", COUNT),
+            "approvals": C("Approval events stored", COUNT),
+            "first_block": C("first block with a stored Transfer or Approval", BLOCK),
+            "last_block": C("last block with a stored Transfer or Approval", BLOCK),
+        },
+    ),
+    _table(
+        "erc20_balances",
+        "one row per (EVM network, token, account) that sent or received the token",
+        "Holder balances folded from every stored Transfer (received minus sent): exact when the "
+        "store holds the token's transfers since its first block (the registry's first_block)",
+        {
+            "network": _EVM_NETWORK,
+            "token_address": C("the token contract", HEX_ADDRESS),
+            "holder": C("the account (the zero address, the source of mints, is negative)", HEX_ADDRESS),
+            "balance_base_units": C("the balance after the last stored transfer", _TOKEN_BASE),
+            "first_day": C("the UTC day of the account's first stored transfer", DAY),
+            "last_day": C("the UTC day of the account's last stored transfer", DAY),
+            "transfers": C("stored transfers the account sent or received", COUNT),
+        },
+    ),
+    _table(
+        "erc20_balance_days",
+        "one row per (EVM network, token, account, UTC day) with a transfer of the account",
+        "Running state of network_daily.holders: each account's net balance change per day",
+        {
+            "network": _EVM_NETWORK,
+            "token_address": C("the token contract", HEX_ADDRESS),
+            "holder": C("the account", HEX_ADDRESS),
+            "day": C("the UTC day", DAY),
+            "delta_base_units": C("received minus sent that day", _TOKEN_BASE + PER_DAY),
+        },
+    ),
+    _table(
+        "evm_unmodelled_logs",
+        "one row per (EVM network, contract address) with a stored evm.RawLog",
+        "Logs of registered contracts that no registered ABI matches (an ERC-721 Transfer has ERC-20's "
+        "topic 0 but four topics; an event the ABIs lack): kept as evm.RawLog, never quarantined, "
+        "counted here for the quality page",
+        {
+            "network": C("the registry's network name ('' when the log came without one)", TEXT),
+            "contract_address": C("the contract that emitted the logs", HEX_ADDRESS),
+            "logs": C("evm.RawLog events stored", COUNT),
+            "first_block": C("first block with one", BLOCK),
+            "last_block": C("last block with one", BLOCK),
+            "last_block_time": C("UTC time of the last block with one", TS),
+        },
+    ),
     _table(
         "network_daily",
         "one row per chain, network and UTC day",
@@ -1899,6 +2003,13 @@ _EVM = {
     "contract": C("address of the contract that emitted the log", HEX_ADDRESS),
     "tx_hash": C("EVM transaction hash", HEX),
 }
+#: What the connector adds to a registered token's events (a registry contract with a symbol).
+_EVM_TOKEN = {
+    "network": C("the EVM network's name in the contract registry", TEXT),
+    "chain_id": C("the EVM network's chain id", "integer"),
+    "token_symbol": C("the token's symbol, from the registry", TEXT),
+    "token_decimals": C("the token's decimals, from the registry", "integer"),
+}
 _COSMOS_MODE = {
     "mode": C("'BeginBlock' or 'EndBlock' for finalize-block events; absent in transactions", TEXT)
 }
@@ -2486,12 +2597,28 @@ EVENTS: tuple[EventType, ...] = (
         "evm",
         EVM_LOGS,
         "the standard EIP-20 Transfer event (etl/abi/ERC20.json)",
-        "SAHARA moved on the EVM side (the token contract)",
+        "a registered token moved (the SAHARA token contract, or another token of the contract registry)",
         {
-            "from": C("sender", HEX_ADDRESS),
-            "to": C("recipient", HEX_ADDRESS),
-            "value": C("tokens moved", USAH),
+            "from": C("sender (the zero address for a mint)", HEX_ADDRESS),
+            "to": C("recipient (the zero address for a burn)", HEX_ADDRESS),
+            "value": C("tokens moved, in the token's base units", USAH + " for SAHARA"),
             **_EVM,
+            **_EVM_TOKEN,
+        },
+    ),
+    EventType(
+        "ERC20.Approval",
+        "sahara",
+        "evm",
+        EVM_LOGS,
+        "the standard EIP-20 Approval event (etl/abi/ERC20.json)",
+        "an owner allowed a spender to move up to an amount of a registered token",
+        {
+            "owner": C("the account granting the allowance", HEX_ADDRESS),
+            "spender": C("the account allowed to spend", HEX_ADDRESS),
+            "value": C("the allowance, in the token's base units", USAH + " for SAHARA"),
+            **_EVM,
+            **_EVM_TOKEN,
         },
     ),
     EventType(
@@ -2499,12 +2626,14 @@ EVENTS: tuple[EventType, ...] = (
         "sahara",
         "evm",
         EVM_LOGS,
-        "any log no ABI in etl/abi decodes (kept, not dropped)",
-        "a contract log of unknown layout",
+        "any log of a registered contract that no registered ABI matches by topic 0 and topic count "
+        "(kept, never quarantined)",
+        "a contract log the product does not model (an ERC-721 Transfer, an event the ABIs lack)",
         {
             "address": C("the emitting contract", HEX_ADDRESS),
             "topics": C("the log's topics", "list of bytes32 hex"),
             "data": C("the log's data", HEX),
+            "network": C("the registry's network name (null in a capture of an unknown chain)", TEXT),
             **_EVM,
         },
     ),

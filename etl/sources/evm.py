@@ -20,8 +20,8 @@ the range's end), never for every log of the chain.
 contract's ABI sets (`Network.match`) to `Contract.Event` (`DataServices.AnnotationSubmitted`,
 `Marketplace.LicensePurchased`, `Reputation.ReputationMinted`, `ERC20.Transfer`, ...) with the ABI's
 argument names (value conventions in `etl.contracts`) plus `contract` (the emitting address) and
-`tx_hash`; a token's events (a contract with a symbol) also carry `network`, `token_symbol` and
-`token_decimals`. A log that no registered ABI matches (an ERC-721 `Transfer`: ERC-20's topic 0 with
+`tx_hash`; a token's events (a contract with a symbol) also carry `network`, `chain_id`,
+`token_symbol` and `token_decimals`. A log that no registered ABI matches (an ERC-721 `Transfer`: ERC-20's topic 0 with
 four topics; an event the ABIs lack; a contract not registered) is data the product does not model,
 not bad data: it is kept as `evm.RawLog` (`address`, `topics`, `data`, `network`), never quarantined.
 Quarantine is for malformed logs: a matching log that does not decode, a log marked `removed`, an
@@ -101,6 +101,7 @@ def decode_log(entry: dict, network: Network | None = None) -> Event | Quarantin
         if contract.is_token:
             base |= {
                 "network": contract.network,
+                "chain_id": contract.chain_id,
                 "token_symbol": contract.symbol,
                 "token_decimals": contract.decimals,
             }

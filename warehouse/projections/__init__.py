@@ -8,6 +8,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     bittensor,
     completeness,
     ecosystem,
+    erc20,
     market_caps,
     network,
     sahara,
