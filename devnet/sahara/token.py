@@ -10,7 +10,8 @@ days before it:
 - **daily mint and top-ups** (the day's first block): the treasury mints exactly what it then pays to
   each client that spends on the day, rounded up to a thousand SAHARA, so no client's balance ever
   goes below zero;
-- **approvals**: a client approves the marketplace for a licence's price one block before buying;
+- **approvals**: a client approves the marketplace for a licence's price one block before buying, and
+  a fifth of the pass-ons below go through a DEX router the holder approves one block before;
 - **many small transfers**: about a third of the contributors paid a reward pass part of it on, a few
   minutes later the same day, to another contributor or to one of three exchange deposit wallets
   (which gather a large share: the balances are skewed);
@@ -36,6 +37,7 @@ ZERO = b"\x00" * 20
 TREASURY = digest("decai-devnet", "sahara-treasury", size=20)
 EXCHANGES = tuple(digest("decai-devnet", "exchange-deposit", i, size=20) for i in range(3))
 COLLECTIBLE = devnet_address("Collectible")
+DEX_ROUTER = digest("decai-devnet", "dex-router", size=20)
 GENESIS_SUPPLY = 1_000_000_000 * USAH_PER_SAHARA
 EARLY_HOLDERS = 24
 TOP_UP_STEP = 1_000 * USAH_PER_SAHARA
@@ -158,6 +160,10 @@ def day_txs(chain, day: int, existing: list) -> list:
             amount = received * rng.randint(2, 40) // 100
         if recipient == holder or amount <= 0:
             continue
+        if rng.random() < 0.2:  # through a DEX router: the holder approves it one block before
+            approve = EvmLog("SAHARA.Approval", (holder, DEX_ROUTER), (amount,))
+            out.append(chain._evm_tx(at - 1, f"token/router-approve/{day}/{k}", holder,
+                                     ADDRESSES["SAHARA"], [approve]))  # fmt: skip
         log = EvmLog("SAHARA.Transfer", (holder, recipient), (amount,))
         out.append(chain._evm_tx(at, f"token/pass-on/{day}/{k}", holder, ADDRESSES["SAHARA"], [log]))
     needs = {**spent}
