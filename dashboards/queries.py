@@ -275,6 +275,17 @@ def quarantined_rows(url: str | None, source: str | None = None, limit: int = 50
     )
 
 
+def unmodelled_logs(url: str | None) -> pd.DataFrame:
+    """Logs of registered EVM contracts that no registered ABI decodes, per network and contract."""
+    return _read_or_empty(
+        url,
+        "SELECT network, contract_address AS contract, logs, first_block, last_block, last_block_time "
+        "FROM evm_unmodelled_logs ORDER BY logs DESC, network, contract_address",
+        ["network", "contract", "logs", "first_block", "last_block", "last_block_time"],
+        dates=("last_block_time",),
+    )
+
+
 #: Chain (as the dashboard names it) -> the coin its market data is quoted under.
 COINS = {"bittensor": "bittensor", "sahara": "sahara-ai"}
 

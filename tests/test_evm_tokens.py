@@ -369,3 +369,33 @@ def test_a_backfill_gives_network_daily_rows_equal_to_the_devnets_record(token_c
     rebuild(engine)
     assert warehouse_checksums(engine, TOKEN_TABLES) == before
     engine.dispose()
+
+
+# ------------------------------------------------------------------------------ the quality page
+
+
+def test_the_quality_page_counts_unmodelled_logs_per_network_and_contract(warehouse_url):
+    from dashboards import controls
+    from dashboards.pages import quality
+
+    engine = db.make_engine(warehouse_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO evm_unmodelled_logs VALUES "
+                "('sahara-devnet', :nft, 8, 900, 4100, '2026-01-15 01:40:00'), "
+                "('sahara-devnet', :token, 1, 2000, 2000, '2026-01-14 22:46:40')"
+            ),
+            {"nft": COLLECTIBLE, "token": SAHARA},
+        )
+    engine.dispose()
+    sahara = controls.view_from_values(None, None, None, "sahara", None, None)
+    section = quality.unmodelled_logs_section(warehouse_url, sahara)
+    table = next(c for c in section.children if getattr(c, "id", None) == "unmodelled-logs-table")
+    assert [(r["network"], r["contract"], r["logs"], r["last_block"]) for r in table.data] == [
+        ("sahara-devnet", COLLECTIBLE, 8, 4100),
+        ("sahara-devnet", SAHARA, 1, 2000),
+    ]
+    assert table.data[0]["last_block_time"] == "2026-01-15 01:40:00"
+    bittensor = controls.view_from_values(None, None, None, "bittensor", None, None)
+    assert not quality.unmodelled_logs_section(warehouse_url, bittensor).children

@@ -1,5 +1,5 @@
 """Data quality (`/quality`): freshness per source, latest suite results, event types by runtime,
-quarantined rows, Data Docs.
+unmodelled EVM contract logs, quarantined rows, Data Docs.
 
 Controls: chain (Bittensor: subtensor and TAO quotes; Sahara: CometBFT, EVM and SAHARA quotes),
 kept in the URL; quarantined market rows are shown with either chain.
@@ -169,6 +169,32 @@ def runtime_types_table(frame: pd.DataFrame, view: View):
     return html.Div([data_table("runtime-types-table", frame), *notes])
 
 
+def unmodelled_logs_section(url: str, view: View) -> html.Div:
+    """Logs of registered EVM contracts that no registered ABI matches (an ERC-721 Transfer, an event
+    the ABIs lack), counted per network and contract: kept as evm.RawLog, never quarantined."""
+    if view.chain == "bittensor":
+        return html.Div()
+    frame = queries.unmodelled_logs(url)
+    table = (
+        data_table("unmodelled-logs-table", frame)
+        if not frame.empty
+        else html.P("Every stored log of a registered contract was decoded.", id="unmodelled-logs-empty")
+    )
+    return html.Div(
+        [
+            html.H3("Unmodelled contract logs"),
+            html.P(
+                "Logs of the contracts in the registry that no registered ABI decodes by address, topic 0 "
+                "and topic count (an ERC-721 Transfer, an event the ABIs lack). They are stored as "
+                "evm.RawLog, not quarantined; a contract listed here may need its ABI registered.",
+                className="drill-note",
+            ),
+            table,
+        ],
+        id="unmodelled-logs",
+    )
+
+
 def _table(table_id: str):
     return lambda frame, view: data_table(table_id, frame)
 
@@ -216,6 +242,7 @@ def _layout(url: str, query: dict) -> html.Div:
                 className="drill-note",
             ),
             charts.card(PANEL["runtime-types"], fresh, wide=True),
+            unmodelled_logs_section(url, view),
             html.H3("Quarantined rows by rule"),
             charts.card(PANEL["quarantine-rules"], fresh, wide=True),
             html.H3("Quarantined rows"),
