@@ -872,6 +872,105 @@ TABLES: tuple[Relation, ...] = (
         },
     ),
     _table(
+        "stg_sahara_transactions",
+        "one row per Sahara Cosmos transaction (block, index)",
+        "Sahara transactions with their hash, fee, fee payer and signer (an EVM transaction is one holding a "
+        "MsgEthereumTx)",
+        {
+            "event_id": C("the tx.TransactionObserved event (else the transaction's first event)", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("height of the transaction's block", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "tx_index": C("0-based index of the transaction in its block", "index (integer)"),
+            "tx_hash": C("Cosmos transaction hash: sha256 of its bytes", "upper-case hex (text)"),
+            "evm_tx_hash": C(
+                "the Ethereum hash of its MsgEthereumTx (ethereum_tx.ethereumTxHash); NULL otherwise", HEX
+            ),
+            "code": C("result code: 0 = success (a failed transaction still pays its fee)", "code (integer)"),
+            "gas_used": C("gas the transaction used", "gas (integer)"),
+            "fee_usah": C("the tx event's fee in usah; an empty fee is 0; NULL without a usah fee", USAH),
+            "fee_payer": C(
+                "tx.fee_payer, else the signer (Ethermint names no payer)", "bech32 account address (text)"
+            ),
+            "signer": C(
+                "the transaction's first message.sender",
+                "bech32 account address, or 0x for an Ethermint sender",
+            ),
+        },
+    ),
+    _table(
+        "stg_sahara_bank_transfers",
+        "one row per Sahara bank.transfer event",
+        "Bank transfers: sends and reward withdrawals, fee payments and block-level minting flows",
+        {
+            "event_id": C("the bank.transfer event", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("height of the transfer's block", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "tx_index": C(
+                "index of its transaction; NULL for a block-level flow (minting, distribution)",
+                "index (integer)",
+            ),
+            "in_message": C(
+                "made by a transaction's message (it carries msg_index): a send, a reward withdrawal; false for "
+                "the fee deduction and block-level flows",
+                BOOL,
+            ),
+            "sender": C("account the tokens left", "bech32 account address (text)"),
+            "recipient": C("account they went to", "bech32 account address (text)"),
+            "amount_usah": C("usah moved (other denominations are not kept: NULL)", USAH),
+        },
+    ),
+    _table(
+        "sahara_account_days",
+        "one row per (Sahara account, UTC day) it appeared in a transaction",
+        "Running state of network_daily's active accounts",
+        {
+            "account": C(
+                "the Sahara account that appeared (signer, fee payer or a side of a transfer)",
+                "bech32 account address (text)",
+            ),
+            "day": C("the UTC day", DAY),
+            "active": C(
+                "it signed (message.sender) or paid a fee (tx.fee_payer) that day; false when it only sent or "
+                "received a transfer of a transaction",
+                BOOL,
+            ),
+        },
+    ),
+    _table(
+        "sahara_accounts",
+        "one row per Sahara account seen in a transaction (signer, fee payer, either side of a transfer)",
+        "When each Sahara account was first seen, since the store's first block",
+        {
+            "account": C(
+                "the Sahara account that appeared (signer, fee payer or a side of a transfer)",
+                "bech32 account address (text)",
+            ),
+            "first_day": C("UTC day it was first seen", DAY),
+            "first_block": C("block it was first seen in", BLOCK),
+        },
+    ),
+    _table(
+        "sahara_balance_changes_daily",
+        "one row per (Sahara account, UTC day) its balance changed",
+        "Balances changed by bank transfers (sends, fees, withdrawals, mint flows), coinbase mints and burns",
+        {
+            "account": C("the account (module accounts included)", "bech32 account address (text)"),
+            "day": C("the UTC day", DAY),
+            "change_usah": C("usah in minus usah out that day", USAH),
+        },
+    ),
+    _table(
+        "sahara_staking_rewards_daily",
+        "one row per UTC day with Sahara distribution rewards",
+        "Staking rewards distributed to Sahara validators (their commission included)",
+        {
+            "day": C("the UTC day", DAY),
+            "rewards_usah": C("sum of the day's distribution.rewards, each truncated to whole usah", USAH),
+        },
+    ),
+    _table(
         "stg_sahara_delegation_flows",
         "one row per change of a validator's bonded tokens (a redelegation gives two)",
         "Delegations, unbondings, redelegations and self-bonds as signed flows",
@@ -1308,7 +1407,13 @@ TABLES: tuple[Relation, ...] = (
                 NATIVE + PER_DAY,
             ),
             "fees_usd": C("fees_native x the day's last quote", USD + PER_DAY),
-            "holders": C("accounts with a positive balance at the day's end", COUNT),
+            "holders": C(
+                "accounts with a positive balance at the day's end. Sahara: balances folded from every bank "
+                "transfer (sends, fee payments, reward withdrawals, minting flows), coinbase mint and burn since "
+                "the store's first block, module accounts included; a balance held before that block, and staking "
+                "bonds (which emit no transfer), are not seen, so it is exact only from genesis",
+                COUNT,
+            ),
             "staking_apr": C(
                 "yearly staking yield without compounding: Bittensor, validator yield after take in TAO "
                 "terms; Sahara, the day's staking rewards ÷ bonded tokens, x 365; NULL where no staking",
@@ -2451,6 +2556,63 @@ EVENTS: tuple[EventType, ...] = (
             "module": C("module handling it", TEXT),
             "sender": C("signer", _ACCOUNT),
             **_MSG_INDEX,
+        },
+    ),
+    EventType(
+        "tx.tx",
+        "sahara",
+        "cometbft",
+        BLOCK_RESULTS,
+        COSMOS_RUNTIME,
+        "the ante handler's record of a transaction: its fee and fee payer, or the signer's sequence, or signature",
+        {
+            "fee_usah": C("the fee paid (an empty fee is 0)", USAH),
+            "fee_payer": C("the account that paid it (absent in Ethermint's EVM fee event)", _ACCOUNT),
+            "acc_seq": C("signer/sequence", TEXT),
+            "signature": C("the signature", "base64 (text)"),
+        },
+    ),
+    EventType(
+        "tx.TransactionObserved",
+        "sahara",
+        "cometbft",
+        "observation: /block (the transaction's bytes) and /block_results of every height",
+        "any CometBFT version; an observation the connector records, not a chain event",
+        "one transaction of a block",
+        {
+            "tx_hash": C("sha256 of the transaction's bytes", "upper-case hex (text)"),
+            "tx_index": C("index of the transaction in the block", "index (integer)"),
+            "code": C("result code: 0 = success", "code (integer)"),
+            "gas_wanted": C("gas limit", "gas (integer)"),
+            "gas_used": C("gas used", "gas (integer)"),
+        },
+    ),
+    EventType(
+        "bank.coin_spent",
+        "sahara",
+        "cometbft",
+        BLOCK_RESULTS,
+        COSMOS_RUNTIME,
+        "tokens left an account",
+        {
+            "spender": C("the account", _ACCOUNT),
+            "amount_usah": C("tokens spent", USAH),
+            **_MSG_INDEX,
+            **_COSMOS_MODE,
+        },
+    ),
+    EventType(
+        "bank.coin_received",
+        "sahara",
+        "cometbft",
+        BLOCK_RESULTS,
+        COSMOS_RUNTIME,
+        "tokens reached an account",
+        {
+            "receiver": C("the account", _ACCOUNT),
+            "amount_usah": C("tokens received", USAH),
+            **_MSG_INDEX,
+            **_COSMOS_MODE,
         },
     ),
     EventType(

@@ -62,7 +62,8 @@ class SaharaDevnet:
         return ledger.report(self.chain, start_height, end_height, with_activity=with_activity)
 
     async def control_ledger(self, request: Request) -> Response:
-        return self._height_range(request, self.ledger)
+        activity = request.query_params.get("activity", "") in ("1", "true")
+        return self._height_range(request, lambda a, b: self.ledger(a, b, with_activity=activity))
 
     async def control_token(self, request: Request) -> Response:
         return self._height_range(request, lambda a, b: token.report(self.chain, a, b))

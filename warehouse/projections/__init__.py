@@ -12,6 +12,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     market_caps,
     network,
     sahara,
+    sahara_activity,
     stake_flows,
     subnet_daily,
 )
