@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from etl.contracts import events_by_topic0
+from etl.contracts import load_registry
 from etl.orchestrate import run_dag
 from etl.pipeline import sahara as sahara_pipeline
 from etl.sources.cometbft import CometBFTSource, decode_block_results, parse_time
@@ -275,9 +275,13 @@ def test_decai_decode_prints_every_event_of_a_capture_once(devnet, busy_heights,
         "params": [{"fromBlock": hex(height - 400), "toBlock": hex(height)}],
     }
     logs_capture = httpx.post(devnet.endpoints["evm"], json=body).json()
-    known = events_by_topic0()
-    broken = next(i for i, entry in enumerate(logs_capture["result"]) if entry["topics"][0] in known)
-    logs_capture["result"][broken]["data"] = "0x1234"  # a known topic 0 whose data no longer decodes
+    network = load_registry().network(3_133_130)
+    broken = next(
+        i
+        for i, entry in enumerate(logs_capture["result"])
+        if network.match(entry["address"], entry["topics"])
+    )
+    logs_capture["result"][broken]["data"] = "0x1234"  # a registered event whose data no longer decodes
     evm_file = tmp_path / "logs.json"
     evm_file.write_text(json.dumps(logs_capture))
 
