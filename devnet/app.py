@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devnet.faults import FaultPlan, alter, rpc_calls
+from devnet.latency import Latency
 from devnet.market import COINS, MarketModel
 from devnet.sahara import SaharaDevnet
 from devnet.subtensor import DEFAULT_SCALE, SubtensorChain, SubtensorRpc, subtensor_routes
@@ -51,6 +52,7 @@ class DevnetState:
     market: MarketModel
     limiter: RateLimiter
     faults: FaultPlan
+    latency: Latency = field(default_factory=Latency)
     requests_served: dict[str, int] = field(default_factory=dict)
 
     def current_time(self) -> int:
@@ -100,22 +102,45 @@ async def control_faults(request: Request) -> Response:
     return JSONResponse({"rules": state.faults.describe()})
 
 
+async def control_latency(request: Request) -> Response:
+    """GET: the latency every protocol request waits; POST `{"ms", "jitter_ms", "seed"}` sets it
+    (jitter default: a fifth of ms); DELETE: none."""
+    state: DevnetState = request.app.state.devnet
+    try:
+        if request.method == "POST":
+            spec = await request.json()
+            state.latency.set(spec.get("ms", 0), spec.get("jitter_ms"), spec.get("seed"))
+        elif request.method == "DELETE":
+            state.latency.set(0, 0)
+    except (TypeError, ValueError, AttributeError) as exc:
+        return JSONResponse({"error": str(exc)}, 400)
+    return JSONResponse(state.latency.describe())
+
+
 async def control_stats(request: Request) -> Response:
     state: DevnetState = request.app.state.devnet
     return JSONResponse({"requests_served": state.requests_served, "seed": state.seed, "now": state.now})
 
 
 class FaultMiddleware:
-    """Applies the fault plan to every protocol route (never to the control routes)."""
+    """Applies the latency and the fault plan to every protocol route (never to the control routes):
+    an HTTP request waits once before it is handled (a JSON-RPC batch is one request), a WebSocket
+    connection before each answer it sends."""
 
     def __init__(self, app, state: DevnetState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_devnet"):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith("/_devnet"):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, self._delayed_sends(send))
+            return
+        delay = self.state.latency.draw()
+        if delay:
+            await asyncio.sleep(delay)
         path = scope["path"]
         self.state.requests_served[path.split("/")[1]] = (
             self.state.requests_served.get(path.split("/")[1], 0) + 1
@@ -149,6 +174,16 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         await self._send_altered(scope, receive, send, body_rules, calls)
+
+    def _delayed_sends(self, send):
+        async def delayed(message) -> None:
+            if message["type"] == "websocket.send":
+                delay = self.state.latency.draw()
+                if delay:
+                    await asyncio.sleep(delay)
+            await send(message)
+
+        return delayed
 
     async def _send_altered(self, scope, receive, send, rules, calls) -> None:
         start: dict = {}
@@ -197,6 +232,7 @@ def create_devnet_app(
     rate_limit_per_minute: int = 30,
     scale: float = DEFAULT_SCALE,
     sahara: dict | None = None,
+    latency: Latency | None = None,
 ):
     state = DevnetState(
         seed=seed,
@@ -204,11 +240,13 @@ def create_devnet_app(
         market=MarketModel(seed),
         limiter=RateLimiter(rate_limit_per_minute),
         faults=FaultPlan(seed=seed),
+        latency=latency or Latency(seed=seed),
     )
     routes = [
         Route(COINGECKO_PREFIX + "/coins/{coin_id}/market_chart/range", market_chart_range),
         Route("/_devnet/faults", control_faults, methods=["GET", "POST", "DELETE"]),
         Route("/_devnet/stats", control_stats),
+        Route("/_devnet/latency", control_latency, methods=["GET", "POST", "DELETE"]),
         *subtensor_routes(SubtensorRpc(SubtensorChain(seed=seed, scale=scale), state.current_time)),
         *SaharaDevnet.from_options(seed, scale, state.current_time, sahara).routes(),
     ]

@@ -11,13 +11,17 @@ from pathlib import Path
 import uvicorn
 
 from devnet.app import COINGECKO_PREFIX, create_devnet_app
+from devnet.latency import Latency
 from devnet.subtensor import DEFAULT_SCALE
 from devnet.subtensor import HTTP_PATH as SUBTENSOR_HTTP_PATH
 from devnet.subtensor import WS_PATH as SUBTENSOR_WS_PATH
 
 
 class DevnetServer:
-    """The devnet on 127.0.0.1; `port=0` picks a free port. Use as a context manager."""
+    """The devnet on 127.0.0.1; `port=0` picks a free port. Use as a context manager.
+
+    `latency_ms` holds every protocol request that long, plus a jitter in [0, `latency_jitter_ms`]
+    (default a fifth of it) drawn from the seed (`devnet.latency`); `/_devnet/latency` changes it."""
 
     def __init__(
         self,
@@ -29,12 +33,19 @@ class DevnetServer:
         rate_limit_per_minute: int = 30,
         scale: float = DEFAULT_SCALE,
         sahara: dict | None = None,
+        latency_ms: float = 0.0,
+        latency_jitter_ms: float | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the devnet binds to the loopback interface only")
         self.host = host
         self.app, self.state = create_devnet_app(
-            seed=seed, now=now, rate_limit_per_minute=rate_limit_per_minute, scale=scale, sahara=sahara
+            seed=seed,
+            now=now,
+            rate_limit_per_minute=rate_limit_per_minute,
+            scale=scale,
+            sahara=sahara,
+            latency=Latency(latency_ms, latency_jitter_ms, seed),
         )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -49,6 +49,14 @@ def devnet(
     rate_limit: int = typer.Option(30, help="CoinGecko calls per minute before HTTP 429 (0: unlimited)"),
     scale: float = typer.Option(0.05, help="size of the simulated networks; 1.0 approximates early 2026"),
     endpoints_file: Path = typer.Option(None, help="write the endpoints as JSON to this file"),
+    latency_ms: float = typer.Option(
+        0.0, "--latency-ms", help="hold every chain and market request this many ms, as a distant node does"
+    ),
+    latency_jitter_ms: float = typer.Option(
+        None,
+        "--latency-jitter-ms",
+        help="plus up to this many ms more, drawn from the seed (default: a fifth of --latency-ms)",
+    ),
 ) -> None:
     """Serve the local devnet (subtensor, Sahara CometBFT + EVM, CoinGecko) until Ctrl-C."""
     from devnet.server import DevnetServer
@@ -61,11 +69,16 @@ def devnet(
         now=frozen,
         rate_limit_per_minute=rate_limit,
         scale=scale,
+        latency_ms=latency_ms,
+        latency_jitter_ms=latency_jitter_ms,
     )
     for name, url in server.endpoints.items():
         console.print(f"[bold]{name:>10}[/] {url}")
     if endpoints_file:
         server.write_endpoints(endpoints_file)
+    if latency_ms or latency_jitter_ms:
+        held = server.state.latency
+        console.print(f"every protocol request waits {held.ms:g} ms + up to {held.jitter_ms:g} ms of jitter")
     console.print(f"devnet on {server.base_url} (seed {seed}); Ctrl-C stops it")
     server.serve_forever()
 
