@@ -238,7 +238,9 @@ def test_subnet_filter_changes_the_charts_and_the_url_and_the_url_picks_the_subn
     curve = _plot(page, "incentive-lorenz-chart", "d[1].y")
     other = next(n for n in queries.miner_subnets(chain_warehouse) if f"subnet {n} " not in title)
     page.click("#netuid-filter")
-    page.locator(".dash-dropdown-option", has_text=re.compile(rf"^\s*subnet {other}\s*$")).click()
+    # Each option names its subnet as the devnet does (`subnet-<netuid>`), then its netuid.
+    label = f"subnet-{other} (subnet {other})"
+    page.locator(".dash-dropdown-option", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).click()
     page.wait_for_function(
         "document.querySelector('#incentive-lorenz-chart .js-plotly-plot').layout.title.text"
         f".includes('subnet {other} ')"
@@ -260,7 +262,7 @@ def test_subnet_filter_changes_the_charts_and_the_url_and_the_url_picks_the_subn
     page.goto(chain_dashboard + f"/bittensor?netuid={other}")
     page.wait_for_selector("#incentive-lorenz-chart .scatterlayer .trace")
     assert f"subnet {other} " in _plot(page, "incentive-lorenz-chart", "p.layout.title.text")
-    assert page.inner_text("#netuid-filter").strip() == f"subnet {other}"
+    assert page.inner_text("#netuid-filter").strip() == f"subnet-{other} (subnet {other})"
     assert page.console_errors == []
 
 
