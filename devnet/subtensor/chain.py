@@ -37,6 +37,24 @@ aggregates it over blocks a..b (inclusive), `ledger_stakes(n)` gives the stake p
 `emission_state(n)` / `total_issuance(n)` are what the storage items serve. The devnet serves the
 ledger on its control endpoint only (`GET /_devnet/subtensor/ledger`, see rpc.py), never through the
 chain protocols.
+
+Accounts and fees: every coldkey (`wallets` of them, plus EXCHANGES exchange accounts) has a balance
+(`System.Account`: free, reserved, frozen, nonce). At genesis about three wallets in four hold a
+lognormal balance (their own randomness, drawn apart from the chain's) and the exchanges a fifth of
+the issuance together (enough for about a year of the withdrawals below at scale 0.05);
+the others come into existence (`System.NewAccount`, `Balances.Endowed`) when they first receive TAO.
+Every signed extrinsic pays its fee (`fee_of`: weight-based, zero for the Pays::No calls set_weights
+and serve_axon) and sometimes a tip, as a Substrate runtime does it: `Balances.Withdraw` of fee + tip
+first, the call's own events, then `TransactionPayment.TransactionFeePaid` (who, actual_fee = fee +
+tip, tip) and `System.ExtrinsicSuccess`. A transfer (`transfer_keep_alive`, one in five
+`transfer_allow_death`) sends at most what the sender holds above the existential deposit and the
+fee; a stake or registration whose coldkey cannot pay is preceded, in the same block, by a
+withdrawal from an exchange (a transfer signed by the exchange). add_stake withdraws its TAO from
+the coldkey, remove_stake deposits what it pays out (`Balances.Withdraw` / `Balances.Deposit`). The
+fees leave the payers' balances and nothing else: TotalIssuance, the pools and the stake follow the
+emission model alone, so none of their figures depend on the accounts. The ledger records every
+signed extrinsic (signer, call, fee, tip), every transfer and every account created
+(`SubtensorChain.activity`), and `balances(n)` gives every account after block n.
 """
 
 from __future__ import annotations
@@ -73,6 +91,10 @@ STAKED_SHARE = 0.73  # root stake + the subnet pools at genesis, as a share of i
 BURN_RAO = eco.RAO_PER_TAO // 10  # burned_register's cost while a subnet has free slots
 BURN_FULL_RAO = eco.RAO_PER_TAO // 2  # and once it is full (a registration replaces a neuron)
 POOL_OPS = ("add_stake", "remove_stake", "epoch")
+EXISTENTIAL_DEPOSIT = 500  # Balances.ExistentialDeposit, rao
+EXCHANGES = 4  # exchange accounts (coldkey ids wallets .. wallets + 3) that fund wallets short of TAO
+#: The fee of the reference extrinsic (a transfer of WEIGHTS["transfer"]), rao; others scale by weight.
+TRANSFER_FEE = 125_000
 
 INIT = -1  # Phase::Initialization
 
@@ -229,6 +251,10 @@ class ChainState:
     networks_registered: int  # registrations of networks so far (the schedule's counter)
     hotkey_counter: int = 0
     recycled: int = 0  # rao recycled (registration burns) up to this block
+    # Accounts by coldkey id (wallets, then the exchanges): free balance (rao), nonce, existence.
+    free: np.ndarray = None  # type: ignore[assignment]
+    nonce: np.ndarray = None  # type: ignore[assignment]
+    exists: np.ndarray = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -263,6 +289,13 @@ class WindowLedger:
     recycled: list[tuple[int, int, int]] = field(default_factory=list)
     epochs: list[tuple[int, ...]] = field(default_factory=list)
     stakes: list[tuple] = field(default_factory=list)
+    #: (block, index, signer, pallet, call, fee, tip) of each signed extrinsic (fee and tip in rao;
+    #: the signer a coldkey or hotkey as 0x hex).
+    extrinsics: list[tuple] = field(default_factory=list)
+    #: (block, index, from, to, amount) of each Balances.Transfer.
+    transfers: list[tuple] = field(default_factory=list)
+    #: (block, account) of each account created (System.NewAccount).
+    created: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -272,6 +305,7 @@ class Window:
     events: dict[int, list[tuple]]  # block -> [(phase, pallet, event, args)]
     extrinsics: dict[int, list[tuple]]  # block -> [(call name, args)] after the timestamp inherent
     ledger: WindowLedger = field(default_factory=WindowLedger)
+    signed: dict[int, list[tuple]] = field(default_factory=dict)  # block -> [(nonce, tip)], as extrinsics
 
 
 class SubtensorChain:
@@ -408,7 +442,21 @@ class SubtensorChain:
             hot = hexs(_hash32(self._chain_id, "root-validator", i))
             root.credit(hot, int(rng.integers(p.wallets)), int(stake))
         root.tao_in = root_stake
+        self._genesis_accounts(state)
         return state
+
+    def _genesis_accounts(self, state: ChainState) -> None:
+        """Balances at genesis, from randomness of their own (the rest of genesis is drawn without them)."""
+        p = self.params
+        rng = np.random.default_rng([p.seed, 0xACC0])
+        funded = rng.random(p.wallets) < 0.75
+        held = (rng.lognormal(math.log(120.0), 1.4, p.wallets) * eco.RAO_PER_TAO).astype(np.int64)
+        exchange = int(0.2 * p.initial_issuance) // EXCHANGES
+        state.free = np.concatenate([np.where(funded, held, 0), np.full(EXCHANGES, exchange)]).astype(
+            np.int64
+        )
+        state.exists = state.free > 0
+        state.nonce = np.zeros(p.wallets + EXCHANGES, dtype=np.int64)
 
     def _next_hotkey(self, state: ChainState, netuid: int) -> str:
         state.hotkey_counter += 1
@@ -623,12 +671,15 @@ class SubtensorChain:
         """Apply one operation; when `window` is given, record its events, extrinsic and ledger lines.
 
         The block's emission reaches a pool (on_initialize) before any operation on it in that block.
+        A signed call pays its fee and tip first (a coldkey short of them, or of the TAO the call
+        spends, is funded by an exchange in the same block, just before).
         """
         netuid = op.args[0] if op.kind in POOL_OPS else None
         if netuid is not None and netuid in state.subnets:
             self.settle(state, op.block, netuid)
         elif op.kind == "register_network":
             self.settle(state, op.block)
+        self._fund(state, op, window)
         events: list[tuple] = []
         ledger = window.ledger if window is not None else None
         call = self._handlers[op.kind](state, op, events, ledger)
@@ -640,6 +691,27 @@ class SubtensorChain:
             if netuid is not None:
                 sn = state.subnets[netuid]
                 ledger.pools.append((op.block, netuid, sn.tao_in, sn.alpha_in, sn.alpha_out))
+        signer = nonce = None
+        fee = tip = 0
+        if call is not None:
+            fee, tip = self._fee_of(op)
+            payer = self._payer(op)
+            if payer is None:
+                signer = op.args[2] if op.kind == "set_weights" else op.args[1]  # the hotkey
+            else:
+                signer = self.coldkey(payer)
+                nonce = int(state.nonce[payer])
+                state.nonce[payer] += 1
+                state.free[payer] -= fee + tip
+            paid = [("Balances", "Withdraw", {"who": signer, "amount": fee + tip})] if fee + tip else []
+            events[:0] = paid
+            events.append(
+                (
+                    "TransactionPayment",
+                    "TransactionFeePaid",
+                    {"who": signer, "actual_fee": fee + tip, "tip": tip},
+                )
+            )
         if window is None or not events:
             return
         block_events = window.events.get(op.block)
@@ -651,23 +723,96 @@ class SubtensorChain:
         extrinsics = window.extrinsics.get(op.block)
         if extrinsics is None:
             extrinsics = window.extrinsics[op.block] = []
+            window.signed[op.block] = []
         index = len(extrinsics) + 1  # extrinsic 0 is the timestamp inherent
         extrinsics.append(call)
+        window.signed[op.block].append((nonce, tip))
         block_events.extend([(index, *e) for e in events])
         block_events.append((index, "System", "ExtrinsicSuccess", _SUCCESS[call[0]]))
+        pallet, function = _CALLS[call[0]] if call[0] != "transfer" else ("Balances", call[4])
+        ledger.extrinsics.append((op.block, index, signer, pallet, function, fee, tip))
+        for _pallet, name, args in events:
+            if name == "Transfer":
+                ledger.transfers.append((op.block, index, args["from"], args["to"], args["amount"]))
+            elif name == "NewAccount":
+                ledger.created.append((op.block, args["account"]))
+
+    # ------------------------------------------------------------------ accounts and fees
+    def _payer(self, op: Op) -> int | None:
+        """The coldkey id that signs and pays for `op`'s extrinsic; None for a hotkey's Pays::No call."""
+        if op.kind == "transfer":
+            return op.args[0]
+        if op.kind in ("add_stake", "remove_stake", "burned_register"):
+            return op.args[2]
+        if op.kind == "register_network":
+            return op.args[1]
+        return None
+
+    def _fee_of(self, op: Op) -> tuple[int, int]:
+        """(inclusion fee, tip) of `op`'s extrinsic, rao: a pure function of the operation. About one
+        paid extrinsic in sixteen adds a tip; an exchange's withdrawal never does."""
+        fee = FEES[op.kind]
+        if not fee or (op.kind == "transfer" and len(op.args) > 3):
+            return fee, 0
+        h = _hash32(self._chain_id, "tip", op.block, op.kind, *(str(a) for a in op.args))
+        return fee, (1 + h[1]) * 10_000 if h[0] < 16 else 0
+
+    def _spends(self, state: ChainState, op: Op) -> int:
+        """TAO (rao) `op`'s call takes from its coldkey besides the fee: the stake, the burn."""
+        if op.kind == "add_stake":
+            return max(0, int(op.args[3]))
+        if op.kind == "burned_register":
+            return BURN_FULL_RAO
+        return 0
+
+    def _fund(self, state: ChainState, op: Op, window: Window | None) -> None:
+        """Before a stake or registration whose coldkey cannot pay: a withdrawal from an exchange to it."""
+        if op.kind not in ("add_stake", "remove_stake", "burned_register", "register_network"):
+            return
+        payer = self._payer(op)
+        fee, tip = self._fee_of(op)
+        need = self._spends(state, op) + fee + tip + EXISTENTIAL_DEPOSIT
+        have = int(state.free[payer]) if state.exists[payer] else 0
+        if have >= need:
+            return
+        h = _hash32(self._chain_id, "withdrawal", op.block, payer)
+        amount = -(-(need - have) // eco.RAO_PER_TAO) * eco.RAO_PER_TAO + (1 + h[0] % 20) * eco.RAO_PER_TAO
+        exchange = self.params.wallets + int(np.argmax(state.free[self.params.wallets :]))  # the richest
+        self._apply(state, Op(op.block, "transfer", (exchange, payer, amount, "exchange")), window)
+
+    def _credit(self, state: ChainState, account: int, amount: int, events: list) -> None:
+        """`amount` rao into an account; a new account first appears (NewAccount, Endowed)."""
+        if not state.exists[account]:
+            state.exists[account] = True
+            who = self.coldkey(account)
+            events.append(("System", "NewAccount", {"account": who}))
+            events.append(("Balances", "Endowed", {"account": who, "free_balance": amount}))
+        state.free[account] += amount
 
     # Each _op_* mutates the state, appends (pallet, event, args) and returns the extrinsic or None.
     def _op_code_update(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> None:
         events.append(("System", "CodeUpdated", {}))
         return None
 
-    def _op_transfer(self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None) -> tuple:
-        a, c, amount = op.args
-        events.append(("Balances", "Withdraw", {"who": self.coldkey(a), "amount": 125_000}))
+    def _op_transfer(
+        self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
+    ) -> tuple | None:
+        """A wallet sends at most what it holds above the existential deposit and the fee (an
+        exchange's withdrawal, `args[3]`, sends what it was asked for)."""
+        a, c, amount = op.args[:3]
+        if len(op.args) == 3:
+            fee, tip = self._fee_of(op)
+            spendable = int(state.free[a]) - fee - tip - EXISTENTIAL_DEPOSIT if state.exists[a] else 0
+            amount = min(int(amount), spendable)
+            if amount < EXISTENTIAL_DEPOSIT:
+                return None
+        state.free[a] -= amount
+        self._credit(state, c, amount, events)
         events.append(
             ("Balances", "Transfer", {"from": self.coldkey(a), "to": self.coldkey(c), "amount": amount})
         )
-        return ("transfer", a, c, amount)
+        allow_death = len(op.args) == 3 and _hash32(self._chain_id, "xfer", op.block, a, c)[0] < 51
+        return ("transfer", a, c, amount, "transfer_allow_death" if allow_death else "transfer_keep_alive")
 
     def _op_register_network(
         self, state: ChainState, op: Op, events: list, ledger: WindowLedger | None
@@ -723,6 +868,7 @@ class SubtensorChain:
         if ledger is not None:
             ledger.recycled.append((op.block, netuid, burn))
         self._place_neuron(sn, uid, hot, cold, quality, op.block)
+        state.free[cold] -= burn
         events.append(("Balances", "Withdraw", {"who": self.coldkey(cold), "amount": burn}))
         events.append(("SubtensorModule", "NeuronRegistered", (netuid, uid, hot)))
         return ("burned_register", netuid, hot, cold)
@@ -794,6 +940,8 @@ class SubtensorChain:
         sn.tao_in, sn.alpha_in, sn.alpha_out = new_tao, sn.alpha_in - alpha, sn.alpha_out + alpha
         sn.volume += tao
         sn.credit(hot, cold, alpha)
+        state.free[cold] -= tao
+        events.append(("Balances", "Withdraw", {"who": self.coldkey(cold), "amount": tao}))
         events.append(("SubtensorModule", "StakeAdded", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
         if ledger is not None:
             ledger.stakes.append((op.block, "add_stake", netuid, self.coldkey(cold), hot, tao, alpha, fee))
@@ -823,6 +971,8 @@ class SubtensorChain:
         sn.hot_stake[hot] -= alpha
         if not sn.hot_stake[hot]:
             del sn.hot_stake[hot]
+        self._credit(state, cold, tao, events)
+        events.append(("Balances", "Deposit", {"who": self.coldkey(cold), "amount": tao}))
         events.append(("SubtensorModule", "StakeRemoved", (self.coldkey(cold), hot, tao, alpha, netuid, fee)))
         if ledger is not None:
             ledger.stakes.append((op.block, "remove_stake", netuid, self.coldkey(cold), hot, tao, alpha, fee))
@@ -1176,6 +1326,68 @@ class SubtensorChain:
             )
         return {"block": block, "subnets": subnets}
 
+    def activity(self, start: int, end: int) -> dict:
+        """The chain's record of blocks start..end (inclusive) about accounts: every signed extrinsic
+        (block, index, signer, pallet, call, fee, tip; fee and tip in rao, the fee paid being fee + tip),
+        every Balances.Transfer (block, index, from, to, amount) and every account created (block,
+        account). Accounts as 0x hex of the 32-byte id. See `activity_json` in rpc.py for the shape."""
+        if start < 0 or end < start:
+            raise ValueError(f"activity range {start}..{end}: need 0 <= start_block <= end_block")
+        windows = [self.window(w).ledger for w in range(start // WINDOW, end // WINDOW + 1)]
+
+        def rows(name: str, fields: tuple[str, ...]) -> list[dict]:
+            return [
+                dict(zip(fields, row, strict=True))
+                for ledger in windows
+                for row in getattr(ledger, name)
+                if start <= row[0] <= end
+            ]
+
+        return {
+            "start_block": start,
+            "end_block": end,
+            "extrinsics": rows("extrinsics", ("block", "index", "signer", "pallet", "call", "fee", "tip")),
+            "transfers": rows("transfers", ("block", "index", "from", "to", "amount")),
+            "accounts_created": rows("created", ("block", "account")),
+        }
+
+    def balances(self, block: int) -> dict:
+        """Every account existing after `block` (System.Account): free, reserved, frozen (rao), nonce."""
+        state = self.state_at(block)
+        return {
+            "block": block,
+            "accounts": [
+                {
+                    "account": self.coldkey(i),
+                    "free": int(state.free[i]),
+                    "reserved": 0,
+                    "frozen": 0,
+                    "nonce": int(state.nonce[i]),
+                }
+                for i in np.flatnonzero(state.exists)
+            ],
+        }
+
+    def account_info(self, block: int, account: int) -> dict | None:
+        """The System.Account value of coldkey id `account` after `block`; None when it does not exist."""
+        state = self.state_at(block)
+        if not state.exists[account]:
+            return None
+        return {
+            "nonce": int(state.nonce[account]),
+            "consumers": 0,
+            "providers": 1,
+            "sufficients": 0,
+            "data": {"free": int(state.free[account]), "reserved": 0, "frozen": 0, "flags": 1 << 127},
+        }
+
+    def signed(self, block: int) -> list[tuple]:
+        """(nonce, tip) of each signed extrinsic of the block, in `extrinsics` order after the inherent
+        (nonce None: a hotkey's call, whose nonce the chain does not track)."""
+        if block <= 0:
+            return []
+        return self.window(block // WINDOW).signed.get(block, [])
+
     def events(self, block: int) -> list[tuple]:
         """The block's events as (phase, pallet, event, args); phase -1 = Initialization, i = extrinsic i."""
         if block <= 0:
@@ -1240,3 +1452,24 @@ def _event_value(event: tuple, spec: int) -> dict:
 
 
 _SUCCESS = {name: _dispatch_info(*w) for name, w in WEIGHTS.items()}
+
+
+def _weight_fee(name: str) -> int:
+    ref_time, proof, _cls, pays = WEIGHTS[name]
+    if pays == "No":
+        return 0
+    ref = WEIGHTS["transfer"]
+    return (ref_time + 1000 * proof) * TRANSFER_FEE // (ref[0] + 1000 * ref[1])
+
+
+#: The inclusion fee of each call, rao (Pays::No calls pay nothing).
+FEES = {name: _weight_fee(name) for name in WEIGHTS}
+#: (pallet, call) of each recorded extrinsic kind (a transfer names its own call).
+_CALLS = {
+    "add_stake": ("SubtensorModule", "add_stake"),
+    "remove_stake": ("SubtensorModule", "remove_stake"),
+    "burned_register": ("SubtensorModule", "burned_register"),
+    "set_weights": ("SubtensorModule", "set_weights"),
+    "serve_axon": ("SubtensorModule", "serve_axon"),
+    "register_network": ("SubtensorModule", "register_network"),
+}

@@ -9,6 +9,10 @@ SubtensorModule: minted - recycled), `BlockEmission` (what the next block mints)
 `SubnetAlphaOut`, `SubnetTaoInEmission`, `SubnetExcessTao`, `SubnetAlphaInEmission`,
 `SubnetAlphaOutEmission`, read from the chain's per-block record (`SubtensorChain.emission_state`).
 A netuid that does not exist at the block has no value (None).
+
+Accounts: `System.Account` (Blake2_128Concat of the account id) holds an `AccountInfo` for every
+account existing after the block (`SubtensorChain.account_info`), and `state_getKeysPaged` pages
+over its keys in key order, as a node does.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import xxhash
 
 from devnet.subtensor.chain import (
     BLOCK_SECONDS,
+    EXCHANGES,
     OWNER_CUT_U16,
     ROOT,
     TEMPO,
@@ -87,11 +92,11 @@ def _call_value(chain: SubtensorChain, call: tuple) -> tuple[str, dict, str]:
     """(signer, call value, kind) of a recorded extrinsic."""
     kind = call[0]
     if kind == "transfer":
-        _, a, c, amount = call
+        _, a, c, amount, function = call
         args = {"dest": {"Id": chain.coldkey(c)}, "value": amount}
         return (
             chain.coldkey(a),
-            {"call_module": "Balances", "call_function": "transfer_keep_alive", "call_args": args},
+            {"call_module": "Balances", "call_function": function, "call_args": args},
             kind,
         )
     if kind == "add_stake":
@@ -134,9 +139,11 @@ def _sub(function: str, args: dict) -> dict:
 
 
 def extrinsics(chain: SubtensorChain, block: int) -> list[str]:
-    """The block body: the timestamp inherent (unsigned), then signed extrinsics (v4)."""
+    """The block body: the timestamp inherent (unsigned), then signed extrinsics (v4), each with its
+    signer's nonce (a hotkey's: derived) and tip."""
     meta = runtime_metadata(chain.spec_executing(block))
     out = []
+    signed = chain.signed(block)
     for i, call in enumerate(chain.extrinsics(block)):
         if call[0] == "timestamp":
             body = b"\x04" + meta.encode(
@@ -147,12 +154,14 @@ def extrinsics(chain: SubtensorChain, block: int) -> list[str]:
             signer, value, _kind = _call_value(chain, call)
             seed = _hash32(chain.block_hash(block), "xt", i)
             signature = hexs(hashlib.blake2b(seed, digest_size=64).digest())
-            nonce = int.from_bytes(seed[:2], "little")
+            nonce, tip = signed[i - 1]
+            if nonce is None:
+                nonce = int.from_bytes(seed[:2], "little")
             body = (
                 b"\x84"
                 + meta.encode("MultiAddress", {"Id": signer})
                 + meta.encode("MultiSignature", {"Sr25519": signature})
-                + meta.encode("Extra", ((), (), (), (), "00", nonce, (), 0))  # "00": Era::Immortal
+                + meta.encode("Extra", ((), (), (), (), "00", nonce, (), tip))  # "00": Era::Immortal
                 + meta.encode("RuntimeCall", value)
             )
         out.append("0x" + (compact(len(body)) + body).hex())
@@ -193,6 +202,12 @@ def storage_value(chain: SubtensorChain, key: str, block: int) -> str | None:
     }
     if key in simple:
         return "0x" + simple[key]().hex()
+    if key.startswith(ACCOUNT_PREFIX) and len(key) == len(ACCOUNT_PREFIX) + 96:
+        account = _account_ids(chain).get(key)
+        info = None if account is None else chain.account_info(block, account)
+        if info is None:
+            return None
+        return "0x" + runtime_metadata(chain.spec_version(block)).encode("AccountInfo", info).hex()
     block_hash_prefix = storage_prefix("System", "BlockHash")
     if key.startswith(block_hash_prefix) and len(key) == len(block_hash_prefix) + 24:
         n = int.from_bytes(bytes.fromhex(key[-8:]), "little")
@@ -230,10 +245,43 @@ _EMISSION_PREFIXES = {storage_prefix("SubtensorModule", item): i for i, item in 
 _MAP_KEY_LENGTH = len(storage_prefix("SubtensorModule", "Tempo")) + 4  # prefix + u16 (Identity hasher)
 
 
+ACCOUNT_PREFIX = storage_prefix("System", "Account")
+
+
+def account_key(account_id: str) -> str:
+    """The System.Account key of a 0x account id (Blake2_128Concat)."""
+    raw = bytes.fromhex(account_id[2:])
+    return ACCOUNT_PREFIX + hashlib.blake2b(raw, digest_size=16).hexdigest() + raw.hex()
+
+
+@lru_cache(maxsize=4)
+def _account_keys(chain: SubtensorChain) -> tuple[list[str], np.ndarray]:
+    """Every possible account's System.Account key, sorted, and the coldkey id of each."""
+    total = chain.params.wallets + EXCHANGES
+    keys = [account_key(chain.coldkey(i)) for i in range(total)]
+    order = np.array(sorted(range(total), key=keys.__getitem__), dtype=np.int64)
+    return [keys[i] for i in order], order
+
+
+@lru_cache(maxsize=4)
+def _account_ids(chain: SubtensorChain) -> dict[str, int]:
+    keys, order = _account_keys(chain)
+    return dict(zip(keys, (int(i) for i in order), strict=True))
+
+
+def account_keys(chain: SubtensorChain, block: int) -> list[str]:
+    """The System.Account keys holding a value after `block`, sorted."""
+    keys, order = _account_keys(chain)
+    exists = chain.state_at(block).exists
+    return [k for k, present in zip(keys, exists[order], strict=True) if present]
+
+
 def storage_keys(chain: SubtensorChain, prefix: str, block: int) -> list[str]:
     """All keys under `prefix` that hold a value after `block`, sorted (what state_getKeysPaged pages over)."""
     prefix = prefix.lower()
     keys: list[str] = []
+    if ACCOUNT_PREFIX.startswith(prefix) or prefix.startswith(ACCOUNT_PREFIX):
+        keys += account_keys(chain, block)
     state = None
     for item in (*SUBNET_MAPS, *EMISSION_MAPS):
         map_prefix = storage_prefix("SubtensorModule", item)

@@ -4,7 +4,8 @@ The metadata is built as data: a portable type registry (scale-info style type d
 as they are added) plus pallets, extrinsic description and runtime APIs, then SCALE-encoded as
 `MetadataVersioned` (V14, and V15 for `Metadata_metadata_at_version`) with the codec of `scalecodec`
 (cyscale). Only the part of subtensor's runtime that the devnet serves is described: System,
-Timestamp, Balances and SubtensorModule, with their real pallet indices and event variant indices.
+Timestamp, Balances, TransactionPayment and SubtensorModule, with their real pallet indices and event
+variant indices.
 
 Two runtime versions exist on the devnet chain. Spec 342 emits `StakeAdded`/`StakeRemoved` as
 (coldkey, hotkey, tao, alpha, netuid); spec 343 appends the swap `fee`, as subtensor did. A decoder
@@ -412,6 +413,23 @@ def _build(spec_version: int) -> dict:
         [("T", None), ("I", None)],
     )
 
+    # --- pallet_transaction_payment ----------------------------------------------------------
+    payment_event = reg.variant(
+        "pallet_transaction_payment::pallet::Event",
+        [
+            (
+                "TransactionFeePaid",
+                0,
+                [acct("who"), ("actual_fee", u64, "BalanceOf<T>"), ("tip", u64, "BalanceOf<T>")],
+                [
+                    "A transaction fee `actual_fee`, of which `tip` was added to the minimum inclusion fee,",
+                    "has been paid by `who`.",
+                ],
+            )
+        ],
+        generic,
+    )
+
     # --- pallet_subtensor ---------------------------------------------------------------------
     netuid_f = (None, u16, "NetUid")
     uid_f = (None, u16, "u16")
@@ -536,6 +554,11 @@ def _build(spec_version: int) -> dict:
         [
             ("System", 0, [(None, system_event, "frame_system::Event<Runtime>")]),
             ("Balances", 5, [(None, balances_event, "pallet_balances::Event<Runtime>")]),
+            (
+                "TransactionPayment",
+                6,
+                [(None, payment_event, "pallet_transaction_payment::Event<Runtime>")],
+            ),
             ("SubtensorModule", 7, [(None, subtensor_event, "pallet_subtensor::Event<Runtime>")]),
         ],
     )
@@ -827,6 +850,15 @@ def _build(spec_version: int) -> dict:
             "constants": [const("ExistentialDeposit", u64, (500).to_bytes(8, "little"))],
             "error": {"ty": balances_error},
             "index": 5,
+        },
+        {
+            "name": "TransactionPayment",
+            "storage": None,
+            "calls": None,
+            "event": {"ty": payment_event},
+            "constants": [const("OperationalFeeMultiplier", u8, bytes([5]))],
+            "error": None,
+            "index": 6,
         },
         {
             "name": "SubtensorModule",

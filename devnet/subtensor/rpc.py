@@ -43,6 +43,7 @@ after block N.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import threading
@@ -75,6 +76,7 @@ class RpcError(Exception):
 #: reading a block again (a retried chunk, a benchmark's second pass) costs no simulation or encoding.
 FIXED_AT_BLOCK = {
     "chain_getHeader": 0,
+    "chain_getBlock": 0,
     "state_getRuntimeVersion": 0,
     "chain_getRuntimeVersion": 0,
     "state_getMetadata": 0,
@@ -82,7 +84,11 @@ FIXED_AT_BLOCK = {
     "state_getStorageAt": 1,
     "state_queryStorageAt": 1,
     "state_call": 2,
+    "state_getKeysPaged": 3,
+    "state_getKeysPagedAt": 3,
 }
+#: The most keys `state_getKeysPaged` answers at once (a Substrate node refuses more).
+KEYS_PAGED_MAX = 1000
 #: How much answer text the cache keeps (the least recently used goes first).
 ANSWER_CACHE_BYTES = 256 * 2**20
 
@@ -264,10 +270,11 @@ class SubtensorRpc:
     def _get_keys_paged(
         self, prefix: str, count: int, start_key: str | None = None, block_hash: str | None = None
     ):
+        if int(count) > KEYS_PAGED_MAX:
+            raise RpcError(-32602, f"count exceeds maximum value. value: {int(count)}, max: {KEYS_PAGED_MAX}")
         keys = encoding.storage_keys(self.chain, prefix, self._block_of(block_hash))
-        if start_key:
-            keys = [k for k in keys if k > start_key.lower()]
-        return keys[: int(count)]
+        first = bisect.bisect_right(keys, start_key.lower()) if start_key else 0
+        return keys[first : first + int(count)]
 
     # ------------------------------------------------------------------ runtime API
     def _state_call(self, method: str, data: str = "0x", block_hash: str | None = None) -> str:
@@ -362,8 +369,11 @@ def _error(rid: Any, code: int, message: str, data: Any = None) -> dict:
 LEDGER_PER_BLOCK_MAX = 14_400
 #: Ledger keys that are not token amounts (kept as JSON numbers; every other integer is a string).
 _LEDGER_PLAIN = frozenset(
-    {"block", "netuid", "first_block", "last_block", "start_block", "end_block", "blocks", "owner_cut_u16"}
-)
+    {
+        "block", "netuid", "first_block", "last_block", "start_block", "end_block", "blocks", "owner_cut_u16",
+        "index", "nonce",
+    }
+)  # fmt: skip
 
 
 def ledger_json(value: Any, key: str | None = None) -> Any:
@@ -446,8 +456,31 @@ def subtensor_routes(rpc: SubtensorRpc) -> list:
             return JSONResponse({"error": problem}, 400)
         return JSONResponse(ledger_json(await run_in_threadpool(rpc.chain.ledger_stakes, block)))
 
+    async def ledger_accounts(request: Request) -> Response:
+        try:
+            start = int(request.query_params["start_block"])
+            end = int(request.query_params["end_block"])
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "give start_block and end_block as integers (inclusive)"}, 400)
+        problem = _range_problem(rpc, start, end)
+        if problem is not None:
+            return JSONResponse({"error": problem}, 400)
+        return JSONResponse(ledger_json(await run_in_threadpool(rpc.chain.activity, start, end)))
+
+    async def ledger_balances(request: Request) -> Response:
+        try:
+            block = int(request.query_params["block"])
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "give block as an integer"}, 400)
+        problem = _range_problem(rpc, block, block)
+        if problem is not None:
+            return JSONResponse({"error": problem}, 400)
+        return JSONResponse(ledger_json(await run_in_threadpool(rpc.chain.balances, block)))
+
     return [
         Route("/_devnet/subtensor/pruning", pruning, methods=["GET", "POST"]),
+        Route("/_devnet/subtensor/ledger/accounts", ledger_accounts, methods=["GET"]),
+        Route("/_devnet/subtensor/ledger/balances", ledger_balances, methods=["GET"]),
         Route("/_devnet/subtensor/ledger", ledger, methods=["GET"]),
         Route("/_devnet/subtensor/ledger/stakes", ledger_stakes, methods=["GET"]),
         Route(HTTP_PATH, http_endpoint, methods=["POST"]),
