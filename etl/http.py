@@ -27,6 +27,13 @@ request log line is cut the same way.
 Bounded concurrency: at most `max_in_flight` requests are on the wire at once, however many threads
 call the client (the connection pool has the same size). An optional `rate_per_second` spaces the
 requests out evenly, retries included, for APIs with a call budget.
+
+Pipelining: `prefetch(calls)` puts JSON-RPC calls on the wire in the background (batched as
+`rpc_batch` would) and returns at once; a later `rpc_batch` takes each call it makes that was
+prefetched (same method, same parameters) from there, waiting only for what is still in flight, so a
+connector can ask for everything it knows it will need while it still works on what came before.
+Each prefetched answer serves one call; `forget_prefetched` drops those never asked for. A failure
+of a prefetched batch is raised by the call that takes it, as if that call had sent it.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ import random
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -328,8 +336,12 @@ class HttpClient:
         self._ids = itertools.count(1)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        #: (path, method, params as JSON) -> prefetched answers not taken yet: (batch future, index).
+        self._prefetched: dict[tuple[str, str, str], deque[tuple[Future, int]]] = {}
+        self.prefetch_hits = 0
 
     def close(self) -> None:
+        self.forget_prefetched()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.client.close()
@@ -397,6 +409,13 @@ class HttpClient:
         None), up to `max_in_flight` batches at once. A batch the node refuses as a whole (one error
         object) raises `RpcError`; a call it leaves unanswered gets an `RpcError` of its own."""
         calls = list(calls)
+        taken = self._take_prefetched(calls, path)
+        if taken:
+            rest = [call for i, call in enumerate(calls) if i not in taken]
+            sent = iter(self.rpc_batch(rest, batch_size=batch_size, path=path) if rest else [])
+            return [
+                taken[i][0].result()[taken[i][1]] if i in taken else next(sent) for i in range(len(calls))
+            ]
         size = batch_size or len(calls) or 1
         pieces = [calls[i : i + size] for i in range(0, len(calls), size)]
         if len(pieces) <= 1:
@@ -406,6 +425,40 @@ class HttpClient:
             for answers in self._workers().map(lambda p: self._batch(p, path), pieces)
             for answer in answers
         ]
+
+    def prefetch(
+        self, calls: Sequence[tuple[str, Sequence | dict]], *, batch_size: int | None = None, path: str = ""
+    ) -> None:
+        """Send `calls` in the background, in batches of `batch_size`; `rpc_batch` takes their answers."""
+        calls = list(calls)
+        size = batch_size or len(calls) or 1
+        for i in range(0, len(calls), size):
+            piece = calls[i : i + size]
+            future = self._workers().submit(self._batch, piece, path)
+            with self._pool_lock:
+                for index, (method, params) in enumerate(piece):
+                    self._prefetched.setdefault(_call_key(path, method, params), deque()).append(
+                        (future, index)
+                    )
+
+    def forget_prefetched(self) -> None:
+        """Drop the prefetched answers no call has taken (those still in flight finish unread)."""
+        with self._pool_lock:
+            self._prefetched.clear()
+
+    def _take_prefetched(self, calls: list, path: str) -> dict[int, tuple[Future, int]]:
+        if not self._prefetched:
+            return {}
+        taken = {}
+        with self._pool_lock:
+            for i, (method, params) in enumerate(calls):
+                waiting = self._prefetched.get(_call_key(path, method, params))
+                if waiting:
+                    taken[i] = waiting.popleft()
+                    if not waiting:
+                        del self._prefetched[_call_key(path, method, params)]
+            self.prefetch_hits += len(taken)
+        return taken
 
     def _workers(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -549,3 +602,7 @@ class HttpClient:
 
 def _params(params: Sequence | dict) -> list | dict:
     return dict(params) if isinstance(params, dict) else list(params)
+
+
+def _call_key(path: str, method: str, params: Sequence | dict) -> tuple[str, str, str]:
+    return path, method, json.dumps(_params(params), sort_keys=True, default=str)

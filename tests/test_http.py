@@ -332,3 +332,44 @@ def test_settings_that_cannot_work_are_refused():
         HttpClient("http://node.example", max_in_flight=0)
     with pytest.raises(ValueError, match="rate limit"):
         HttpClient("http://node.example", rate_per_second=0)
+
+
+def _echo_batch(request: httpx.Request) -> httpx.Response:
+    """A node answering each call of a batch with "<method>:<first parameter>"."""
+    calls = json.loads(request.content)
+    return httpx.Response(
+        200,
+        json=[{"jsonrpc": "2.0", "id": c["id"], "result": f"{c['method']}:{c['params'][0]}"} for c in calls],
+    )
+
+
+def test_prefetched_calls_are_answered_once_from_the_wire_and_in_order():
+    """Calls sent ahead (`prefetch`) are not sent again when the connector asks for them: the answers
+    come back in the order asked, mixed with calls that were never prefetched, each answer used once."""
+    transport, seen = _server(_echo_batch)
+    client, _ = _client(transport, max_in_flight=4)
+    client.prefetch([("chain_getBlockHash", [n]) for n in range(10)], batch_size=4)
+    answers = client.rpc_batch([("chain_getBlockHash", [n]) for n in (3, 11, 0, 9)])
+    assert [a.result for a in answers] == [f"chain_getBlockHash:{n}" for n in (3, 11, 0, 9)]
+    sent = [json.loads(r.content) for r in seen]
+    # Three prefetched batches (4 + 4 + 2 calls), then one request holding only block 11.
+    assert sorted(len(batch) for batch in sent) == [1, 2, 4, 4]
+    assert [c["params"] for batch in sent if len(batch) == 1 for c in batch] == [[11]]
+    assert client.prefetch_hits == 3
+    # A prefetched answer serves one call only; asked again, block 3 goes on the wire.
+    assert client.rpc_batch([("chain_getBlockHash", [3])])[0].result == "chain_getBlockHash:3"
+    assert len(seen) == 5
+    client.forget_prefetched()
+    client.rpc_batch([("chain_getBlockHash", [5])])
+    assert len(seen) == 6  # forgotten: sent again
+    client.close()
+
+
+def test_a_prefetched_batch_that_fails_fails_the_call_that_takes_it():
+    transport, _ = _server(httpx.Response(404, text="no such node"))
+    client, _ = _client(transport)
+    client.prefetch([("chain_getHeader", ["0x01"])])
+    with pytest.raises(HttpStatusError) as failure:
+        client.rpc_batch([("chain_getHeader", ["0x01"])])
+    _hidden(str(failure.value))
+    client.close()

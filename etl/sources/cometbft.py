@@ -58,10 +58,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -526,7 +528,7 @@ class CometBFTSource:
     """ChainSource for Sahara's Cosmos side (family `sahara_staking`)."""
 
     url: str
-    concurrency: int = 8
+    concurrency: int = 16
     validator_every: int = 720
     timeout: float = 30.0
     source: str = field(default="cometbft", init=False)
@@ -601,6 +603,11 @@ class CometBFTSource:
     def _read_height(self, height: int) -> tuple[BlockRef, list[Event], list[QuarantinedRow]]:
         block = self.call("block", block=height, height=height)
         results = self.call("block_results", block=height, height=height)
+        return self._decode_height(height, block, results)
+
+    def _decode_height(
+        self, height: int, block: Any, results: Any
+    ) -> tuple[BlockRef, list[Event], list[QuarantinedRow]]:
         header = block["block"]["header"]
         stated = results.get("height") if isinstance(results, dict) else None
         if int(header["height"]) != height or (
@@ -642,12 +649,33 @@ class CometBFTSource:
     def fetch(self, start: int, end: int) -> ChainFetch:
         fetched = ChainFetch(start, end)
         self._observe = self.observation_heights(start, end)
-        heights = range(start, end)
+        heights = iter(range(start, end))
+        # Pipelined: `block` and `block_results` of the next heights travel together, `concurrency`
+        # requests at a time, while this thread decodes the heights before them in order; the reads
+        # run at most `2 * concurrency` heights ahead, so memory holds a few answers, not the range.
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for ref, events, quarantined in pool.map(self._read_height, heights):
-                fetched.blocks.append(ref)
-                fetched.events.extend(events)
-                fetched.quarantined.extend(quarantined)
+
+            def read(height: int) -> tuple[int, Future, Future]:
+                return (
+                    height,
+                    pool.submit(self.call, "block", block=height, height=height),
+                    pool.submit(self.call, "block_results", block=height, height=height),
+                )
+
+            window = deque(read(h) for h in itertools.islice(heights, 2 * self.concurrency))
+            try:
+                while window:
+                    height, block, results = window.popleft()
+                    following = next(heights, None)
+                    if following is not None:
+                        window.append(read(following))
+                    ref, events, quarantined = self._decode_height(height, block.result(), results.result())
+                    fetched.blocks.append(ref)
+                    fetched.events.extend(events)
+                    fetched.quarantined.extend(quarantined)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         return fetched
 
 

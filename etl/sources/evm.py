@@ -141,7 +141,7 @@ class EvmSource:
     max_range_blocks: int = 2_000
     grow_after: int = 3
     header_batch: int = 100
-    concurrency: int = 4
+    concurrency: int = 8
     timeout: float = 30.0
     #: The contract registry (default: `etl.contracts.load_registry()`).
     registry: Registry | None = None
@@ -289,8 +289,10 @@ class EvmSource:
         fetched = ChainFetch(start, end)
         if start >= end:
             return fetched
-        logs = self.get_logs(start, end)
-        headers = {int(b["number"], 16): b for b in self.get_blocks(start, end)}
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the headers travel while the logs are read
+            blocks = pool.submit(self.get_blocks, start, end)
+            logs = self.get_logs(start, end)
+            headers = {int(b["number"], 16): b for b in blocks.result()}
         times = {n: datetime.fromtimestamp(int(b["timestamp"], 16), UTC) for n, b in headers.items()}
         counts: dict[int, int] = {}
         for index, entry in enumerate(logs):

@@ -90,6 +90,7 @@ EMISSION_MAPS = (
 TOTAL_ISSUANCE_KEY = storage_key("SubtensorModule", "TotalIssuance")
 BLOCK_EMISSION_KEY = storage_key("SubtensorModule", "BlockEmission")
 OWNER_CUT_KEY = storage_key("SubtensorModule", "SubnetOwnerCut")
+ALL_DYNAMIC_INFO = "SubnetInfoRuntimeApi_get_all_dynamic_info"
 
 
 class SubtensorRpcError(RuntimeError):
@@ -114,7 +115,7 @@ class JsonRpcHttp:
         url: str,
         *,
         batch_size: int = 150,
-        concurrency: int = 4,
+        concurrency: int = 8,
         timeout: float = 60.0,
         attempts: int = 6,
     ) -> None:
@@ -164,6 +165,13 @@ class JsonRpcHttp:
     def call(self, method: str, *params: Any) -> Any:
         return self.results([(method, list(params))])[0]
 
+    def prefetch(self, calls: list[tuple[str, list]]) -> None:
+        """Put `calls` on the wire now; `results` takes their answers when it asks for them."""
+        self.http.prefetch(calls, batch_size=self.batch_size)
+
+    def forget_prefetched(self) -> None:
+        self.http.forget_prefetched()
+
 
 _PRUNED = re.compile(r"state already discarded|state .* (is )?not available|pruned", re.IGNORECASE)
 
@@ -181,6 +189,19 @@ def _classify(method: str, params: list, error: RpcError, block: int | None) -> 
 
 def _error_object(error: RpcError) -> dict:
     return {"code": error.code, "message": error.message, "data": error.data}
+
+
+def _block_calls(numbers: Iterable[int], hashes: dict[int, str]) -> list[tuple[str, list]]:
+    """Header, System.Events and Timestamp.Now of each block, in that order."""
+    return [
+        call
+        for n in numbers
+        for call in (
+            ("chain_getHeader", [hashes[n]]),
+            ("state_getStorage", [EVENTS_KEY, hashes[n]]),
+            ("state_getStorage", [TIMESTAMP_NOW_KEY, hashes[n]]),
+        )
+    ]
 
 
 def _slug(text: str) -> str:
@@ -218,7 +239,7 @@ class SubtensorSource:
         *,
         stream: str | None = None,
         batch_size: int = 150,
-        concurrency: int = 4,
+        concurrency: int = 8,
         observations: bool = True,
     ) -> None:
         self.url = url
@@ -317,15 +338,25 @@ class SubtensorSource:
         """Blocks [start, end), which must be finalized: events, quarantined records, block refs."""
         if end <= start:
             return ChainFetch(start, end)
+        first = max(0, start - 1)  # the parent of `start`, whose runtime wrote start's events
+        numbers = list(range(first, end))
+        # Pipelined: the hashes travel while the head is checked, then every read that needs only
+        # the hashes (blocks, runtime versions and subnets at the ends) travels at once.
+        self.rpc.forget_prefetched()
+        self.rpc.prefetch([("chain_getBlockHash", [n]) for n in numbers])
         head = self.finalized_head()
         if end - 1 > head:
+            self.rpc.forget_prefetched()
             raise ValueError(
                 f"subtensor: blocks up to {end - 1} requested but the finalized head is {head}; "
                 "only finalized blocks are ingested"
             )
-        first = max(0, start - 1)  # the parent of `start`, whose runtime wrote start's events
-        numbers = list(range(first, end))
         hashes = dict(zip(numbers, self.block_hashes(numbers), strict=True))
+        ahead = _block_calls(range(start, end), hashes)
+        ahead += [("state_getRuntimeVersion", [hashes[n]]) for n in sorted({first, end - 1})]
+        if self.observations:
+            ahead += [("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]]) for n in sorted({start, end - 1})]
+        self.rpc.prefetch(ahead)
         blocks = self._read_blocks(start, end, hashes)
         specs = self._spec_of(hashes, first, end - 1)
         fetched = ChainFetch(start, end)
@@ -345,16 +376,8 @@ class SubtensorSource:
 
     def _read_blocks(self, start: int, end: int, hashes: dict[int, str]) -> list[_Block]:
         numbers = list(range(start, end))
-        calls: list[tuple[str, list]] = []
-        owners: list[int] = []
-        for n in numbers:
-            h = hashes[n]
-            calls += [
-                ("chain_getHeader", [h]),
-                ("state_getStorage", [EVENTS_KEY, h]),
-                ("state_getStorage", [TIMESTAMP_NOW_KEY, h]),
-            ]
-            owners += [n, n, n]
+        calls = _block_calls(numbers, hashes)
+        owners = [n for n in numbers for _ in range(3)]
         results = self.rpc.results(calls, owners)
         blocks = []
         for i, n in enumerate(numbers):
@@ -391,9 +414,7 @@ class SubtensorSource:
         for n in ends:
             try:
                 runtime = self.runtime(specs[n], hashes[n], v15=True)
-                raw = self.rpc.results(
-                    [("state_call", ["SubnetInfoRuntimeApi_get_all_dynamic_info", "0x", hashes[n]])], [n]
-                )[0]
+                raw = self.rpc.results([("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]])], [n])[0]
             except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
                 log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
                 return None
@@ -416,6 +437,7 @@ class SubtensorSource:
             for netuid, tempo in sorted(subnets.items())
             for b in epoch_blocks(netuid, tempo, start, end)
         ]
+        self.rpc.prefetch(_emission_calls(start, end, hashes, sorted(subnets)))  # travels with the epochs
         if not targets:
             return subnets
         calls: list[tuple[str, list]] = []
@@ -459,10 +481,8 @@ class SubtensorSource:
         netuids: list[int],
     ) -> None:
         """One EmissionObserved per block of [start, end), from one storage query per block."""
-        plain = [TOTAL_ISSUANCE_KEY, BLOCK_EMISSION_KEY, OWNER_CUT_KEY]
-        keys = plain + [storage_key("SubtensorModule", item, n) for n in netuids for item, _ in EMISSION_MAPS]
         numbers = list(range(max(0, start - 1), end))
-        calls = [("state_queryStorageAt", [keys if n >= start else plain, hashes[n]]) for n in numbers]
+        calls = _emission_calls(start, end, hashes, netuids)
         values: dict[int, dict[str, Any]] = {}
         for n, answer in zip(numbers, self.rpc.results(calls, numbers), strict=True):
             values[n] = _storage_changes(answer)
@@ -477,6 +497,18 @@ class SubtensorSource:
                 spec_version=specs[b],
             )
             (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
+
+
+def _emission_calls(
+    start: int, end: int, hashes: dict[int, str], netuids: list[int]
+) -> list[tuple[str, list]]:
+    """The storage query of each block of [start - 1, end) that its EmissionObserved reads."""
+    plain = [TOTAL_ISSUANCE_KEY, BLOCK_EMISSION_KEY, OWNER_CUT_KEY]
+    keys = plain + [storage_key("SubtensorModule", item, n) for n in netuids for item, _ in EMISSION_MAPS]
+    return [
+        ("state_queryStorageAt", [keys if n >= start else plain, hashes[n]])
+        for n in range(max(0, start - 1), end)
+    ]
 
 
 def _storage_changes(answer: Any) -> dict[str, Any]:
