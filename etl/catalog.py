@@ -12,7 +12,7 @@ Connectors decode with it and the suites validate with it, so both agree by cons
   `message.sender` or `transfer.recipient` are known to be addresses instead of guessed from a name;
 - **the amount-field rule** (`is_amount_field`) for payloads of every other source: a payload key
   holds a token amount in base units when one of its `_`-separated words is an amount word
-  (`amount`, `tao`, `alpha`, `fee`, `stake`, ...) and it does not end in a suffix that names
+  (`amount`, `tao`, `alpha`, `fee`, `tip`, `stake`, ...) and it does not end in a suffix that names
   something else about the amount (`_usd` is a price in dollars, `_id` an identifier, `_per_s` a
   rate, `_payer`/`_address`/`_recipient` an account, `_denom` a denomination, `_bits` a fixed-point
   number); given a Cosmos event type, the catalog answers instead;
@@ -28,7 +28,7 @@ from functools import lru_cache
 
 #: Payload keys that hold token amounts in base units (integer strings), unless `NOT_AMOUNT_SUFFIXES`.
 AMOUNT_KEYS = re.compile(
-    r"(^|_)(amount|tao|alpha|fee|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
+    r"(^|_)(amount|tao|alpha|fee|tip|stake|reward|price|emission|balance|tokens|shares|revenue)(_|$)"
 )
 #: Suffixes that make a key with an amount word something other than an amount.
 NOT_AMOUNT_SUFFIXES = ("_usd", "_id", "_per_s", "_payer", "_address", "_denom", "_recipient", "_bits")

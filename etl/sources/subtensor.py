@@ -3,7 +3,8 @@
 `SubtensorSource` is the `ChainSource` of the chain pipeline (`etl/pipeline/chain.py`). For blocks
 [start, end) it reads, in JSON-RPC batches over HTTP with a few batches in flight:
 
-- `chain_getBlockHash`, `chain_getHeader` (parent hash for the chain audit),
+- `chain_getBlockHash`, `chain_getBlock` (the header, whose parent hash the chain audit checks, and
+  the block body),
 - `state_getStorage` of `System.Events` and `Timestamp.Now` at each block,
 - `state_getRuntimeVersion` at the range ends (and by bisection only where the spec changes),
 - `state_getMetadata` once per runtime spec version (cached for the process).
@@ -30,11 +31,29 @@ owner_cut (u16) and `subnets`, one entry per subnet existing at b (root included
 amounts as integer strings (rao, or alpha base units). A subnet whose items are all empty at b does
 not exist there.
 
+Extrinsics: every signed extrinsic of a block body (decoded with the metadata of the runtime that
+applied it, as its events are) gives one `System.ExtrinsicObserved` (position `obs.xt.{index}`):
+index, signer (SS58), nonce, tip (rao), the call's pallet and name, and the extrinsic's hash. Its fee
+and outcome are its events, `TransactionPayment.TransactionFeePaid` and `System.ExtrinsicSuccess` /
+`ExtrinsicFailed`, at phase `{index}`. An extrinsic that cannot be read is quarantined, named.
+
+Extrinsic observations and account snapshots are read when `accounts` is on (by default, with the
+observations); without it the block bodies are not read (`chain_getHeader` instead of `chain_getBlock`).
+
+Accounts: at the first block of each UTC day in
+the range, the state its parent left (the previous day's last block) is read: `System.Account`, paged
+by key (`state_getKeysPaged`, ACCOUNT_PAGE keys at a time, then `state_queryStorageAt` for their
+values). Each page is one `System.AccountsObserved` (position `obs.accounts.{page}`, on the first
+block of the new day): `day` (the UTC day that ended), `at_block` (its last block), `page`, `pages`
+and `accounts`, one {account (SS58), free, reserved, frozen (rao), nonce} per key, in key order. The
+snapshot is a pure function of the chain at that block, so a re-read gives the same events.
+
 A pruned node (state discarded for old blocks) raises `StatePrunedError`: use an archive endpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -52,6 +71,7 @@ from etl.http import HttpClient, RetryPolicy, RpcAnswer, RpcError
 from etl.settings import endpoint
 from etl.sources.subtensor_codec import (
     DecodedEvent,
+    DecodedExtrinsic,
     Runtime,
     UndecodedEvent,
     _account,
@@ -61,6 +81,7 @@ from etl.sources.subtensor_codec import (
     is_decoder_failure,
     runtime_from_metadata,
     runtime_from_v15_option,
+    ss58_encode,
     storage_bytes,
     storage_key,
     storage_uint,
@@ -90,6 +111,11 @@ EMISSION_MAPS = (
 TOTAL_ISSUANCE_KEY = storage_key("SubtensorModule", "TotalIssuance")
 BLOCK_EMISSION_KEY = storage_key("SubtensorModule", "BlockEmission")
 OWNER_CUT_KEY = storage_key("SubtensorModule", "SubnetOwnerCut")
+ACCOUNT_PREFIX = storage_key("System", "Account")
+#: Keys per `state_getKeysPaged` call (the most a Substrate node answers).
+ACCOUNT_PAGE = 1000
+EXTRINSIC_EVENT = "System.ExtrinsicObserved"
+ACCOUNTS_EVENT = "System.AccountsObserved"
 ALL_DYNAMIC_INFO = "SubnetInfoRuntimeApi_get_all_dynamic_info"
 
 
@@ -191,13 +217,13 @@ def _error_object(error: RpcError) -> dict:
     return {"code": error.code, "message": error.message, "data": error.data}
 
 
-def _block_calls(numbers: Iterable[int], hashes: dict[int, str]) -> list[tuple[str, list]]:
-    """Header, System.Events and Timestamp.Now of each block, in that order."""
+def _block_calls(numbers: Iterable[int], hashes: dict[int, str], bodies: bool) -> list[tuple[str, list]]:
+    """Header (with `bodies`, the whole block), System.Events and Timestamp.Now of each block, in that order."""
     return [
         call
         for n in numbers
         for call in (
-            ("chain_getHeader", [hashes[n]]),
+            ("chain_getBlock" if bodies else "chain_getHeader", [hashes[n]]),
             ("state_getStorage", [EVENTS_KEY, hashes[n]]),
             ("state_getStorage", [TIMESTAMP_NOW_KEY, hashes[n]]),
         )
@@ -222,6 +248,7 @@ class _Block:
     parent_hash: str
     time: datetime
     events_raw: bytes
+    extrinsics: list = None  # type: ignore[assignment]  # the body's hex strings
 
 
 class SubtensorSource:
@@ -241,10 +268,12 @@ class SubtensorSource:
         batch_size: int = 150,
         concurrency: int = 8,
         observations: bool = True,
+        accounts: bool | None = None,
     ) -> None:
         self.url = url
         self.rpc = JsonRpcHttp(url, batch_size=batch_size, concurrency=concurrency)
         self.observations = observations
+        self.accounts = observations if accounts is None else accounts
         self._stream = stream
         self._genesis: str | None = None
 
@@ -352,7 +381,7 @@ class SubtensorSource:
                 "only finalized blocks are ingested"
             )
         hashes = dict(zip(numbers, self.block_hashes(numbers), strict=True))
-        ahead = _block_calls(range(start, end), hashes)
+        ahead = _block_calls(range(start, end), hashes, self.accounts)
         ahead += [("state_getRuntimeVersion", [hashes[n]]) for n in sorted({first, end - 1})]
         if self.observations:
             ahead += [("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]]) for n in sorted({start, end - 1})]
@@ -367,6 +396,8 @@ class SubtensorSource:
             parent = max(0, group[0].number - 1)
             decode_into(fetched, self.runtime(spec, hashes[parent]), spec, group)
         fetched.blocks.sort(key=lambda b: b.number)
+        if self.accounts:
+            self._observe_accounts(fetched, start, blocks, hashes, specs)
         if self.observations:
             times = {b.number: b.time for b in blocks}
             subnets = self._observe(fetched, start, end, hashes, specs, times)
@@ -376,12 +407,19 @@ class SubtensorSource:
 
     def _read_blocks(self, start: int, end: int, hashes: dict[int, str]) -> list[_Block]:
         numbers = list(range(start, end))
-        calls = _block_calls(numbers, hashes)
+        calls = _block_calls(numbers, hashes, self.accounts)
         owners = [n for n in numbers for _ in range(3)]
         results = self.rpc.results(calls, owners)
         blocks = []
         for i, n in enumerate(numbers):
-            header, events_hex, timestamp_hex = results[3 * i : 3 * i + 3]
+            answer, events_hex, timestamp_hex = results[3 * i : 3 * i + 3]
+            header, body = answer, None
+            if self.accounts:  # chain_getBlock: the header and the body
+                block = answer.get("block") if isinstance(answer, dict) else None
+                header = block.get("header") if isinstance(block, dict) else None
+                body = block.get("extrinsics") if isinstance(block, dict) else None
+                if header is not None and not isinstance(body, list):
+                    raise ValueError(f"subtensor: block {n} ({hashes[n]}) has no list of extrinsics")
             if header is None:
                 raise ValueError(f"subtensor: the node has no header for block {n} ({hashes[n]})")
             if int(header["number"], 16) != n:
@@ -393,9 +431,85 @@ class SubtensorSource:
                     header["parentHash"],
                     _block_time(timestamp_hex, n),
                     storage_bytes(events_hex),
+                    body,
                 )
             )
         return blocks
+
+    # ------------------------------------------------------------------ accounts
+    def _observe_accounts(
+        self,
+        fetched: ChainFetch,
+        start: int,
+        blocks: list[_Block],
+        hashes: dict[int, str],
+        specs: dict[int, int],
+    ) -> None:
+        """At the first block of each UTC day in the range: System.Account as the previous day left it."""
+        if not blocks:
+            return
+        first = blocks[0].number
+        times = {b.number: b.time for b in blocks}
+        if first > 0 and first - 1 not in times:
+            times[first - 1] = datetime.fromtimestamp(self.block_time(first - 1), UTC)
+        for block in blocks:
+            parent = block.number - 1
+            if parent < 0 or times[parent].date() == block.time.date():
+                continue
+            runtime = self.runtime(specs[parent], hashes[parent])
+            for row in self._account_pages(runtime, block, parent, hashes[parent], times[parent]):
+                (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
+
+    def _account_pages(
+        self, runtime: Runtime, block: _Block, parent: int, parent_hash: str, parent_time: datetime
+    ) -> list[Event | QuarantinedRow]:
+        pages: list[list[str]] = []
+        last = None
+        while True:
+            params = [ACCOUNT_PREFIX, ACCOUNT_PAGE, last, parent_hash]
+            keys = self.rpc.results([("state_getKeysPaged", params)], [parent])[0] or []
+            if keys:
+                pages.append(keys)
+                last = keys[-1]
+            if len(keys) < ACCOUNT_PAGE:
+                break
+        calls = [("state_queryStorageAt", [keys, parent_hash]) for keys in pages]
+        answers = self.rpc.results(calls, [parent] * len(pages))
+        rows: list[Event | QuarantinedRow] = []
+        for page, (keys, answer) in enumerate(zip(pages, answers, strict=True)):
+            values = _storage_changes(answer)
+            position = f"obs.accounts.{page}"
+            try:
+                accounts = account_rows(runtime, keys, [values.get(k.lower()) for k in keys])
+            except ValueError as exc:
+                rows.append(
+                    QuarantinedRow(
+                        SOURCE, CHAIN, f"{block.number}:{position}", json.dumps(values, sort_keys=True)[:100_000],
+                        f"block {parent} ({parent_hash}): System.Account page {page} cannot be read ({exc})",
+                        "decode_error", block.number,
+                    )
+                )  # fmt: skip
+                continue
+            rows.append(
+                Event(
+                    chain=CHAIN,
+                    source=SOURCE,
+                    block_number=block.number,
+                    position=position,
+                    event_type=ACCOUNTS_EVENT,
+                    block_time=block.time,
+                    payload={
+                        "day": parent_time.date().isoformat(),
+                        "at_block": parent,
+                        "page": page,
+                        "pages": len(pages),
+                        "accounts": accounts,
+                    },
+                    block_hash=block.hash,
+                    spec_version=runtime.spec_version,
+                )
+            )
+        return rows
 
     # ------------------------------------------------------------------ metagraph observations
     def _observe(
@@ -602,9 +716,13 @@ def decode_into(fetched: ChainFetch, runtime: Runtime, spec: int, blocks: list[_
     """Blocks whose events one runtime wrote, from their System.Events bytes to what the store appends:
     a `BlockRef` per block and an `Event` per record (a `QuarantinedRow` where a record cannot be read)."""
     decoded = runtime.decode_blocks([b.events_raw for b in blocks])
-    for block, (count, records) in zip(blocks, decoded, strict=True):
+    has_bodies = blocks[0].extrinsics is not None
+    bodies = runtime.decode_extrinsics([b.extrinsics for b in blocks]) if has_bodies else None
+    for i, (block, (count, records)) in enumerate(zip(blocks, decoded, strict=True)):
         fetched.blocks.append(BlockRef(block.number, block.hash, block.parent_hash, block.time, spec, count))
         _collect(fetched, block.number, block.hash, block.time, spec, records)
+        if bodies is not None:
+            _collect_extrinsics(fetched, block, spec, bodies[i])
 
 
 def _collect(
@@ -642,6 +760,76 @@ def _collect(
                     block_number=number,
                 )
             )
+
+
+def _collect_extrinsics(fetched: ChainFetch, block: _Block, spec: int, extrinsics: list) -> None:
+    """One ExtrinsicObserved per signed extrinsic of the body; an unreadable one is quarantined."""
+    for x in extrinsics:
+        if isinstance(x, DecodedExtrinsic):
+            if x.signer is None:
+                continue  # an inherent (the timestamp): nobody signed it
+            fetched.events.append(
+                Event(
+                    chain=CHAIN,
+                    source=SOURCE,
+                    block_number=block.number,
+                    position=f"obs.xt.{x.index}",
+                    event_type=EXTRINSIC_EVENT,
+                    block_time=block.time,
+                    payload={
+                        "index": x.index,
+                        "signer": x.signer,
+                        "nonce": x.nonce,
+                        "tip": None if x.tip is None else str(x.tip),
+                        "pallet": x.pallet,
+                        "call": x.call,
+                        "hash": x.hash,
+                    },
+                    block_hash=block.hash,
+                    spec_version=spec,
+                )
+            )
+        else:
+            fetched.quarantined.append(
+                QuarantinedRow(
+                    source=SOURCE,
+                    chain=CHAIN,
+                    position=f"{block.number}:obs.xt.{x.index}",
+                    raw=x.raw,
+                    reason=f"block {block.number} ({block.hash}): {x.reason}",
+                    rule="decode_error",
+                    block_number=block.number,
+                )
+            )
+
+
+def account_rows(runtime: Runtime, keys: list[str], values: list[Any]) -> list[dict]:
+    """The accounts of one System.Account page: the account id is the key's last 32 bytes (after the
+    Blake2_128Concat hash, which is checked); amounts as integer strings (rao)."""
+    ids, raws = [], []
+    for key, value in zip(keys, values, strict=True):
+        raw_key = strict_hex_bytes(key, "System.Account key")
+        prefix = bytes.fromhex(ACCOUNT_PREFIX[2:])
+        if len(raw_key) != len(prefix) + 48 or not raw_key.startswith(prefix):
+            raise ValueError(f"{key[:80]} is not a System.Account key")
+        account = raw_key[-32:]
+        if hashlib.blake2b(account, digest_size=16).digest() != raw_key[len(prefix) : len(prefix) + 16]:
+            raise ValueError(f"{key[:80]}: its Blake2_128 hash does not match its account id")
+        if value is None:
+            raise ValueError(f"{key[:80]} has no value at this block")
+        ids.append(ss58_encode(account))
+        raws.append(strict_hex_bytes(value, "System.Account value"))
+    infos = runtime.decode_account_infos(raws)
+    return [
+        {
+            "account": account,
+            "free": str(info["data"]["free"]),
+            "reserved": str(info["data"]["reserved"]),
+            "frozen": str(info["data"]["frozen"]),
+            "nonce": int(info["nonce"]),
+        }
+        for account, info in zip(ids, infos, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------- observations

@@ -5,6 +5,11 @@
 path); when bt-decode fails, cyscale (the `scalecodec` import of async-substrate-interface) reads the
 records one at a time, so a record it cannot read is isolated and the rest are still counted.
 
+Block bodies (`decode_extrinsics`): each extrinsic is walked by the metadata's own types (address,
+signature, every signed extension in the metadata's order, then the call's pallet and call index),
+and its signer (an AccountId32 as SS58), nonce and tip are read with bt-decode; `System.Account`
+values (`decode_account_infos`) likewise, from the storage map's value type.
+
 Decoded values are turned into JSON-ready payloads by converters compiled per type id from the
 metadata's type registry: account ids become SS58 (prefix 42), byte arrays hex, enums without data
 their variant name, integers of token-amount fields integer strings in base units.
@@ -374,6 +379,39 @@ class UndecodedEvent:
 
 
 @dataclass
+class DecodedExtrinsic:
+    """One extrinsic of a block body: who signed it (None: unsigned, an inherent), its nonce and tip
+    (the `CheckNonce` and `ChargeTransactionPayment` extensions), the call's pallet and name, and its
+    hash (blake2b-256 of the encoded extrinsic, as a node names it)."""
+
+    index: int
+    signer: str | None
+    nonce: int | None
+    tip: int | None
+    pallet: str
+    call: str
+    hash: str
+
+
+@dataclass
+class UndecodedExtrinsic:
+    index: int
+    raw: str
+    reason: str
+
+
+@dataclass
+class ExtrinsicLayout:
+    """Where a runtime's signed extrinsic keeps its parts: the type ids of the address and signature,
+    its signed extensions (identifier, type id) in order, and every call by (pallet index, call index)."""
+
+    address: int
+    signature: int
+    extensions: list[tuple[str, int]]
+    calls: dict[tuple[int, int], tuple[str, str]]
+
+
+@dataclass
 class Runtime:
     """One runtime version's metadata, ready to decode events (and runtime-API answers with V15)."""
 
@@ -385,6 +423,8 @@ class Runtime:
     record_type: int
     pallet_events: dict[str, dict[str, list[tuple[str | None, int]]]]
     apis: dict[str, int] = field(default_factory=dict)  # "Api_method" -> output type id (V15)
+    extrinsic: ExtrinsicLayout | None = None
+    account_type: int | None = None  # System.Account's value type (AccountInfo)
     _converters: Converters | None = None
     _lengths: LengthCheck | None = None
     _codec: Any = None
@@ -556,6 +596,127 @@ class Runtime:
             self._codec = codec
         return self._codec
 
+    # -------------------------------------------------------------------- block bodies
+    def decode_extrinsics(self, bodies: list[list[str]]) -> list[list[DecodedExtrinsic | UndecodedExtrinsic]]:
+        """The extrinsics of each block body (`chain_getBlock`'s hex strings), in order.
+
+        Each is walked by the metadata's types to find its parts (a length that does not fit its bytes
+        is an `UndecodedExtrinsic`, never a decoder panic); the signer and the extensions that carry
+        the nonce and tip are then read with bt-decode, every block of the call in one batch.
+        """
+        layout = self.extrinsic
+        if layout is None:
+            raise ValueError(f"the metadata of spec {self.spec_version} describes no extrinsic format")
+        walked: list[list] = []
+        types: list[str] = []
+        values: list[bytes] = []
+        for body in bodies:
+            rows = []
+            for index, text in enumerate(body):
+                try:
+                    rows.append(
+                        self._walk_extrinsic(index, strict_hex_bytes(text, "extrinsic"), types, values)
+                    )
+                except (ValueError, IndexError, KeyError) as exc:
+                    rows.append(UndecodedExtrinsic(index, _raw_hex(text), f"extrinsic {index}: {exc}"))
+            walked.append(rows)
+        decoded = iter(bt_decode.decode_list(types, self.registry, values) if types else [])
+        out = []
+        for rows in walked:
+            block = []
+            for row in rows:
+                if isinstance(row, UndecodedExtrinsic) or row.signer is None:
+                    block.append(row)
+                    continue
+                parts = {name: next(decoded) for name in row.signer}  # the parts _walk_extrinsic queued
+                block.append(self._signed_extrinsic(row, parts))
+            out.append(block)
+        return out
+
+    _SIGNED_PARTS = ("CheckNonce", "ChargeTransactionPayment")
+
+    def _walk_extrinsic(
+        self, index: int, raw: bytes, types: list[str], values: list[bytes]
+    ) -> DecodedExtrinsic:
+        layout = self.extrinsic
+        length, at = _compact_prefix(raw)
+        if length != len(raw) - at:
+            raise ValueError(f"its length prefix says {length} bytes, {len(raw) - at} follow")
+        version = raw[at]
+        if version & 0x7F != 4:
+            raise ValueError(f"extrinsic format version {version & 0x7F} is not 4")
+        at += 1
+        parts: list[str] = []
+        if version & 0x80:
+            start = at
+            at = self.lengths.get(layout.address)(raw, at)
+            types.append(f"scale_info::{layout.address}")
+            values.append(raw[start:at])
+            parts.append("address")
+            at = self.lengths.get(layout.signature)(raw, at)
+            for name, tid in layout.extensions:
+                start = at
+                at = self.lengths.get(tid)(raw, at)
+                if name in self._SIGNED_PARTS:
+                    types.append(f"scale_info::{tid}")
+                    values.append(raw[start:at])
+                    parts.append(name)
+        if at + 2 > len(raw):
+            raise ValueError("it ends before its call")
+        pallet, call = layout.calls.get((raw[at], raw[at + 1]), (None, None))
+        if pallet is None:
+            raise ValueError(
+                f"call ({raw[at]}, {raw[at + 1]}) is not in the metadata of spec {self.spec_version}"
+            )
+        digest = "0x" + hashlib.blake2b(raw, digest_size=32).hexdigest()
+        # `signer` holds the queued part names until bt-decode has read them.
+        return DecodedExtrinsic(index, parts or None, None, None, pallet, call, digest)  # type: ignore[arg-type]
+
+    def _signed_extrinsic(self, row: DecodedExtrinsic, parts: dict[str, Any]) -> DecodedExtrinsic:
+        layout = self.extrinsic
+        address = self.converters.get(layout.address, "bt")(parts["address"])
+        if isinstance(address, dict) and len(address) == 1:
+            ((kind, value),) = address.items()
+            signer = value if kind == "Id" else _account(value) if kind == "Address32" else f"{kind}:{value}"
+        else:
+            signer = str(address)
+        ext = dict(layout.extensions)
+
+        def number(name: str) -> int | None:
+            if name not in parts:
+                return None
+            value = self.converters.get(ext[name], "bt")(parts[name])
+            while isinstance(value, list | tuple) and len(value) == 1:
+                value = value[0]
+            return int(value) if isinstance(value, int) else None
+
+        return DecodedExtrinsic(
+            row.index,
+            signer,
+            number("CheckNonce"),
+            number("ChargeTransactionPayment"),
+            row.pallet,
+            row.call,
+            row.hash,
+        )
+
+    # -------------------------------------------------------------------- storage values
+    def decode_account_infos(self, raws: list[bytes]) -> list[dict]:
+        """`System.Account` values (AccountInfo) as JSON-ready dicts; a value that does not fit its
+        type raises ValueError naming its position."""
+        tid = self.account_type
+        if tid is None:
+            raise ValueError(f"the metadata of spec {self.spec_version} has no System.Account")
+        for i, raw in enumerate(raws):
+            if not self.lengths.fits(tid, raw) or self.lengths.get(tid)(raw, 0) != len(raw):
+                raise ValueError(f"System.Account value {i} ({len(raw)} bytes) does not fit AccountInfo")
+        if not raws:
+            return []
+        conv = self.converters.get(tid, "bt")
+        return [
+            conv(v) for v in bt_decode.decode_list([f"scale_info::{tid}"] * len(raws), self.registry, raws)
+        ]
+
     # -------------------------------------------------------------------- runtime APIs (V15)
     def decode_api(self, api_method: str, raw: bytes) -> Any:
         """A runtime-API answer (`SubnetInfoRuntimeApi_get_dynamic_info`, …) as JSON-ready values."""
@@ -579,6 +740,10 @@ class Runtime:
             raise ValueError(
                 f"the {api_method} answer does not decode: {type(exc).__name__}: {exc}"
             ) from None
+
+
+def _raw_hex(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)[:100_000]
 
 
 def _compact_prefix(raw: bytes) -> tuple[int, int]:
@@ -785,7 +950,9 @@ def runtime_from_metadata(metadata: str, spec_version: int | None = None) -> Run
     registry = bt_decode.PortableRegistry.from_json(json.dumps({"types": types}))
     pallets = v14["pallets"]
     codec.add_portable_registry(decoded)
-    runtime = _runtime(spec_version, "0x" + blob.hex(), registry, types, pallets, "type", "ty")
+    runtime = _runtime(
+        spec_version, "0x" + blob.hex(), registry, types, pallets, "type", "ty", v14.get("extrinsic")
+    )
     runtime._codec = codec
     return runtime
 
@@ -823,10 +990,46 @@ def _compact_bytes(n: int) -> bytes:
     return bytes([((len(raw) - 4) << 2) | 3]) + raw
 
 
-def _runtime(spec_version, metadata_hex, registry, types, pallets, storage_ty_key, event_ty_key) -> Runtime:
+def _type_id(value: Any, key: str) -> int | None:
+    """A type id as either metadata reader gives it: an int, or {key: int}."""
+    if isinstance(value, dict):
+        value = value.get(key)
+    return value if isinstance(value, int) else None
+
+
+def _extrinsic_layout(extrinsic: Any, by_id: dict, pallets: list, ty_key: str) -> ExtrinsicLayout | None:
+    """The signed-extrinsic layout of a V14 `extrinsic` entry (its type's Address, Signature and Call
+    parameters, its signed extensions) with every pallet's calls; None when the metadata lacks it."""
+    if not isinstance(extrinsic, dict):
+        return None
+    ty = _type_id(extrinsic.get("ty"), "ty")
+    params = (
+        {p.get("name"): p.get("type") for p in by_id.get(ty, {}).get("params", [])} if ty is not None else {}
+    )
+    address, signature = params.get("Address"), params.get("Signature")
+    extensions = [
+        (e["identifier"], _type_id(e.get("ty"), "ty")) for e in extrinsic.get("signed_extensions", [])
+    ]
+    if address is None or signature is None or any(t is None for _n, t in extensions):
+        return None
+    calls: dict[tuple[int, int], tuple[str, str]] = {}
+    for pallet in pallets:
+        cty = _type_id(pallet.get("calls"), ty_key)
+        if cty is None:
+            continue
+        for variant in by_id[cty]["def"].get("variant", {}).get("variants", []):
+            calls[(pallet["index"], variant["index"])] = (pallet["name"], variant["name"])
+    return ExtrinsicLayout(address, signature, extensions, calls)
+
+
+def _runtime(
+    spec_version, metadata_hex, registry, types, pallets, storage_ty_key, event_ty_key, extrinsic=None
+) -> Runtime:
     by_id = {t["id"]: t["type"] for t in types}
     system = next(p for p in pallets if p["name"] == "System")
     entries = {e["name"]: e for e in system["storage"]["entries"]}
+    account = entries.get("Account", {}).get(storage_ty_key)
+    account_type = account["Map"].get("value") if isinstance(account, dict) and "Map" in account else None
     storage_type = entries["Events"][storage_ty_key]
     events_type = storage_type["Plain"] if isinstance(storage_type, dict) else storage_type
     record_type = by_id[events_type]["def"]["sequence"]["type"]
@@ -840,7 +1043,10 @@ def _runtime(spec_version, metadata_hex, registry, types, pallets, storage_ty_ke
         pallet_events[pallet["name"]] = {
             v["name"]: [(f.get("name"), f["type"]) for f in v.get("fields", [])] for v in variants
         }
-    return Runtime(spec_version, metadata_hex, registry, types, events_type, record_type, pallet_events)
+    runtime = Runtime(spec_version, metadata_hex, registry, types, events_type, record_type, pallet_events)
+    runtime.extrinsic = _extrinsic_layout(extrinsic, by_id, pallets, event_ty_key)
+    runtime.account_type = account_type if isinstance(account_type, int) else None
+    return runtime
 
 
 # ---------------------------------------------------------------------------- storage keys and values

@@ -141,6 +141,7 @@ SUBTENSOR_EVENT_TYPES = frozenset(
                 "Issued",
             )
         ),  # fmt: skip
+        "TransactionPayment.TransactionFeePaid",
         *(
             f"SubtensorModule.{name}"
             for name in (
@@ -160,6 +161,9 @@ SUBTENSOR_EVENT_TYPES = frozenset(
         "SubtensorModule.SubnetObserved",
         # ... and from the issuance and pool storage at every block.
         "SubtensorModule.EmissionObserved",
+        # ... and from each block body's signed extrinsics, and System.Account at each day's end.
+        "System.ExtrinsicObserved",
+        "System.AccountsObserved",
     ]
 )
 
