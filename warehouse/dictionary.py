@@ -665,6 +665,87 @@ TABLES: tuple[Relation, ...] = (
         },
     ),
     _table(
+        "stg_bittensor_extrinsics",
+        "one row per signed Bittensor extrinsic (System.ExtrinsicObserved, read from the block body)",
+        "Bittensor transactions: who signed each extrinsic, which call, and the fee and outcome its events "
+        "report at its phase",
+        {
+            "event_id": C("the ExtrinsicObserved event", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("block of the extrinsic", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "extrinsic_index": C(
+                "position in the block body (0 is the timestamp inherent)", "index (integer)"
+            ),
+            "signer": C(
+                "the account that signed it (coldkey, or hotkey for set_weights and serve_axon)", SS58
+            ),
+            "pallet": C("the call's pallet, e.g. Balances, SubtensorModule", TEXT),
+            "call_name": C("the call, e.g. transfer_keep_alive, add_stake, set_weights", TEXT),
+            "nonce": C("the signer's nonce (the CheckNonce extension)", "integer"),
+            "tip_rao": C("the tip offered (the ChargeTransactionPayment extension)", RAO),
+            "fee_rao": C(
+                "TransactionPayment.TransactionFeePaid.actual_fee at the extrinsic's phase: the inclusion fee "
+                "plus the tip (0 for Pays::No calls); NULL without that event",
+                RAO,
+            ),
+            "success": C(
+                "System.ExtrinsicSuccess (true) or ExtrinsicFailed (false) at its phase; NULL without either",
+                BOOL,
+            ),
+            "extrinsic_hash": C("blake2b-256 of the encoded extrinsic, as a node names it", HEX),
+        },
+    ),
+    _table(
+        "stg_bittensor_transfers",
+        "one row per Balances.Transfer event",
+        "TAO moved between Bittensor accounts",
+        {
+            "event_id": C("the Transfer event", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("block of the event", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "position": C("the event's position: extrinsic index, then the event's index in the block", TEXT),
+            "from_account": C("the sender", SS58),
+            "to_account": C("the recipient", SS58),
+            "amount_rao": C("TAO moved", RAO),
+        },
+    ),
+    _table(
+        "bittensor_accounts",
+        "one row per Bittensor account the events show",
+        "When each Bittensor account was first seen and created, and its balance at the latest snapshot",
+        {
+            "account": C("the Bittensor account (a coldkey, or a hotkey that signs)", SS58),
+            "first_seen_block": C(
+                "the earliest stored block showing it: it signed, sent or received a transfer, was created, or "
+                "held an entry in a System.Account snapshot (the snapshot's block)",
+                BLOCK,
+            ),
+            "first_seen_at": C("UTC time of first_seen_block", TS),
+            "created_block": C("block of its System.NewAccount (its first funding), if stored", BLOCK),
+            "created_at": C("UTC time of created_block", TS),
+            "snapshot_block": C("block of the latest System.Account snapshot holding it", BLOCK),
+            "free_tao": C("its free balance at snapshot_block", TAO),
+            "reserved_tao": C("its reserved balance at snapshot_block", TAO),
+        },
+    ),
+    _table(
+        "bittensor_account_snapshots",
+        "one row per UTC day with a System.Account snapshot at its last block",
+        "Bittensor holders per day: System.Account as each day's last block left it, read page by page",
+        {
+            "day": C("the UTC day the snapshot closes", DAY),
+            "at_block": C("the day's last block, whose state the snapshot reads", BLOCK),
+            "pages": C("pages the connector read it in (state_getKeysPaged, 1,000 keys each)", COUNT),
+            "pages_stored": C("pages stored; the snapshot is whole when it equals pages", COUNT),
+            "accounts": C("System.Account entries stored", COUNT),
+            "holders": C("accounts with free + reserved above zero", COUNT),
+            "free_tao": C("sum of the free balances", TAO),
+            "reserved_tao": C("sum of the reserved balances", TAO),
+        },
+    ),
+    _table(
         "bittensor_stake_day_coldkeys",
         "one row per (netuid, UTC day, coldkey) with a stake leg on the subnet that day",
         "Running state of bittensor_stake_flows_daily.coldkeys: which coldkeys staked, unstaked or moved "
@@ -1394,7 +1475,11 @@ TABLES: tuple[Relation, ...] = (
                 COUNT + PER_DAY,
             ),
             "active_accounts": C("distinct accounts that signed or sent a transaction that day", COUNT + PER_DAY),
-            "new_accounts": C("active or receiving accounts seen that day for the first time", COUNT + PER_DAY),
+            "new_accounts": C(
+                "active or receiving accounts seen that day for the first time; Bittensor: accounts the chain "
+                "created that day (System.NewAccount, an account's first funding)",
+                COUNT + PER_DAY,
+            ),
             "transfers": C(
                 "token transfers that day (Bittensor Balances.Transfer; Sahara bank transfers; ERC-20 Transfer)",
                 COUNT + PER_DAY,
@@ -1411,12 +1496,17 @@ TABLES: tuple[Relation, ...] = (
                 "accounts with a positive balance at the day's end. Sahara: balances folded from every bank "
                 "transfer (sends, fee payments, reward withdrawals, minting flows), coinbase mint and burn since "
                 "the store's first block, module accounts included; a balance held before that block, and staking "
-                "bonds (which emit no transfer), are not seen, so it is exact only from genesis",
+                "bonds (which emit no transfer), are not seen, so it is exact only from genesis. Bittensor: accounts "
+                "with free + reserved > 0 in the System.Account snapshot at the day's last block "
+                "(bittensor_account_snapshots; NULL until every page of it is stored)",
                 COUNT,
             ),
             "staking_apr": C(
-                "yearly staking yield without compounding: Bittensor, validator yield after take in TAO "
-                "terms; Sahara, the day's staking rewards ÷ bonded tokens, x 365; NULL where no staking",
+                "yearly staking yield without compounding, complete days only: Bittensor, validator yield after "
+                "take in TAO terms: the day's validator dividends in TAO (Σ subnet_emission_daily."
+                "validator_dividends_tao) x (1 - 11796/65535, subtensor's default take) ÷ the TAO staked at the "
+                "day's last block (bittensor_emission_daily.staked_rao) x 365; Sahara, the day's staking rewards "
+                "÷ bonded tokens, x 365; NULL where no staking",
                 RATIO,
             ),
             "staking_apy": C("staking_apr compounded daily: (1 + apr/365)^365 - 1", RATIO),
@@ -2288,6 +2378,82 @@ EVENTS: tuple[EventType, ...] = (
         SUBTENSOR_RUNTIMES,
         "an extrinsic (transaction) of the block succeeded",
         {"dispatch_info": C("weight, class and fee payment of the extrinsic", JSON)},
+    ),
+    EventType(
+        "Balances.Deposit",
+        "bittensor",
+        "subtensor",
+        SUBTENSOR_EVENTS,
+        SUBTENSOR_RUNTIMES,
+        "TAO paid into an account (an unstake's proceeds)",
+        {"who": C("the account", SS58), "amount": C("TAO deposited", RAO)},
+    ),
+    EventType(
+        "Balances.Endowed",
+        "bittensor",
+        "subtensor",
+        SUBTENSOR_EVENTS,
+        SUBTENSOR_RUNTIMES,
+        "an account received its first TAO",
+        {"account": C("the new account", SS58), "free_balance": C("its first balance", RAO)},
+    ),
+    EventType(
+        "System.NewAccount",
+        "bittensor",
+        "subtensor",
+        SUBTENSOR_EVENTS,
+        SUBTENSOR_RUNTIMES,
+        "an account was created (its first funding)",
+        {"account": C("the new account", SS58)},
+    ),
+    EventType(
+        "TransactionPayment.TransactionFeePaid",
+        "bittensor",
+        "subtensor",
+        SUBTENSOR_EVENTS,
+        SUBTENSOR_RUNTIMES,
+        "a signed extrinsic paid its fee (phase: the extrinsic's index)",
+        {
+            "who": C("the account that paid (the signer)", SS58),
+            "actual_fee": C("the fee paid: inclusion fee plus tip (0 for Pays::No calls)", RAO),
+            "tip": C("the part of actual_fee that was a tip", RAO),
+        },
+    ),
+    EventType(
+        "System.ExtrinsicObserved",
+        "bittensor",
+        "subtensor",
+        "block body: chain_getBlock of every block, each signed extrinsic decoded with the block's runtime",
+        SUBTENSOR_RUNTIMES + "; an observation the connector records, not a chain event",
+        "one signed extrinsic (transaction) of the block: who signed it and which call",
+        {
+            "index": C("position in the block body; its events carry it as their phase", "index (integer)"),
+            "signer": C("the account that signed it", SS58),
+            "nonce": C("the signer's nonce (CheckNonce)", "integer"),
+            "tip": C("the tip offered (ChargeTransactionPayment)", RAO),
+            "pallet": C("the call's pallet", TEXT),
+            "call": C("the call's name", TEXT),
+            "hash": C("blake2b-256 of the encoded extrinsic", HEX),
+        },
+    ),
+    EventType(
+        "System.AccountsObserved",
+        "bittensor",
+        "subtensor",
+        "state observation: System.Account at the last block of each UTC day (state_getKeysPaged in pages "
+        "of 1,000 keys, then state_queryStorageAt), recorded on the next day's first block",
+        SUBTENSOR_RUNTIMES + "; an observation the connector records, not a chain event",
+        "one page of the accounts (System.Account) as a day's last block left them",
+        {
+            "day": C("the UTC day the snapshot closes", DAY),
+            "at_block": C("that day's last block, whose state was read", BLOCK),
+            "page": C("the page's number (0 first), in key order", "index (integer)"),
+            "pages": C("pages in the snapshot", COUNT),
+            "accounts": C(
+                "one entry per account: account (SS58), free, reserved and frozen (rao strings), nonce",
+                "list of objects; amounts in " + RAO,
+            ),
+        },
     ),
     EventType(
         "SubtensorModule.NeuronObserved",

@@ -6,6 +6,7 @@ which this package does for all of them (the registry imports none of them, so n
 
 from warehouse.projections import (  # noqa: F401 - each registers its projections
     bittensor,
+    bittensor_accounts,
     completeness,
     ecosystem,
     erc20,
