@@ -146,3 +146,74 @@ def test_a_devnet_day_equals_the_devnets_record_and_a_rebuild_and_a_rerun_change
         assert _checksums(engine) == incremental
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------------------ the codec, by hand
+SIGNER, DEST = bytes([0x11] * 32), bytes([0x33] * 32)
+
+
+def _compact(n: int) -> bytes:
+    """SCALE compact integer (the modes below 2**30), written out by hand."""
+    if n < 1 << 6:
+        return bytes([n << 2])
+    if n < 1 << 14:
+        return ((n << 2) | 1).to_bytes(2, "little")
+    return ((n << 2) | 2).to_bytes(4, "little")
+
+
+def _signed_transfer(extensions_after_tip: bytes = b"") -> bytes:
+    """A signed v4 extrinsic: Balances.transfer_keep_alive of 1 TAO to DEST, nonce 5, tip 1,000 rao."""
+    body = (
+        b"\x84"  # signed, format version 4
+        + b"\x00" + SIGNER  # MultiAddress::Id(AccountId32)
+        + b"\x01" + bytes([0x22] * 64)  # MultiSignature::Sr25519
+        + b"\x00"  # CheckMortality: Era::Immortal (the other extensions before the tip carry nothing)
+        + _compact(5)  # CheckNonce
+        + _compact(1000)  # ChargeTransactionPayment: the tip
+        + extensions_after_tip
+        + bytes([5, 3])  # Balances (pallet 5), transfer_keep_alive (call 3)
+        + b"\x00" + DEST + _compact(10**9)  # dest: MultiAddress::Id, value: Compact<u64>
+    )  # fmt: skip
+    return _compact(len(body)) + body
+
+
+def _check(runtime, raw: bytes) -> None:
+    import hashlib
+
+    from etl.sources.subtensor_codec import DecodedExtrinsic, ss58_encode
+
+    (decoded,), (unsigned,) = runtime.decode_extrinsics([["0x" + raw.hex()], ["0x280402000b50d1e6c39b01"]])
+    assert decoded == DecodedExtrinsic(
+        index=0,
+        signer=ss58_encode(SIGNER),
+        nonce=5,
+        tip=1000,
+        pallet="Balances",
+        call="transfer_keep_alive",
+        hash="0x" + hashlib.blake2b(raw, digest_size=32).hexdigest(),
+    )
+    # The timestamp inherent: unsigned, nobody signed it.
+    assert unsigned.signer is None and (unsigned.pallet, unsigned.call) == ("Timestamp", "set")
+    # A body cut short is an extrinsic that cannot be read, named, never a decoder crash.
+    (broken,) = runtime.decode_extrinsics([["0x" + raw[:-3].hex()]])[0]
+    assert broken.reason.startswith("extrinsic 0:") and broken.raw == "0x" + raw[:-3].hex()
+
+
+def test_a_signed_extrinsic_built_by_hand_decodes_with_its_signer_nonce_tip_and_call():
+    from devnet.subtensor.metadata import runtime_metadata
+    from etl.sources.subtensor_codec import runtime_from_metadata
+
+    _check(runtime_from_metadata("0x" + runtime_metadata(343).v14.hex(), 343), _signed_transfer())
+
+
+def test_the_real_spec_343_layout_reads_the_signer_past_its_own_extensions():
+    from etl.sources.subtensor_codec import runtime_from_metadata
+
+    runtime = runtime_from_metadata(FIXTURE.read_text().strip(), 343)
+    assert [name for name, _t in runtime.extrinsic.extensions][-3:] == [
+        "SubtensorTransactionExtension",
+        "DrandPriority",
+        "CheckMetadataHash",
+    ]
+    # Subtensor's three extensions after the tip: two empty, then CheckMetadataHash's mode (Disabled).
+    _check(runtime, _signed_transfer(extensions_after_tip=b"\x00"))
