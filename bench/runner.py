@@ -1250,6 +1250,8 @@ class BenchSizes:
     ingest_minutes: int
     callback_repeats: int
     scale: float = 1.0  # Bittensor's devnet scale in the history
+    latency_chunks: int = 2  # chunks of each chain per pass of the latency backfill (`bench.latency`)
+    latency_rounds: int = 2  # passes at 0 ms and at N ms, alternated; each keeps its fastest
 
     @classmethod
     def full(cls) -> BenchSizes:
@@ -1262,7 +1264,8 @@ class BenchSizes:
     @classmethod
     def tiny(cls, history: int = 4_000) -> BenchSizes:
         """Seconds per stage, for a test that every figure is produced (Bittensor at the test scale)."""
-        return cls(history, history // 4, history // 2, 100, 3, 30, 5, 1, scale=0.05)
+        return cls(history, history // 4, history // 2, 100, 3, 30, 5, 1, scale=0.05,
+                   latency_chunks=1, latency_rounds=1)  # fmt: skip
 
     def with_history(self, events: int) -> BenchSizes:
         return replace(
@@ -1271,6 +1274,44 @@ class BenchSizes:
             small_history=max(1, events // 10),
             bulk_sample=min(self.bulk_sample, events),
         )
+
+
+def bench_latency(
+    report: BenchReport, devnet, workdir: Path, sizes: BenchSizes, latency_ms: float, jitter_ms: float | None
+) -> None:
+    """Backfill rates per worker through the DAGs' task code at 0 ms and at `latency_ms` of network
+    latency (the devnet's own, set on its control endpoint), same chunks, same events (`bench.latency`)."""
+    from bench.latency import measure
+
+    result = measure(
+        devnet.endpoints, workdir / "latency", latency_ms=latency_ms, jitter_ms=jitter_ms,
+        chunks=sizes.latency_chunks, rounds=sizes.latency_rounds,
+    )  # fmt: skip
+    zero, slow = result["passes"]["0ms"], result["passes"][f"{latency_ms:g}ms"]
+    held = slow.get("devnet_latency", {})
+    chunks = ", ".join(
+        f"{name} {v['chunks']} x {v['blocks'] // v['chunks']:,} blocks"
+        for name, v in zero["per_source"].items()
+    )
+    for label, rates in (("0ms", zero), (f"{latency_ms:g}ms", slow)):
+        base = {} if rates is zero else {"baseline": "the same chunks at 0 ms", "baseline_unit": "events/s",
+                                         "baseline_value": zero["events_per_s"]}  # fmt: skip
+        report.add(Figure(f"backfill_events_per_s_{label}", rates["events_per_s"], "events/s", **base,
+                          note=f"one worker, chunk after chunk through the task code ({chunks}); "
+                               f"{rates['events']:,} events in {rates['seconds']} s"))  # fmt: skip
+        report.add(Figure(f"backfill_blocks_per_s_{label}", rates["blocks_per_s"], "blocks/s",
+                          note=f"{rates['blocks']:,} blocks of the three sources"))  # fmt: skip
+    ratio = Figure(
+        f"latency_{latency_ms:g}ms_vs_0ms", result["ratio"], "ratio",
+        baseline="the same backfill with no latency", baseline_value=zero["events_per_s"], baseline_unit="events/s",
+        goal="≥ 0.8",
+        note=f"{held.get('ms', latency_ms):g} ms + up to {held.get('jitter_ms', 0):g} ms jitter per request; "
+             + ", ".join(f"{name} {r}" for name, r in result["ratio_per_source"].items()),
+    )  # fmt: skip
+    if not result["same_events"]:
+        ratio.failed = f"the two passes ingested different events ({zero['events']:,} and {slow['events']:,})"
+    report.add(ratio)
+    report.details["backfill_latency"] = result
 
 
 def bench_cluster(report: BenchReport, workdir: Path) -> None:
@@ -1319,6 +1360,8 @@ def run_bench(
     workdir: Path | None = None,
     results_dir: Path | None = None,
     command: str | None = None,
+    latency_ms: float = 80.0,
+    latency_jitter_ms: float | None = None,
 ) -> BenchReport:
     """Every stage at `sizes` (default: quick or full). The warehouses are built in a temporary
     directory, removed afterwards, or in `workdir` (new or empty), which keeps them to look into.
@@ -1381,6 +1424,10 @@ def run_bench(
             stage("devnet_serving", lambda: bench_devnet(report, devnet, blocks=sizes.devnet_blocks))
             stage("chain_sources", lambda: bench_chain_sources(report, devnet, sizes.chain_blocks, workdir))
             stage("ingest_end_to_end", lambda: bench_ingest(report, devnet, workdir, sizes.ingest_minutes))
+            stage(
+                "backfill_latency",
+                lambda: bench_latency(report, devnet, workdir, sizes, latency_ms, latency_jitter_ms),
+            )
         paths = {name: workdir / f"{name}.pickle" for name in ("sample", "extra")}
         large_url = _fresh_warehouse(workdir, "history.duckdb")
         small_url = f"duckdb:///{workdir / 'history-small.duckdb'}"

@@ -721,6 +721,12 @@ def bench(
         "--readme",
         help="run nothing: rewrite README's benchmark table from the newest committed full result",
     ),
+    latency_ms: float = typer.Option(
+        80.0, "--latency-ms", help="the network latency the backfill is timed under, against 0 ms"
+    ),
+    latency_jitter_ms: float = typer.Option(
+        None, "--latency-jitter-ms", help="plus up to this many ms per request (default: a fifth of it)"
+    ),
 ) -> None:
     """Benchmark every stage against a baseline measured in the same run; exit 1 when a figure failed
     (e.g. the two decoders of `decode_speedup` decoded different events)."""
@@ -743,7 +749,7 @@ def bench(
         else:
             report = run_bench(
                 quick=quick, events=events, json_path=json_file, workdir=workdir, results_dir=results,
-                command=_bench_command(),
+                command=_bench_command(), latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
             )  # fmt: skip
     except BenchConfigError as exc:
         console.print(f"[red]bench: {exc}[/]")

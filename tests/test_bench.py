@@ -28,6 +28,7 @@ ISSUE_GOALS = {
     "incremental_vs_full": "≤ 0.05",
     "callback_p95_ms": "< 300",
     "ingest_vs_limit": "≥ 0.6",
+    "latency_80ms_vs_0ms": "≥ 0.8",
     "devnet_serving_events_per_s": "≥ 50000",
     "peak_rss_mb_ingest_small": "< 1500",
     "peak_rss_mb_ingest_large": "< 1500",
@@ -40,6 +41,7 @@ ISSUE_FIGURES = [
     "ingest_vs_serving",
     "callback_p50_ms",
     "reconcile_incremental_vs_full",
+    "backfill_events_per_s_80ms",
 ]
 
 
@@ -282,3 +284,26 @@ def test_decode_speedup_fails_the_bench_when_the_two_decoders_read_different_eve
     result = CliRunner().invoke(app, ["bench", "--quick"])
     assert result.exit_code == 1
     assert "decode_speedup failed" in " ".join(result.output.split())
+
+
+def test_the_backfill_is_timed_at_0_and_at_80_ms_on_the_same_chunks(tiny_bench):
+    """Backfill per worker through the task code with no latency and with the devnet holding every
+    request 80 ms or more: the same chunks of every source give the same events, the slow pass really
+    waited (the devnet's own count of held requests, each at least 80 ms), and the ratio is the
+    events/s at 80 ms over those at 0 ms."""
+    result = tiny_bench["details"]["backfill_latency"]
+    zero, slow = result["passes"]["0ms"], result["passes"]["80ms"]
+    assert set(zero["per_source"]) == set(slow["per_source"]) == {"subtensor", "cometbft", "evm"}
+    for name, per in zero["per_source"].items():
+        assert per["events"] == slow["per_source"][name]["events"] > 0
+        assert per["blocks"] == slow["per_source"][name]["blocks"] > 0
+        assert per["new"] == per["events"]  # a fresh warehouse each pass: every event is new
+    held = slow["devnet_latency"]
+    assert held["ms"] == 80 and held["requests_delayed"] > 0
+    assert held["seconds_delayed"] >= 0.080 * held["requests_delayed"]
+    assert "devnet_latency" not in zero
+    assert tiny_bench["latency_80ms_vs_0ms"] == pytest.approx(
+        slow["events_per_s"] / zero["events_per_s"], abs=0.002
+    )
+    assert tiny_bench["backfill_events_per_s_0ms"] == zero["events_per_s"]
+    assert tiny_bench["backfill_blocks_per_s_80ms"] == slow["blocks_per_s"]
