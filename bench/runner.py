@@ -1173,13 +1173,14 @@ def bench_ingest(report: BenchReport, devnet, workdir: Path, minutes: int) -> No
         for source in offline:
             _set_http_client(source, httpx.Client(transport=httpx.MockTransport(recorded.answer)))
         ranges = [(source, lo, hi) for source, (_, lo, hi) in zip(offline, windows, strict=True)]
+        # As ingest_range does, the stream (and with it subtensor's genesis) is known before the fetch.
+        streams = {source.source: source.stream for source in offline}
         decode_s = 0.0
         for source, lo, hi in ranges:
             seconds, result = _timed(lambda s=source, a=lo, b=hi: s.fetch(a, b))
             decode_s += seconds
             fetched.append((source, result))
             per_source[source.source]["decode_seconds"] = round(seconds, 3)
-        streams = {source.source: source.stream for source in offline}
         engine = db.make_engine(append_url)
         try:
             append_s = 0.0
