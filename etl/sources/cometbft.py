@@ -528,7 +528,7 @@ class CometBFTSource:
     """ChainSource for Sahara's Cosmos side (family `sahara_staking`)."""
 
     url: str
-    concurrency: int = 16
+    concurrency: int = 32
     validator_every: int = 720
     timeout: float = 30.0
     source: str = field(default="cometbft", init=False)
