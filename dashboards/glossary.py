@@ -36,6 +36,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "head-to-head-table": ("head_to_head",),
     "ecosystem-daily-table": ("ecosystem_daily",),
     "network-daily-table": ("network_daily",),
+    "unmodelled-logs-table": ("evm_unmodelled_logs",),
     "subnet-table": ("subnets",),
     "stake-flow-rows": ("bittensor_stake_flows_daily",),
     "marketplace-table": ("marketplace_per_day",),

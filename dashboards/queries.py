@@ -279,9 +279,9 @@ def unmodelled_logs(url: str | None) -> pd.DataFrame:
     """Logs of registered EVM contracts that no registered ABI decodes, per network and contract."""
     return _read_or_empty(
         url,
-        "SELECT network, contract_address AS contract, logs, first_block, last_block, last_block_time "
+        "SELECT network, contract_address, logs, first_block, last_block, last_block_time "
         "FROM evm_unmodelled_logs ORDER BY logs DESC, network, contract_address",
-        ["network", "contract", "logs", "first_block", "last_block", "last_block_time"],
+        ["network", "contract_address", "logs", "first_block", "last_block", "last_block_time"],
         dates=("last_block_time",),
     )
 

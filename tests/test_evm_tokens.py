@@ -392,7 +392,7 @@ def test_the_quality_page_counts_unmodelled_logs_per_network_and_contract(wareho
     sahara = controls.view_from_values(None, None, None, "sahara", None, None)
     section = quality.unmodelled_logs_section(warehouse_url, sahara)
     table = next(c for c in section.children if getattr(c, "id", None) == "unmodelled-logs-table")
-    assert [(r["network"], r["contract"], r["logs"], r["last_block"]) for r in table.data] == [
+    assert [(r["network"], r["contract_address"], r["logs"], r["last_block"]) for r in table.data] == [
         ("sahara-devnet", COLLECTIBLE, 8, 4100),
         ("sahara-devnet", SAHARA, 1, 2000),
     ]

@@ -86,6 +86,7 @@ def _tables_shown(url: str) -> dict[str, dash_table.DataTable]:
                 for component in _walk(html_root(rendered)):
                     if isinstance(component, dash_table.DataTable):
                         tables[component.id] = component
+    from dashboards import components as dashboard_components
     from dashboards import queries
 
     tables["subnet-table"] = bittensor.leaderboard_table(queries.subnet_leaderboard(url))
@@ -95,6 +96,8 @@ def _tables_shown(url: str) -> dict[str, dash_table.DataTable]:
     )
     quarantined = pd.DataFrame([dict.fromkeys(queries.quarantined_rows(url).columns, "x")])
     tables["quarantine-table"] = quality.quarantined_table(quarantined)
+    unmodelled = pd.DataFrame([dict.fromkeys(queries.unmodelled_logs(url).columns, 1)])
+    tables["unmodelled-logs-table"] = dashboard_components.data_table("unmodelled-logs-table", unmodelled)
     drill = charts.Drill("events behind a point", pd.DataFrame([dict.fromkeys(EVENT_COLUMNS, "x")]))
     events = next(
         c
