@@ -58,7 +58,10 @@ def url(request, tmp_path_factory):
         with engine.begin() as conn:
             marks = ", ".join(f":c{i}" for i in range(17))
             for row in ROWS:
-                values = {f"c{i}": Decimal(v) if isinstance(v, str) and i in (9, 11) else v for i, v in enumerate(row)}
+                values = {
+                    f"c{i}": Decimal(v) if isinstance(v, str) and i in (9, 11) else v
+                    for i, v in enumerate(row)
+                }
                 conn.execute(sa.text(f"INSERT INTO network_daily ({COLUMNS}) VALUES ({marks})"), values)
             for chain, unit in (("bittensor", "TAO"), ("sahara", "SAHARA")):
                 conn.execute(
@@ -85,7 +88,9 @@ def _points(figure, name: str) -> dict:
 
 
 def test_each_fundamentals_chart_draws_a_line_per_network_and_day(url):
-    shown = {panel_id: charts.render(compare.PANEL[panel_id], url, VIEW) for panel_id, *_ in compare.FUNDAMENTALS}
+    shown = {
+        panel_id: charts.render(compare.PANEL[panel_id], url, VIEW) for panel_id, *_ in compare.FUNDAMENTALS
+    }
     d10, d11 = pd.Timestamp(D10), pd.Timestamp(D11)
     transactions = shown["fundamentals-transactions"]
     assert _points(transactions, "Bittensor") == {d10: 1200, d11: 100}
@@ -106,8 +111,14 @@ def test_each_fundamentals_chart_draws_a_line_per_network_and_day(url):
 def test_the_head_to_head_sets_both_chains_fundamentals_of_the_same_day_side_by_side(url):
     frame = overview.head_to_head_frame(url, VIEW)
     rows = {r["aspect"]: r for r in frame.to_dict("records")}
-    assert (rows["Transactions (day)"]["bittensor"], rows["Transactions (day)"]["sahara"]) == ("1,200", "5,000")
-    assert (rows["Active accounts (day)"]["bittensor"], rows["Active accounts (day)"]["sahara"]) == ("300", "1,400")
+    assert (rows["Transactions (day)"]["bittensor"], rows["Transactions (day)"]["sahara"]) == (
+        "1,200",
+        "5,000",
+    )
+    assert (rows["Active accounts (day)"]["bittensor"], rows["Active accounts (day)"]["sahara"]) == (
+        "300",
+        "1,400",
+    )
     assert rows["Transfer volume (USD/day)"]["bittensor"] == "$382,627.50"
     assert rows["Fees paid (USD/day)"]["sahara"] == "$2.00"
     assert (rows["Holders"]["bittensor"], rows["Holders"]["sahara"]) == ("121,567", "9,000")

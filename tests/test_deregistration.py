@@ -136,9 +136,16 @@ def _block_events(block: int) -> list[Event]:
     for (netuid, epoch), uids in EPOCHS.items():
         if epoch != block:
             continue
-        events.append(_event(block, f"obs.subnet.{netuid}", "SubtensorModule.SubnetObserved", _subnet(netuid)))
+        events.append(
+            _event(block, f"obs.subnet.{netuid}", "SubtensorModule.SubnetObserved", _subnet(netuid))
+        )
         events += [
-            _event(block, f"obs.neuron.{netuid}.{row[0]}", "SubtensorModule.NeuronObserved", _neuron(netuid, block, *row))
+            _event(
+                block,
+                f"obs.neuron.{netuid}.{row[0]}",
+                "SubtensorModule.NeuronObserved",
+                _neuron(netuid, block, *row),
+            )
             for row in uids
         ]
     return events
@@ -153,7 +160,9 @@ def _batch(first: int, last: int) -> dict:
         "range_end": last + 1,
         "events": [e for b in range(first, last + 1) for e in _block_events(b)],
         "checkpoint": last,
-        "blocks": [BlockRef(n, f"0x{n:064x}", f"0x{n - 1:064x}", TIME[n], 343, 0) for n in range(first, last + 1)],
+        "blocks": [
+            BlockRef(n, f"0x{n:064x}", f"0x{n - 1:064x}", TIME[n], 343, 0) for n in range(first, last + 1)
+        ],
         "boundary_times": (TIME[first - 1], TIME[last + 1]),
     }
 
@@ -180,9 +189,7 @@ def _naive(block: int) -> datetime:
 
 
 def test_a_removed_subnets_holders_and_a_taken_uids_holder_are_deregistered_when_it_happened(warehouse):
-    holders = _rows(
-        warehouse, "SELECT netuid, uid, hotkey, deregistered_block FROM bittensor_holders"
-    )
+    holders = _rows(warehouse, "SELECT netuid, uid, hotkey, deregistered_block FROM bittensor_holders")
     assert holders == [
         (4, 0, "n4", None),  # registered after the removal: untouched by it
         (4, 0, "v4", 7003),

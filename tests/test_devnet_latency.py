@@ -83,7 +83,8 @@ def test_every_wire_endpoint_waits_at_least_the_latency(slow_devnet):
             ),
             "cometbft": lambda: client.get(slow_devnet["cometbft"] + "/status"),
             "evm": lambda: client.post(
-                slow_devnet["evm"], json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+                slow_devnet["evm"],
+                json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
             ),
             "coingecko": lambda: client.get(
                 slow_devnet["coingecko"] + "/coins/bittensor/market_chart/range",

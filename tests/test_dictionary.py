@@ -174,7 +174,9 @@ def test_the_event_catalog_has_every_contract_event_with_the_abi_fields():
         assert entry is not None, f"{spec.event_type} (an ABI event) is not in the event catalog"
         names = [n for n, _ in (*spec.indexed, *spec.data)]
         # A registered token's events also carry its network and registry entry (etl.sources.evm).
-        token = {"network", "chain_id", "token_symbol", "token_decimals"} if spec.contract == "ERC20" else set()
+        token = (
+            {"network", "chain_id", "token_symbol", "token_decimals"} if spec.contract == "ERC20" else set()
+        )
         assert set(entry.fields) == {*names, "contract", "tx_hash", *token}, spec.event_type
         assert entry.source == "evm" and entry.chain == "sahara"
 

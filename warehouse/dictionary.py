@@ -852,7 +852,9 @@ TABLES: tuple[Relation, ...] = (
                 PRICE,
             ),
             "tao_reserve_tao": C("TAO in the subnet's pool (SubnetTAO) at the day's last block", TAO),
-            "alpha_reserve_alpha": C("alpha in the subnet's pool (SubnetAlphaIn) at the day's last block", ALPHA),
+            "alpha_reserve_alpha": C(
+                "alpha in the subnet's pool (SubnetAlphaIn) at the day's last block", ALPHA
+            ),
             "emission_share": C(
                 "the subnet's share of the day's TAO emission to subnets: its SubnetTaoInEmission + "
                 "SubnetExcessTao over every subnet's",
@@ -1474,7 +1476,9 @@ TABLES: tuple[Relation, ...] = (
                 "transactions with a token log",
                 COUNT + PER_DAY,
             ),
-            "active_accounts": C("distinct accounts that signed or sent a transaction that day", COUNT + PER_DAY),
+            "active_accounts": C(
+                "distinct accounts that signed or sent a transaction that day", COUNT + PER_DAY
+            ),
             "new_accounts": C(
                 "active or receiving accounts seen that day for the first time; Bittensor: accounts the chain "
                 "created that day (System.NewAccount, an account's first funding)",

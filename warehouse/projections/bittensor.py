@@ -805,7 +805,14 @@ UPDATE_EMISSION_SHARES = """
 
 DROP_WINDOW_TABLES = tuple(
     f"DROP TABLE {name}"
-    for name in ("w_bt_netuids", "w_bt_hotkeys", "w_bt_touched", "w_bt_removals", "w_bt_uids", "w_bt_occupancy")
+    for name in (
+        "w_bt_netuids",
+        "w_bt_hotkeys",
+        "w_bt_touched",
+        "w_bt_removals",
+        "w_bt_uids",
+        "w_bt_occupancy",
+    )
 )
 
 BITTENSOR = register(
