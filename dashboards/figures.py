@@ -123,7 +123,7 @@ def network_figure(frame: pd.DataFrame, column: str, title: str, percent: bool =
     dashed and labelled "partial". The y axis names the measure and its unit from the data dictionary."""
     shown = frame.dropna(subset=[column]) if not frame.empty else frame
     if shown.empty:
-        return no_data_figure(title, "No data in the selected range")
+        return no_data_figure(title, "No network fundamentals in the selected range")
     figure = go.Figure()
     value = "%{y:.2%}" if percent else "%{y:,.4~f}"
     for (chain, network), group in shown.groupby(["chain", "network"]):

@@ -296,6 +296,10 @@ EMPTY_CHARTS = {
     "top10-chart": "No data in the selected range",
     "share-earning-chart": "No data in the selected range",
     "rewards-per-participant-chart": "No data in the selected range",
+    **{
+        f"fundamentals-{measure}": "No network fundamentals in the selected range"
+        for measure in ("transactions", "active-accounts", "transfer-volume", "fees", "holders", "staking-apy")
+    },
 }
 EMPTY_TABLES = {
     "stake-flow-table": "stake-flow-rows",
@@ -303,6 +307,7 @@ EMPTY_TABLES = {
     "sahara-validators": "sahara-validators-table",
     "contributors": "contributors-table",
     "ecosystem-daily": "ecosystem-daily-table",
+    "network-daily": "network-daily-table",
     "freshness": "freshness-table",
     "dq-results": "dq-results-table",
     "quarantine-rules": "quarantine-rules-table",

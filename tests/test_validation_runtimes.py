@@ -49,6 +49,8 @@ def test_the_modelled_runtimes_are_the_devnets_342_and_343():
             "SubtensorModule.NeuronObserved",
             "SubtensorModule.SubnetObserved",
             "SubtensorModule.EmissionObserved",
+            "System.ExtrinsicObserved",
+            "System.AccountsObserved",
         }
         assert modelled.name == f"spec {spec}"
         assert modelled.event_types == served | observations

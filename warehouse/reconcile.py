@@ -11,7 +11,8 @@ where a check needs it) and names what breaks it as `<day> [block <n>] [subnet <
   mint the next half) and only stays or halves from one block to the next; `total_issuance_before`
   of block b is `total_issuance` of block b-1 (a chain of observations with no break);
   `total_issuance - total_issuance_before` is `minted` less what the block recycled (the
-  `Balances.Withdraw` of its extrinsics that registered a neuron: `burned_register`); every block
+  `Balances.Withdraw` of its extrinsics that registered a neuron, less their fee and tip, which
+  `TransactionPayment.TransactionFeePaid` names: `burned_register`); every block
   the ingest stored has its observation. For each complete day (`chain_days.complete`), every block
   of the day is observed and Σ `minted` equals `ecosystem_daily.emission_native` (TAO) of the
   Bittensor row.
@@ -71,6 +72,7 @@ SPLIT_ROUNDING_PER_BLOCK = 1
 #: amount out of `TotalIssuance` (`burned_register`).
 WITHDRAW = "Balances.Withdraw"
 REGISTERED = "SubtensorModule.NeuronRegistered"
+FEE_PAID = "TransactionPayment.TransactionFeePaid"
 CAPS = {"bittensor": 21_000_000, "sahara": 10_000_000_000}
 COIN_CHAIN = {"bittensor": "bittensor", "sahara-ai": "sahara"}
 BLOCK_SECONDS = 12
@@ -223,12 +225,15 @@ def _read_day(conn: Connection, day: date) -> DayData:
     withdrawn: dict[tuple[int, str], int] = defaultdict(int)  # (block, extrinsic) -> rao withdrawn
     registering: set[tuple[int, str]] = set()  # (block, extrinsic) that registered a neuron
     for number, at, event_type, position, payload in _events(
-        conn, (EMISSION_OBSERVED, WITHDRAW, REGISTERED), margin, end
+        conn, (EMISSION_OBSERVED, WITHDRAW, FEE_PAID, REGISTERED), margin, end
     ):
         if event_type == EMISSION_OBSERVED:
             observations[number] = _observation(number, at, payload)
         elif event_type == WITHDRAW:
             withdrawn[(number, position.split(".")[0])] += int(payload.get("amount") or 0)
+        elif event_type == FEE_PAID:
+            # The extrinsic's fee and tip were withdrawn too; they leave the payer, not TotalIssuance.
+            withdrawn[(number, position.split(".")[0])] -= int(payload.get("actual_fee") or 0)
         else:
             registering.add((number, position.split(".")[0]))
     recycled: dict[int, int] = defaultdict(int)

@@ -465,6 +465,7 @@ def test_abi_files():
         "Marketplace.RevenueShared",
         "Reputation.ReputationMinted",
         "ERC20.Transfer",
+        "ERC20.Approval",
     }
     for name in ("DataServices", "Marketplace", "Reputation"):
         data = json.loads((ABI_DIR / f"{name}.json").read_text())
