@@ -411,7 +411,7 @@ def test_get_logs_filters(devnet, chain, head):
     height = next(
         h
         for h in chain.evm_blocks_with_txs(head - BLOCKS_PER_DAY, head)
-        if any(not log.event for tx in chain.evm_txs(h) for log in tx.logs)
+        if any(log.address == ADDRESSES["Unknown"] for tx in chain.evm_txs(h) for log in tx.logs)
     )
     foreign = evm(
         devnet, "eth_getLogs", {"fromBlock": hex(height), "toBlock": hex(height), "address": [unknown]}
