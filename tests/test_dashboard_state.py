@@ -298,7 +298,14 @@ EMPTY_CHARTS = {
     "rewards-per-participant-chart": "No data in the selected range",
     **{
         f"fundamentals-{measure}": "No network fundamentals in the selected range"
-        for measure in ("transactions", "active-accounts", "transfer-volume", "fees", "holders", "staking-apy")
+        for measure in (
+            "transactions",
+            "active-accounts",
+            "transfer-volume",
+            "fees",
+            "holders",
+            "staking-apy",
+        )
     },
 }
 EMPTY_TABLES = {
