@@ -57,9 +57,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import itertools
 import json
+import operator
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -96,6 +98,12 @@ _MESSAGE_INDEX = {"msg_index": INT64}
 VALIDATORS_PER_PAGE = 100
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_GENERATORS = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_BECH32_DIGITS = {c: i for i, c in enumerate(_BECH32_CHARSET)}
+#: What the checksum's five top bits add when shifted out (BIP-173's polymod, one lookup per value).
+_BECH32_SHIFTED_OUT = tuple(
+    functools.reduce(operator.xor, (g for i, g in enumerate(_BECH32_GENERATORS) if top >> i & 1), 0)
+    for top in range(32)
+)
 _HEX = re.compile(r"(0x)?[0-9a-fA-F]+")
 _EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -281,9 +289,11 @@ def _coin_fields(key: str, value: str) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=65_536)
 def _bech32_valid(text: str) -> bool:
     """Whether `text` is a bech32 string (BIP-173: one case, a human-readable part, `1`, data and a
-    valid six-character checksum), whatever its prefix."""
+    valid six-character checksum), whatever its prefix. Remembered per string: a block names the same
+    validators, module accounts and delegators again and again."""
     if text.lower() != text and text.upper() != text:
         return False
     text = text.lower()
@@ -291,17 +301,13 @@ def _bech32_valid(text: str) -> bool:
     if pos < 1 or pos + 7 > len(text) or any(ord(c) < 33 or ord(c) > 126 for c in text[:pos]):
         return False
     try:
-        data = [_BECH32_CHARSET.index(c) for c in text[pos + 1 :]]
-    except ValueError:
+        data = [_BECH32_DIGITS[c] for c in text[pos + 1 :]]
+    except KeyError:
         return False
     values = [ord(c) >> 5 for c in text[:pos]] + [0] + [ord(c) & 31 for c in text[:pos]] + data
     check = 1
     for value in values:
-        top = check >> 25
-        check = ((check & 0x1FFFFFF) << 5) ^ value
-        for i, generator in enumerate(_BECH32_GENERATORS):
-            if (top >> i) & 1:
-                check ^= generator
+        check = ((check & 0x1FFFFFF) << 5) ^ value ^ _BECH32_SHIFTED_OUT[check >> 25]
     return check == 1
 
 
