@@ -184,15 +184,17 @@ def measure(
     return out
 
 
-def dag_task_overhead(endpoints: dict[str, str], chunk_blocks: int, chunks: int) -> dict:
+def dag_task_overhead(endpoints: dict[str, str], chunk_blocks: int, chunks: int, workdir: Path) -> dict:
     """Airflow's own cost per mapped task under `dag.test()`: `bittensor_ingest` over `chunks` chunks
     of `chunk_blocks`, each task's wall time (between consecutive task ends) less the time its chunk
-    took inside the task code (`ingest_chunk`'s blocks over its blocks/s)."""
+    took inside the task code (`ingest_chunk`'s blocks over its blocks/s). The run writes into a
+    fresh warehouse in `workdir` (its tasks read `WAREHOUSE_URL`: the default one may not exist)."""
     from etl.orchestrate import run_dag
 
     os.environ["AIRFLOW_CONN_BITTENSOR_RPC"] = json.dumps(
         {"conn_type": "http", "host": endpoints["subtensor"]}
     )
+    os.environ["WAREHOUSE_URL"] = _fresh(Path(workdir), "dag-overhead")
     from etl.sources.subtensor import SubtensorSource
 
     with SubtensorSource(endpoints["subtensor"]) as source:
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         with _devnet() as devnet:
             if args.dag_overhead:
                 os.environ.setdefault("AIRFLOW_HOME", str(Path(tmp) / "airflow"))
-                result = dag_task_overhead(devnet.endpoints, args.dag_overhead, args.chunks)
+                result = dag_task_overhead(devnet.endpoints, args.dag_overhead, args.chunks, Path(tmp))
             else:
                 result = measure(
                     devnet.endpoints, Path(tmp), latency_ms=args.latency_ms, jitter_ms=args.latency_jitter_ms,

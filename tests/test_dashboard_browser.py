@@ -91,7 +91,8 @@ def _load_chains(devnet, url: str) -> None:
         [
             {
                 "kind": "mutate",
-                "path": "/cometbft/block_results",
+                "path": "/cometbft",
+                "rpc_method": "block_results",
                 "pointer": "/result/finalize_block_events/0/attributes/1/value",
                 "value": "12.5.7usah",
             }

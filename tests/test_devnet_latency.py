@@ -100,12 +100,21 @@ def test_every_wire_endpoint_waits_at_least_the_latency(slow_devnet):
                 assert _delayed(slow_devnet) == before + 1, name  # the control reads themselves never wait
 
 
-def test_a_json_rpc_batch_is_one_request_and_waits_once(slow_devnet):
-    batch = [{"jsonrpc": "2.0", "id": i, "method": "chain_getBlockHash", "params": [i]} for i in range(50)]
+BATCHES = {  # endpoint -> (method, params of call i, what each answer's result holds)
+    "subtensor": ("chain_getBlockHash", lambda i: [i], lambda r: r.startswith("0x")),
+    "cometbft": ("block", lambda i: {"height": str(i + 1)}, lambda r: r["block"]["header"]["height"]),
+    "evm": ("eth_getBlockByNumber", lambda i: [hex(i + 1), False], lambda r: r["hash"].startswith("0x")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BATCHES))
+def test_a_json_rpc_batch_is_one_request_and_waits_once(slow_devnet, name):
+    method, params, holds = BATCHES[name]
+    batch = [{"jsonrpc": "2.0", "id": i, "method": method, "params": params(i)} for i in range(50)]
     before = _delayed(slow_devnet)
-    seconds, response = _elapsed(lambda: httpx.post(slow_devnet["subtensor"], json=batch, timeout=30))
+    seconds, response = _elapsed(lambda: httpx.post(slow_devnet[name], json=batch, timeout=30))
     answers = response.json()
-    assert len(answers) == 50 and all(a["result"].startswith("0x") for a in answers)
+    assert sorted(a["id"] for a in answers) == list(range(50)) and all(holds(a["result"]) for a in answers)
     assert seconds >= LATENCY_S
     assert _delayed(slow_devnet) == before + 1
 

@@ -572,7 +572,15 @@ def test_a_block_results_answer_that_is_not_the_documented_shape_is_quarantined(
     source = CometBFTSource(devnet.endpoints["cometbft"], concurrency=1)
     try:
         clean = source.fetch(start, end)
-        faults({"kind": "mutate", "path": "/cometbft/block_results", "pointer": "/result", "value": garbage})
+        faults(
+            {
+                "kind": "mutate",
+                "path": "/cometbft",
+                "rpc_method": "block_results",
+                "pointer": "/result",
+                "value": garbage,
+            }
+        )
         faulty = source.fetch(start, end)
     finally:
         source.close()

@@ -207,6 +207,25 @@ def test_eth_getlogs_ranges_shrink_on_the_nodes_limits_and_miss_nothing(devnet, 
     assert len(got.blocks) == end - start
 
 
+def test_cometbft_reads_heights_in_batches_and_one_call_at_a_time_from_a_node_that_refuses_them(
+    devnet, faults, head
+):
+    start, end = head - 300, head - 280
+    batched = CometBFTSource(devnet.endpoints["cometbft"], concurrency=1, batch_heights=8)
+    clean = batched.fetch(start, end)
+    batched.close()
+    assert batched.http.requests == 3  # 20 heights, 8 to a batch: both calls of each in 3 requests
+    # A proxy in front of the node that refuses JSON-RPC batches (HTTP 400 to the first POST).
+    faults({"kind": "status", "path": "/cometbft", "status": 400})
+    refusing = CometBFTSource(devnet.endpoints["cometbft"], concurrency=1, batch_heights=8)
+    got = refusing.fetch(start, end)
+    refusing.close()
+    assert refusing.http.requests == 1 + 2 * (end - start)  # the refused batch, then block and block_results
+    assert [e.event_id for e in got.events] == [e.event_id for e in clean.events]
+    assert [b.hash for b in got.blocks] == [b.hash for b in clean.blocks]
+    assert len(clean.blocks) == end - start and clean.events
+
+
 def test_a_pruned_node_gives_a_clear_error_naming_the_block(devnet, head):
     lowest = head - 500
     httpx.post(devnet.base_url + "/_devnet/sahara", json={"lowest_height": lowest}).raise_for_status()
@@ -232,7 +251,8 @@ def test_a_malformed_coin_string_is_quarantined_and_the_run_continues(sahara_con
     faults(
         {
             "kind": "mutate",
-            "path": "/cometbft/block_results",
+            "path": "/cometbft",
+            "rpc_method": "block_results",
             "pointer": "/result/finalize_block_events/0/attributes/1/value",
             "value": "12.5.7usah",
         }

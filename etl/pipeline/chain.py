@@ -142,14 +142,19 @@ def ingest_range(
     threshold = get_settings().quarantine_max_share if max_quarantine_share is None else max_quarantine_share
     engine = db.make_engine(warehouse_url)
     try:
-        previous_hash = _stored_hash(engine, client.source, client.stream, start - 1)
-        # The boundary blocks' times are read while the range is fetched: on a distant node their
-        # round trips would otherwise come on top of the fetch's.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="boundary") as pool:
-            boundaries = pool.submit(boundary_times, client, start, end, previous_hash is not None)
+        # The network's name (which the stored parent hash is looked up by) and the boundary blocks'
+        # times are read while the range is fetched: on a distant node their round trips would
+        # otherwise come before and on top of the fetch's. Block start - 1's time is read whether or
+        # not it is stored (that is known only with the name) and kept only when it is not.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="boundary") as pool:
+            stream = pool.submit(lambda: client.stream)
+            boundaries = pool.submit(boundary_times, client, start, end, False)
             fetched = client.fetch(start, end)
+            previous_hash = _stored_hash(engine, client.source, stream.result(), start - 1)
             audit_blocks(fetched, client.source, client.stream, previous_hash)
             before_time, after_time = boundaries.result()
+            if previous_hash is not None:
+                before_time = None
         checked = validate_chain_events(fetched.events, family=client.family, start=start, end=end)
         quarantined = fetched.quarantined + checked.quarantined
         checked.record.rows_validated += len(fetched.quarantined)

@@ -1,7 +1,9 @@
 """Sahara staking, distribution and bank events from CometBFT RPC (`/block`, `/block_results`, `/validators`).
 
 For every height of a range the connector reads `/block` (hash, `last_block_id.hash` as the parent
-hash, header time) and `/block_results`, with bounded concurrency, retrying transient failures.
+hash, header time) and `/block_results`, with bounded concurrency, retrying transient failures. The
+heights go in JSON-RPC batches (a POST of both calls for several heights, one round trip for all),
+or one call at a time from a node that refuses batches.
 
 **Three response forms, one result.** The form is detected per response:
 
@@ -61,6 +63,7 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import operator
 import re
 from collections import deque
@@ -86,8 +89,10 @@ from etl.catalog import (
 )
 from etl.decode import capture_record
 from etl.events import BlockRef, ChainFetch, Event, QuarantinedRow, payload_json
-from etl.http import RpcError, rpc_result
+from etl.http import HttpStatusError, RpcError, rpc_result
 from etl.sources.sahara_rpc import PrunedNodeError, node_client, pruned_error
+
+log = logging.getLogger(__name__)
 
 CONNECTION = "sahara_cometbft"
 NATIVE_DENOM = "usah"
@@ -534,7 +539,10 @@ class CometBFTSource:
     """ChainSource for Sahara's Cosmos side (family `sahara_staking`)."""
 
     url: str
-    concurrency: int = 32
+    #: Requests on the wire at once (each a JSON-RPC batch of `batch_heights` heights).
+    concurrency: int = 8
+    #: Heights per JSON-RPC batch: `block` and `block_results` of each, one HTTP request for all.
+    batch_heights: int = 8
     validator_every: int = 720
     timeout: float = 30.0
     source: str = field(default="cometbft", init=False)
@@ -546,6 +554,8 @@ class CometBFTSource:
         self._stream: str | None = None
         self._times: dict[int, int] = {}
         self._observe: set[int] = set()
+        #: False once the node refused a JSON-RPC batch: heights are then read one call at a time.
+        self._batches = True
 
     @classmethod
     def from_connection(cls, **kwargs) -> CometBFTSource:
@@ -562,12 +572,32 @@ class CometBFTSource:
         try:
             return self.http.rpc_uri(method, **params)
         except RpcError as exc:
-            pruned = pruned_error(exc, CONNECTION, block)
-            if pruned:
-                raise pruned from None
-            raise RuntimeError(
-                f"block {block} from {CONNECTION}: {exc}" if block is not None else str(exc)
-            ) from None
+            raise _node_error(exc, block) from None
+
+    def read_heights(self, heights: list[int]) -> list[tuple[Any, Any]]:
+        """(`block`, `block_results`) of each height, in order, through one JSON-RPC batch (a POST of
+        every call, as CometBFT serves it: one round trip for all). A node that refuses batches
+        (an error for the whole batch, or a 4xx) is then asked one call at a time."""
+        if self._batches:
+            calls = [(m, {"height": str(h)}) for h in heights for m in ("block", "block_results")]
+            try:
+                answers = self.http.rpc_batch(calls)
+            except (RpcError, HttpStatusError) as exc:
+                log.warning("%s refused a JSON-RPC batch (%s); reading one call at a time", CONNECTION, exc)
+                self._batches = False
+            else:
+                out = []
+                for i, height in enumerate(heights):
+                    pair = answers[2 * i : 2 * i + 2]
+                    for answer in pair:
+                        if answer.error is not None:
+                            raise _node_error(answer.error, height)
+                    out.append((pair[0].result, pair[1].result))
+                return out
+        return [
+            (self.call("block", block=h, height=h), self.call("block_results", block=h, height=h))
+            for h in heights
+        ]
 
     def status(self) -> dict:
         return self.call("status")
@@ -655,34 +685,39 @@ class CometBFTSource:
     def fetch(self, start: int, end: int) -> ChainFetch:
         fetched = ChainFetch(start, end)
         self._observe = self.observation_heights(start, end)
-        heights = iter(range(start, end))
-        # Pipelined: `block` and `block_results` of the next heights travel together, `concurrency`
-        # requests at a time, while this thread decodes the heights before them in order; the reads
-        # run at most `2 * concurrency` heights ahead, so memory holds a few answers, not the range.
+        size = max(1, self.batch_heights)
+        batches = iter([list(range(a, min(end, a + size))) for a in range(start, end, size)])
+        # Pipelined: batches of the next heights travel together, `concurrency` requests at a time,
+        # while this thread decodes the heights before them in order; the reads run at most
+        # `2 * concurrency` batches ahead, so memory holds a few answers, not the range.
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-
-            def read(height: int) -> tuple[int, Future, Future]:
-                return (
-                    height,
-                    pool.submit(self.call, "block", block=height, height=height),
-                    pool.submit(self.call, "block_results", block=height, height=height),
-                )
-
-            window = deque(read(h) for h in itertools.islice(heights, 2 * self.concurrency))
+            window: deque[tuple[list[int], Future]] = deque(
+                (heights, pool.submit(self.read_heights, heights))
+                for heights in itertools.islice(batches, 2 * self.concurrency)
+            )
             try:
                 while window:
-                    height, block, results = window.popleft()
-                    following = next(heights, None)
+                    heights, answers = window.popleft()
+                    following = next(batches, None)
                     if following is not None:
-                        window.append(read(following))
-                    ref, events, quarantined = self._decode_height(height, block.result(), results.result())
-                    fetched.blocks.append(ref)
-                    fetched.events.extend(events)
-                    fetched.quarantined.extend(quarantined)
+                        window.append((following, pool.submit(self.read_heights, following)))
+                    for height, (block, results) in zip(heights, answers.result(), strict=True):
+                        ref, events, quarantined = self._decode_height(height, block, results)
+                        fetched.blocks.append(ref)
+                        fetched.events.extend(events)
+                        fetched.quarantined.extend(quarantined)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         return fetched
+
+
+def _node_error(exc: RpcError, block: int | None) -> Exception:
+    """The node's error answer as the connector raises it: a pruned height named as such."""
+    pruned = pruned_error(exc, CONNECTION, block)
+    if pruned:
+        return pruned
+    return RuntimeError(f"block {block} from {CONNECTION}: {exc}" if block is not None else str(exc))
 
 
 # --- `decai decode cometbft-block-results` ------------------------------------------------------------

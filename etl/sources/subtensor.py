@@ -59,6 +59,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -369,25 +370,38 @@ class SubtensorSource:
             return ChainFetch(start, end)
         first = max(0, start - 1)  # the parent of `start`, whose runtime wrote start's events
         numbers = list(range(first, end))
-        # Pipelined: the hashes travel while the head is checked, then every read that needs only
-        # the hashes (blocks, runtime versions and subnets at the ends) travels at once.
+        # Pipelined: the hashes travel while the finalized head is read (two round trips, one
+        # after the other), then every read that needs only the hashes (blocks, runtime versions and
+        # subnets at the ends) travels while the head's second answer is awaited; nothing is decoded
+        # before the head is known to cover the range.
         self.rpc.forget_prefetched()
         self.rpc.prefetch([("chain_getBlockHash", [n]) for n in numbers])
-        head = self.finalized_head()
-        if end - 1 > head:
-            self.rpc.forget_prefetched()
-            raise ValueError(
-                f"subtensor: blocks up to {end - 1} requested but the finalized head is {head}; "
-                "only finalized blocks are ingested"
-            )
-        hashes = dict(zip(numbers, self.block_hashes(numbers), strict=True))
-        ahead = _block_calls(range(start, end), hashes, self.accounts)
-        ahead += [("state_getRuntimeVersion", [hashes[n]]) for n in sorted({first, end - 1})]
-        if self.observations:
-            ahead += [("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]]) for n in sorted({start, end - 1})]
-        self.rpc.prefetch(ahead)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="head") as pool:
+            head = pool.submit(self.finalized_head)
+            try:
+                hashes = dict(zip(numbers, self.block_hashes(numbers), strict=True))
+            except Exception:
+                self._check_head(head.result(), end)  # past the head: say so rather than "no block"
+                raise
+            ahead = _block_calls(range(start, end), hashes, self.accounts)
+            ahead += [("state_getRuntimeVersion", [hashes[n]]) for n in sorted({first, end - 1})]
+            if self.observations:
+                ahead += [
+                    ("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]]) for n in sorted({start, end - 1})
+                ]
+            self.rpc.prefetch(ahead)
+            self._check_head(head.result(), end)
         blocks = self._read_blocks(start, end, hashes)
         specs = self._spec_of(hashes, first, end - 1)
+        subnets: dict[int, int] | None = None
+        held: list[QuarantinedRow] = []
+        if self.observations:
+            # The subnets at the range ends say which epochs to observe: those reads go out now and
+            # travel while the blocks are decoded.
+            subnets, held = self._subnets_at_ends(start, end, hashes, specs)
+            if subnets is not None:
+                self.rpc.prefetch(_observation_calls(start, end, hashes, subnets))
+                self.rpc.prefetch(_emission_calls(start, end, hashes, sorted(subnets)))
         fetched = ChainFetch(start, end)
         by_spec: dict[int, list[_Block]] = {}
         for block in blocks:
@@ -399,11 +413,20 @@ class SubtensorSource:
         if self.accounts:
             self._observe_accounts(fetched, start, blocks, hashes, specs)
         if self.observations:
-            times = {b.number: b.time for b in blocks}
-            subnets = self._observe(fetched, start, end, hashes, specs, times)
+            fetched.quarantined.extend(held)
             if subnets is not None:
+                times = {b.number: b.time for b in blocks}
+                self._observe(fetched, start, end, hashes, specs, times, subnets)
                 self._observe_emission(fetched, start, end, hashes, specs, times, sorted(subnets))
         return fetched
+
+    def _check_head(self, head: int, end: int) -> None:
+        if end - 1 > head:
+            self.rpc.forget_prefetched()
+            raise ValueError(
+                f"subtensor: blocks up to {end - 1} requested but the finalized head is {head}; "
+                "only finalized blocks are ingested"
+            )
 
     def _read_blocks(self, start: int, end: int, hashes: dict[int, str]) -> list[_Block]:
         numbers = list(range(start, end))
@@ -512,6 +535,34 @@ class SubtensorSource:
         return rows
 
     # ------------------------------------------------------------------ metagraph observations
+    def _subnets_at_ends(
+        self, start: int, end: int, hashes: dict[int, str], specs: dict[int, int]
+    ) -> tuple[dict[int, int] | None, list[QuarantinedRow]]:
+        """The subnets known at the range ends (netuid -> tempo), or None when the node could not say
+        which exist (with the quarantined answer, if one could not be decoded)."""
+        subnets: dict[int, int] = {}
+        for n in sorted({start, end - 1}):
+            try:
+                runtime = self.runtime(specs[n], hashes[n], v15=True)
+                raw = self.rpc.results([("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]])], [n])[0]
+            except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
+                log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
+                return None, []
+            try:
+                for info in runtime.decode_api(
+                    "SubnetInfoRuntimeApi_get_all_dynamic_info", strict_hex_bytes(raw, "get_all_dynamic_info")
+                ):
+                    if info:
+                        subnets[int(info["netuid"])] = int(info.get("tempo") or DEFAULT_TEMPO)
+            except (ValueError, TypeError, KeyError) as exc:  # a malformed answer: quarantined, events count
+                return None, [
+                    QuarantinedRow(SOURCE, CHAIN, f"{n}:obs.subnets", _raw_text(raw),
+                                   f"block {n} ({hashes[n]}): get_all_dynamic_info cannot be decoded "
+                                   f"({type(exc).__name__}: {exc}); no metagraph observations in this chunk",
+                                   "decode_error", n)
+                ]  # fmt: skip
+        return subnets, []
+
     def _observe(
         self,
         fetched: ChainFetch,
@@ -520,50 +571,14 @@ class SubtensorSource:
         hashes: dict[int, str],
         specs: dict[int, int],
         times: dict[int, datetime],
-    ) -> dict[int, int] | None:
-        """Metagraph observations at the epochs in the range; the subnets known at the range ends
-        (netuid -> tempo), or None when the node could not say which exist."""
-        ends = sorted({start, end - 1})
-        subnets: dict[int, int] = {}  # netuid -> tempo
-        for n in ends:
-            try:
-                runtime = self.runtime(specs[n], hashes[n], v15=True)
-                raw = self.rpc.results([("state_call", [ALL_DYNAMIC_INFO, "0x", hashes[n]])], [n])[0]
-            except SubtensorRpcError as exc:  # a runtime without these APIs: events still count
-                log.warning("subtensor: no metagraph observations at block %s (%s)", n, exc)
-                return None
-            try:
-                for info in runtime.decode_api(
-                    "SubnetInfoRuntimeApi_get_all_dynamic_info", strict_hex_bytes(raw, "get_all_dynamic_info")
-                ):
-                    if info:
-                        subnets[int(info["netuid"])] = int(info.get("tempo") or DEFAULT_TEMPO)
-            except (ValueError, TypeError, KeyError) as exc:  # a malformed answer: quarantined, events count
-                fetched.quarantined.append(
-                    QuarantinedRow(SOURCE, CHAIN, f"{n}:obs.subnets", _raw_text(raw),
-                                   f"block {n} ({hashes[n]}): get_all_dynamic_info cannot be decoded "
-                                   f"({type(exc).__name__}: {exc}); no metagraph observations in this chunk",
-                                   "decode_error", n)
-                )  # fmt: skip
-                return None
-        targets = [
-            (b, netuid)
-            for netuid, tempo in sorted(subnets.items())
-            for b in epoch_blocks(netuid, tempo, start, end)
-        ]
-        self.rpc.prefetch(_emission_calls(start, end, hashes, sorted(subnets)))  # travels with the epochs
+        subnets: dict[int, int],
+    ) -> None:
+        """Metagraph observations at the epochs in the range of the `subnets` (netuid -> tempo)."""
+        targets = _epoch_targets(start, end, subnets)
         if not targets:
-            return subnets
-        calls: list[tuple[str, list]] = []
-        owners: list[int] = []
-        for b, netuid in targets:
-            arg = "0x" + netuid.to_bytes(2, "little").hex()
-            calls += [
-                ("state_call", ["NeuronInfoRuntimeApi_get_neurons_lite", arg, hashes[b]]),
-                ("state_call", ["SubnetInfoRuntimeApi_get_dynamic_info", arg, hashes[b]]),
-            ]
-            owners += [b, b]
-        results = self.rpc.results(calls, owners)
+            return
+        owners = [b for b, _ in targets for _ in range(2)]
+        results = self.rpc.results(_observation_calls(start, end, hashes, subnets), owners)
         for i, (b, netuid) in enumerate(targets):
             spec = specs[b]
             runtime = self.runtime(spec, hashes[b], v15=True)
@@ -582,7 +597,6 @@ class SubtensorSource:
                     fetched.events.append(row)
                 else:
                     fetched.quarantined.append(row)
-        return subnets
 
     def _observe_emission(
         self,
@@ -611,6 +625,29 @@ class SubtensorSource:
                 spec_version=specs[b],
             )
             (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
+
+
+def _epoch_targets(start: int, end: int, subnets: dict[int, int]) -> list[tuple[int, int]]:
+    """(block, netuid) of every subnet epoch in [start, end)."""
+    return [
+        (b, netuid)
+        for netuid, tempo in sorted(subnets.items())
+        for b in epoch_blocks(netuid, tempo, start, end)
+    ]
+
+
+def _observation_calls(
+    start: int, end: int, hashes: dict[int, str], subnets: dict[int, int]
+) -> list[tuple[str, list]]:
+    """The neurons and the subnet of each epoch in [start, end), two calls per epoch."""
+    calls: list[tuple[str, list]] = []
+    for b, netuid in _epoch_targets(start, end, subnets):
+        arg = "0x" + netuid.to_bytes(2, "little").hex()
+        calls += [
+            ("state_call", ["NeuronInfoRuntimeApi_get_neurons_lite", arg, hashes[b]]),
+            ("state_call", ["SubnetInfoRuntimeApi_get_dynamic_info", arg, hashes[b]]),
+        ]
+    return calls
 
 
 def _emission_calls(
