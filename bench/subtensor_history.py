@@ -164,14 +164,18 @@ def devnet_client(routes: list):
 class SubtensorHistory:
     """Bittensor history straight from the devnet's simulator, block range by block range.
 
-    `SubtensorSource` reads System.Events from the devnet's own JSON-RPC (served in process by
-    `devnet_client`) and decodes them as in production. Metagraph observations are the exception:
+    `SubtensorSource` reads System.Events and the block bodies from the devnet's own JSON-RPC (served
+    in process by `devnet_client`) and decodes them as in production: every signed extrinsic gives
+    its `System.ExtrinsicObserved`, and the first block of each UTC day the paged
+    `System.AccountsObserved` snapshot of the day before. Metagraph observations are the exception:
     the devnet answers `get_neurons_lite` at a past block by replaying the chain from its last
     checkpoint, seconds a call at full scale. Here the simulator is walked once, window by window,
     and each subnet's metagraph is read off the walk at its epoch block, then turned into events by
     the connector's own `neuron_payload` / `observation_rows` (the same payloads as over RPC: a test
-    checks that). Memory stays bounded by one window: windows are fed to the chain's cache as they
-    are walked and the cache keeps only a few.
+    checks that). The state at each day's last block is likewise taken off the walk and handed to
+    the chain's state cache, so the connector's `System.Account` pages there are answered without a
+    replay. Memory stays bounded by one window: windows are fed to the chain's cache as they are
+    walked and the cache keeps only a few.
     """
 
     CACHE_WINDOWS = 4
@@ -188,7 +192,9 @@ class SubtensorHistory:
         rpc = SubtensorRpc(self.chain, lambda: clock)
         rpc.answers = AnswerCache(limit=0)  # each block is read once: keeping its answers only costs memory
         self._client = devnet_client(subtensor_routes(rpc))
-        self.source = SubtensorSource("http://devnet/subtensor", observations=False, concurrency=1)
+        self.source = SubtensorSource(
+            "http://devnet/subtensor", observations=False, accounts=True, concurrency=1
+        )
         self.source.rpc._client.close()
         self.source.rpc._client = self._client
         self._state = self.chain._genesis_state()
@@ -229,12 +235,15 @@ class SubtensorHistory:
                 for row in self._observation_rows(block, netuid, neurons, subnet):
                     (fetched.events if isinstance(row, Event) else fetched.quarantined).append(row)
         self.cursor = end
+        with self.chain._lock:  # the day-end states kept by the walk are read once, by this fetch
+            for block in [b for b in self.chain._state_cache if b < end - 1]:
+                del self.chain._state_cache[block]
         return fetched
 
     def _walk(self, w: int) -> None:
         """Advance the walk through window `w` as the chain simulates it, reading each epoch's metagraph."""
         from devnet.subtensor import encoding
-        from devnet.subtensor.chain import WINDOW, Window
+        from devnet.subtensor.chain import WINDOW, Window, _clone
 
         chain, state = self.chain, self._state
         ops = chain._generate_ops(state, w)
@@ -243,6 +252,21 @@ class SubtensorHistory:
         # Every subnet's epoch block in the window (root's too: the connector asks for its pool).
         epochs = sorted((chain._epoch_block(w, netuid), netuid) for netuid in state.subnets)
         pending = 0
+        # The window's last blocks of a UTC day: the next block's fetch pages System.Account there.
+        day_ends = [
+            b
+            for b in range(max(1, w * WINDOW), (w + 1) * WINDOW)
+            if self.block_time(b).date() != self.block_time(b + 1).date()
+        ]
+
+        def keep_days_before(block: int) -> None:
+            while day_ends and day_ends[0] < block:
+                at = day_ends.pop(0)
+                chain.settle(state, at)
+                snapshot = _clone(state)
+                snapshot.block = at
+                with chain._lock:  # what `state_at(at)` would rebuild by replaying the chain
+                    chain._state_cache[at] = snapshot
 
         def observe_before(block: int) -> None:
             nonlocal pending
@@ -250,12 +274,14 @@ class SubtensorHistory:
             while pending < len(epochs) and epochs[pending][0] < block:
                 at, netuid = epochs[pending]
                 pending += 1
+                keep_days_before(at)
                 if netuid in state.subnets and at >= max(1, w * WINDOW):
                     chain.settle(state, at)  # the pools hold every block's emission up to `at`
                     neurons = encoding.neurons_lite(chain, state, netuid, at) or []
                     meta = encoding.meta_for(chain, at)
                     info = meta.encode("OptionDynamicInfo", encoding.dynamic_info(chain, state, netuid, at))
                     self._observed.setdefault(at, []).append((netuid, neurons, "0x" + info.hex()))
+            keep_days_before(block)
 
         for op in ops:
             observe_before(op.block)

@@ -184,16 +184,38 @@ def test_the_bittensor_history_is_what_the_connector_reads_from_the_devnet(devne
     with SubtensorSource(devnet.endpoints["subtensor"]) as source:
         expected = source.fetch(start, end)
     got = {e.event_id: e for f in fetches for e in f.events}
-    # The bench's history does not write the account observations yet (signed extrinsics and the daily
-    # System.Account snapshot): every other event must be the connector's, exactly.
-    accounts = {"System.ExtrinsicObserved", "System.AccountsObserved"}
-    want = {e.event_id: e for e in expected.events if e.event_type not in accounts}
+    want = {e.event_id: e for e in expected.events}
     assert len(got) == sum(len(f.events) for f in fetches)
     assert got.keys() == want.keys()
     assert all(got[k].payload == want[k].payload and got[k].block_time == want[k].block_time for k in want)
     observed = [e for e in want.values() if e.event_type == "SubtensorModule.NeuronObserved"]
     assert len(observed) > 100  # the metagraph part is really compared
+    signed = [e for e in want.values() if e.event_type == "System.ExtrinsicObserved"]
+    assert len(signed) > 100  # and so are the signed extrinsics of the block bodies
     assert [b for f in fetches for b in f.blocks] == expected.blocks
+
+
+def test_the_bittensor_history_pages_each_day_s_accounts_as_the_connector_does(devnet):
+    """Across the first UTC midnight (block 7,200 is the first block of 2025-12-02), the history's
+    System.Account snapshot of 2025-12-01, taken off its walk of the simulator, is page for page the
+    connector's over HTTP from the devnet, which replays the chain to block 7,199."""
+    history = SubtensorHistory(seed=7, scale=0.05, now=DEVNET_NOW)
+    try:
+        while history.cursor < 7_200:
+            history.next_fetch(min(361, 7_200 - history.cursor))  # a fetch never crosses a window's end
+        fetched = history.next_fetch(10)
+    finally:
+        history.close()
+    assert (fetched.start, fetched.end) == (7_200, 7_210) and not fetched.quarantined
+    with SubtensorSource(devnet.endpoints["subtensor"]) as source:
+        expected = source.fetch(fetched.start, fetched.end)
+    pages = [e for e in fetched.events if e.event_type == "System.AccountsObserved"]
+    assert [(e.block_number, e.payload["day"], e.payload["at_block"]) for e in pages] == [
+        (7_200, "2025-12-01", 7_199)
+    ] * len(pages)
+    assert sum(len(e.payload["accounts"]) for e in pages) > 1_000  # every account of the devnet's day
+    want = {e.event_id: e.payload for e in expected.events}
+    assert {e.event_id: e.payload for e in fetched.events} == want
 
 
 def test_the_sahara_history_is_what_the_connectors_read_from_the_devnet(devnet):

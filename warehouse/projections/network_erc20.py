@@ -18,10 +18,11 @@ Approval stored (`erc20` staging; the token is the registered contract whose sym
 
 **Folding.** A day's holders depend on every day before it, so a run recomputes, for each network
 whose SAHARA rows the window touches, every day from the first touched one on: holders at that day's
-start from the balance changes before it (`erc20_balance_days`), then day by day the accounts whose
-balance turned positive or back to zero. Rows that did not change are not rewritten. `complete` and
-the USD figures are refreshed on every run for the rows whose chain day or quote changed. Late
-backfills are recomputed from their day on, so incremental runs and a rebuild give the same rows.
+start from the network's last row before it, then day by day the accounts whose balance turned
+positive or back to zero (their balance before the day: the folded balance minus the changes since).
+Rows that did not change are not rewritten. `complete` and the USD figures are refreshed on every
+run for the rows whose chain day or quote changed. Late backfills are recomputed from their day on,
+so incremental runs and a rebuild give the same rows.
 """
 
 from __future__ import annotations
@@ -60,35 +61,49 @@ DAY_ROWS = f"""
     WHERE a.{SAHARA} AND a.block_time >= f.first_day
 """
 
-#: Holders at the end of each of those days, from the balance changes: the accounts positive before
-#: the first day, then per day the accounts turning positive minus those turning back to zero or below.
+#: Holders at the end of each of those days: the holders of the network's last row before the first
+#: day (no transfer in between), then per day the accounts turning positive minus those turning back to
+#: zero or below. An account's balance before the first day is its folded balance (`erc20_balances`)
+#: minus its changes since, so only the accounts that moved are read, not every account's history.
 HOLDERS = f"""
     CREATE TEMPORARY TABLE w_ne_holders AS
     WITH tokens AS (
         SELECT DISTINCT r.network, r.token_address, f.first_day
         FROM w_ne_rows r JOIN w_ne_from f ON f.network = r.network
     ),
-    opening AS (
-        SELECT b.network, b.token_address, b.holder, SUM(b.delta_base_units) AS balance
-        FROM erc20_balance_days b
-        JOIN tokens k ON k.network = b.network AND k.token_address = b.token_address
-        WHERE b.day < k.first_day AND b.holder <> {ZERO_ADDRESS}
-        GROUP BY b.network, b.token_address, b.holder
+    kept AS (
+        SELECT k.network, k.token_address, MAX(n.day) AS day
+        FROM tokens k
+        LEFT JOIN network_daily n
+          ON n.chain = 'sahara' AND n.network = 'evm:' || k.network AND n.day < k.first_day
+        GROUP BY k.network, k.token_address
     ),
     opening_count AS (
-        SELECT network, token_address, COUNT(*) AS holders FROM opening WHERE balance > 0
-        GROUP BY network, token_address
+        SELECT k.network, k.token_address, COALESCE(n.holders, 0) AS holders
+        FROM kept k
+        LEFT JOIN network_daily n ON n.chain = 'sahara' AND n.network = 'evm:' || k.network AND n.day = k.day
     ),
-    changes AS (
-        SELECT b.network, b.token_address, b.day, b.delta_base_units AS delta,
-               COALESCE(o.balance, 0) + SUM(b.delta_base_units) OVER (
-                   PARTITION BY b.network, b.token_address, b.holder ORDER BY b.day
-               ) AS after
+    recent AS (
+        SELECT b.network, b.token_address, b.holder, b.day, b.delta_base_units
         FROM erc20_balance_days b
         JOIN tokens k ON k.network = b.network AND k.token_address = b.token_address
-        LEFT JOIN opening o
-          ON o.network = b.network AND o.token_address = b.token_address AND o.holder = b.holder
         WHERE b.day >= k.first_day AND b.holder <> {ZERO_ADDRESS}
+    ),
+    opening AS (
+        SELECT r.network, r.token_address, r.holder, MAX(b.balance_base_units) - SUM(r.delta_base_units) AS balance
+        FROM recent r
+        JOIN erc20_balances b
+          ON b.network = r.network AND b.token_address = r.token_address AND b.holder = r.holder
+        GROUP BY r.network, r.token_address, r.holder
+    ),
+    changes AS (
+        SELECT r.network, r.token_address, r.day, r.delta_base_units AS delta,
+               COALESCE(o.balance, 0) + SUM(r.delta_base_units) OVER (
+                   PARTITION BY r.network, r.token_address, r.holder ORDER BY r.day
+               ) AS after
+        FROM recent r
+        LEFT JOIN opening o
+          ON o.network = r.network AND o.token_address = r.token_address AND o.holder = r.holder
     ),
     turns AS (
         SELECT network, token_address, day,

@@ -17,7 +17,10 @@ One row per UTC day with a stored Sahara block or transaction, from the staging 
 - `fees_native`: Σ `tx.fee` (an empty fee is zero), failed transactions included (they pay);
 - `holders`: accounts whose balance, folded from every bank transfer, coinbase mint and burn since
   the store's first block, is positive at the day's end (exact only when the store starts at genesis:
-  a balance held before the first stored block is not seen; staking bonds move no transfer);
+  a balance held before the first stored block is not seen; staking bonds move no transfer). A run
+  starts from the holders of the network's last row before the first day it recomputes and adds, day
+  by day, the accounts whose balance turned positive or back to zero since (their balance before that
+  day summed for them only), so it does not fold every account's history again;
 - `staking_apr`: on complete days, the day's `distribution.rewards` ÷ bonded tokens (the day's latest
   mint event's bonded ratio × supply, `ecosystem_day_totals`) × 365; `staking_apy` =
   (1 + apr/365)^365 - 1;
@@ -89,16 +92,35 @@ INSERT = f"""
         FROM sahara_accounts a JOIN days d ON d.day = a.first_day
         GROUP BY a.first_day
     ),
-    balances AS (
-        SELECT account, day,
-               SUM(change_usah) OVER (PARTITION BY account ORDER BY day ROWS UNBOUNDED PRECEDING) AS balance,
-               LEAD(day) OVER (PARTITION BY account ORDER BY day) AS next_day
-        FROM sahara_balance_changes_daily
+    last_kept AS (SELECT MAX(n.day) AS day FROM network_daily n, bounds b WHERE {_MINE} AND n.day < b.lo),
+    anchor AS (
+        SELECT COALESCE(l.day, DATE '1970-01-01') AS day, COALESCE(n.holders, 0) AS holders
+        FROM last_kept l LEFT JOIN network_daily n ON {_MINE} AND n.day = l.day
+    ),
+    recent AS (
+        SELECT c.account, c.day, c.change_usah
+        FROM sahara_balance_changes_daily c, anchor a WHERE c.day > a.day
+    ),
+    opening AS (
+        SELECT c.account, SUM(c.change_usah) AS balance
+        FROM sahara_balance_changes_daily c, anchor a
+        WHERE c.day <= a.day AND c.account IN (SELECT account FROM recent)
+        GROUP BY c.account
+    ),
+    changes AS (
+        SELECT r.day, r.change_usah AS delta,
+               COALESCE(o.balance, 0)
+               + SUM(r.change_usah) OVER (PARTITION BY r.account ORDER BY r.day ROWS UNBOUNDED PRECEDING) AS after
+        FROM recent r LEFT JOIN opening o ON o.account = r.account
+    ),
+    turns AS (
+        SELECT day, SUM(CASE WHEN after > 0 THEN 1 ELSE 0 END - CASE WHEN after - delta > 0 THEN 1 ELSE 0 END)
+            AS turn
+        FROM changes GROUP BY day
     ),
     holders AS (
-        SELECT d.day, COUNT(*) AS holders
-        FROM days d JOIN balances b ON b.day <= d.day AND (b.next_day IS NULL OR b.next_day > d.day)
-        WHERE b.balance > 0
+        SELECT d.day, MAX(a.holders) + COALESCE(SUM(t.turn), 0) AS holders
+        FROM days d CROSS JOIN anchor a LEFT JOIN turns t ON t.day <= d.day
         GROUP BY d.day
     ),
     price AS (
