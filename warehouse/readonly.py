@@ -20,6 +20,7 @@ Three barriers, each enough on its own for the common attacks:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -75,9 +76,19 @@ def check_read_only(sql: str, dialect: str | None = None) -> str:
 
     `dialect` is `duckdb` or `postgresql`; without one (a query written for both engines, as the
     dashboard's are) every grammar that can parse the text must find one read in it.
+
+    The verdict depends on the text and the dialect alone, so an accepted text is remembered
+    (`_accepted`): the dashboard sends the same few texts with new parameters on every request, and
+    parsing each again cost more than most of its queries. A refused text is parsed every time.
     """
     if not isinstance(sql, str) or not sql.strip():
         raise ReadOnlyViolation("the query is empty: give one SELECT (or WITH, EXPLAIN, DESCRIBE, SHOW).")
+    return _accepted(sql, dialect)
+
+
+@functools.lru_cache(maxsize=512)
+def _accepted(sql: str, dialect: str | None) -> str:
+    """`check_read_only`'s work; lru_cache keeps only returns, so a text that raised is never remembered."""
     text = _numbered_parameters(sql)
     if dialect == "duckdb":
         _check_duckdb(text)
@@ -153,10 +164,7 @@ def _check_duckdb(sql: str) -> None:
     if kind != duckdb.StatementType.SELECT:
         raise _not_a_read(_duckdb_kind_name(statement))
     # A SELECT may still hold a writing CTE (`WITH x AS (DELETE … RETURNING *) SELECT …`): walk the tree.
-    with duckdb.connect(":memory:", config={"enable_external_access": False}) as scratch:
-        tree = json.loads(
-            scratch.execute("SELECT json_serialize_sql(?::VARCHAR)", [statement.query]).fetchone()[0]
-        )
+    tree = json.loads(_serialized_sql(statement.query))
     if tree.get("error"):
         raise ReadOnlyViolation(
             f"DuckDB cannot check this SELECT: {tree.get('error_message', 'unknown form')}."
@@ -166,6 +174,26 @@ def _check_duckdb(sql: str) -> None:
     if writes:
         kind = writes[0].removesuffix("_NODE").removesuffix("_QUERY").replace("_", " ")
         raise _not_a_read(f"a WITH holding {kind} (a writing CTE)")
+
+
+#: One in-memory DuckDB per process (pid, connection): opening one costs about 100 ms of CPU, more
+#: than the check itself; a forked child opens its own.
+_SCRATCH: dict = {}
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _serialized_sql(query: str) -> str:
+    """DuckDB's parse tree of one statement as JSON (`json_serialize_sql`, which parses and never
+    runs the statement), on an empty in-memory database without file or network access."""
+    import duckdb
+
+    with _SCRATCH_LOCK:
+        if _SCRATCH.get("pid") != os.getpid():
+            _SCRATCH.update(
+                pid=os.getpid(),
+                conn=duckdb.connect(":memory:", config={"enable_external_access": False}),
+            )
+        return _SCRATCH["conn"].execute("SELECT json_serialize_sql(?::VARCHAR)", [query]).fetchone()[0]
 
 
 def _duckdb_kind_name(statement) -> str:
