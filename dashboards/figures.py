@@ -531,6 +531,35 @@ def _partial_marks(figure: go.Figure, frame: pd.DataFrame, period: str) -> go.Fi
     return figure
 
 
+def _subnet_bars(frame: pd.DataFrame, period: str, values, what: str) -> list[dict]:
+    """A bar trace per subnet of `frame` (its `netuid`, by netuid) of `values` (one per row), a period
+    not stored whole hatched, each point's drill-down keys and hover (`what` after the period).
+
+    Plain dicts of whole-frame columns sliced per subnet: the figure validates each trace once, where a
+    `go.Bar` per subnet is validated, then copied into the figure (128 subnets at 10M events)."""
+    partial = partial_days(frame)
+    periods = frame[period].to_numpy()
+    keys = _period_keys(frame, "netuid")
+    width = 0.8 * PERIOD_MS[period]
+    traces = []
+    for netuid, rows in sorted(frame.groupby("netuid").indices.items()):
+        hover = f"subnet {netuid}<br>{_PERIOD_HOVER[period]}<br>{what}"
+        marks = [partial[i] for i in rows]
+        traces.append(
+            {"type": "bar", "x": periods[rows], "y": _rows_of(values, rows), "name": f"subnet {netuid}",
+             "marker": {"color": subnet_color(netuid), "pattern": {"shape": ["/" if p else "" for p in marks]}},
+             "width": width, "customdata": keys[rows],
+             "hovertemplate": [f"{hover}{partial_hover(period) if p else ''}<extra></extra>" for p in marks]}
+        )  # fmt: skip
+    return traces
+
+
+def _rows_of(values, rows):
+    """The values at positions `rows`: a numpy slice of an array (plotly sends it as a typed array), a
+    list of a list."""
+    return values[rows] if hasattr(values, "dtype") else [values[i] for i in rows]
+
+
 def registrations_figure(frame: pd.DataFrame) -> go.Figure:
     """Neuron registrations per day, or per hour on a short range, stacked by subnet; a period not
     stored whole is hatched and marked "partial"."""
@@ -538,17 +567,7 @@ def registrations_figure(frame: pd.DataFrame) -> go.Figure:
     title = f"Registrations per {period} (NeuronRegistered)"
     if frame.empty:
         return no_data_figure(title, "No registrations in the selected range")
-    traces = []
-    for netuid, group in frame.groupby("netuid"):
-        partial = partial_days(group)
-        traces.append(
-            go.Bar(x=group[period], y=group["registrations"], name=f"subnet {netuid}",
-                   marker_color=subnet_color(netuid), width=0.8 * PERIOD_MS[period],
-                   marker_pattern_shape=["/" if p else "" for p in partial],
-                   customdata=_period_keys(group, "netuid"),
-                   hovertemplate=[f"subnet {netuid}<br>{_PERIOD_HOVER[period]}<br>%{{y}} registrations"
-                                  f"{partial_hover(period) if p else ''}<extra></extra>" for p in partial])
-        )  # fmt: skip
+    traces = _subnet_bars(frame, period, frame["registrations"].to_numpy(), "%{y} registrations")
     largest = frame.groupby(period)["registrations"].sum().max()
     figure = _layout(
         go.Figure(traces), title, barmode="stack", yaxis=_count_axis(f"registrations (count per {period})", largest),
@@ -565,19 +584,8 @@ def stake_flow_figure(frame: pd.DataFrame, netuid: int | None = None) -> go.Figu
     title = f"Net stake flow per {period} (TAO)" + (f", subnet {netuid}" if netuid is not None else "")
     if frame.empty:
         return no_data_figure(title, "No stake added, removed or moved in the selected range")
-    traces = []
-    for subnet, group in frame.groupby("netuid"):
-        partial = partial_days(group)
-        traces.append(
-            go.Bar(
-                x=group[period], y=[float(v) for v in group["net_flow_tao"]], name=f"subnet {subnet}",
-                marker_color=subnet_color(subnet), width=0.8 * PERIOD_MS[period],
-                marker_pattern_shape=["/" if p else "" for p in partial],
-                customdata=_period_keys(group, "netuid"),
-                hovertemplate=[f"subnet {subnet}<br>{_PERIOD_HOVER[period]}<br>%{{y:,.4~f}} TAO"
-                               f"{partial_hover(period) if p else ''}<extra></extra>" for p in partial],
-            )
-        )  # fmt: skip
+    flows = [float(v) for v in frame["net_flow_tao"]]
+    traces = _subnet_bars(frame, period, flows, "%{y:,.4~f} TAO")
     figure = _layout(
         go.Figure(traces), title, barmode="relative", xaxis=period_axis(frame[period], period),
         yaxis={"title": f"net stake flow (TAO per {period})", "zeroline": True},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import functools
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pandas as pd
@@ -44,6 +46,12 @@ _SESSION: contextvars.ContextVar[tuple[str, sa.Connection] | None] = contextvars
 )
 
 
+#: The warehouse's state (`warehouse_state`) as the current `session()` read it, once per session.
+_SESSION_STATE: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "dashboard_session_state", default=None
+)
+
+
 @contextlib.contextmanager
 def session(url: str | None) -> Iterator[None]:
     """Run every query inside on one read-only connection: a callback opens the warehouse once,
@@ -55,9 +63,11 @@ def session(url: str | None) -> Iterator[None]:
         return
     with db.connect(_engine(resolved)) as conn:
         token = _SESSION.set((resolved, conn))
+        state_token = _SESSION_STATE.set({})
         try:
             yield
         finally:
+            _SESSION_STATE.reset(state_token)
             _SESSION.reset(token)
 
 
@@ -427,16 +437,30 @@ MILESTONE_COLUMNS = [
 _MILESTONES: dict[str, tuple[tuple, pd.DataFrame]] = {}
 
 
-def _milestone_state(url: str | None) -> tuple:
-    """What `v_milestones` depends on, read cheaply: the committed ingest batches (new blocks), the
-    projections' positions (new staging rows) and the dated reference facts."""
+def warehouse_state(url: str | None) -> tuple:
+    """What every table the dashboard reads depends on, read cheaply: the committed ingest batches
+    (new events and blocks: a batch is recorded in the transaction that stores them), the projections'
+    positions and last runs (new staging and mart rows) and the dated reference facts. Read once per
+    `session()`: a DuckDB file cannot change while a reader has it open."""
+    memo = _SESSION_STATE.get()
+    resolved = db.resolve_url(url)
+    if memo is not None and resolved in memo:
+        return memo[resolved]
+    state = _read_state(url)
+    if memo is not None:
+        memo[resolved] = state
+    return state
+
+
+def _read_state(url: str | None) -> tuple:
     frame = _read_or_empty(
         url,
         """
         SELECT 'batches' AS part, CAST(COUNT(*) AS VARCHAR) AS name, CAST(MAX(started_at) AS VARCHAR) AS state
         FROM ingest_batches
         UNION ALL
-        SELECT 'projection', projection, CAST(last_seq AS VARCHAR) FROM projection_state
+        SELECT 'projection', projection, CAST(last_seq AS VARCHAR) || '|' || CAST(updated_at AS VARCHAR)
+        FROM projection_state
         UNION ALL
         SELECT 'fact', fact_id, subject || '|' || fact || '|' || value || '|' || COALESCE(unit, '') || '|'
                || CAST(as_of AS VARCHAR) || '|' || source_title || '|' || source_url || '|' || COALESCE(note, '')
@@ -447,6 +471,33 @@ def _milestone_state(url: str | None) -> tuple:
     return tuple(sorted(tuple(str(v) for v in row) for row in frame.itertuples(index=False)))
 
 
+#: (resolved URL, what, arguments) -> (the warehouse state it was computed in, the frame); newest last.
+_PER_STATE: collections.OrderedDict[tuple, tuple[tuple, pd.DataFrame]] = collections.OrderedDict()
+_PER_STATE_LOCK = threading.Lock()
+PER_STATE_ENTRIES = 64
+
+
+def per_state(url: str | None, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """`compute()`, or a copy of what it returned for the same `key` while the warehouse was in the
+    same state (`warehouse_state`): panels that draw the same frame of one view (the comparison
+    measures of the overview and compare pages) compute it once until ingestion or a projection run
+    changes the warehouse. `key` names what is computed and every argument it depends on."""
+    full_key = (db.resolve_url(url), *key)
+    state = warehouse_state(url)
+    with _PER_STATE_LOCK:
+        cached = _PER_STATE.get(full_key)
+        if cached is not None and cached[0] == state:
+            _PER_STATE.move_to_end(full_key)
+            return cached[1].copy()
+    frame = compute()
+    with _PER_STATE_LOCK:
+        _PER_STATE[full_key] = (state, frame.copy())
+        _PER_STATE.move_to_end(full_key)
+        while len(_PER_STATE) > PER_STATE_ENTRIES:
+            _PER_STATE.popitem(last=False)
+    return frame
+
+
 def milestones(
     url: str | None, start: datetime | None = None, end: datetime | None = None, chains=None
 ) -> pd.DataFrame:
@@ -454,7 +505,7 @@ def milestones(
     facts) that occurred in [start, end), of `chains` if given (a chain's and the sector's), oldest
     first. The view is read again only when the warehouse has changed since the last read."""
     resolved = db.resolve_url(url)
-    state = _milestone_state(url)
+    state = warehouse_state(url)
     cached = _MILESTONES.get(resolved)
     if cached is None or cached[0] != state:
         every = _read_or_empty(

@@ -437,8 +437,15 @@ def comparison_per_hour(url: str, chain: str, start: datetime, end: datetime) ->
 
 def comparison(url: str, view: View) -> pd.DataFrame:
     """The comparison measures per chain and period: `ecosystem_daily`'s rows per day, or per hour
-    `comparison_per_hour`, for the view's chains."""
-    chains = view.chains()
+    `comparison_per_hour`, for the view's chains. Four panels draw it from the same view, so it is
+    computed once per view and warehouse state (`queries.per_state`)."""
+    chains = tuple(view.chains())
+    return queries.per_state(
+        url, ("comparison", view.start_at, view.end_at, chains), lambda: _comparison(url, view, chains)
+    )
+
+
+def _comparison(url: str, view: View, chains: tuple[str, ...]) -> pd.DataFrame:
     if chart_grain(url, view, chains) == "day":
         return queries.ecosystem_daily(url, view.start_at, view.end_at, chains=chains)
     frames = [comparison_per_hour(url, chain, view.start_at, view.end_at) for chain in chains]
