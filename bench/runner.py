@@ -269,6 +269,27 @@ class BenchHistory:
                 self._bittensor.block_time(self._bittensor.cursor - 1), partial=True
             )
 
+    def sahara_until(self, event_types: tuple[str, ...], most_blocks: int = 720) -> Iterator[HistoryBatch]:
+        """The next Sahara blocks, a few at a time, until their events hold each of `event_types` (or
+        `most_blocks` blocks were read): a small set-aside of the same mix may otherwise hold no
+        Sahara transaction or token log at all (the devnet has a few per ten blocks)."""
+        from bench.sahara_history import SaharaHistory
+
+        if self._sahara is None:
+            self._sahara = SaharaHistory(
+                seed=self.seed, scale=self.sahara_scale, now=BENCH_NOW, start_time=HISTORY_START
+            )
+        missing, read = set(event_types), 0
+        while missing and read < most_blocks:
+            for source, fetched in self._sahara.next_fetches(5):
+                missing -= {e.event_type for e in fetched.events}
+                self._track("sahara", source.source, fetched)
+                yield HistoryBatch(
+                    source.source, source.stream, "block", fetched.start, fetched.end, fetched.end - 1,
+                    fetched.events, fetched.quarantined, fetched.blocks,
+                )  # fmt: skip
+            read += 5
+
     def _track(self, chain: str, source: str, fetched) -> None:
         self.rows[chain] += fetched.rows_in
         self.blocks[source] += len(fetched.blocks)
@@ -539,6 +560,10 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
+#: Event types the set-aside 1% holds at least one of each (`BenchHistory.sahara_until`).
+EXTRA_MUST_HOLD = ("tx.TransactionObserved", "ERC20.Transfer")
+
+
 def _produce_history(queue, rows: int, extra_rows: int, seed: int, scale: float) -> None:
     """The producer process of `stage_history`: the history's batches, then the extra ones."""
     import traceback
@@ -550,6 +575,9 @@ def _produce_history(queue, rows: int, extra_rows: int, seed: int, scale: float)
             queue.put(("history", batch))
         summary = history.summary() | {"produce_seconds": round(time.perf_counter() - began, 1)}
         for batch in history.batches(extra_rows) if extra_rows else ():
+            queue.put(("extra", batch))
+        # Rows that are actually new for every projection: a Sahara transaction and a SAHARA token log.
+        for batch in history.sahara_until(EXTRA_MUST_HOLD) if extra_rows else ():
             queue.put(("extra", batch))
         history.close()
         queue.put(("done", summary | {"producer_peak_rss_mb": _peak_rss_mb()}))
@@ -580,7 +608,9 @@ def stage_history(
     written, the warehouse is copied to `small_url` and the peak memory so far is read (VmHWM only
     grows: it is what a run of that size alone peaks at); the batches of the first `sample_rows`
     rows are also written to `sample_path` (for the append vs bulk insert comparison); and
-    `extra_rows` more rows of the same mix are set aside in `extra_path` for the incremental run.
+    `extra_rows` more rows of the same mix are set aside in `extra_path` for the incremental run,
+    followed by Sahara blocks until they hold a transaction and a SAHARA token transfer
+    (`EXTRA_MUST_HOLD`), so every projection has rows actually new.
     """
     import multiprocessing
     import pickle

@@ -26,6 +26,7 @@ ISSUE_GOALS = {
     "decode_vs_limit": "≥ 0.8",
     "append_vs_bulk": "≥ 0.5",
     "incremental_vs_full": "≤ 0.05",
+    "new_projections_incremental_vs_full": "≤ 0.05",
     "callback_p95_ms": "< 300",
     "ingest_vs_limit": "≥ 0.6",
     "latency_80ms_vs_0ms": "≥ 0.8",
@@ -149,6 +150,20 @@ def test_the_incremental_run_counts_what_the_warehouse_holds_and_refuses_events_
     assert 0 < incremental["events_before"] <= history["rows"]
     note = {f["key"]: f for f in tiny_bench["figures"]}["incremental_vs_full"]["note"]
     assert f"{incremental['rows']:,} events actually new" in note
+    # Every network-fundamentals projection has rows actually new: signed extrinsics, a Sahara
+    # transaction, a SAHARA token transfer.
+    new = incremental["new_by_type"]
+    assert sum(new.values()) == incremental["rows"]
+    assert all(
+        new.get(t, 0) > 0 for t in ("System.ExtrinsicObserved", "tx.TransactionObserved", "ERC20.Transfer")
+    )
+    figure = {f["key"]: f for f in tiny_bench["figures"]}["new_projections_incremental_vs_full"]
+    assert (
+        "nothing new" not in figure["note"] and f"{new['ERC20.Transfer']:,} ERC20.Transfer" in figure["note"]
+    )
+    seconds = tiny_bench["details"]["projection_seconds"]
+    names = ("bittensor_accounts", "sahara_activity", "erc20_tokens", "subnet_daily", "network_daily")
+    assert figure["baseline_value"] == pytest.approx(sum(seconds[n]["full"] for n in names), abs=0.01)
     workdir = tiny_bench["_workdir"]
     url = f"duckdb:///{workdir / 'history.duckdb'}"
     with pytest.raises(
