@@ -167,6 +167,8 @@ class Converters:
             if self._is_u8(inner):
                 return _hex
             conv = self.get(inner, flavor)
+            if conv is _identity:
+                return list
             return lambda v: [conv(x) for x in v]
         if kind == "tuple":
             convs = [self.get(t, flavor) for t in body]
@@ -178,8 +180,7 @@ class Converters:
             if path and path[-1] == "AccountId32":
                 return _account
             if fields and all(f.get("name") for f in fields):
-                named = [(f["name"], self.get(f["type"], flavor)) for f in fields]
-                return lambda v: {k: c(v[k]) for k, c in named}
+                return _named_fields([(f["name"], self.get(f["type"], flavor)) for f in fields])
             if len(fields) == 1:
                 conv = self.get(fields[0]["type"], flavor)
                 if flavor == "bt":
@@ -208,8 +209,7 @@ class Converters:
         if not fields:
             return None
         if all(f.get("name") for f in fields):
-            named = [(f["name"], self.get(f["type"], flavor)) for f in fields]
-            return lambda v: {k: c(v[k]) for k, c in named}
+            return _named_fields([(f["name"], self.get(f["type"], flavor)) for f in fields])
         if len(fields) == 1:
             conv = self.get(fields[0]["type"], flavor)
             if flavor == "bt":
@@ -217,6 +217,15 @@ class Converters:
             return conv
         convs = [self.get(f["type"], flavor) for f in fields]
         return lambda v: [c(x) for c, x in zip(convs, v, strict=False)]
+
+
+def _named_fields(named: list[tuple[str, Callable[[Any], Any]]]) -> Callable[[Any], dict[str, Any]]:
+    """A struct's converter: its fields by name, in metadata order; plain values are not called through."""
+    if all(conv is _identity for _name, conv in named):
+        names = [name for name, _conv in named]
+        return lambda v: {k: v[k] for k in names}
+    steps = [(name, None if conv is _identity else conv) for name, conv in named]
+    return lambda v: {k: v[k] if c is None else c(v[k]) for k, c in steps}
 
 
 _PRIMITIVE_BYTES = {
@@ -278,6 +287,19 @@ class LengthCheck:
             return None if None in sizes else sum(sizes)
         return None
 
+    def _parts(self, ids: list[int]) -> list[int | Callable[[bytes, int], int]]:
+        """The walkers of consecutive values; a run of fixed-size values is one size to add."""
+        parts: list[int | Callable[[bytes, int], int]] = []
+        for t in ids:
+            size = self.static_size(t)
+            if size is None:
+                parts.append(self.get(t))
+            elif parts and type(parts[-1]) is int:
+                parts[-1] += size
+            else:
+                parts.append(size)
+        return parts or [0]
+
     def _build(self, tid: int) -> Callable[[bytes, int], int]:
         size = self.static_size(tid)
         if size is not None:  # e.g. an account id: 32 bytes whatever they hold, no need to walk them
@@ -298,6 +320,14 @@ class LengthCheck:
 
             return bits
         if kind == "sequence":
+            each = self.static_size(body["type"])
+            if each is not None:  # the elements need no walk: count times their size
+
+                def sized_sequence(raw: bytes, at: int) -> int:
+                    count, at = self._length(raw, at)
+                    return at + count * each
+
+                return sized_sequence
             inner = self.get(body["type"])
 
             def sequence(raw: bytes, at: int) -> int:
@@ -318,25 +348,28 @@ class LengthCheck:
             return array
         if kind in ("tuple", "composite"):
             ids = body if kind == "tuple" else [f["type"] for f in body.get("fields", [])]
-            parts = [self.get(t) for t in ids]
+            parts = self._parts(ids)
 
             def fields(raw: bytes, at: int) -> int:
                 for part in parts:
-                    at = part(raw, at)
+                    at = at + part if type(part) is int else part(raw, at)
                 return at
 
             return fields
         if kind == "variant":
-            variants = {
-                v["index"]: [self.get(f["type"]) for f in v.get("fields", [])]
-                for v in body.get("variants", [])
-            }
+            # Per variant index: the size of its fields when fixed, else their parts.
+            arms: dict[int, int | list] = {}
+            for v in body.get("variants", []):
+                parts = self._parts([f["type"] for f in v.get("fields", [])])
+                arms[v["index"]] = parts[0] if len(parts) == 1 and type(parts[0]) is int else parts
 
             def variant(raw: bytes, at: int) -> int:
-                parts = variants[raw[at]]  # an unknown index is a KeyError: not this type
+                arm = arms[raw[at]]  # an unknown index is a KeyError: not this type
+                if type(arm) is int:
+                    return at + 1 + arm
                 at += 1
-                for part in parts:
-                    at = part(raw, at)
+                for part in arm:
+                    at = at + part if type(part) is int else part(raw, at)
                 return at
 
             return variant
@@ -355,6 +388,17 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _json_ready(value: Any, is_amount: bool) -> Any:
+    """A decoded field's value as a payload holds it: an amount (an integer, not negative) and an
+    integer beyond what JSON numbers hold exactly become integer strings; anything else is kept."""
+    if type(value) is int:
+        if is_amount and value >= 0:
+            return str(value)
+        if value > _JSON_SAFE_INT or value < -_JSON_SAFE_INT:
+            return str(value)
+    return value
+
+
 def _hex(value: Any) -> str:
     if isinstance(value, str):
         return value if value.startswith("0x") else "0x" + value.encode().hex()
@@ -362,7 +406,7 @@ def _hex(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------ runtime
-@dataclass
+@dataclass(slots=True)
 class DecodedEvent:
     index: int  # position of the record in the block's System.Events
     phase: str  # extrinsic index, 'i' (initialization) or 'f' (finalization)
@@ -429,6 +473,7 @@ class Runtime:
     _lengths: LengthCheck | None = None
     _codec: Any = None
     _builders: dict = field(default_factory=dict)
+    _bt_readers: dict = field(default_factory=dict)  # (pallet, name) -> payload of bt-decode's fields
 
     @property
     def converters(self) -> Converters:
@@ -488,19 +533,16 @@ class Runtime:
                     records = bt_decode.decode(type_string, self.registry, raw)
                 if len(records) != count:
                     raise ValueError(f"bt-decode read {len(records)} records of {count}")
-                out.append((count, [self._event_from_bt(i, r) for i, r in enumerate(records)]))
+                out.append((count, self._events_from_bt(records)))
             except BaseException as exc:  # a panic too - the record-by-record codec isolates the bad record
                 if not is_decoder_failure(exc):
                     raise
                 out.append((count, list(self._decode_with_cyscale(raw, count))))
         return out
 
-    def _payload_builder(self, pallet: str, name: str, flavor: str) -> Callable[[list], dict[str, Any]]:
-        """A compiled function from one event's field values (in metadata order) to its payload."""
-        key = (pallet, name, flavor)
-        builder = self._builders.get(key)
-        if builder is not None:
-            return builder
+    def _payload_plan(self, pallet: str, name: str, flavor: str) -> list[tuple[str, str | None, Any, bool]]:
+        """Per field of an event, in metadata order: its payload name, its name in the metadata,
+        its converter (None where the decoded value is kept as it is) and whether it is an amount."""
         fields = self.pallet_events.get(pallet, {}).get(name)
         if fields is None:
             raise ValueError(f"event {pallet}.{name} is not in the metadata of spec {self.spec_version}")
@@ -510,39 +552,75 @@ class Runtime:
                 FIELD_NAMES.get((pallet, name), {}).get(len(fields))
                 or [n or f"arg{i}" for i, n in enumerate(names)]
             )
-        plan = [
-            (n, self.converters.get(tid, flavor), is_amount_field(n))
-            for n, (_fname, tid) in zip(names, fields, strict=True)
-        ]
+        plan = []
+        for n, (fname, tid) in zip(names, fields, strict=True):
+            conv = self.converters.get(tid, flavor)
+            plan.append((n, fname, None if conv is _identity else conv, is_amount_field(n)))
+        return plan
+
+    def _payload_builder(self, pallet: str, name: str, flavor: str) -> Callable[[list], dict[str, Any]]:
+        """A compiled function from one event's field values (in metadata order) to its payload."""
+        key = (pallet, name, flavor)
+        builder = self._builders.get(key)
+        if builder is not None:
+            return builder
+        plan = self._payload_plan(pallet, name, flavor)
 
         def build(values: list) -> dict[str, Any]:
             if len(values) != len(plan):
                 raise ValueError(f"{pallet}.{name} has {len(values)} fields, the metadata {len(plan)}")
             payload = {}
-            for (field_name, conv, is_amount), value in zip(plan, values, strict=True):
-                value = conv(value)
-                if type(value) is int:
-                    if is_amount and value >= 0:
-                        value = str(value)
-                    elif value > _JSON_SAFE_INT or value < -_JSON_SAFE_INT:
-                        value = str(value)
-                payload[field_name] = value
+            for (field_name, _fname, conv, is_amount), value in zip(plan, values, strict=True):
+                payload[field_name] = _json_ready(value if conv is None else conv(value), is_amount)
             return payload
 
         self._builders[key] = build
         return build
 
-    def _event_from_bt(self, index: int, record: dict) -> DecodedEvent:
-        ((phase_name, phase_data),) = record["phase"].items()
-        phase = str(phase_data[0]) if phase_name == "ApplyExtrinsic" else phase_name[0].lower()
-        ((pallet, inner),) = record["event"].items()
-        ((name, data),) = inner[0].items()
-        fields = self.pallet_events.get(pallet, {}).get(name, [])
-        if isinstance(data, dict):
-            values = [data[n] for n, _t in fields]
-        else:
-            values = list(data)
-        return DecodedEvent(index, phase, pallet, name, self._payload_builder(pallet, name, "bt")(values))
+    def _bt_reader(self, pallet: str, name: str) -> Callable[[Any], dict[str, Any]]:
+        """`_payload_builder` for bt-decode's shape of an event's data, read in place: a dict by
+        field name, or a tuple when the fields have no names."""
+        reader = self._bt_readers.get((pallet, name))
+        if reader is not None:
+            return reader
+        plan = self._payload_plan(pallet, name, "bt")
+        steps = [
+            (field_name, fname, i, conv, is_amount)
+            for i, (field_name, fname, conv, is_amount) in enumerate(plan)
+        ]
+        size = len(plan)
+
+        def read(data: Any) -> dict[str, Any]:
+            by_name = isinstance(data, dict)
+            if not by_name and len(data) != size:
+                raise ValueError(f"{pallet}.{name} has {len(data)} fields, the metadata {size}")
+            payload = {}
+            for field_name, fname, i, conv, is_amount in steps:
+                value = data[fname] if by_name else data[i]
+                if conv is not None:
+                    value = conv(value)
+                if type(value) is int and (
+                    (is_amount and value >= 0) or value > _JSON_SAFE_INT or value < -_JSON_SAFE_INT
+                ):
+                    value = str(value)  # as `_json_ready` does, inline: this runs for every field
+                payload[field_name] = value
+            return payload
+
+        self._bt_readers[(pallet, name)] = read
+        return read
+
+    def _events_from_bt(self, records: list[dict]) -> list[DecodedEvent]:
+        """One block's records as bt-decode shapes them ({"phase": {"ApplyExtrinsic": (1,)},
+        "event": {pallet: ({name: data},)}, "topics": ...}), in order."""
+        readers, out = self._bt_readers, []
+        for index, record in enumerate(records):
+            ((phase_name, phase_data),) = record["phase"].items()
+            phase = str(phase_data[0]) if phase_name == "ApplyExtrinsic" else phase_name[0].lower()
+            ((pallet, inner),) = record["event"].items()
+            ((name, data),) = inner[0].items()
+            reader = readers.get((pallet, name)) or self._bt_reader(pallet, name)
+            out.append(DecodedEvent(index, phase, pallet, name, reader(data)))
+        return out
 
     def _decode_with_cyscale(self, raw: bytes, count: int) -> Iterator[DecodedEvent | UndecodedEvent]:
         from scalecodec.base import ScaleBytes
