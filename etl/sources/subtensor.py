@@ -132,6 +132,10 @@ class StatePrunedError(RuntimeError):
     """The node no longer has the state of a block the range needs."""
 
 
+#: Runtime calls (`state_call`) per JSON-RPC batch: each answer is a subnet's whole neuron list.
+STATE_CALL_BATCH = 16
+
+
 class JsonRpcHttp:
     """Substrate JSON-RPC over HTTP through the shared client (`etl/http.py`): batches of `batch_size`
     calls, `concurrency` batches in flight, transient failures retried (`attempts` in all); a call the
@@ -171,9 +175,16 @@ class JsonRpcHttp:
     def close(self) -> None:
         self.http.close()
 
+    def _size(self, calls: list[tuple[str, list]]) -> int:
+        # A runtime call makes the node work out a whole metagraph: a batch of 150 of them can outlast
+        # a read timeout on a busy node, and its retry would ask for all of them again.
+        if calls and all(method == "state_call" for method, _ in calls):
+            return min(self.batch_size, STATE_CALL_BATCH)
+        return self.batch_size
+
     def answers(self, calls: list[tuple[str, list]]) -> list[RpcAnswer]:
         """The answers (a result or the node's error for that call) to `calls`, in order."""
-        return self.http.rpc_batch(calls, batch_size=self.batch_size)
+        return self.http.rpc_batch(calls, batch_size=self._size(calls))
 
     def results(self, calls: list[tuple[str, list]], blocks: list[int] | None = None) -> list[Any]:
         """The results of `calls`; an error raises (naming the block from `blocks` when given)."""
@@ -194,7 +205,7 @@ class JsonRpcHttp:
 
     def prefetch(self, calls: list[tuple[str, list]]) -> None:
         """Put `calls` on the wire now; `results` takes their answers when it asks for them."""
-        self.http.prefetch(calls, batch_size=self.batch_size)
+        self.http.prefetch(calls, batch_size=self._size(calls))
 
     def forget_prefetched(self) -> None:
         self.http.forget_prefetched()
