@@ -24,6 +24,10 @@ key in the path or query and a password in its authority. A request is labelled 
 chose (the JSON-RPC method, the path below the endpoint), never by the configured URL; httpx's own
 request log line is cut the same way.
 
+A JSON-RPC batch whose request outlasts the read timeout is not sent whole again: it goes again as
+two halves (each halved again if it times out too), down to single calls, which retry as above, so a
+busy node is asked for less at a time instead of the same thing until the retries run out.
+
 Bounded concurrency: at most `max_in_flight` requests are on the wire at once, however many threads
 call the client (the connection pool has the same size). An optional `rate_per_second` spaces the
 requests out evenly, retries included, for APIs with a call budget.
@@ -52,6 +56,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -113,6 +118,14 @@ class TransientError(HttpError):
         self.status, self.retry_after = status, retry_after
         #: The text of a body that was not JSON, or not the JSON asked for (else None).
         self.body = body
+
+
+class _TimedOutBatch(Exception):
+    """A JSON-RPC batch's request timed out: the caller sends it again in halves."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 class RetriesExhausted(TransientError):
@@ -476,7 +489,21 @@ class HttpClient:
         what = (
             f"{methods[0]} (batch of {len(calls)})" if len(methods) == 1 else f"a batch of {len(calls)} calls"
         )
-        body = self.request_json("POST", path, json_body=payload, shape=RPC_BATCH, rpc=True, what=what)
+        attempt = partial(
+            self._attempt, "POST", path, what, params=None, json_body=payload, shape=RPC_BATCH, rpc=True
+        )
+        try:
+            body = self._retrying(what, attempt, split=len(calls) > 1)
+        except _TimedOutBatch as timed_out:
+            # A busy node that could not answer the batch in time would not answer it whole next time.
+            half = len(calls) // 2
+            log.warning(
+                "%s at %s timed out (%s): sending it again as batches of %d and %d",
+                what, self.endpoint, timed_out.problem, half, len(calls) - half,
+            )  # fmt: skip
+            with self._counts:
+                self.retries += 1
+            return self._batch(calls[:half], path) + self._batch(calls[half:], path)
         if isinstance(body, dict):  # a node that refuses the batch answers one error object for it
             rpc_result(body, self.url, what)
         by_id: dict[Any, dict] = {}
@@ -567,13 +594,17 @@ class HttpClient:
             target = target.copy_with(path=target.path.rstrip("/") + path)
         return target.copy_merge_params(params) if params else target
 
-    def _retrying(self, what: str, attempt: Callable[[], Any]) -> Any:
+    def _retrying(self, what: str, attempt: Callable[[], Any], *, split: bool = False) -> Any:
+        """`attempt()` until it succeeds or the policy gives up; with `split` (a batch that can be
+        halved), a read or write timeout raises `_TimedOutBatch` at once instead of a retry."""
         policy = self.retry
         waited = 0.0
         for number in itertools.count(1):
             try:
                 return attempt()
             except TransientError as exc:
+                if split and exc.problem.startswith(("ReadTimeout", "WriteTimeout")):
+                    raise _TimedOutBatch(exc.problem) from None
                 if number >= policy.attempts:
                     raise RetriesExhausted(exc, number, f"gave up after {number} attempts") from None
                 pause = policy.wait(number, exc.retry_after)

@@ -284,6 +284,34 @@ def test_big_batches_split_and_keep_call_order():
     client.close()
 
 
+def test_a_batch_that_times_out_goes_again_in_halves_not_whole(caplog):
+    """A node that cannot answer more than 4 calls within the read timeout: a batch of 10 is halved
+    (5 and 5, then 2 + 3 twice) instead of being sent whole until the retries run out."""
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        calls = json.loads(request.content)
+        if len(calls) > 4:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(
+            200, json=[{"jsonrpc": "2.0", "id": c["id"], "result": c["params"][0] * 10} for c in calls]
+        )
+
+    transport, seen = _server(busy)
+    client, waits = _client(transport)
+    with caplog.at_level(logging.WARNING, logger="etl.http"):
+        answers = client.rpc_batch([("state_queryStorageAt", [n]) for n in range(10)])
+    assert [a.result for a in answers] == [n * 10 for n in range(10)]
+    assert [len(json.loads(r.content)) for r in seen] == [10, 5, 2, 3, 5, 2, 3]
+    assert waits == []  # halving is not a retry of the same request: no back-off
+    assert "sending it again as batches of 5 and 5" in caplog.text
+    # A single call that times out is retried as before, and gives up after the policy's attempts.
+    lone, _ = _server(lambda request: (_ for _ in ()).throw(httpx.ReadTimeout("timed out", request=request)))
+    client, waits = _client(lone)
+    with pytest.raises(RetriesExhausted):
+        client.rpc_batch([("state_queryStorageAt", [1])])
+    assert len(waits) == NO_JITTER.attempts - 1
+
+
 def test_no_more_requests_are_in_flight_than_the_bound():
     lock = threading.Lock()
     now = [0]
