@@ -54,12 +54,13 @@ def set_latency(endpoints: dict[str, str], ms: float, jitter_ms: float | None = 
 
 def plan(endpoints: dict[str, str], chunks: int) -> list[dict]:
     """`chunks` chunks of each source at its DAG's chunk size, ending a day before the devnet's head."""
+    from etl.dag_defaults import BITTENSOR_CHUNK_BLOCKS
     from etl.pipeline.bittensor import SubtensorSource
     from etl.pipeline.sahara import DEFAULT_CHUNK_BLOCKS, make_source
 
     out = []
     with SubtensorSource(endpoints["subtensor"]) as source:
-        size = 600
+        size = BITTENSOR_CHUNK_BLOCKS
         end = source.finalized_head() - DAY // 12
         out += [
             {"source": "subtensor", "start": a, "end": a + size}

@@ -35,9 +35,9 @@ from datetime import datetime
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_BITTENSOR
-from etl.dag_defaults import SUBTENSOR_POOL, default_args
+from etl.dag_defaults import BITTENSOR_CHUNK_BLOCKS, SUBTENSOR_POOL, default_args
 
-CHUNK_BLOCKS = 600  # 2 hours of blocks per mapped task
+CHUNK_BLOCKS = BITTENSOR_CHUNK_BLOCKS  # 6 hours of blocks per mapped task
 
 
 @dag(

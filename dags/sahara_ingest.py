@@ -37,7 +37,7 @@ from datetime import datetime
 from airflow.sdk import Param, dag, get_current_context, task
 
 from etl.assets import EVENTS_SAHARA
-from etl.dag_defaults import SAHARA_POOL, default_args
+from etl.dag_defaults import SAHARA_CHUNK_BLOCKS, SAHARA_POOL, default_args
 
 
 @dag(
@@ -54,7 +54,9 @@ from etl.dag_defaults import SAHARA_POOL, default_args
         "end": Param(None, type=["null", "string", "integer"], description="window end, exclusive"),
         "start_block": Param(None, type=["null", "integer"], description="first block (instead of a window)"),
         "end_block": Param(None, type=["null", "integer"], description="block after the last one"),
-        "chunk_blocks": Param(720, type="integer", minimum=1, description="blocks per ingest chunk"),
+        "chunk_blocks": Param(
+            SAHARA_CHUNK_BLOCKS, type="integer", minimum=1, description="blocks per ingest chunk"
+        ),
     },
 )
 def sahara_ingest():

@@ -20,6 +20,13 @@ SUBTENSOR_POOL = "subtensor_rpc"
 SAHARA_POOL = "sahara_rpc"
 COINGECKO_POOL = "coingecko_api"
 
+#: Blocks per mapped ingest task in a backfill. Airflow costs a task about 1-3 s of its own (start,
+#: XCom, state) whatever it does: chunks of 600 subtensor blocks spent 10-20% of their time on that on
+#: a loaded 2-core machine, chunks of 1,800 about 5-9% (`python -m bench.latency --dag-overhead N`).
+#: An hourly run is one chunk either way (300 subtensor blocks, 720 CometBFT blocks).
+BITTENSOR_CHUNK_BLOCKS = 1800  # 6 hours of 12 s blocks
+SAHARA_CHUNK_BLOCKS = 2160  # 3 hours of 5 s blocks
+
 #: pool -> (default slots, description)
 RPC_POOLS = {
     SUBTENSOR_POOL: (4, "Calls to the subtensor JSON-RPC endpoint (connection bittensor_rpc)"),

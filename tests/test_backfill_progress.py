@@ -53,7 +53,7 @@ def test_backfill_shows_chunks_advancing_with_an_eta_and_no_error_line(devnet, a
     assert run.returncode == 0, output[-3000:]
     assert not [line for line in output.splitlines() if "[error" in line.lower()], output[-3000:]
 
-    # Each chunk is one ingest batch; one hour is 300 subtensor blocks (one chunk of 600) and 720
+    # Each chunk is one ingest batch; one hour is 300 subtensor blocks (one chunk of 1,800) and 720
     # CometBFT blocks, whose staking and EVM sides are a chunk each.
     batches = db.read_sql("SELECT source, COUNT(*) AS n FROM ingest_batches GROUP BY source", url=url)
     per_source = dict(zip(batches["source"], batches["n"], strict=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from etl.dag_defaults import BITTENSOR_CHUNK_BLOCKS
 from etl.pipeline.chain import first_block_at_or_after, ingest_range, plan_chunks
 from etl.sources.subtensor import SubtensorSource
 from etl.windows import resolve_window
@@ -41,7 +42,7 @@ def plan_ingest(
     interval_end: datetime | None,
     run_after: datetime | None = None,
     *,
-    chunk_blocks: int = 600,
+    chunk_blocks: int = BITTENSOR_CHUNK_BLOCKS,
     carry_over_blocks: int = 7200,
     warehouse_url: str | None = None,
 ) -> list[dict]:

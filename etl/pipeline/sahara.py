@@ -17,12 +17,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from etl.dag_defaults import SAHARA_CHUNK_BLOCKS
 from etl.pipeline.chain import first_block_at_or_after, ingest_range, plan_chunks
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("cometbft", "evm")
-DEFAULT_CHUNK_BLOCKS = 720  # one hour of 5 s blocks
+DEFAULT_CHUNK_BLOCKS = SAHARA_CHUNK_BLOCKS  # three hours of 5 s blocks
 
 
 def make_source(name: str):
