@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,6 +68,15 @@ def payload_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
+def _check_envelope(chain: str, source: str, block_time: datetime) -> None:
+    if chain not in CHAINS:
+        raise ValueError(f"unknown chain {chain!r}; expected one of {CHAINS}")
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
+    if block_time.tzinfo is None:
+        raise ValueError("block_time must be timezone-aware (UTC)")
+
+
 @dataclass(frozen=True)
 class Event:
     chain: str
@@ -83,17 +93,45 @@ class Event:
     event_id: str = field(default="")
 
     def __post_init__(self) -> None:
-        if self.chain not in CHAINS:
-            raise ValueError(f"unknown chain {self.chain!r}; expected one of {CHAINS}")
-        if self.source not in SOURCES:
-            raise ValueError(f"unknown source {self.source!r}; expected one of {SOURCES}")
-        if self.block_time.tzinfo is None:
-            raise ValueError("block_time must be timezone-aware (UTC)")
+        _check_envelope(self.chain, self.source, self.block_time)
         expected = make_event_id(self.chain, self.block_number, self.position, self.event_type)
         if not self.event_id:
             object.__setattr__(self, "event_id", expected)
         elif self.event_id != expected:
             raise ValueError(f"event_id {self.event_id} does not match its content (expected {expected})")
+
+    @classmethod
+    def block_factory(
+        cls,
+        chain: str,
+        source: str,
+        block_number: int,
+        block_time: datetime,
+        block_hash: str | None = None,
+        spec_version: int | None = None,
+    ) -> Callable[[str, str, dict[str, Any]], Event]:
+        """`make(position, event_type, payload)` for the events of one block, for a decoder that makes
+        many of them: the same `Event` as the constructor gives for these arguments (same id, same
+        fields, no batch yet), with the constructor's checks done here, once for the block, instead of
+        once per event. The id's hash of the block's part of the key is likewise computed once.
+        """
+        _check_envelope(chain, source, block_time)
+        prefix = hashlib.sha256(f"{chain}\x1f{block_number}\x1f".encode())
+        new, set_fields = object.__new__, object.__setattr__
+
+        def make(position: str, event_type: str, payload: dict[str, Any]) -> Event:
+            key = prefix.copy()
+            key.update(f"{position}\x1f{event_type}".encode())
+            event = new(cls)
+            set_fields(event, "__dict__", {
+                "chain": chain, "source": source, "block_number": block_number, "position": position,
+                "event_type": event_type, "block_time": block_time, "payload": payload,
+                "block_hash": block_hash, "spec_version": spec_version, "batch_id": None,
+                "ingested_at": None, "event_id": key.hexdigest()[:32],
+            })  # fmt: skip
+            return event
+
+        return make
 
     def with_batch(self, batch_id: str, ingested_at: datetime | None = None) -> Event:
         """The same event stamped with the ingest run that writes it."""

@@ -176,6 +176,30 @@ def test_scale_blocks_decoded_together_match_one_by_one(subtensor_samples, data)
         _assert_every_record_once(count, records)
 
 
+def test_decoding_a_chunk_leaves_the_garbage_collector_as_it_found_it(subtensor_samples):
+    """The collector waits while a chunk decodes (also when the decode fails) and is back as it was."""
+    import gc
+
+    from etl.events import ChainFetch
+    from etl.sources.subtensor import _Block, decode_into
+
+    block, _metadata, runtime, raw = subtensor_samples[0]
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            fetched = ChainFetch(block, block + 1)
+            decode_into(fetched, runtime, 1, [_Block(block, "0x" + "ab" * 32, "0x" + "cd" * 32, when, raw)])
+            assert gc.isenabled() is enabled
+            assert fetched.blocks[0].event_count == len(fetched.events) >= 2
+            with pytest.raises(AttributeError):
+                decode_into(ChainFetch(block, block + 1), runtime, 1, [object()])
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 @FUZZ
 @given(data=st.data())
 def test_subtensor_decode_capture_never_crashes(subtensor_samples, data):

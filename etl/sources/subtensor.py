@@ -53,6 +53,7 @@ A pruned node (state discarded for old blocks) raises `StatePrunedError`: use an
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -60,6 +61,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -762,15 +764,52 @@ def _hex_bytes(value: str | None) -> bytes:
 
 def decode_into(fetched: ChainFetch, runtime: Runtime, spec: int, blocks: list[_Block]) -> None:
     """Blocks whose events one runtime wrote, from their System.Events bytes to what the store appends:
-    a `BlockRef` per block and an `Event` per record (a `QuarantinedRow` where a record cannot be read)."""
-    decoded = runtime.decode_blocks([b.events_raw for b in blocks])
-    has_bodies = blocks[0].extrinsics is not None
-    bodies = runtime.decode_extrinsics([b.extrinsics for b in blocks]) if has_bodies else None
-    for i, (block, (count, records)) in enumerate(zip(blocks, decoded, strict=True)):
-        fetched.blocks.append(BlockRef(block.number, block.hash, block.parent_hash, block.time, spec, count))
-        _collect(fetched, block.number, block.hash, block.time, spec, records)
-        if bodies is not None:
-            _collect_extrinsics(fetched, block, spec, bodies[i])
+    a `BlockRef` per block and an `Event` per record (a `QuarantinedRow` where a record cannot be read).
+
+    The cyclic garbage collector waits while it runs (see `_collector_paused`)."""
+    with _collector_paused():
+        decoded = runtime.decode_blocks([b.events_raw for b in blocks])
+        has_bodies = blocks[0].extrinsics is not None
+        bodies = runtime.decode_extrinsics([b.extrinsics for b in blocks]) if has_bodies else None
+        refs, new, set_fields = fetched.blocks, object.__new__, object.__setattr__
+        for i, (block, (count, records)) in enumerate(zip(blocks, decoded, strict=True)):
+            ref = new(BlockRef)  # what BlockRef(...) gives, without a checked setattr per field
+            set_fields(ref, "__dict__", {
+                "number": block.number, "hash": block.hash, "parent_hash": block.parent_hash,
+                "time": block.time, "spec_version": spec, "event_count": count,
+            })  # fmt: skip
+            refs.append(ref)
+            _collect(fetched, block.number, block.hash, block.time, spec, records)
+            if bodies is not None:
+                _collect_extrinsics(fetched, block, spec, bodies[i])
+
+
+_collector_lock = threading.Lock()
+_collector_pausers = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a chunk of blocks is decoded, then back as it was.
+
+    Decoding makes many containers and frees them by reference counting (bt-decode's records, payloads,
+    events), none of them in a cycle; with the collector on, their number alone sets off collections
+    that walk every object of the process, a full one per few thousand blocks. Nested and concurrent
+    decodes share one pause: the collector comes back when the last of them ends, if it was on."""
+    global _collector_pausers, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pausers == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pausers += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pausers -= 1
+            if _collector_pausers == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def _collect(
@@ -781,20 +820,14 @@ def _collect(
     spec: int,
     records: Iterable[DecodedEvent | UndecodedEvent],
 ) -> None:
+    make = None  # the block's Event factory, once it has a readable record
+    events = fetched.events
     for record in records:
-        if isinstance(record, DecodedEvent):
-            fetched.events.append(
-                Event(
-                    chain=CHAIN,
-                    source=SOURCE,
-                    block_number=number,
-                    position=f"{record.phase}.{record.index}",
-                    event_type=f"{record.pallet}.{record.name}",
-                    block_time=block_time,
-                    payload=record.payload,
-                    block_hash=block_hash,
-                    spec_version=spec,
-                )
+        if type(record) is DecodedEvent:
+            if make is None:
+                make = Event.block_factory(CHAIN, SOURCE, number, block_time, block_hash, spec)
+            events.append(
+                make(f"{record.phase}.{record.index}", f"{record.pallet}.{record.name}", record.payload)
             )
         else:
             fetched.quarantined.append(
