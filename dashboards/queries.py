@@ -156,19 +156,33 @@ SOURCE_LABELS = {"subtensor": "Bittensor blocks", "cometbft": "Sahara blocks", "
 def freshness_caption(fresh: pd.DataFrame, sources: tuple[str, ...], now: pd.Timestamp | None = None) -> str:
     """`Data as of …` for the sources behind one chart: the oldest stream of each, with its lag."""
     now = now if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
+    oldest = _oldest_streams(fresh)
     parts = []
     for source in sources:
-        rows = fresh[fresh["source"] == source].dropna(subset=["last_data_at"]) if not fresh.empty else fresh
         label = SOURCE_LABELS.get(source, source)
-        if rows.empty:
+        if source not in oldest:
             parts.append(f"{label}: none yet")
             continue
-        oldest = rows.sort_values("last_data_at").iloc[0]
-        what = "last quote" if source == "coingecko" else f"block {int(oldest['position']):,}"
-        parts.append(
-            f"{label} to {oldest['last_data_at']:%Y-%m-%d %H:%M} UTC ({what}), {_lag(now - oldest['last_data_at'])}"
-        )
+        position, last_data_at = oldest[source]
+        what = "last quote" if source == "coingecko" else f"block {int(position):,}"
+        parts.append(f"{label} to {last_data_at:%Y-%m-%d %H:%M} UTC ({what}), {_lag(now - last_data_at)}")
     return "Data as of: " + "; ".join(parts)
+
+
+def _oldest_streams(fresh: pd.DataFrame) -> dict[str, tuple]:
+    """Per source of `freshness`, (position, last_data_at) of its stream whose data ends first (of
+    equals, the first listed); a stream without data yet is left out. A plain loop over the few rows:
+    a page draws a caption per card, and pandas' filter and sort cost milliseconds each."""
+    oldest: dict[str, tuple] = {}
+    if fresh.empty:
+        return oldest
+    columns = (fresh[name].tolist() for name in ("source", "position", "last_data_at"))
+    for source, position, last_data_at in zip(*columns, strict=True):
+        if pd.isna(last_data_at):
+            continue
+        if source not in oldest or last_data_at < oldest[source][1]:
+            oldest[source] = (position, last_data_at)
+    return oldest
 
 
 def _lag(delta: pd.Timedelta) -> str:
