@@ -226,12 +226,11 @@ def history_figure(
         title=f"{title} ({'hourly' if period == 'hour' else 'daily'})",
         height=150 + 200 * len(drawn),
         barmode="relative" if stacked else "group",
-        template="plotly_white",
         margin={"l": 80, "r": 20, "t": 80, "b": 90},
         # Below the x axis's title: 70 px under a plot area about 200 px a row high.
         legend={"orientation": "h", "y": -70 / (200 * len(drawn) - 20)},
     )
-    return figure
+    return figures.use_template(figure)
 
 
 #: Colours of the measures sharing a row (a single measure is drawn in the first).

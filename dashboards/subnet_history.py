@@ -120,10 +120,9 @@ def history_figure(frame: pd.DataFrame, measures: tuple[tuple[str, str], ...], t
         yaxis={"tickformat": ".0%" if percent else None, "title": glossary.axis_title(ref, what),
                "rangemode": "tozero" if not percent else None},
         xaxis=figures.period_axis(shown["day"], "day"),
-        template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
-    return figure
+    return figures.use_template(figure)
 
 
 PRICE = (("price_close_tao_per_alpha", "alpha price at the close"),)

@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from dashboards import controls
+from dashboards import controls, figures
 from dashboards import state as url_state
 from dashboards.components import data_table
 from dashboards.context import warehouse_url
@@ -239,12 +239,11 @@ def line_figure(frame: pd.DataFrame) -> go.Figure | None:
             )
     figure.update_layout(
         title=f"{', '.join(map(str, ys))} by {x}" + (f", per {group}" if group else ""),
-        template="plotly_white",
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
         xaxis={"title": str(x)},
         legend={"orientation": "h", "y": -0.2},
     )
-    return figure
+    return figures.use_template(figure)
 
 
 # ------------------------------------------------------------------------------------- the table
