@@ -13,7 +13,8 @@
 
 Every function runs inside an application context of a server holding the warehouse URL, as Dash
 runs a callback. The default view is resolved once here, to give the panels the control values a
-browser would hold; its cost is timed in the layouts.
+browser would hold; its cost is timed in the layouts. The process's heap is then settled as
+`decai dashboard` settles it before serving (`dashboards.app.settle_heap`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def callbacks(url: str) -> list[tuple[str, Callable[[], object]]]:
     import flask
 
     from dashboards import charts, controls, queries
+    from dashboards.app import settle_heap
     from dashboards.pages import PAGE_MODULES
 
     server = flask.Flask("decai-bench")
@@ -77,6 +79,7 @@ def callbacks(url: str) -> list[tuple[str, Callable[[], object]]]:
         "overview.market-cap-chart drill": lambda: _market_cap_drill(url, default, last_tao_hour),
     }
     out += [(name, in_app(fn)) for name, fn in extras.items()]
+    settle_heap()
     return out
 
 
