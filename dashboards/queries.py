@@ -920,23 +920,30 @@ def reputation_tiers(url: str | None) -> pd.DataFrame:
     return frame
 
 
+def marketplace_sql(period: str, condition: str) -> str:
+    """Licences bought per `period` (an SQL expression of `block_time` with its name) with their
+    price, and the revenue shared out, in SAHARA (base units / 1e18), from `stg_sahara_marketplace`
+    (typed: no event JSON to parse), of the rows `condition` (`AND …` on block_time) keeps."""
+    return f"""
+        SELECT {period},
+               SUM(CASE WHEN kind = 'license' THEN 1 ELSE 0 END) AS licenses,
+               SUM(CASE WHEN kind = 'license' THEN CAST(amount_usah AS DOUBLE PRECISION) ELSE 0 END) / 1e18
+                   AS license_sales_sahara,
+               SUM(CASE WHEN kind = 'revenue_share' THEN CAST(amount_usah AS DOUBLE PRECISION) ELSE 0 END) / 1e18
+                   AS revenue_shared_sahara
+        FROM stg_sahara_marketplace
+        WHERE 1 = 1{condition}
+        GROUP BY 1 ORDER BY 1
+    """
+
+
 def marketplace_per_day(url: str | None, start=None, end=None) -> pd.DataFrame:
     """Licences bought per day with their price, and the revenue shared out, in SAHARA (base units / 1e18),
-    in [start, end), read through the (event_type, block_time) index."""
+    in [start, end) (`marketplace_sql`)."""
     condition, params = _window("block_time", start, end)
     return _read_or_empty(
         url,
-        f"""
-        SELECT CAST(block_time AS DATE) AS day,
-               SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased' THEN 1 ELSE 0 END) AS licenses,
-               SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased'
-                        THEN CAST(payload->>'price' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS license_sales_sahara,
-               SUM(CASE WHEN event_type = 'Marketplace.RevenueShared'
-                        THEN CAST(payload->>'amount' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS revenue_shared_sahara
-        FROM events
-        WHERE event_type IN ('Marketplace.LicensePurchased', 'Marketplace.RevenueShared'){condition}
-        GROUP BY 1 ORDER BY 1
-        """,
+        marketplace_sql("CAST(block_time AS DATE) AS day", condition),
         ["day", "licenses", "license_sales_sahara", "revenue_shared_sahara"],
         params,
         dates=("day",),

@@ -311,26 +311,17 @@ def sahara_rewards(url: str, view: View) -> pd.DataFrame:
 
 
 def marketplace(url: str, view: View) -> pd.DataFrame:
-    """Licences bought per period with their price and the revenue shared, in SAHARA (as
-    `queries.marketplace_per_day` per day)."""
+    """Licences bought per period with their price and the revenue shared, in SAHARA
+    (`queries.marketplace_sql`, per day or per hour)."""
     grain = chart_grain(url, view, ("sahara",))
     if grain == "day":
         frame = queries.marketplace_per_day(url, view.start_at, view.end_at)
     else:
         frame = _hourly(
             url,
-            """
-            SELECT date_trunc('hour', block_time) AS hour,
-                   SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased' THEN 1 ELSE 0 END) AS licenses,
-                   SUM(CASE WHEN event_type = 'Marketplace.LicensePurchased'
-                            THEN CAST(payload->>'price' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS license_sales_sahara,
-                   SUM(CASE WHEN event_type = 'Marketplace.RevenueShared'
-                            THEN CAST(payload->>'amount' AS DOUBLE PRECISION) ELSE 0 END) / 1e18 AS revenue_shared_sahara
-            FROM events
-            WHERE event_type IN ('Marketplace.LicensePurchased', 'Marketplace.RevenueShared')
-              AND block_time >= :start AND block_time < :end
-            GROUP BY 1 ORDER BY 1
-            """,
+            queries.marketplace_sql(
+                "date_trunc('hour', block_time) AS hour", " AND block_time >= :start AND block_time < :end"
+            ),
             ["hour", "licenses", "license_sales_sahara", "revenue_shared_sahara"],
             view,
         )

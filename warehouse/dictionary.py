@@ -930,6 +930,23 @@ TABLES: tuple[Relation, ...] = (
         },
     ),
     _table(
+        "stg_sahara_marketplace",
+        "one row per Marketplace.LicensePurchased or Marketplace.RevenueShared event",
+        "Licences bought on the Sahara marketplace and the shares of their price paid out",
+        {
+            "event_id": C("the marketplace event", EVENT_ID),
+            "seq": _SEQ,
+            "block_number": C("the EVM block", BLOCK),
+            "block_time": _BLOCK_TIME,
+            "tx_hash": C("the transaction", HEX),
+            "log_index": C("the log's logIndex", "index (integer)"),
+            "kind": C("'license' (LicensePurchased) or 'revenue_share' (RevenueShared)", TEXT),
+            "asset_id": C("the asset licensed (assetId)", ID),
+            "account": C("the buyer of a licence, the recipient of a share", HEX_ADDRESS),
+            "amount_usah": C("the licence's price, or the share paid out", USAH),
+        },
+    ),
+    _table(
         "stg_sahara_validator_sets",
         "one row per staking.ValidatorObserved event (a validator in the set at a height)",
         "CometBFT validator sets, each position matched to its operator by the same block's rewards",

@@ -14,6 +14,7 @@ from warehouse.projections import (  # noqa: F401 - each registers its projectio
     network,
     sahara,
     sahara_activity,
+    sahara_marketplace,
     stake_flows,
     subnet_daily,
 )
