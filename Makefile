@@ -85,6 +85,7 @@ cluster: install
 cluster-down: install
 	$(BIN)/decai cluster down
 
-## bench-cluster: ingest throughput through the scheduler with one and with two Celery workers
+## bench-cluster: both chains backfilled through the scheduler with one and with two Celery workers, at
+## 0 ms and at 80 ms of network latency, into bench/results/<date>-<commit>-cluster.json (PostgreSQL, Redis)
 bench-cluster: install
-	$(BIN)/decai bench --cluster --json artifacts/bench-cluster.json
+	$(BIN)/decai bench --cluster --results bench/results

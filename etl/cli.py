@@ -714,7 +714,10 @@ def bench(
         help="build the benchmark's warehouses in this new or empty directory and keep them",
     ),
     cluster: bool = typer.Option(
-        False, "--cluster", help="only the cluster figures: ingest with one and two Celery workers"
+        False,
+        "--cluster",
+        help="only the cluster figures: both chains backfilled through the scheduler with one and two "
+        "Celery workers, at 0 ms and at --latency-ms (<date>-<commit>-cluster.json; --quick: a small window)",
     ),
     readme: bool = typer.Option(
         False,
@@ -745,7 +748,10 @@ def bench(
         return
     try:
         if cluster:
-            report = run_cluster_bench(json_path=json_file)
+            report = run_cluster_bench(
+                quick=quick, json_path=json_file, results_dir=results, command=_bench_command(),
+                latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
+            )  # fmt: skip
         else:
             report = run_bench(
                 quick=quick, events=events, json_path=json_file, workdir=workdir, results_dir=results,

@@ -45,6 +45,10 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 PROJECT_DAG_IDS = ("bittensor_ingest", "market_ingest", "sahara_ingest", "warehouse_projections")
 
 
+def _float_or_none(text: str | None) -> float | None:
+    return float(text) if text else None
+
+
 def worker_hostname() -> str:
     """`core.hostname_callable` for cluster workers: the worker's name, else this host's FQDN."""
     return os.environ.get("DECAI_WORKER_NAME") or socket.getfqdn()
@@ -75,6 +79,12 @@ class ClusterConfig:
     devnet: bool = False
     #: The devnet's frozen clock (ISO); None runs it on the real clock.
     devnet_now: str | None = None
+    #: The size of the devnet's simulated networks (1.0 approximates early 2026); None: its default.
+    devnet_scale: float | None = None
+    #: Every protocol request to the devnet waits this many ms, plus up to `devnet_latency_jitter_ms`
+    #: (default a fifth of it), as a distant node's would.
+    devnet_latency_ms: float = 0.0
+    devnet_latency_jitter_ms: float | None = None
     #: Kill the processes if the process that started them dies (tests); `make cluster` leaves it off.
     stop_with_parent: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -104,10 +114,18 @@ class ClusterConfig:
             devnet_port=int(env["DECAI_DEVNET_PORT"]) if env.get("DECAI_DEVNET_PORT") else None,
             devnet=env.get("DECAI_CLUSTER_DEVNET", "0").lower() in ("1", "true", "yes"),
             devnet_now=env.get("DECAI_CLUSTER_DEVNET_NOW") or None,
+            devnet_scale=_float_or_none(env.get("DECAI_CLUSTER_DEVNET_SCALE")),
+            devnet_latency_ms=float(env.get("DECAI_CLUSTER_DEVNET_LATENCY_MS") or 0),
+            devnet_latency_jitter_ms=_float_or_none(env.get("DECAI_CLUSTER_DEVNET_LATENCY_JITTER_MS")),
         )
         values.update(overrides)
         values["home"] = Path(values["home"])
         return cls(**values)
+
+    @property
+    def devnet_control_url(self) -> str:
+        """The devnet's control endpoint (latency, faults, stats), which never waits."""
+        return f"http://127.0.0.1:{self.devnet_port or 18545}/_devnet"
 
     # --- derived --------------------------------------------------------------------------------
 
@@ -210,7 +228,15 @@ def components(config: ClusterConfig) -> dict[str, tuple[list[str], dict[str, st
     if config.devnet:
         decai = str(Path(sys.executable).with_name("decai"))
         command = [decai, "devnet", "--port", str(config.devnet_port or 18545), "--rate-limit", "0"]
-        procs["devnet"] = (command + (["--now", config.devnet_now] if config.devnet_now else []), {})
+        if config.devnet_now:
+            command += ["--now", config.devnet_now]
+        if config.devnet_scale is not None:
+            command += ["--scale", f"{config.devnet_scale:g}"]
+        if config.devnet_latency_ms or config.devnet_latency_jitter_ms:
+            command += ["--latency-ms", f"{config.devnet_latency_ms:g}"]
+            if config.devnet_latency_jitter_ms is not None:
+                command += ["--latency-jitter-ms", f"{config.devnet_latency_jitter_ms:g}"]
+        procs["devnet"] = (command, {})
     for n in range(1, config.workers + 1):
         name = f"worker{n}"
         procs[name] = (
@@ -634,50 +660,245 @@ def task_hosts(config: ClusterConfig, dag_id: str, task_id: str, run_ids: list[s
         engine.dispose()
 
 
-def measure_worker_scaling(
-    base: ClusterConfig, dag_id: str, logical_start: datetime, logical_end: datetime, conf: dict,
-    worker_counts: tuple[int, ...] = (1, 2),
-) -> dict:  # fmt: skip
-    """Ingest the same window through the scheduler with 1, then 2 workers, each time on a fresh
-    metadata database and warehouse; returns events per second for each and their ratio."""
-    from dataclasses import replace
+# --- measuring ----------------------------------------------------------------------------------
 
+
+def set_devnet_latency(config: ClusterConfig, ms: float, jitter_ms: float | None = None) -> dict:
+    """Hold every protocol request to the devnet `ms` plus up to `jitter_ms` (default a fifth of
+    `ms`), as `decai devnet --latency-ms` does; returns what the devnet now holds."""
+    import httpx
+
+    body = {"ms": ms} if jitter_ms is None else {"ms": ms, "jitter_ms": jitter_ms}
+    answer = httpx.post(f"{config.devnet_control_url}/latency", json=body, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def devnet_latency(config: ClusterConfig) -> dict:
+    """The latency the devnet holds and, since it was last set, how many requests it held how long."""
+    import httpx
+
+    answer = httpx.get(f"{config.devnet_control_url}/latency", timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def backfill_tasks(config: ClusterConfig, backfill_ids: list[int]) -> list[dict]:
+    """Every task instance of the backfills' runs that succeeded: the worker that ran it, when it was
+    ready to run (scheduled), queued, started and ended, and what it returned (its XCom)."""
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            query = sa.text(
+                "SELECT ti.dag_id, ti.task_id, ti.run_id, ti.map_index, ti.hostname, ti.scheduled_dttm, "
+                "ti.queued_dttm, ti.start_date, ti.end_date, x.value AS result "
+                "FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id "
+                "LEFT JOIN xcom x ON x.dag_id = ti.dag_id AND x.run_id = ti.run_id "
+                "AND x.task_id = ti.task_id AND x.map_index = ti.map_index AND x.key = 'return_value' "
+                "WHERE r.backfill_id IN :ids AND ti.state = 'success' ORDER BY ti.start_date"
+            ).bindparams(sa.bindparam("ids", expanding=True))
+            rows = [dict(r) for r in conn.execute(query, {"ids": backfill_ids}).mappings()]
+    finally:
+        engine.dispose()
+    for row in rows:
+        row["result"] = _xcom_value(row["result"])
+    return rows
+
+
+def _xcom_value(value):
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict) and "__data__" in value:  # a value Airflow's serde wrapped
+        return value["__data__"]
+    return value
+
+
+def task_overhead(tasks: list[dict], task_id: str = "ingest_chunk") -> dict:
+    """Airflow's share of the time each `task_id` instance held a worker (one task at a time per worker).
+
+    A task holds its worker from when that worker could have taken it (the later of the end of the
+    worker's previous task and the moment the task was ready to run) to its end. Its own work is what
+    its code reports (`blocks` / `blocks_per_s`); the rest (queueing, the hand-over through the broker,
+    starting the task process, loading the DAG, reporting back) is Airflow's. Per DAG and in all:
+    tasks, mean seconds held and inside the code, and the overhead's share of the time held."""
+    per_worker: dict[str, list[dict]] = {}
+    for task in tasks:
+        per_worker.setdefault(task["hostname"] or "?", []).append(task)
+    rows = []
+    for mine in per_worker.values():
+        free_since = None
+        for task in sorted(mine, key=lambda t: t["start_date"]):
+            result = task["result"] if isinstance(task["result"], dict) else {}
+            if task["task_id"] == task_id and result.get("blocks") and result.get("blocks_per_s"):
+                ready = task["scheduled_dttm"] or task["queued_dttm"] or task["start_date"]
+                held_from = max(ready, free_since) if free_since else ready
+                rows.append(
+                    {
+                        "dag_id": task["dag_id"],
+                        "held_s": (task["end_date"] - held_from).total_seconds(),
+                        "inside_s": result["blocks"] / result["blocks_per_s"],
+                    }
+                )
+            free_since = task["end_date"] if free_since is None else max(free_since, task["end_date"])
+
+    def summary(some: list[dict]) -> dict:
+        held = sum(r["held_s"] for r in some)
+        inside = sum(r["inside_s"] for r in some)
+        return {
+            "tasks": len(some),
+            "held_s_mean": round(held / len(some), 2) if some else None,
+            "inside_s_mean": round(inside / len(some), 2) if some else None,
+            "overhead_share": round((held - inside) / held, 4) if held else None,
+        }
+
+    out = summary(rows)
+    out["per_dag"] = {
+        dag: summary([r for r in rows if r["dag_id"] == dag]) for dag in sorted({r["dag_id"] for r in rows})
+    }
+    return out
+
+
+def _pass_timing(config: ClusterConfig, backfill_ids: list[int]) -> dict:
+    """From the creation of the first backfill to the end of the last task, by the metadata database."""
+    engine = metadata_engine(config)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT (SELECT MIN(created_at) FROM backfill WHERE id IN :ids) AS began, "
+                    "(SELECT MAX(ti.end_date) FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id "
+                    "AND r.run_id = ti.run_id WHERE r.backfill_id IN :ids) AS ended"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": backfill_ids},
+            ).one()
+    finally:
+        engine.dispose()
+    return {"began": row.began, "ended": row.ended, "seconds": (row.ended - row.began).total_seconds()}
+
+
+def _warehouse_counts(url: str) -> dict:
     from warehouse import db
 
-    results: dict = {}
-    for workers in worker_counts:
-        suffix = f"_w{workers}"
-        config = replace(
-            base,
-            home=base.home / f"workers{workers}",
-            workers=workers,
-            metadata_url=sa.engine.make_url(base.metadata_url)
-            .set(database=sa.engine.make_url(base.metadata_url).database + suffix)
-            .render_as_string(hide_password=False),
-            warehouse_url=sa.engine.make_url(base.warehouse_url)
-            .set(database=sa.engine.make_url(base.warehouse_url).database + suffix)
-            .render_as_string(hide_password=False),
-            extra_env=base.extra_env | {"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"},
+    events = db.read_sql("SELECT chain, COUNT(*) AS n FROM events GROUP BY chain ORDER BY chain", url=url)
+    blocks = db.read_sql(
+        "SELECT source, COUNT(*) AS n FROM chain_blocks GROUP BY source ORDER BY source", url=url
+    )
+    return {
+        "events": {r.chain: int(r.n) for r in events.itertuples()},
+        "blocks": {r.source: int(r.n) for r in blocks.itertuples()},
+    }
+
+
+def _pass_config(
+    base: ClusterConfig, workers: int, latency_ms: float, jitter_ms: float | None
+) -> ClusterConfig:
+    from dataclasses import replace
+
+    suffix = f"_w{workers}_{latency_ms:g}ms"
+
+    def own(url: str) -> str:
+        parsed = sa.engine.make_url(url)
+        return parsed.set(database=parsed.database + suffix).render_as_string(hide_password=False)
+
+    return replace(
+        base,
+        home=base.home / f"workers{workers}-{latency_ms:g}ms",
+        workers=workers,
+        metadata_url=own(base.metadata_url),
+        warehouse_url=own(base.warehouse_url),
+        devnet_latency_ms=latency_ms,
+        devnet_latency_jitter_ms=jitter_ms,
+        # Only the backfills run: no hourly run and no asset-triggered projection beside them.
+        extra_env=base.extra_env
+        | {
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        },
+    )
+
+
+def run_backfills(
+    config: ClusterConfig, runs: list[tuple[str, dict]], logical_date: datetime, timeout: float = 3600
+) -> dict:
+    """One backfill run of each (DAG, run configuration) of `runs`, all at once, on a running cluster;
+    returns when every run has finished, with the pass's timing, what the warehouse holds and the
+    per-task overhead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for dag_id in dict.fromkeys(dag for dag, _ in runs):
+        _airflow(config, "dags", "unpause", dag_id)
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        backfills = list(
+            pool.map(lambda run: create_backfill(config, run[0], logical_date, logical_date, run[1]), runs)
         )
-        for url in (config.metadata_url, config.warehouse_url):
-            drop_postgres_database(url)
-        try:
-            up(config)
-            _airflow(config, "dags", "unpause", dag_id)
-            started = time.perf_counter()
-            backfill = create_backfill(config, dag_id, logical_start, logical_end, conf, max_active_runs=4)
-            runs = wait_for_backfill(config, backfill, timeout=3600)
-            seconds = time.perf_counter() - started
-            events = int(
-                db.read_sql("SELECT COUNT(*) AS n FROM events", url=config.warehouse_url)["n"].iloc[0]
-            )
-            results[workers] = {"runs": len(runs), "events": events, "seconds": round(seconds, 1),
-                                "events_per_s": round(events / seconds, 1)}  # fmt: skip
-        finally:
-            down(config)
+    deadline = time.monotonic() + timeout
+    dag_runs = []
+    for backfill in backfills:
+        dag_runs += wait_for_backfill(config, backfill, timeout=max(1.0, deadline - time.monotonic()))
+    wall = time.perf_counter() - began
+    timing = _pass_timing(config, backfills)
+    counts = _warehouse_counts(config.warehouse_url)
+    events = sum(counts["events"].values())
+    tasks = backfill_tasks(config, backfills)
+    return {
+        "runs": len(dag_runs),
+        "tasks": len(tasks),
+        "events": events,
+        "events_by_chain": counts["events"],
+        "blocks_by_source": counts["blocks"],
+        "seconds": round(timing["seconds"], 1),
+        "wall_seconds": round(wall, 1),
+        "events_per_s": round(events / timing["seconds"], 1) if timing["seconds"] > 0 else None,
+        "overhead": task_overhead(tasks),
+        "workers_used": sorted({t["hostname"] for t in tasks if t["task_id"] == "ingest_chunk"}),
+    }
+
+
+def measure_worker_scaling(
+    base: ClusterConfig,
+    runs: list[tuple[str, dict]],
+    logical_date: datetime,
+    *,
+    worker_counts: tuple[int, ...] = (1, 2),
+    latencies_ms: tuple[float, ...] = (0.0,),
+    latency_jitter_ms: float | None = None,
+    timeout: float = 3600,
+) -> dict:
+    """The same backfills (`run_backfills`) through the scheduler with each worker count at each
+    latency, each pass on a fresh metadata database and warehouse. The devnet's latency is set for
+    each pass: on its command line when it is one of the cluster's processes (`base.devnet`), else on
+    its control endpoint (a devnet of its own keeps what it has worked out from pass to pass).
+
+    Returns the passes in the order run (latency, then workers) and, per latency, the rate with the
+    most workers over the rate with the fewest (`speedup`)."""
+    passes = []
+    for latency_ms in latencies_ms:
+        for workers in worker_counts:
+            config = _pass_config(base, workers, latency_ms, latency_jitter_ms)
             for url in (config.metadata_url, config.warehouse_url):
                 drop_postgres_database(url)
-    if len(worker_counts) == 2:
-        one, two = (results[n]["events_per_s"] for n in worker_counts)
-        results["speedup"] = round(two / one, 2) if one else None
-    return results
+            try:
+                up(config)
+                if not config.devnet:  # else the devnet started with it
+                    set_devnet_latency(config, latency_ms, latency_jitter_ms if latency_ms else 0)
+                result = run_backfills(config, runs, logical_date, timeout=timeout)
+                result["devnet_latency"] = devnet_latency(config)
+                result |= {"workers": workers, "latency_ms": latency_ms}
+                passes.append(result)
+                log.info("cluster pass: %s", result)
+            finally:
+                down(config)
+                for url in (config.metadata_url, config.warehouse_url):
+                    drop_postgres_database(url)
+    speedup = {}
+    for latency_ms in latencies_ms:
+        rates = {p["workers"]: p["events_per_s"] for p in passes if p["latency_ms"] == latency_ms}
+        low, high = min(rates), max(rates)
+        speedup[f"{latency_ms:g}ms"] = (
+            round(rates[high] / rates[low], 3) if len(rates) > 1 and rates[low] else None
+        )
+    return {"passes": passes, "speedup": speedup}

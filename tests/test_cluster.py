@@ -150,6 +150,9 @@ def test_a_backfill_through_the_scheduler_runs_chunks_on_both_workers_and_equals
     tries = cluster.task_hosts(deployment, "bittensor_ingest", "ingest_chunk", [r["run_id"] for r in runs])
     assert len({t["map_index"] for t in tries}) == 6
     assert {t["hostname"] for t in tries if t["state"] == "success"} == {"worker1", "worker2"}
+    # What the cluster benchmark reads: each chunk's worker, times and reported rate, from the metadata.
+    overhead = cluster.task_overhead(cluster.backfill_tasks(deployment, [backfill]))
+    assert overhead["tasks"] == 6 and 0 < overhead["overhead_share"] < 1
 
     ours, theirs = _checksums(deployment.warehouse_url), _checksums(reference_url)
     assert ours["chain_blocks"][0] == 300 and ours["events"][0] > 0  # one hour of 12-second blocks

@@ -14,6 +14,7 @@ a failed chunk or by a window that ended past the node's head is filled by the n
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -134,13 +135,20 @@ def plan(
 
 
 def ingest_chunk(chunk: dict, *, run_id: str | None = None, warehouse_url: str | None = None) -> dict:
+    """Fetch, validate and append one chunk in one transaction; the batch summary, with the chunk's
+    blocks and how fast they went (as the Bittensor task reports it)."""
+    began = time.perf_counter()
+    start, end = int(chunk["start"]), int(chunk["end"])
     source = make_source(chunk["source"])
     try:
-        return ingest_range(
-            source, int(chunk["start"]), int(chunk["end"]), warehouse_url=warehouse_url, run_id=run_id
-        )
+        summary = ingest_range(source, start, end, warehouse_url=warehouse_url, run_id=run_id)
     finally:
         source.close()
+    seconds = time.perf_counter() - began
+    summary["blocks"] = end - start
+    summary["blocks_per_s"] = round((end - start) / seconds, 1) if seconds > 0 else None
+    summary["events_per_s"] = round(summary["rows_in"] / seconds, 1) if seconds > 0 else None
+    return summary
 
 
 def summarize(results: list[dict]) -> dict:
