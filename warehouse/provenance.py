@@ -109,17 +109,22 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
           AND e.payload->>'validator' = :validator_id
         """,
     ),
+    # Joined on the block too: an event id fixes its block, and the blocks let DuckDB skip every part
+    # of the event store outside them (a subnet's row is behind a few blocks of a long history).
     "subnets": (
         ("netuid",),
         f"""
         SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT event_id FROM bittensor_subnet_state WHERE netuid = :netuid AND event_id IS NOT NULL
-            UNION ALL
-            SELECT s.event_id FROM stg_bittensor_neurons s
-            JOIN bittensor_subnet_state k ON k.netuid = s.netuid AND k.kind = 'epoch' AND k.block_number = s.block_number
-            WHERE s.netuid = :netuid
-        )
+        JOIN (
+            SELECT DISTINCT block_number, event_id FROM (
+                SELECT block_number, event_id FROM bittensor_subnet_state
+                WHERE netuid = :netuid AND event_id IS NOT NULL
+                UNION ALL
+                SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
+                JOIN bittensor_subnet_state k ON k.netuid = s.netuid AND k.kind = 'epoch' AND k.block_number = s.block_number
+                WHERE s.netuid = :netuid
+            ) keys
+        ) behind_row ON e.block_number = behind_row.block_number AND e.event_id = behind_row.event_id
         """,
     ),
     "annotations": (
