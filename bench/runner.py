@@ -1453,14 +1453,18 @@ class ClusterSizes:
         )
 
 
-def warm_devnet(endpoints: dict[str, str], start: datetime, end: datetime) -> dict:
+def warm_devnet(endpoints: dict[str, str], start: datetime, end: datetime, workdir: Path) -> dict:
     """Ask the devnet once, untimed, for what the passes will read, so that no pass pays for working it
-    out: the subtensor chain up to the window's end (simulated window after window from its genesis)
-    and each Sahara day of the window (generated when a block of the day is first asked for)."""
+    out: the subtensor chain up to the window's end (simulated window after window from its genesis),
+    each Sahara day of the window (generated when a block of the day is first asked for), and what
+    Sahara's plan reads to find the window (the head's day: at full scale a minute or two)."""
     import httpx
 
+    from bench.latency import _connections
     from devnet.sahara.common import BLOCK_SECONDS, DEFAULT_GENESIS
     from devnet.subtensor.chain import GENESIS
+    from etl.pipeline import sahara
+    from warehouse.db import migrate
 
     system_events = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
     took = {}
@@ -1483,6 +1487,11 @@ def warm_devnet(endpoints: dict[str, str], start: datetime, end: datetime) -> di
             logs = {"jsonrpc": "2.0", "id": 3, "method": "eth_getLogs",
                     "params": [{"fromBlock": hex(height), "toBlock": hex(height)}]}  # fmt: skip
             client.post(endpoints["evm"], json=logs).raise_for_status()
+    took["window_s"] = round(time.perf_counter() - began, 1)
+    url = f"duckdb:///{workdir / 'warm-plan.duckdb'}"
+    migrate(url)
+    with _connections(endpoints):
+        sahara.plan({"start": start.isoformat(), "end": end.isoformat()}, warehouse_url=url)
     took["seconds"] = round(time.perf_counter() - began, 1)
     return took
 
@@ -1509,7 +1518,7 @@ def bench_cluster(report: BenchReport, workdir: Path, sizes: ClusterSizes, laten
     settings = dict(seed=7, now=BENCH_NOW, rate_limit_per_minute=0, scale=sizes.bittensor_scale,
                     sahara={"scale": sizes.sahara_scale})  # fmt: skip
     with DevnetProcess(**settings) as devnet:
-        report.details["devnet_warm_up"] = warm_devnet(devnet.endpoints, start, end)
+        report.details["devnet_warm_up"] = warm_devnet(devnet.endpoints, start, end, workdir)
         base = ClusterConfig.from_env(
             home=workdir / "cluster",
             metadata_url=os.environ.get("DECAI_CLUSTER_METADATA_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/decai_bench_airflow"),
