@@ -1,8 +1,7 @@
 """Decode rate of the subtensor connector next to async-substrate-interface's per-block path.
 
 Both sides read the same finalized blocks from the same node: (a) `SubtensorSource.fetch` (JSON-RPC
-batches over HTTP, the codec's readers compiled from each block's own runtime metadata, bt-decode over
-many blocks per call for the blocks those readers refuse),
+batches over HTTP, bt-decode over many blocks per call, each block with its own runtime's metadata),
 (b) `SubstrateInterface(url=ws).get_events(block_hash)` block by block over WebSocket, as a script
 built on the usual client would. The node's own cost of producing the blocks is paid before timing
 (one untimed pass), so the numbers compare the clients. Metagraph observations are left out: the
@@ -28,8 +27,7 @@ def measure(endpoints: dict, start: int, end: int, rounds: int = 3) -> dict:
     On the same System.Events bytes, with no network: `connector_decode_only_events_per_s`, the
     connector's rate from those bytes to `Event` records ready to append (`decode_into`), and
     `bt_decode_events_per_s`, bt-decode's own rate decoding them (one `decode_list` per runtime, what
-    the connector calls for the blocks its own readers refuse); `decode_vs_limit` is the first over the
-    second (best of `rounds`).
+    the connector calls inside); `decode_vs_limit` is the first over the second (best of `rounds`).
     """
     import bt_decode
     from async_substrate_interface import SubstrateInterface

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,9 +24,6 @@ from etl.events import Event, QuarantinedRow
 from etl.sources.sahara_rpc import RpcError
 from tests.conftest import DEVNET_NOW
 
-FIXTURE_SPEC343 = (
-    Path(__file__).resolve().parent / "fixtures" / "bittensor" / "subtensor_spec343_metadata_v14.hex"
-)
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -178,133 +174,6 @@ def test_scale_blocks_decoded_together_match_one_by_one(subtensor_samples, data)
     assert [count for count, _ in together] == [runtime.decode_events(raw)[0] for raw in raws]
     for count, records in together:
         _assert_every_record_once(count, records)
-
-
-def _compact(n: int) -> bytes:
-    """SCALE's compact integer in its shortest form, written out from the format's definition."""
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    size = (n.bit_length() + 7) // 8
-    return bytes([((size - 4) << 2) | 3]) + n.to_bytes(size, "little")
-
-
-_INT_BYTES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "u128": 16, "u256": 32}
-_INT_BYTES |= {"i" + k[1:]: v for k, v in _INT_BYTES.items()}
-
-
-def _random_value(types: dict, tid: int, rng, depth: int = 0) -> bytes:
-    """The SCALE bytes of a random value of type `tid`: extremes and random integers, short
-    sequences, every enum arm in turn of the draws."""
-    ((kind, body),) = types[tid]["def"].items()
-    if kind == "primitive":
-        if body == "bool":
-            return bytes([rng.randint(0, 1)])
-        if body == "str":
-            text = "".join(rng.choice("ab\u00e9") for _ in range(rng.randint(0, 4))).encode()
-            return _compact(len(text)) + text
-        if body == "char":
-            return rng.randint(0, 0xD7FF).to_bytes(4, "little")
-        size = _INT_BYTES[body]
-        value = rng.choice([0, (1 << 8 * size) - 1, rng.getrandbits(8 * size), rng.randint(0, 1000)])
-        return (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
-    if kind == "compact":
-        inner = types[body["type"]]["def"].get("primitive")
-        bits = 8 * _INT_BYTES.get(inner, 16)
-        return _compact(rng.choice([rng.randint(0, 70_000), rng.getrandbits(rng.randint(1, bits))]))
-    if kind == "sequence":
-        count = rng.randint(0, 3) if depth < 4 else 0
-        return _compact(count) + b"".join(
-            _random_value(types, body["type"], rng, depth + 1) for _ in range(count)
-        )
-    if kind == "array":
-        return b"".join(_random_value(types, body["type"], rng, depth + 1) for _ in range(body["len"]))
-    if kind in ("tuple", "composite"):
-        ids = body if kind == "tuple" else [f["type"] for f in body.get("fields", [])]
-        return b"".join(_random_value(types, t, rng, depth + 1) for t in ids)
-    if kind == "variant":
-        arm = rng.choice(body.get("variants", []))
-        return bytes([arm["index"]]) + b"".join(
-            _random_value(types, f["type"], rng, depth + 1) for f in arm.get("fields", [])
-        )
-    bits = rng.randint(0, 16)  # bitSequence
-    return _compact(bits) + bytes(rng.getrandbits(8) for _ in range((bits + 7) // 8))
-
-
-def _events_of_every_type(runtime, rng, rounds: int) -> list[bytes]:
-    """System.Events values of 1-3 records of each event type the metadata declares, random fields."""
-    types = {t["id"]: t["type"] for t in runtime.types}
-    phase, event, topics = (f["type"] for f in types[runtime.record_type]["def"]["composite"]["fields"])
-    values = []
-    for pallet in types[event]["def"]["variant"]["variants"]:
-        for arm in types[pallet["fields"][0]["type"]]["def"]["variant"].get("variants", []):
-            for _ in range(rounds):
-                count = rng.randint(1, 3)
-                records = [
-                    _random_value(types, phase, rng)
-                    + bytes([pallet["index"], arm["index"]])
-                    + b"".join(_random_value(types, f["type"], rng) for f in arm.get("fields", []))
-                    + _random_value(types, topics, rng)
-                    for _ in range(count)
-                ]
-                values.append(_compact(count) + b"".join(records))
-    return values
-
-
-def _mutations(values: list[bytes], rng, count: int) -> list[bytes]:
-    out = []
-    for _ in range(count):
-        raw = bytearray(rng.choice(values))
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randint(0, max(0, len(raw) - 1))
-            op = rng.choice(["flip", "truncate", "insert", "delete"])
-            if op == "flip" and raw:
-                raw[at] ^= 1 << rng.randint(0, 7)
-            elif op == "truncate":
-                del raw[at:]
-            elif op == "insert":
-                raw[at:at] = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 8)))
-            elif op == "delete":
-                del raw[at : at + rng.randint(1, 8)]
-        out.append(bytes(raw))
-    return out
-
-
-def test_events_read_from_their_bytes_equal_what_bt_decode_gives(subtensor_samples):
-    """The connector reads most System.Events values itself; bt-decode with the converters is the
-    reference: every event type of the real spec 343 metadata and of the devnet's runtimes, with random
-    field values and mutated bytes, decodes to the same records (values, types, field order)."""
-    import copy
-    import random
-
-    from etl.sources.subtensor_codec import runtime_from_metadata
-
-    rng = random.Random(20261203)
-    real = runtime_from_metadata(FIXTURE_SPEC343.read_text().strip(), 343)
-    runtimes = [(real, 2)] + [(runtime, 4) for _block, _metadata, runtime, _raw in subtensor_samples[:2]]
-    for runtime, rounds in runtimes:
-        reference = copy.copy(runtime)
-        reference._fast, reference._builders, reference._bt_readers = False, {}, {}
-        valid = _events_of_every_type(runtime, rng, rounds)
-        mutated = _mutations(valid, rng, 80)
-        read_here = 0
-        for raw in valid:
-            try:
-                runtime.fast_events.block(raw)
-                read_here += 1
-            except Exception:  # noqa: BLE001 - refused: bt-decode reads it, as checked below
-                pass
-        # Valid values in one call each way (bt-decode reads them in one batch), mutations one by one.
-        assert repr(runtime.decode_blocks(valid)) == repr(reference.decode_blocks(valid))
-        for raw in mutated:
-            assert repr(runtime.decode_blocks([raw])) == repr(reference.decode_blocks([raw])), raw.hex()
-        assert read_here >= 0.9 * len(valid)  # the comparison is not empty: most values are read here
-    # The devnet's own blocks are read here too, and the same.
-    for _block, _metadata, runtime, raw in subtensor_samples:
-        assert runtime.fast_events.block(raw) == runtime.decode_events(raw)
 
 
 def test_decoding_a_chunk_leaves_the_garbage_collector_as_it_found_it(subtensor_samples):

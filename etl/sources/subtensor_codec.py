@@ -1,11 +1,9 @@
 """Decoding subtensor's SCALE data with the metadata of the runtime that wrote it.
 
 `Runtime` wraps one runtime version's metadata (a `state_getMetadata` result, V14, or the V15 blob of
-`Metadata_metadata_at_version`). `System.Events` values are read straight from their bytes into
-payloads by `FastEvents`, readers compiled per type from the metadata, for the types and bytes it
-takes (the same payloads as the paths below give); bt-decode reads the other blocks in one call for
-many of them; when bt-decode fails, cyscale (the `scalecodec` import of async-substrate-interface)
-reads the records one at a time, so a record it cannot read is isolated and the rest are still counted.
+`Metadata_metadata_at_version`): bt-decode reads `System.Events` in one call per block (the fast
+path); when bt-decode fails, cyscale (the `scalecodec` import of async-substrate-interface) reads the
+records one at a time, so a record it cannot read is isolated and the rest are still counted.
 
 Block bodies (`decode_extrinsics`): each extrinsic is walked by the metadata's own types (address,
 signature, every signed extension in the metadata's order, then the call's pallet and call index),
@@ -22,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -477,22 +474,12 @@ class Runtime:
     _codec: Any = None
     _builders: dict = field(default_factory=dict)
     _bt_readers: dict = field(default_factory=dict)  # (pallet, name) -> payload of bt-decode's fields
-    _fast: Any = None  # FastEvents, or False where this runtime's records are not read that way
 
     @property
     def converters(self) -> Converters:
         if self._converters is None:
             self._converters = Converters(self.types)
         return self._converters
-
-    @property
-    def fast_events(self) -> FastEvents | None:
-        if self._fast is None:
-            try:
-                self._fast = FastEvents(self)
-            except Exception:  # noqa: BLE001 - records of another shape: bt-decode reads them all
-                self._fast = False
-        return self._fast or None
 
     @property
     def lengths(self) -> LengthCheck:
@@ -518,22 +505,8 @@ class Runtime:
             for i, raw in enumerate(raws)
             if raw
         }
-        # Most blocks are read straight from their bytes; bt-decode reads the others.
-        read: dict[int, tuple[int, list[DecodedEvent]]] = {}
-        fast = self.fast_events
-        if fast is not None:
-            for i in unreadable:
-                if unreadable[i] is None:
-                    try:
-                        read[i] = fast.block(raws[i])
-                    except Exception:  # noqa: BLE001 - any refusal: the block goes the bt-decode way
-                        pass
-        fits = {
-            i: unreadable[i] is None and self.lengths.fits(self.events_type, raws[i])
-            for i in unreadable
-            if i not in read
-        }
-        present = [raw for i, raw in enumerate(raws) if raw and i not in read and fits[i]]
+        fits = {i: unreadable[i] is None and self.lengths.fits(self.events_type, raws[i]) for i in unreadable}
+        present = [raw for i, raw in enumerate(raws) if raw and fits[i]]
         try:
             decoded = iter(bt_decode.decode_list([type_string] * len(present), self.registry, present))
         except BaseException as exc:  # a panic too - narrowed down block by block below
@@ -549,9 +522,6 @@ class Runtime:
                 # Its records cannot be told apart: the value is one unreadable record, kept whole.
                 kept = raw.text if isinstance(raw, UnreadableValue) else "0x" + raw.hex()
                 out.append((1, [UndecodedEvent(0, kept, unreadable[i])]))
-                continue
-            if i in read:
-                out.append(read[i])
                 continue
             count = _compact_prefix(raw)[0]
             if not fits[i]:
@@ -848,343 +818,6 @@ class Runtime:
             raise ValueError(
                 f"the {api_method} answer does not decode: {type(exc).__name__}: {exc}"
             ) from None
-
-
-# ------------------------------------------------------------------------------ System.Events, read here
-class _NotHere(Exception):
-    """A value this reader does not take (a type it does not read, or bytes it does not accept)."""
-
-
-_INTS = {
-    "u8": (1, False), "u16": (2, False), "u32": (4, False), "u64": (8, False), "u128": (16, False),
-    "i8": (1, True), "i16": (2, True), "i32": (4, True), "i64": (8, True), "i128": (16, True),
-}  # fmt: skip
-_STRUCTS = {
-    "u16": struct.Struct("<H"), "u32": struct.Struct("<I"), "u64": struct.Struct("<Q"),
-    "i8": struct.Struct("<b"), "i16": struct.Struct("<h"), "i32": struct.Struct("<i"), "i64": struct.Struct("<q"),
-}  # fmt: skip
-
-
-def _read_compact(raw: bytes, at: int, max_bits: int) -> tuple[int, int]:
-    """(value, offset after) of a compact integer, only in its shortest form and in range."""
-    first = raw[at]
-    mode = first & 3
-    if mode == 0:
-        return first >> 2, at + 1
-    if mode == 1:
-        value = int.from_bytes(raw[at : at + 2], "little") >> 2
-        if value < 1 << 6 or at + 2 > len(raw):
-            raise _NotHere("compact integer not in its shortest form, or cut short")
-        end = at + 2
-    elif mode == 2:
-        value = int.from_bytes(raw[at : at + 4], "little") >> 2
-        if value < 1 << 14 or at + 4 > len(raw):
-            raise _NotHere("compact integer not in its shortest form, or cut short")
-        end = at + 4
-    else:
-        size = (first >> 2) + 4
-        end = at + 1 + size
-        if size * 8 > max(max_bits, 32) or end > len(raw):
-            raise _NotHere("compact integer longer than its type or its bytes")
-        value = int.from_bytes(raw[at + 1 : end], "little")
-        if value < (1 << 30 if size == 4 else 1 << (8 * (size - 1))):
-            raise _NotHere("compact integer not in its shortest form")
-    if value >> max_bits:
-        raise _NotHere("compact integer out of its type's range")
-    return value, end
-
-
-class FastEvents:
-    """A block's System.Events read straight from its bytes into the payloads that bt-decode's records
-    and `Converters` give (the same values, field names and order), for the types it knows: integers,
-    compact integers, bools, account ids, byte strings, sequences, arrays, tuples, structs, enums and
-    options of these. It refuses (`_NotHere`) a type it does not know, and bytes that bt-decode might
-    not read the same way: cut short, a compact integer not in its shortest form, a bool or an option
-    tag that is neither 0 nor 1, an unknown enum index, bytes left after the last record. Such a block
-    goes the bt-decode way, as every block did before.
-
-    Reading a value also walks it, so a length never claims more than the bytes left, as the length
-    check proves for bt-decode.
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.types = {t["id"]: t["type"] for t in runtime.types}
-        self._readers: dict[int, Callable[[bytes, int], tuple[Any, int]]] = {}
-        self._events: dict[int, tuple[str, str, Callable[[bytes, int], tuple[dict, int]]] | None] = {}
-        record = self.types[runtime.record_type]["def"].get("composite", {}).get("fields", [])
-        if [f.get("name") for f in record] != ["phase", "event", "topics"]:
-            raise _NotHere("an event record that is not (phase, event, topics)")
-        phase, event, topics = (self.types[f["type"]] for f in record)
-        self._phases: dict[int, str | None] = {}  # index -> fixed phase, or None: the extrinsic's index
-        for v in phase["def"].get("variant", {}).get("variants", []):
-            fields = [self.types[f["type"]]["def"] for f in v.get("fields", [])]
-            if v["name"] == "ApplyExtrinsic" and fields == [{"primitive": "u32"}]:
-                self._phases[v["index"]] = None
-            elif not fields:
-                self._phases[v["index"]] = v["name"][0].lower()
-            else:
-                raise _NotHere(f"phase {v['name']} has fields")
-        self._pallets: dict[int, tuple[str, dict[int, dict]]] = {}
-        for v in event["def"]["variant"].get("variants", []):
-            fields = v.get("fields", [])
-            inner = self.types[fields[0]["type"]]["def"].get("variant") if len(fields) == 1 else None
-            if inner is not None:
-                self._pallets[v["index"]] = (v["name"], {e["index"]: e for e in inner.get("variants", [])})
-        topic = topics["def"].get("sequence")
-        if topic is None or LengthCheck(runtime.types).static_size(topic["type"]) is None:
-            raise _NotHere("topics that are not a sequence of fixed-size hashes")
-        self._topic_size = LengthCheck(runtime.types).static_size(topic["type"])
-
-    def block(self, raw: bytes) -> tuple[int, list[DecodedEvent]]:
-        """(record count, its records) of one System.Events value; `_NotHere` when not read here."""
-        count, at = _read_compact(raw, 0, 32)
-        if count > len(raw) - at:
-            raise _NotHere("more records claimed than bytes")
-        phases, events, topic_size, out = self._phases, self._events, self._topic_size, []
-        for index in range(count):
-            fixed = phases[raw[at]]
-            if fixed is None:
-                phase, at = str(_STRUCTS["u32"].unpack_from(raw, at + 1)[0]), at + 5
-            else:
-                phase, at = fixed, at + 1
-            key = raw[at] << 8 | raw[at + 1]
-            event = events[key] if key in events else self._event(key)
-            if event is None:
-                raise _NotHere("an event this reader does not read")
-            pallet, name, fields = event
-            payload, at = fields(raw, at + 2)
-            topics, at = _read_compact(raw, at, 32)
-            at += topics * topic_size
-            if at > len(raw):
-                raise _NotHere("cut short")
-            out.append(DecodedEvent(index, phase, pallet, name, payload))
-        if at != len(raw):
-            raise _NotHere("bytes after the last record")
-        return count, out
-
-    def _event(self, key: int) -> tuple[str, str, Callable[[bytes, int], tuple[dict, int]]] | None:
-        """The payload reader of (pallet index, event index), built the first time it is met."""
-        pallet_index, event_index = key >> 8, key & 0xFF
-        entry = None
-        if pallet_index in self._pallets:
-            pallet, variants = self._pallets[pallet_index]
-            if event_index not in variants:
-                raise _NotHere("unknown event index")
-            name = variants[event_index]["name"]
-            try:
-                entry = (pallet, name, self._payload(pallet, name))
-            except _NotHere:
-                entry = None
-        else:
-            raise _NotHere("unknown pallet index")
-        self._events[key] = entry
-        return entry
-
-    def _payload(self, pallet: str, name: str) -> Callable[[bytes, int], tuple[dict, int]]:
-        """The event's fields into its payload as `Runtime._bt_reader` makes it: names from the plan,
-        amounts and integers beyond JSON's exact range as integer strings."""
-        plan = self.runtime._payload_plan(pallet, name, "bt")
-        fields = self.runtime.pallet_events[pallet][name]
-        steps = [(p[0], self._reader(tid), p[3]) for p, (_fname, tid) in zip(plan, fields, strict=True)]
-        safe = _JSON_SAFE_INT
-
-        def read(raw: bytes, at: int) -> tuple[dict, int]:
-            payload = {}
-            for field_name, reader, is_amount in steps:
-                value, at = reader(raw, at)
-                if type(value) is int and ((is_amount and value >= 0) or value > safe or value < -safe):
-                    value = str(value)
-                payload[field_name] = value
-            return payload, at
-
-        return read
-
-    def _reader(self, tid: int) -> Callable[[bytes, int], tuple[Any, int]]:
-        reader = self._readers.get(tid)
-        if reader is None:
-            cell: list[Callable[[bytes, int], tuple[Any, int]]] = []
-            self._readers[tid] = lambda raw, at: cell[0](raw, at)  # recursive types
-            try:
-                reader = self._build(tid)
-            except _NotHere:
-                del self._readers[tid]
-                raise
-            cell.append(reader)
-            self._readers[tid] = reader
-        return reader
-
-    def _is_u8(self, tid: int) -> bool:
-        return self.types[tid]["def"].get("primitive") == "u8"
-
-    def _build(self, tid: int) -> Callable[[bytes, int], tuple[Any, int]]:
-        ty = self.types[tid]
-        path = ty.get("path") or []
-        ((kind, body),) = ty["def"].items()
-        if kind == "primitive":
-            return self._primitive(body)
-        if kind == "compact":
-            inner = self.types[body["type"]]["def"].get("primitive")
-            if inner not in _INTS or _INTS[inner][1]:
-                raise _NotHere(f"compact {inner}")
-            bits = 8 * _INTS[inner][0]
-            return lambda raw, at: _read_compact(raw, at, bits)
-        if kind in ("sequence", "array"):
-            inner = body["type"]
-            if kind == "sequence":
-
-                def count_of(raw: bytes, at: int) -> tuple[int, int]:
-                    count, at = _read_compact(raw, at, 64)
-                    if count > len(raw) - at:
-                        raise _NotHere("a length beyond the value's bytes")
-                    return count, at
-
-            else:
-                fixed = body["len"]
-
-                def count_of(raw: bytes, at: int) -> tuple[int, int]:
-                    return fixed, at
-
-            if self._is_u8(inner):
-
-                def byte_string(raw: bytes, at: int) -> tuple[str, int]:
-                    count, at = count_of(raw, at)
-                    end = at + count
-                    if end > len(raw):
-                        raise _NotHere("cut short")
-                    return "0x" + raw[at:end].hex(), end
-
-                return byte_string
-            each = self._reader(inner)
-
-            def items(raw: bytes, at: int) -> tuple[list, int]:
-                count, at = count_of(raw, at)
-                out = []
-                for _ in range(count):
-                    value, at = each(raw, at)
-                    out.append(value)
-                return out, at
-
-            return items
-        if kind == "tuple":
-            if not body:
-                return lambda raw, at: (None, at)
-            return self._unnamed([self._reader(t) for t in body])
-        if kind == "composite":
-            fields = body.get("fields", [])
-            if path and path[-1] == "AccountId32":
-                array = self.types[fields[0]["type"]]["def"].get("array") if len(fields) == 1 else None
-                if not array or array["len"] != 32 or not self._is_u8(array["type"]):
-                    raise _NotHere("an account id that is not 32 bytes")
-
-                def account(raw: bytes, at: int) -> tuple[str, int]:
-                    end = at + 32
-                    if end > len(raw):
-                        raise _NotHere("cut short")
-                    return ss58_encode(raw[at:end]), end
-
-                return account
-            if fields and all(f.get("name") for f in fields):
-                return self._named([(f["name"], self._reader(f["type"])) for f in fields])
-            if len(fields) == 1:
-                return self._reader(fields[0]["type"])
-            return self._unnamed([self._reader(f["type"]) for f in fields])
-        if kind == "variant":
-            variants = {v["index"]: v for v in body.get("variants", [])}
-            names = {v["name"] for v in variants.values()}
-            if path == ["Option"] and "Some" in names:
-                some_v = next(v for v in variants.values() if v["name"] == "Some")
-                none_v = next((v for v in variants.values() if v["name"] == "None"), None)
-                if none_v is None or none_v.get("fields") or len(some_v.get("fields", [])) != 1:
-                    raise _NotHere("an option that is not None | Some(value)")
-                some, none_at, some_at = (
-                    self._reader(some_v["fields"][0]["type"]),
-                    none_v["index"],
-                    some_v["index"],
-                )
-
-                def option(raw: bytes, at: int) -> tuple[Any, int]:
-                    tag = raw[at]
-                    if tag == none_at:
-                        return None, at + 1
-                    if tag == some_at:
-                        return some(raw, at + 1)
-                    raise _NotHere("an option tag that is neither None nor Some")
-
-                return option
-            arms: dict[int, tuple[str, Callable[[bytes, int], tuple[Any, int]] | None]] = {}
-            for index, v in variants.items():
-                fields = v.get("fields", [])
-                if not fields:
-                    arms[index] = (v["name"], None)
-                elif all(f.get("name") for f in fields):
-                    arms[index] = (
-                        v["name"],
-                        self._named([(f["name"], self._reader(f["type"])) for f in fields]),
-                    )
-                elif len(fields) == 1:
-                    arms[index] = (v["name"], self._reader(fields[0]["type"]))
-                else:
-                    arms[index] = (v["name"], self._unnamed([self._reader(f["type"]) for f in fields]))
-
-            def variant(raw: bytes, at: int) -> tuple[Any, int]:
-                name, data = arms[raw[at]]  # an unknown index: KeyError, not read here
-                if data is None:
-                    return name, at + 1
-                value, at = data(raw, at + 1)
-                return {name: value}, at
-
-            return variant
-        raise _NotHere(f"type {tid} of kind {kind}")
-
-    @staticmethod
-    def _primitive(name: str) -> Callable[[bytes, int], tuple[Any, int]]:
-        if name == "bool":
-
-            def boolean(raw: bytes, at: int) -> tuple[bool, int]:
-                byte = raw[at]
-                if byte > 1:
-                    raise _NotHere("a bool that is neither 0 nor 1")
-                return byte == 1, at + 1
-
-            return boolean
-        if name == "u8":
-            return lambda raw, at: (raw[at], at + 1)
-        if name in _STRUCTS:
-            unpack, size = _STRUCTS[name].unpack_from, _STRUCTS[name].size
-            return lambda raw, at: (unpack(raw, at)[0], at + size)
-        if name in _INTS:
-            size, signed = _INTS[name]
-
-            def wide(raw: bytes, at: int) -> tuple[int, int]:
-                end = at + size
-                if end > len(raw):
-                    raise _NotHere("cut short")
-                return int.from_bytes(raw[at:end], "little", signed=signed), end
-
-            return wide
-        raise _NotHere(f"primitive {name}")
-
-    @staticmethod
-    def _named(fields: list[tuple[str, Callable[[bytes, int], tuple[Any, int]]]]):
-        def named(raw: bytes, at: int) -> tuple[dict, int]:
-            out = {}
-            for name, reader in fields:
-                out[name], at = reader(raw, at)
-            return out, at
-
-        return named
-
-    @staticmethod
-    def _unnamed(readers: list[Callable[[bytes, int], tuple[Any, int]]]):
-        def unnamed(raw: bytes, at: int) -> tuple[list, int]:
-            out = []
-            for reader in readers:
-                value, at = reader(raw, at)
-                out.append(value)
-            return out, at
-
-        return unnamed
 
 
 def _raw_hex(value: Any) -> str:
