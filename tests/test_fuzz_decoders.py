@@ -222,6 +222,8 @@ def test_subtensor_decode_capture_never_crashes(subtensor_samples, data):
         assert kind in ("garbage", "mutated_envelope"), "a well-formed capture of any bytes decodes"
         return
     value = json.loads(text).get("result") if text.lstrip().startswith("{") else text
+    # The capture reader strips what str.strip() calls whitespace (\x1c-\x1f included); fromhex skips less.
+    value = value.strip() if isinstance(value, str) else value
     expected = runtime.decode_events(
         bytes.fromhex(value[2:] if value.startswith("0x") else value) if value else b""
     )[0]
