@@ -1567,6 +1567,22 @@ def bench_cluster(report: BenchReport, workdir: Path, sizes: ClusterSizes, laten
     report.details["cluster"] = result
 
 
+def _finish_report(report: BenchReport, json_path: Path | None, results_dir: Path | None) -> BenchReport:
+    """Note when the run ended and the load then, and write its JSON to `json_path` and/or into
+    `results_dir` (`results_path`)."""
+    report.run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report.run["load_after"] = load_average()
+    targets = [Path(json_path)] if json_path else []
+    if results_dir:
+        targets.append(results_path(results_dir, report))
+    text = json.dumps(report.as_json(), indent=2, default=_plain) + "\n"
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        report.written.append(target)
+    return report
+
+
 def run_cluster_bench(
     quick: bool = False,
     json_path: Path | None = None,
@@ -1599,17 +1615,7 @@ def run_cluster_bench(
     report.run["events"] = report.details["cluster"]["passes"][0]["events"]
     report.details["sizes"] = asdict(sizes)
     report.details["seconds"] = round(time.perf_counter() - began, 1)
-    report.run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    report.run["load_after"] = load_average()
-    targets = [Path(json_path)] if json_path else []
-    if results_dir:
-        targets.append(results_path(results_dir, report))
-    text = json.dumps(report.as_json(), indent=2, default=_plain) + "\n"
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        report.written.append(target)
-    return report
+    return _finish_report(report, json_path, results_dir)
 
 
 def run_bench(
@@ -1731,17 +1737,7 @@ def run_bench(
         report.details["peak_rss_mb_reconcile"] = reconciled["peak_rss_mb"]
     report.details["stage_seconds"] = stage_s
     report.details["load_after_stage"] = stage_load
-    report.run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    report.run["load_after"] = load_average()
-    targets = [Path(json_path)] if json_path else []
-    if results_dir:
-        targets.append(results_path(results_dir, report))
-    text = json.dumps(report.as_json(), indent=2, default=_plain) + "\n"
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        report.written.append(target)
-    return report
+    return _finish_report(report, json_path, results_dir)
 
 
 def _plain(value):
