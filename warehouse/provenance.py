@@ -58,48 +58,58 @@ def _quotes(period: str) -> str:
     """
 
 
+def _events_at(keys: str) -> str:
+    """The events whose (block_number, event_id) pairs `keys` selects, each once. Joined on the block
+    too: an event id fixes its block (it hashes it), and the blocks let DuckDB skip every part of the
+    event store outside them (a row is behind a few blocks of a long history), where `event_id IN
+    (...)` reads the whole store."""
+    return f"""
+        SELECT {_COLUMNS} FROM events e
+        JOIN (
+            SELECT DISTINCT block_number, event_id FROM ({keys}) keys
+        ) behind_row ON e.block_number = behind_row.block_number AND e.event_id = behind_row.event_id
+    """
+
+
 #: table -> (key columns, SQL selecting the events behind one row, with the key as parameters)
 _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
     "stg_bittensor_neurons": (("event_id",), f"SELECT {_COLUMNS} FROM events e WHERE e.event_id = :event_id"),
     "miners": (
         ("netuid", "uid", "hotkey"),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT s.event_id FROM stg_bittensor_neurons s
+        _events_at("""
+            SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
             WHERE s.netuid = :netuid AND s.uid = :uid AND s.hotkey = :hotkey
             UNION ALL
-            SELECT r.event_id FROM stg_bittensor_registrations r
+            SELECT r.block_number, r.event_id FROM stg_bittensor_registrations r
             WHERE r.netuid = :netuid AND r.uid = :uid AND r.hotkey = :hotkey
             UNION ALL
-            SELECT s.event_id FROM stg_bittensor_neurons s
+            SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
             JOIN miners m ON m.netuid = s.netuid AND m.uid = s.uid AND m.deregistered_block = s.block_number
             WHERE m.netuid = :netuid AND m.uid = :uid AND m.hotkey = :hotkey AND s.hotkey <> m.hotkey
             UNION ALL
-            SELECT r.event_id FROM stg_bittensor_registrations r
+            SELECT r.block_number, r.event_id FROM stg_bittensor_registrations r
             JOIN miners m ON m.netuid = r.netuid AND m.uid = r.uid AND m.deregistered_block = r.block_number
             WHERE m.netuid = :netuid AND m.uid = :uid AND m.hotkey = :hotkey AND r.hotkey <> m.hotkey
             UNION ALL
             -- Deregistered with its subnet: the NetworkRemoved behind it.
-            SELECT s.event_id FROM bittensor_subnet_state s
+            SELECT s.block_number, s.event_id FROM bittensor_subnet_state s
             JOIN miners m ON m.netuid = s.netuid AND m.deregistered_block = s.block_number
             WHERE s.kind = 'removed' AND m.netuid = :netuid AND m.uid = :uid AND m.hotkey = :hotkey
-        )
-        """,
+        """),
     ),
     "validators": (
         ("validator_id",),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT s.event_id FROM stg_bittensor_neurons s
+        _events_at("""
+            SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
             JOIN validators v ON v.chain = 'bittensor' AND v.netuid = s.netuid AND v.address = s.hotkey
             WHERE v.validator_id = :validator_id
             UNION ALL
-            SELECT o.event_id FROM stg_sahara_validator_sets o WHERE o.operator_address = :validator_id
+            SELECT o.block_number, o.event_id FROM stg_sahara_validator_sets o
+            WHERE o.operator_address = :validator_id
             UNION ALL
-            SELECT f.event_id FROM stg_sahara_delegation_flows f WHERE f.validator = :validator_id
-        )
+            SELECT f.block_number, f.event_id FROM stg_sahara_delegation_flows f WHERE f.validator = :validator_id
+        """)
+        + f"""
         UNION
         SELECT {_COLUMNS} FROM events e
         JOIN sahara_validator_state s
@@ -109,49 +119,39 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
           AND e.payload->>'validator' = :validator_id
         """,
     ),
-    # Joined on the block too: an event id fixes its block, and the blocks let DuckDB skip every part
-    # of the event store outside them (a subnet's row is behind a few blocks of a long history).
     "subnets": (
         ("netuid",),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        JOIN (
-            SELECT DISTINCT block_number, event_id FROM (
-                SELECT block_number, event_id FROM bittensor_subnet_state
-                WHERE netuid = :netuid AND event_id IS NOT NULL
-                UNION ALL
-                SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
-                JOIN bittensor_subnet_state k ON k.netuid = s.netuid AND k.kind = 'epoch' AND k.block_number = s.block_number
-                WHERE s.netuid = :netuid
-            ) keys
-        ) behind_row ON e.block_number = behind_row.block_number AND e.event_id = behind_row.event_id
-        """,
+        _events_at("""
+            SELECT block_number, event_id FROM bittensor_subnet_state
+            WHERE netuid = :netuid AND event_id IS NOT NULL
+            UNION ALL
+            SELECT s.block_number, s.event_id FROM stg_bittensor_neurons s
+            JOIN bittensor_subnet_state k ON k.netuid = s.netuid AND k.kind = 'epoch' AND k.block_number = s.block_number
+            WHERE s.netuid = :netuid
+        """),
     ),
     "annotations": (
         ("annotation_id",),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT s.event_id FROM stg_sahara_annotation_events s WHERE s.annotation_id = :annotation_id
+        _events_at("""
+            SELECT s.block_number, s.event_id FROM stg_sahara_annotation_events s
+            WHERE s.annotation_id = :annotation_id
             UNION ALL
-            SELECT t.event_id FROM stg_sahara_tasks t
+            SELECT t.block_number, t.event_id FROM stg_sahara_tasks t
             JOIN annotations a ON a.task_id = t.task_id
             WHERE a.annotation_id = :annotation_id
-        )
-        """,
+        """),
     ),
     "contributors": (
         ("contributor",),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT s.event_id FROM stg_sahara_annotation_events s
+        _events_at("""
+            SELECT s.block_number, s.event_id FROM stg_sahara_annotation_events s
             JOIN annotations a ON a.annotation_id = s.annotation_id
             WHERE a.contributor = :contributor
             UNION ALL
-            SELECT s.event_id FROM stg_sahara_annotation_events s
+            SELECT s.block_number, s.event_id FROM stg_sahara_annotation_events s
             WHERE s.contributor = :contributor AND s.kind IN ('submitted', 'paid')
-        )
+        """)
+        + f"""
         UNION
         SELECT {_COLUMNS} FROM events e
         WHERE e.event_type = 'Reputation.ReputationMinted' AND e.payload->>'holder' = :contributor
@@ -161,14 +161,11 @@ _BEHIND: dict[str, tuple[tuple[str, ...], str]] = {
     "market_caps_daily": (("coin_id", "day"), _quotes("day")),
     "bittensor_stake_flows_daily": (
         ("netuid", "day"),
-        f"""
-        SELECT {_COLUMNS} FROM events e
-        WHERE e.event_id IN (
-            SELECT s.event_id FROM stg_bittensor_stake_events s
+        _events_at("""
+            SELECT s.block_number, s.event_id FROM stg_bittensor_stake_events s
             WHERE s.block_time >= :period_start AND s.block_time < :period_end
               AND (s.netuid = :netuid OR s.destination_netuid = :netuid)
-        )
-        """,
+        """),
     ),
     "ecosystem_daily": (
         ("chain", "day"),
