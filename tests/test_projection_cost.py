@@ -45,6 +45,25 @@ HISTORY_TABLES = {
     "stg_bittensor_stake_events",
     "bittensor_stake_day_coldkeys",
     "bittensor_stake_flows_daily",
+    # network fundamentals (issue 17): staging and per-account state grow with history; per-day rows of
+    # a subnet or an account grow with the days
+    "stg_bittensor_extrinsics",
+    "stg_bittensor_transfers",
+    "bittensor_accounts",
+    "stg_bittensor_subnet_observations",
+    "subnet_day_pool",
+    "subnet_daily",
+    "stg_sahara_transactions",
+    "stg_sahara_bank_transfers",
+    "sahara_account_days",
+    "sahara_accounts",
+    "sahara_balance_changes_daily",
+    "stg_sahara_marketplace",
+    "stg_erc20_transfers",
+    "stg_erc20_approvals",
+    "erc20_balances",
+    "erc20_balance_days",
+    "evm_unmodelled_logs",
 }
 _PLANNED = ("INSERT", "DELETE", "UPDATE", "WITH", "CREATE TEMPORARY TABLE")
 # A temporary table declared with its columns reads nothing: there is no plan to explain.
@@ -135,4 +154,4 @@ def test_incremental_statements_reach_history_through_indexes(devnet, coingecko_
     engine.dispose()
     assert explained > 40
     history = [(p, t) for p, t in scanned if t.startswith("events") or t in HISTORY_TABLES]
-    assert history == []
+    assert history == [], sorted(set(history))
