@@ -51,7 +51,9 @@ class DevnetServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", ws="websockets-sansio")
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off", ws="websockets-sansio"
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

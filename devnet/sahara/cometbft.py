@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from devnet.answers import AnswerCache, encode, envelope
 from devnet.sahara.common import LRU, digest, rfc3339_nano
 from devnet.sahara.economy import CosmosBlock, SaharaChain
 
@@ -39,6 +40,12 @@ MOUNTS = {"/cometbft": "v0.38", "/cometbft-v0.37": "v0.37", "/cometbft-v0.34": "
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
 BLOCKCHAIN_LIMIT = 20
+#: Methods whose answer at a given height never changes once the chain has moved past it: their
+#: results are kept encoded, so a client reading blocks again (a backfill's retry, a benchmark)
+#: costs no simulation and no encoding.
+FIXED_AT_HEIGHT = ("block", "block_results")
+#: How much encoded `block` and `block_results` the node keeps (least recently used first out).
+ANSWER_CACHE_BYTES = 128 * 2**20
 
 
 class RPCError(Exception):
@@ -91,6 +98,7 @@ class CometRPC:
     def __init__(self, chain: SaharaChain) -> None:
         self.chain = chain
         self._cache = LRU(1024)
+        self.answers = AnswerCache(ANSWER_CACHE_BYTES)
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -367,6 +375,32 @@ class CometRPC:
             )
         return getattr(self, attr)(form, **params)
 
+    def fixed_result(self, form: str, method: str, params) -> bytes | None:
+        """`encode(call(form, method, params))` when that can never change (`block` or `block_results`
+        at a height given explicitly, below the head), from `answers` once encoded; None for any
+        other call, which `call` answers. The height is checked on every request (a pruned node
+        refuses it with the error `call` raises), the head and the latest block are never kept."""
+        if method not in FIXED_AT_HEIGHT:
+            return None
+        if isinstance(params, list) and len(params) == 1:
+            raw = params[0]
+        elif isinstance(params, dict) and params.keys() == {"height"}:
+            raw = params["height"]
+        else:
+            return None
+        if raw is None or raw == "":
+            return None  # the latest block
+        head = self.chain.head()
+        height = self._height(raw, head)
+        if height >= head:
+            return None
+        key = (form, method, height)
+        result = self.answers.get(key)
+        if result is None:
+            result = encode(self.call(form, method, {"height": raw}))
+            self.answers.put(key, result)
+        return result
+
 
 # --- HTTP ------------------------------------------------------------------------------------------
 
@@ -397,27 +431,14 @@ def make_routes(rpc: CometRPC) -> list[Route]:
     return routes
 
 
-#: URI methods whose answer at a given height never changes once the height exists: their answers are
-#: kept as bytes, so a client reading blocks again (a backfill's retry, a benchmark) costs no encoding.
-FIXED_AT_HEIGHT = ("block", "block_results")
-
-
 def _uri_handler(rpc: CometRPC, form: str) -> Callable:
-    answers = LRU(4096)
-
     async def handle(request: Request) -> Response:
         method = request.path_params["method"]
         params = {k: _uri_value(v) for k, v in request.query_params.items()}
         try:
-            if method in FIXED_AT_HEIGHT and params.keys() == {"height"} and params["height"]:
-                height = rpc._height(params["height"], rpc.chain.head())  # checked on every request
-                body = answers.get(
-                    (method, height),
-                    lambda: (
-                        _json({"jsonrpc": "2.0", "id": -1, "result": rpc.call(form, method, params)}).body
-                    ),
-                )
-                return Response(body, media_type="application/json")
+            fixed = rpc.fixed_result(form, method, params)
+            if fixed is not None:
+                return Response(envelope(-1, fixed), media_type="application/json")
             result = rpc.call(form, method, params)
         except RPCError as exc:
             status = {-32600: 400, -32601: 404}.get(exc.code, 500)
@@ -439,23 +460,25 @@ def _post_handler(rpc: CometRPC, form: str) -> Callable:
         except ValueError:
             return _json(_error_body(None, RPCError(-32700, "Parse error. Invalid JSON")))
 
-        def one(req) -> dict:
+        def one(req) -> bytes:
             rpc_id = req.get("id") if isinstance(req, dict) else None
             if not isinstance(req, dict) or not isinstance(req.get("method"), str):
-                return _error_body(rpc_id, RPCError(-32600, "Invalid Request"))
+                return encode(_error_body(rpc_id, RPCError(-32600, "Invalid Request")))
+            method, params = req["method"], req.get("params")
             try:
-                return {
-                    "jsonrpc": "2.0",
-                    "id": rpc_id,
-                    "result": rpc.call(form, req["method"], req.get("params")),
-                }
+                result = rpc.fixed_result(form, method, params)
+                if result is None:
+                    result = encode(rpc.call(form, method, params))
             except RPCError as exc:
-                return _error_body(rpc_id, exc)
+                return encode(_error_body(rpc_id, exc))
+            return envelope(rpc_id, result)
 
         if isinstance(payload, list):
             if not payload:
                 return _json(_error_body(None, RPCError(-32600, "Invalid Request", "empty batch")))
-            return _json([one(r) for r in payload])
-        return _json(one(payload))
+            body = b"[" + b",".join([one(r) for r in payload]) + b"]"
+        else:
+            body = one(payload)
+        return Response(body, media_type="application/json")
 
     return handle

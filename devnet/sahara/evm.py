@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from devnet.answers import AnswerCache, encode, envelope
 from devnet.sahara.common import LRU, digest, hexd, hexq
 from devnet.sahara.contracts import ADDRESSES, event_specs
 from devnet.sahara.economy import EvmTx, SaharaChain
@@ -35,6 +36,8 @@ GAS_LIMIT = 40_000_000
 BASE_FEE = 10_000_000_000
 _HEX = re.compile(r"^0x[0-9a-fA-F]*$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+#: How much encoded `eth_getBlockByNumber` the node keeps (least recently used first out).
+ANSWER_CACHE_BYTES = 64 * 2**20
 
 
 class EvmError(Exception):
@@ -55,6 +58,7 @@ class EvmRPC:
         self.chain = chain
         self.specs = event_specs()
         self._logs = LRU(8192)
+        self.answers = AnswerCache(ANSWER_CACHE_BYTES)
 
     # --- parameters ----------------------------------------------------------------------------------
 
@@ -290,6 +294,38 @@ class EvmRPC:
             }
         return {"jsonrpc": "2.0", "id": rpc_id, "result": result}
 
+    def handle_bytes(self, req) -> bytes:
+        """`encode(handle(req))`, with a block below the head from `answers` once encoded."""
+        fixed = self._fixed_block(req)
+        if fixed is not None:
+            return envelope(req.get("id"), fixed)
+        return encode(self.handle(req))
+
+    def _fixed_block(self, req) -> bytes | None:
+        """The encoded result of `eth_getBlockByNumber` at a block number (not a tag) below the head
+        and not pruned, which can never change; None for any other call, which `handle` answers."""
+        if (
+            not isinstance(req, dict)
+            or req.get("jsonrpc") != "2.0"
+            or req.get("method") != "eth_getBlockByNumber"
+        ):
+            return None
+        params = req.get("params")
+        if not isinstance(params, list) or not params:
+            return None
+        tag = params[0]
+        if not isinstance(tag, str) or len(tag) < 3 or not _HEX.match(tag):
+            return None
+        height = int(tag, 16)
+        if height < max(1, self.chain.config.lowest_height) or height >= self.chain.head():
+            return None
+        full = bool(params[1]) if len(params) > 1 else False
+        result = self.answers.get((height, full))
+        if result is None:
+            result = encode(self.get_block(height, full))
+            self.answers.put((height, full), result)
+        return result
+
 
 def make_routes(rpc: EvmRPC) -> list[Route]:
     async def handle(request: Request) -> Response:
@@ -303,8 +339,10 @@ def make_routes(rpc: EvmRPC) -> list[Route]:
                 return _json(
                     {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "empty batch"}}
                 )
-            return _json([rpc.handle(r) for r in payload])
-        return _json(rpc.handle(payload))
+            body = b"[" + b",".join([rpc.handle_bytes(r) for r in payload]) + b"]"
+        else:
+            body = rpc.handle_bytes(payload)
+        return Response(body, 200, media_type="application/json")
 
     return [Route("/evm", handle, methods=["POST"]), Route("/evm/", handle, methods=["POST"])]
 

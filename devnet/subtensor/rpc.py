@@ -46,8 +46,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +55,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from devnet.answers import AnswerCache
 from devnet.subtensor import encoding
 from devnet.subtensor.chain import SubtensorChain
 from devnet.subtensor.metadata import runtime_metadata
@@ -89,36 +88,6 @@ FIXED_AT_BLOCK = {
 }
 #: The most keys `state_getKeysPaged` answers at once (a Substrate node refuses more).
 KEYS_PAGED_MAX = 1000
-#: How much answer text the cache keeps (the least recently used goes first).
-ANSWER_CACHE_BYTES = 256 * 2**20
-
-
-class AnswerCache:
-    """JSON text by key, at most `limit` characters in all, least recently used evicted first."""
-
-    def __init__(self, limit: int = ANSWER_CACHE_BYTES) -> None:
-        self.limit = limit
-        self.size = 0
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: str) -> None:
-        if len(value) > self.limit:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            self.size += len(value) - (len(old) if old is not None else 0)
-            self._items[key] = value
-            while self.size > self.limit:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped)
 
 
 class SubtensorRpc:
