@@ -679,7 +679,8 @@ class SubtensorChain:
             self.settle(state, op.block, netuid)
         elif op.kind == "register_network":
             self.settle(state, op.block)
-        self._fund(state, op, window)
+        if not self._fund(state, op, window):
+            return  # neither the coldkey nor any exchange can pay: the call is never made
         events: list[tuple] = []
         ledger = window.ledger if window is not None else None
         call = self._handlers[op.kind](state, op, events, ledger)
@@ -765,20 +766,28 @@ class SubtensorChain:
             return BURN_FULL_RAO
         return 0
 
-    def _fund(self, state: ChainState, op: Op, window: Window | None) -> None:
-        """Before a stake or registration whose coldkey cannot pay: a withdrawal from an exchange to it."""
+    def _fund(self, state: ChainState, op: Op, window: Window | None) -> bool:
+        """Before a stake or registration whose coldkey cannot pay: a withdrawal from an exchange to it.
+
+        False when it cannot be paid: the richest exchange would drop below the existential deposit
+        (at full scale the exchanges' genesis fifth of the issuance runs out within days). No
+        balance ever goes negative; a network registration, whose fee is all it needs, is made
+        whenever its coldkey can pay that."""
         if op.kind not in ("add_stake", "remove_stake", "burned_register", "register_network"):
-            return
+            return True
         payer = self._payer(op)
         fee, tip = self._fee_of(op)
         need = self._spends(state, op) + fee + tip + EXISTENTIAL_DEPOSIT
         have = int(state.free[payer]) if state.exists[payer] else 0
         if have >= need:
-            return
+            return True
         h = _hash32(self._chain_id, "withdrawal", op.block, payer)
         amount = -(-(need - have) // eco.RAO_PER_TAO) * eco.RAO_PER_TAO + (1 + h[0] % 20) * eco.RAO_PER_TAO
         exchange = self.params.wallets + int(np.argmax(state.free[self.params.wallets :]))  # the richest
+        if int(state.free[exchange]) - amount < EXISTENTIAL_DEPOSIT:
+            return op.kind == "register_network" and have >= fee + tip
         self._apply(state, Op(op.block, "transfer", (exchange, payer, amount, "exchange")), window)
+        return True
 
     def _credit(self, state: ChainState, account: int, amount: int, events: list) -> None:
         """`amount` rao into an account; a new account first appears (NewAccount, Endowed)."""

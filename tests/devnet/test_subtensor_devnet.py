@@ -539,3 +539,28 @@ def test_same_seed_gives_the_same_ledger_and_issuance_storage():
 
     assert run(11) == run(11)
     assert run(11) != run(12)
+
+
+def test_a_stake_nobody_can_fund_is_not_made_and_no_balance_goes_negative(chain):
+    """At full scale the exchanges' genesis TAO runs out within days of history; a stake whose
+    coldkey is short and that no exchange can fund any more must not drive a balance below zero
+    (a node would refuse it; `System.Account` cannot encode a negative balance)."""
+    from devnet.subtensor.chain import EXCHANGES, Op, _clone
+
+    state = _clone(chain.state_at(2 * WINDOW))
+    wallets = chain.params.wallets
+    netuid = next(n for n in state.subnets if n)
+    poor = int(np.flatnonzero(state.exists[:wallets] & (state.free[:wallets] < 10**9))[0])
+    hot = next(iter(state.subnets[netuid].hot_stake))
+    stake = Op(2 * WINDOW, "add_stake", (netuid, hot, poor, 50 * 10**9))
+
+    funded = _clone(state)
+    chain._apply(funded, stake, None)  # exchanges full: funded by a withdrawal, then staked
+    assert funded.nonce[poor] == state.nonce[poor] + 1
+    assert int(funded.free[wallets:].sum()) < int(state.free[wallets:].sum())
+
+    state.free[wallets : wallets + EXCHANGES] = 3 * 10**9  # every exchange nearly empty
+    before_free, before_nonce = state.free.copy(), state.nonce.copy()
+    chain._apply(state, stake, None)
+    assert (state.free == before_free).all() and (state.nonce == before_nonce).all()
+    assert (state.free >= 0).all()
