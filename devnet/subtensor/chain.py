@@ -49,7 +49,9 @@ first, the call's own events, then `TransactionPayment.TransactionFeePaid` (who,
 tip, tip) and `System.ExtrinsicSuccess`. A transfer (`transfer_keep_alive`, one in five
 `transfer_allow_death`) sends at most what the sender holds above the existential deposit and the
 fee; a stake or registration whose coldkey cannot pay is preceded, in the same block, by a
-withdrawal from an exchange (a transfer signed by the exchange). add_stake withdraws its TAO from
+withdrawal from an exchange (a transfer signed by the exchange); an exchange short of it is first
+paid by the richest wallet (a deposit of the withdrawal plus EXCHANGE_DEPOSIT_TAO), and a call
+that not even that can fund is not made, so no balance goes negative. add_stake withdraws its TAO from
 the coldkey, remove_stake deposits what it pays out (`Balances.Withdraw` / `Balances.Deposit`). The
 fees leave the payers' balances and nothing else: TotalIssuance, the pools and the stake follow the
 emission model alone, so none of their figures depend on the accounts. The ledger records every
@@ -92,6 +94,8 @@ BURN_RAO = eco.RAO_PER_TAO // 10  # burned_register's cost while a subnet has fr
 BURN_FULL_RAO = eco.RAO_PER_TAO // 2  # and once it is full (a registration replaces a neuron)
 POOL_OPS = ("add_stake", "remove_stake", "epoch")
 EXISTENTIAL_DEPOSIT = 500  # Balances.ExistentialDeposit, rao
+#: TAO the richest wallet deposits on an exchange beyond a withdrawal the exchange cannot pay (`_deposit`).
+EXCHANGE_DEPOSIT_TAO = 10_000
 EXCHANGES = 4  # exchange accounts (coldkey ids wallets .. wallets + 3) that fund wallets short of TAO
 #: The fee of the reference extrinsic (a transfer of WEIGHTS["transfer"]), rao; others scale by weight.
 TRANSFER_FEE = 125_000
@@ -784,9 +788,24 @@ class SubtensorChain:
         h = _hash32(self._chain_id, "withdrawal", op.block, payer)
         amount = -(-(need - have) // eco.RAO_PER_TAO) * eco.RAO_PER_TAO + (1 + h[0] % 20) * eco.RAO_PER_TAO
         exchange = self.params.wallets + int(np.argmax(state.free[self.params.wallets :]))  # the richest
-        if int(state.free[exchange]) - amount < EXISTENTIAL_DEPOSIT:
+        withdrawal = Op(op.block, "transfer", (exchange, payer, amount, "exchange"))
+        short = int(state.free[exchange]) - amount - self._fee_of(withdrawal)[0] < EXISTENTIAL_DEPOSIT
+        if short and not self._deposit(state, op, exchange, amount, window):
             return op.kind == "register_network" and have >= fee + tip
-        self._apply(state, Op(op.block, "transfer", (exchange, payer, amount, "exchange")), window)
+        self._apply(state, withdrawal, window)
+        return True
+
+    def _deposit(self, state: ChainState, op: Op, exchange: int, amount: int, window: Window | None) -> bool:
+        """An exchange short of a withdrawal is first paid by the richest wallet (a holder selling
+        TAO on it): `EXCHANGE_DEPOSIT_TAO` more than the withdrawal, a transfer it signs and pays the
+        fee of. Without it the exchanges, which only pay out, run dry within days at full scale.
+        False when even that wallet cannot pay it."""
+        whale = int(np.argmax(state.free[: self.params.wallets]))
+        deposit = amount + EXCHANGE_DEPOSIT_TAO * eco.RAO_PER_TAO
+        fee, _tip = self._fee_of(Op(op.block, "transfer", (whale, exchange, deposit, "deposit")))
+        if whale == self._payer(op) or int(state.free[whale]) - deposit - fee < EXISTENTIAL_DEPOSIT:
+            return False
+        self._apply(state, Op(op.block, "transfer", (whale, exchange, deposit, "deposit")), window)
         return True
 
     def _credit(self, state: ChainState, account: int, amount: int, events: list) -> None:

@@ -541,25 +541,34 @@ def test_same_seed_gives_the_same_ledger_and_issuance_storage():
     assert run(11) != run(12)
 
 
-def test_a_stake_nobody_can_fund_is_not_made_and_no_balance_goes_negative(chain):
-    """At full scale the exchanges' genesis TAO runs out within days of history; a stake whose
-    coldkey is short and that no exchange can fund any more must not drive a balance below zero
-    (a node would refuse it; `System.Account` cannot encode a negative balance)."""
-    from devnet.subtensor.chain import EXCHANGES, Op, _clone
+def test_an_exchange_short_of_a_withdrawal_is_paid_by_the_richest_wallet_and_no_balance_goes_negative(chain):
+    """At full scale the exchanges, which only pay out, run dry within days of history. A stake whose
+    coldkey is short is then funded by a deposit from the richest wallet to the exchange; a stake
+    that not even that can fund is not made. No balance ever goes below zero (a node would refuse the
+    call; `System.Account` cannot encode a negative balance)."""
+    from devnet.subtensor.chain import EXCHANGE_DEPOSIT_TAO, EXCHANGES, Op, _clone
 
+    tao = 10**9
     state = _clone(chain.state_at(2 * WINDOW))
     wallets = chain.params.wallets
     netuid = next(n for n in state.subnets if n)
-    poor = int(np.flatnonzero(state.exists[:wallets] & (state.free[:wallets] < 10**9))[0])
+    poor = int(np.flatnonzero(state.exists[:wallets] & (state.free[:wallets] < tao))[0])
     hot = next(iter(state.subnets[netuid].hot_stake))
-    stake = Op(2 * WINDOW, "add_stake", (netuid, hot, poor, 50 * 10**9))
+    stake = Op(2 * WINDOW, "add_stake", (netuid, hot, poor, 50 * tao))
+    state.free[wallets : wallets + EXCHANGES] = 3 * tao  # every exchange nearly empty
 
     funded = _clone(state)
-    chain._apply(funded, stake, None)  # exchanges full: funded by a withdrawal, then staked
-    assert funded.nonce[poor] == state.nonce[poor] + 1
-    assert int(funded.free[wallets:].sum()) < int(state.free[wallets:].sum())
+    whale = int(np.argmax(funded.free[:wallets]))
+    whale_before = int(funded.free[whale])
+    chain._apply(funded, stake, None)
+    assert funded.nonce[poor] == state.nonce[poor] + 1  # the stake was made
+    assert funded.nonce[whale] == state.nonce[whale] + 1  # after the whale's deposit
+    # The whale paid the withdrawal (50 TAO + the stake's fee, rounded up, + 1..20 TAO) + the margin + its fee.
+    paid = whale_before - int(funded.free[whale])
+    assert (50 + 1 + EXCHANGE_DEPOSIT_TAO) * tao < paid < (50 + 1 + 20 + EXCHANGE_DEPOSIT_TAO + 1) * tao
+    assert (funded.free >= 0).all()
 
-    state.free[wallets : wallets + EXCHANGES] = 3 * 10**9  # every exchange nearly empty
+    state.free[:wallets] = np.minimum(state.free[:wallets], tao)  # and nobody holds more than 1 TAO
     before_free, before_nonce = state.free.copy(), state.nonce.copy()
     chain._apply(state, stake, None)
     assert (state.free == before_free).all() and (state.nonce == before_nonce).all()
