@@ -5,6 +5,10 @@
   and holders equal what the devnet's own record says (served on its control endpoint, the figures
   worked out below from the record's lines); USD at the day's last TAO quote; incremental runs equal
   a rebuild, and ingesting the same blocks again changes nothing.
+- The same day ingested at other block boundaries, with `bittensor_accounts` and `network_daily` run
+  at different positions (the staging behind or ahead of `network_daily`, as when ingest commits
+  between the two): the day sums are folded exactly once whatever the split, so each step's row
+  equals the devnet's record up to the staged block, and the end equals a rebuild and the record.
 - The codec reads a signed extrinsic built by hand byte by byte (signer, nonce, tip, call), with the
   devnet's metadata and with subtensor's real spec-343 metadata.
 """
@@ -35,6 +39,8 @@ TABLES = (
     "stg_bittensor_transfers",
     "bittensor_accounts",
     "bittensor_account_snapshots",
+    "bittensor_activity_daily",
+    "bittensor_signer_days",
     "network_daily",
 )
 PRICE = 291.25  # the TAO/USD quote at the day's last hour (hand-made)
@@ -70,10 +76,11 @@ def _quote(engine, at: datetime, price: float) -> None:
     )  # fmt: skip
 
 
-def _record(devnet) -> dict:
-    """The devnet's record of the day, in network_daily's terms, worked out from its lines."""
+def _record(devnet, last: int = LAST) -> dict:
+    """The devnet's record of the day (its blocks up to `last`), in network_daily's terms, worked out
+    from its lines."""
     control = devnet.endpoints["control"] + "/subtensor/ledger"
-    activity = httpx.get(control + "/accounts", params={"start_block": FIRST, "end_block": LAST}, timeout=300)
+    activity = httpx.get(control + "/accounts", params={"start_block": FIRST, "end_block": last}, timeout=300)
     activity.raise_for_status()
     balances = httpx.get(control + "/balances", params={"block": LAST}, timeout=300)
     balances.raise_for_status()
@@ -152,6 +159,63 @@ def test_a_devnet_day_equals_the_devnets_record_and_a_rebuild_and_a_rerun_change
         for window in RUNS:
             assert _ingest(subtensor, warehouse_url, window)["rows_new"] == 0
         run_all(engine)
+        assert _checksums(engine) == incremental
+    finally:
+        engine.dispose()
+
+
+#: The same day at other boundaries, and after each window the projections run: all, only the staging
+#: (`network_daily` lags), or only `network_daily` (its window holds events the staging does not yet).
+SPLIT = (
+    ((FIRST, 316_801), None),
+    ((316_801, 317_950), ["bittensor_accounts"]),
+    ((317_950, 319_333), ["network_daily"]),
+    ((319_333, 321_007), None),
+    ((321_007, 323_100), ["bittensor_accounts"]),
+    ((323_100, 323_998), ["bittensor_accounts"]),
+    ((323_998, LAST + 1), ["network_daily"]),
+    ((LAST + 1, LAST + 2), None),
+)
+ACTIVITY = ("transactions", "active_accounts", "transfers", "volume_rao", "fees_rao")
+
+
+def _activity(row) -> dict:
+    return {
+        "transactions": row["transactions"],
+        "active_accounts": row["active_accounts"],
+        "transfers": row["transfers"],
+        "volume_rao": Decimal(row["transfer_volume_native"]) * RAO,
+        "fees_rao": Decimal(row["fees_native"]) * RAO,
+    }
+
+
+def test_runs_at_other_seq_points_and_positions_fold_each_staging_row_once(devnet, subtensor, warehouse_url):
+    engine = db.make_engine(warehouse_url)
+    try:
+        _quote(engine, datetime(2026, 1, 14, 23, tzinfo=UTC), PRICE)
+        staged_to = None  # the last block whose rows the staging holds
+        for window, names in SPLIT:
+            assert _ingest(subtensor, warehouse_url, window)["rows_quarantined"] == 0
+            run_all(engine, names)
+            if names != ["network_daily"]:
+                staged_to = window[1] - 1
+            if names == ["bittensor_accounts"] or staged_to > LAST:
+                continue
+            # network_daily has just run: the day holds exactly what the staging holds, each row once.
+            expected = _record(devnet, staged_to)
+            assert expected["transactions"] > 0
+            assert _activity(_row(engine)[DAY]) == {k: expected[k] for k in ACTIVITY}, window
+
+        expected = _record(devnet)
+        row = _row(engine)[DAY]
+        assert _activity(row) == {k: expected[k] for k in ACTIVITY}
+        assert row["complete"] is True and row["new_accounts"] == expected["new_accounts"]
+        assert row["holders"] == expected["holders"] and row["price_usd"] == PRICE
+
+        incremental = _checksums(engine)
+        rebuild(engine, ["network_daily"])
+        assert _checksums(engine) == incremental
+        rebuild(engine, ["bittensor_accounts", "network_daily"])
         assert _checksums(engine) == incremental
     finally:
         engine.dispose()

@@ -64,6 +64,9 @@ HISTORY_TABLES = {
     "erc20_balances",
     "erc20_balance_days",
     "evm_unmodelled_logs",
+    # network_daily's Bittensor signers: one row per account and day (its day sums, one row per day, are
+    # bounded by the days)
+    "bittensor_signer_days",
 }
 _PLANNED = ("INSERT", "DELETE", "UPDATE", "WITH", "CREATE TEMPORARY TABLE")
 # A temporary table declared with its columns reads nothing: there is no plan to explain.

@@ -746,6 +746,33 @@ TABLES: tuple[Relation, ...] = (
         },
     ),
     _table(
+        "bittensor_activity_daily",
+        "one row per UTC day with a signed Bittensor extrinsic or a Balances.Transfer",
+        "Running state of network_daily's Bittensor transactions, fees, transfers and volume: each day's "
+        "sums, to which a run adds the staging rows it has not folded yet",
+        {
+            "day": C("the UTC day of the extrinsics and transfers", DAY),
+            "transactions": C("signed extrinsics that day, failed ones included", COUNT),
+            "fees_rao": C("their TransactionFeePaid.actual_fee (inclusion fee + tip)", RAO),
+            "transfers": C("Balances.Transfer events that day", COUNT),
+            "volume_rao": C("TAO they moved", RAO),
+            "last_seq": C(
+                "the highest seq of the staging rows folded into the day; the greatest over all days is where "
+                "the next run's fold starts",
+                SEQ,
+            ),
+        },
+    ),
+    _table(
+        "bittensor_signer_days",
+        "one row per (UTC day, Bittensor account) that signed an extrinsic that day",
+        "Running state of network_daily's Bittensor active accounts: the day's rows are counted",
+        {
+            "day": C("the UTC day", DAY),
+            "signer": C("an account that signed an extrinsic that day", SS58),
+        },
+    ),
+    _table(
         "bittensor_stake_day_coldkeys",
         "one row per (netuid, UTC day, coldkey) with a stake leg on the subnet that day",
         "Running state of bittensor_stake_flows_daily.coldkeys: which coldkeys staked, unstaked or moved "
