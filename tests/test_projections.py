@@ -50,3 +50,35 @@ def test_a_second_run_without_new_events_does_nothing(coingecko_conn, duckdb_url
     second = run_all(engine, ["market_caps"])[0]
     assert first["events"] == 288 and second["events"] == 0  # one day: five-minute quotes
     engine.dispose()
+
+
+def test_events_committed_while_projections_run_wait_for_the_next_run(
+    coingecko_conn, duckdb_url, monkeypatch
+):
+    """An ingest that commits between two projections of one run must not reach the later ones
+    before the earlier ones (their upstream) have staged it: every projection of a run stops at the
+    head read when the run began, and the next run folds the rest into all of them."""
+    import warehouse.projections.base as base
+
+    engine = db.make_engine(duckdb_url)
+    ingest_coin_window(
+        coingecko_conn, "sahara-ai", DEVNET_NOW - DAY, DEVNET_NOW - DAY // 2, warehouse_url=duckdb_url
+    )
+    real, calls = base.run_projection, []
+
+    def ingest_after_the_first(engine_, projection, **kwargs):
+        result = real(engine_, projection, **kwargs)
+        calls.append(projection.name)
+        if len(calls) == 1:  # another task's ingest commits now
+            ingest_coin_window(
+                coingecko_conn, "sahara-ai", DEVNET_NOW - DAY // 2, DEVNET_NOW, warehouse_url=duckdb_url
+            )
+        return result
+
+    monkeypatch.setattr(base, "run_projection", ingest_after_the_first)
+    first = run_all(engine, ["market_caps", "market_caps_daily"])
+    assert [r["to_seq"] for r in first] == [144, 144]  # half a day of five-minute quotes
+    monkeypatch.setattr(base, "run_projection", real)
+    second = run_all(engine, ["market_caps", "market_caps_daily"])
+    assert [(r["from_seq"], r["to_seq"]) for r in second] == [(144, 288), (144, 288)]
+    engine.dispose()

@@ -132,12 +132,17 @@ def _apply(conn: Connection, projection: Projection, lo: int, hi: int) -> None:
         conn.execute(sa.text(statement), {"lo": lo, "hi": hi})
 
 
-def run_projection(engine: Engine, projection: Projection, *, full: bool = False) -> dict:
-    """Fold new events into one projection (or all events, with `full`); returns what it did."""
+def run_projection(
+    engine: Engine, projection: Projection, *, full: bool = False, until: int | None = None
+) -> dict:
+    """Fold new events into one projection (or all events, with `full`), up to the store's head or
+    `until` if that is lower; returns what it did."""
     started = time.perf_counter()
     with db.begin(engine) as conn:
         _lock(conn, projection.name)
         head = int(conn.execute(sa.text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar())
+        if until is not None:
+            head = min(head, until)
         lo = 0 if full else _position(conn, projection.name)
         # A projection that never ran (or was reset by a migration) starts from empty tables.
         full = full or lo == 0
@@ -209,11 +214,21 @@ def _held_open(engine: Engine) -> Iterator[None]:
         yield
 
 
+def _head(engine: Engine) -> int:
+    with db.begin(engine) as conn:
+        return int(conn.execute(sa.text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar())
+
+
+# The head is read once per call: events an ingest commits while the call runs wait for the next
+# one, so a projection never folds events whose rows the projections before it (its upstream) have
+# not staged yet.
 def run_all(engine: Engine, names: list[str] | None = None) -> list[dict]:
     with _held_open(engine):
-        return [run_projection(engine, p) for p in _selected(names)]
+        until = _head(engine)
+        return [run_projection(engine, p, until=until) for p in _selected(names)]
 
 
 def rebuild(engine: Engine, names: list[str] | None = None) -> list[dict]:
     with _held_open(engine):
-        return [run_projection(engine, p, full=True) for p in _selected(names)]
+        until = _head(engine)
+        return [run_projection(engine, p, full=True, until=until) for p in _selected(names)]
