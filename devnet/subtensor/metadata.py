@@ -3,7 +3,10 @@
 The metadata is built as data: a portable type registry (scale-info style type definitions, numbered
 as they are added) plus pallets, extrinsic description and runtime APIs, then SCALE-encoded as
 `MetadataVersioned` (V14, and V15 for `Metadata_metadata_at_version`) with the codec of `scalecodec`
-(cyscale). Only the part of subtensor's runtime that the devnet serves is described: System,
+(cyscale). What the devnet serves in these types (events, extrinsics, storage values, runtime API
+results) is encoded by writers compiled once per runtime from the same registry (`compile_encoders`),
+byte for byte what scalecodec's generic codec writes for the same values, without building a codec
+object per value. Only the part of subtensor's runtime that the devnet serves is described: System,
 Timestamp, Balances, TransactionPayment and SubtensorModule, with their real pallet indices and event
 variant indices.
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +102,320 @@ class TypeRegistry:
         return self.variant("Option", [("None", 0, []), ("Some", 1, [(None, inner, None)])], [("T", inner)])
 
 
+# ------------------------------------------------------------------------------ encoders
+class ScaleEncodeError(ValueError):
+    """A value whose shape does not fit the registry type it is encoded as; `path` says where."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []  # innermost first
+
+    def __str__(self) -> str:
+        where = "".join(reversed(self.path))
+        return f"{where}: {self.message}" if where else self.message
+
+
+Writer = Callable[[bytearray, Any], None]
+
+
+def _compact(n: int) -> bytes:
+    if n < 1 << 6:
+        return bytes([n << 2])
+    if n < 1 << 14:
+        return ((n << 2) | 1).to_bytes(2, "little")
+    if n < 1 << 30:
+        return ((n << 2) | 2).to_bytes(4, "little")
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "little")
+    return bytes([((len(raw) - 4) << 2) | 3]) + raw
+
+
+def _raw_bytes(value: Any) -> bytes | None:
+    """Bytes given as bytes or 0x hex; None for any other shape."""
+    if isinstance(value, str):
+        if value[:2] != "0x":
+            return None
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            raise ScaleEncodeError(f"not hex: {value[:80]!r}") from None
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return None
+
+
+def _empty(value: Any) -> bool:
+    """What a variant case or composite without fields takes: None, (), [] or {}."""
+    return value is None or (isinstance(value, tuple | list | dict) and not value)
+
+
+def _shape(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:80]}{'...' if len(text) > 80 else ''}"
+
+
+_INT_BITS = {"u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128, "u256": 256}
+_INT_BITS |= {"i" + name[1:]: bits for name, bits in _INT_BITS.items()}
+_CALL_KEYS = {"call_module", "call_function", "call_args"}  # a RuntimeCall as scalecodec spells it
+
+
+def compile_encoders(types: list[dict]) -> dict[int, Writer]:
+    """One writer per type id of a portable registry: `writer(out, value)` appends `value`'s SCALE
+    encoding to `out`. The values are those the devnet builds (and scalecodec takes):
+
+    - integers for u8..u256 and i8..i256 (and their Compact), True/False for bool, str for str;
+    - a composite's named fields as a dict with exactly those keys, unnamed fields as a tuple or list,
+      a single unnamed field bare (so AccountId32 and H256 take 0x hex), no fields as () or {};
+    - a variant as its name when it has no fields, else {name: fields} (fields as for a composite);
+      `Option<T>` as None or the value, a `RuntimeCall` as {call_module, call_function, call_args},
+      an `Era` also as "00" (immortal);
+    - sequences and arrays as lists or tuples, of u8 also as bytes or 0x hex.
+
+    Anything else raises `ScaleEncodeError` instead of writing bytes.
+    """
+    defs = {t["id"]: t["type"] for t in types}
+    writers: dict[int, Writer] = {}
+
+    def label(tid: int) -> str:
+        ty = defs[tid]
+        if ty["path"]:
+            return ty["path"][-1]
+        kind, body = next(iter(ty["def"].items()))
+        if kind == "primitive":
+            return body
+        if kind == "sequence":
+            return f"Vec<{label(body['type'])}>"
+        if kind == "array":
+            return f"[{label(body['type'])}; {body['len']}]"
+        if kind == "compact":
+            return f"Compact<{label(body['type'])}>"
+        if kind == "tuple":
+            return f"({', '.join(map(label, body))})"
+        return kind
+
+    def writer(tid: int) -> Writer:
+        if tid not in writers:
+            writers[tid] = build(tid)
+        return writers[tid]
+
+    def is_u8(tid: int) -> bool:
+        return defs[tid]["def"] == {"primitive": "u8"}
+
+    def build(tid: int) -> Writer:
+        kind, body = next(iter(defs[tid]["def"].items()))
+        name = label(tid)
+        if kind == "primitive":
+            return primitive(body)
+        if kind == "compact":
+            inner = defs[body["type"]]["def"].get("primitive")
+            if inner not in _INT_BITS or inner[0] != "u":
+                return unsupported(f"{name}: only unsigned integers are compact-encoded here")
+            return compact(name, (1 << _INT_BITS[inner]) - 1)
+        if kind == "sequence":
+            return sequence(name, writer(body["type"]), is_u8(body["type"]))
+        if kind == "array":
+            return array(name, body["len"], writer(body["type"]), is_u8(body["type"]))
+        if kind == "tuple":
+            return fields(name, [(None, writer(t)) for t in body]) or nothing(name)
+        if kind == "composite":
+            return fields(name, [(f["name"], writer(f["type"])) for f in body["fields"]]) or nothing(name)
+        if kind == "variant":
+            return variant(tid, name, body["variants"])
+        return unsupported(f"{name}: no encoder for {kind} types")
+
+    def unsupported(message: str) -> Writer:
+        def write(out: bytearray, value: Any) -> None:
+            raise ScaleEncodeError(message)
+
+        return write
+
+    def primitive(prim: str) -> Writer:
+        if prim == "bool":
+
+            def write_bool(out: bytearray, value: Any) -> None:
+                if value is True or value is False:
+                    out.append(value)
+                else:
+                    raise ScaleEncodeError(f"bool takes True or False, got {_shape(value)}")
+
+            return write_bool
+        if prim == "str":
+
+            def write_str(out: bytearray, value: Any) -> None:
+                if not isinstance(value, str):
+                    raise ScaleEncodeError(f"str takes a str, got {_shape(value)}")
+                data = value.encode()
+                out += _compact(len(data))
+                out += data
+
+            return write_str
+        if prim not in _INT_BITS:
+            return unsupported(f"no encoder for primitive {prim}")
+        size, signed = _INT_BITS[prim] // 8, prim[0] == "i"
+
+        def write_int(out: bytearray, value: Any) -> None:
+            try:
+                out += operator.index(value).to_bytes(size, "little", signed=signed)
+            except (TypeError, OverflowError):
+                raise ScaleEncodeError(f"{prim} takes an integer in its range, got {_shape(value)}") from None
+
+        return write_int
+
+    def compact(name: str, top: int) -> Writer:
+        def write(out: bytearray, value: Any) -> None:
+            try:
+                n = operator.index(value)
+            except TypeError:
+                n = -1
+            if not 0 <= n <= top:
+                raise ScaleEncodeError(f"{name} takes an integer in 0..{top}, got {_shape(value)}")
+            out += _compact(n)
+
+        return write
+
+    def sequence(name: str, item: Writer, of_u8: bool) -> Writer:
+        def write(out: bytearray, value: Any) -> None:
+            data = _raw_bytes(value) if of_u8 else None
+            if data is not None:
+                out += _compact(len(data))
+                out += data
+                return
+            if not isinstance(value, list | tuple):
+                raise ScaleEncodeError(f"{name} takes a list or tuple, got {_shape(value)}")
+            out += _compact(len(value))
+            for i, element in enumerate(value):
+                try:
+                    item(out, element)
+                except ScaleEncodeError as e:
+                    e.path.append(f"[{i}]")
+                    raise
+
+        return write
+
+    def array(name: str, length: int, item: Writer, of_u8: bool) -> Writer:
+        def write(out: bytearray, value: Any) -> None:
+            data = _raw_bytes(value) if of_u8 else None
+            if data is not None:
+                if len(data) != length:
+                    raise ScaleEncodeError(f"{name} takes {length} bytes, got {len(data)}")
+                out += data
+                return
+            if not isinstance(value, list | tuple) or len(value) != length:
+                raise ScaleEncodeError(f"{name} takes {length} items, got {_shape(value)}")
+            for i, element in enumerate(value):
+                try:
+                    item(out, element)
+                except ScaleEncodeError as e:
+                    e.path.append(f"[{i}]")
+                    raise
+
+        return write
+
+    def nothing(name: str) -> Writer:
+        def write(out: bytearray, value: Any) -> None:
+            if not _empty(value):
+                raise ScaleEncodeError(f"{name} has no fields, got {_shape(value)}")
+
+        return write
+
+    def fields(name: str, parts: list[tuple[str | None, Writer]]) -> Writer | None:
+        """The writer of a field list (composite, tuple or variant case); None when it is empty."""
+        if not parts:
+            return None
+        if len(parts) == 1 and parts[0][0] is None:
+            return parts[0][1]  # a single unnamed field is given bare
+        if parts[0][0] is None:
+            count, writers_ = len(parts), [w for _, w in parts]
+
+            def write_unnamed(out: bytearray, value: Any) -> None:
+                if not isinstance(value, tuple | list) or len(value) != count:
+                    raise ScaleEncodeError(f"{name} takes a tuple of {count}, got {_shape(value)}")
+                for i, (w, element) in enumerate(zip(writers_, value, strict=False)):
+                    try:
+                        w(out, element)
+                    except ScaleEncodeError as e:
+                        e.path.append(f".{i}")
+                        raise
+
+            return write_unnamed
+        keys = [n for n, _ in parts]
+
+        def write_named(out: bytearray, value: Any) -> None:
+            if type(value) is not dict or len(value) != len(parts):
+                raise ScaleEncodeError(f"{name} takes a dict of {keys}, got {_shape(value)}")
+            for key, w in parts:
+                try:
+                    element = value[key]
+                except KeyError:
+                    raise ScaleEncodeError(f"{name} takes a dict of {keys}, got {_shape(value)}") from None
+                try:
+                    w(out, element)
+                except ScaleEncodeError as e:
+                    e.path.append(f".{key}")
+                    raise
+
+        return write_named
+
+    def variant(tid: int, name: str, variants: list[dict]) -> Writer:
+        path = defs[tid]["path"]
+        cases = {
+            v["name"]: (
+                v["index"],
+                fields(f"{name}::{v['name']}", [(f["name"], writer(f["type"])) for f in v["fields"]]),
+            )
+            for v in variants
+        }
+        if path == ["Option"] and [(v["name"], v["index"]) for v in variants] == [("None", 0), ("Some", 1)]:
+            some = cases["Some"][1]
+
+            def write_option(out: bytearray, value: Any) -> None:
+                if value is None:
+                    out.append(0)
+                else:
+                    out.append(1)
+                    some(out, value)
+
+            return write_option
+        if path[-1:] == ["Era"]:
+            cases["00"] = cases["Immortal"]  # scalecodec's spelling of Era::Immortal
+        call = path[-1:] == ["RuntimeCall"]
+
+        def write(out: bytearray, value: Any) -> None:
+            if type(value) is str:
+                case, inner = value, None
+            elif type(value) is dict and call and value.keys() == _CALL_KEYS:
+                case, inner = value["call_module"], {value["call_function"]: value["call_args"]}
+            elif type(value) is dict and len(value) == 1:
+                ((case, inner),) = value.items()
+            else:
+                raise ScaleEncodeError(
+                    f"{name} takes a variant name or {{name: fields}}, got {_shape(value)}"
+                )
+            found = cases.get(case)
+            if found is None:
+                raise ScaleEncodeError(f"{name} has no variant {case!r}")
+            index, write_fields = found
+            if write_fields is None:
+                if not _empty(inner):
+                    raise ScaleEncodeError(f"{name}::{case} has no fields, got {_shape(inner)}")
+                out.append(index)
+                return
+            if type(value) is str:
+                raise ScaleEncodeError(f"{name}::{case} has fields: give {{{case!r}: fields}}")
+            out.append(index)
+            try:
+                write_fields(out, inner)
+            except ScaleEncodeError as e:
+                e.path.append(f"::{case}")
+                raise
+
+        return write
+
+    for t in types:
+        writer(t["id"])
+    return writers
+
+
 def _storage_plain(name: str, ty: int, default: str, docs: str = "") -> dict:
     return {
         "name": name,
@@ -147,13 +466,18 @@ class RuntimeMetadata:
     pallet_index: dict[str, int]
     runtime_config: RuntimeConfigurationObject = field(repr=False)
     decoded: Any = field(repr=False)
+    encoders: dict[int, Writer] = field(repr=False)  # compile_encoders of the registry
 
     def encode(self, type_name: str, value: Any) -> bytes:
-        """SCALE-encode `value` as the registry type named `type_name` (a key of `type_ids`)."""
-        obj = self.runtime_config.create_scale_object(
-            f"scale_info::{self.type_ids[type_name]}", metadata=self.decoded
-        )
-        return bytes(obj.encode(value).data)
+        """SCALE-encode `value` as the registry type named `type_name` (a key of `type_ids`), with the
+        registry's compiled encoders (see `compile_encoders` for the values each type takes)."""
+        out = bytearray()
+        try:
+            self.encoders[self.type_ids[type_name]](out, value)
+        except ScaleEncodeError as e:
+            e.path.append(type_name)
+            raise
+        return bytes(out)
 
     def decode(self, type_name: str, data: bytes) -> Any:
         obj = self.runtime_config.create_scale_object(
@@ -999,4 +1323,5 @@ def runtime_metadata(spec_version: int) -> RuntimeMetadata:
         pallet_index=built["pallets"],
         runtime_config=codec,
         decoded=decoded,
+        encoders=compile_encoders(built["v14"]["types"]["types"]),
     )
